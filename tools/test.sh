@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The full test suite: installs what is missing, runs every test, then the core tests again
+# under AddressSanitizer + UndefinedBehaviorSanitizer, and ends with one line `N passed, M failed`
+# counted from the test cases of every target. Exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh || exit 1
+
+state=$(mktemp)
+trap 'rm -f "$state"' EXIT
+status=0
+
+# run_suite NAME PATTERN [BAZEL FLAGS...]: tests every target matching PATTERN, then counts.
+run_suite() {
+  local name=$1 pattern=$2
+  shift 2
+  echo "=== $name: bazel test $* $pattern"
+  bazel test "$@" -- "$pattern" || status=1
+  local testlogs labels
+  testlogs=$(bazel info "$@" bazel-testlogs 2>/dev/null)
+  labels=$(bazel query "tests($pattern)" 2>/dev/null)
+  python3 tools/count_results.py "$state" "$testlogs" $labels || status=1
+}
+
+run_suite "all tests" "//..."
+run_suite "core under ASan+UBSan" "//core/..." --config=asan --config=ubsan
+
+read -r passed failed < "$state" || { passed=0; failed=1; }
+[ "$failed" -eq 0 ] || status=1
+echo "$passed passed, $failed failed"
+exit $status
