@@ -1,0 +1,34 @@
+// The runtime seam as a whole: everything a broker may use to reach the outside world.
+//
+// Broker code receives a Runtime& in its constructor and never touches sockets, files, clocks,
+// threads or randomness any other way; that is what lets the same code run on real hardware
+// (net::AsioRuntime) and inside the deterministic simulator (sim::SimRuntime).
+//
+// OWNERSHIP: the runtime outlives everything that holds a reference to it. All its parts belong
+// to the same single-threaded loop.
+#pragma once
+
+#include "core/base/random.h"
+#include "core/runtime/clock.h"
+#include "core/runtime/disk.h"
+#include "core/runtime/transport.h"
+
+namespace eddy::runtime {
+
+class Runtime {
+ public:
+  virtual ~Runtime() = default;
+
+  // Which broker this is.
+  virtual NodeId self() const = 0;
+
+  virtual Clock& clock() = 0;
+  virtual Disk& disk() = 0;
+  virtual Transport& transport() = 0;
+
+  // This node's seeded generator: seeded from the OS once at start in the real world, derived
+  // from the run's seed in the simulator. The only source of randomness broker code may use.
+  virtual Random& random() = 0;
+};
+
+}  // namespace eddy::runtime

@@ -1,0 +1,126 @@
+// SimDisk: an in-memory implementation of the disk seam that can crash.
+//
+// It keeps, for every file, the bytes as the running process sees them and the bytes that are
+// durable (as of the file's last Sync()), and for the namespace, the entries as seen and the
+// entries that are durable (as of each directory's last SyncDirectory()). Crash() throws away
+// everything that was not durable, exactly as disk.h promises a crash may, optionally leaving a
+// torn tail: a prefix of the unsynced appended bytes cut at a sector boundary, the last sector
+// possibly garbage.
+//
+// Effects are applied when an operation is submitted; its completion is delivered later through
+// the Clock, after `operation_latency`. Completions therefore arrive in submission order, which
+// satisfies disk.h's per-file ordering. A Crash() drops every completion not yet delivered: the
+// process that asked for them is gone.
+//
+// Simplification (documented so nobody relies on the opposite): directories themselves are
+// durable as soon as CreateDirectories() completes.
+//
+// The simulator (sim/) grows this into the full fault-injecting disk; the hooks it needs are the
+// counters and the Crash() knobs below.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/base/random.h"
+#include "core/runtime/clock.h"
+#include "core/runtime/disk.h"
+
+namespace eddy::sim {
+
+struct SimDiskOptions {
+  // Delay between submitting an operation and its completion.
+  Duration operation_latency = Duration::Microseconds(50);
+  // Total bytes of file content the disk holds; beyond it writes fail with kResourceExhausted.
+  uint64_t capacity_bytes = uint64_t{1} << 40;
+};
+
+struct CrashOptions {
+  // Keep a random number of whole sectors of each file's unsynced appended bytes.
+  bool keep_unsynced_prefix = false;
+  // Additionally, with probability 1/2 per file, fill the sector after the kept prefix with
+  // garbage (a write that was in flight when power failed).
+  bool tear_last_sector = false;
+};
+
+struct SimDiskStats {
+  uint64_t operations = 0;
+  uint64_t bytes_written = 0;
+  uint64_t bytes_read = 0;
+  uint64_t syncs = 0;
+  uint64_t crashes = 0;
+  uint64_t torn_sectors = 0;
+};
+
+class SimDisk final : public runtime::Disk {
+ public:
+  // `clock` delivers completions; it must outlive this disk.
+  SimDisk(runtime::Clock& clock, SimDiskOptions options = {});
+  SimDisk(const SimDisk&) = delete;
+  SimDisk& operator=(const SimDisk&) = delete;
+
+  void Open(std::string path, runtime::OpenMode mode, DoneWith<runtime::FileHandle> done) override;
+  void Close(runtime::FileHandle file, Done done) override;
+  void Size(runtime::FileHandle file, DoneWith<uint64_t> done) override;
+  void Append(runtime::FileHandle file, std::vector<uint8_t> data,
+              DoneWith<uint64_t> done) override;
+  void WriteAt(runtime::FileHandle file, uint64_t position, std::vector<uint8_t> data,
+               Done done) override;
+  void ReadAt(runtime::FileHandle file, uint64_t position, uint64_t length_bytes,
+              DoneWith<std::vector<uint8_t>> done) override;
+  void Sync(runtime::FileHandle file, Done done) override;
+  void Truncate(runtime::FileHandle file, uint64_t size_bytes, Done done) override;
+  void Rename(std::string from, std::string to, Done done) override;
+  void Remove(std::string path, Done done) override;
+  void CreateDirectories(std::string path, Done done) override;
+  void List(std::string path, DoneWith<std::vector<std::string>> done) override;
+  void SyncDirectory(std::string path, Done done) override;
+
+  // Power loss: every open handle becomes invalid, pending completions are dropped, and the
+  // namespace and file contents fall back to what was durable (see CrashOptions).
+  void Crash(const CrashOptions& options, Random& random);
+
+  // Test and checker access, bypassing the asynchronous interface.
+  bool FileExists(const std::string& path) const { return files_.contains(path); }
+  // Current (not necessarily durable) contents. REQUIRES: FileExists(path).
+  const std::vector<uint8_t>& FileContents(const std::string& path) const;
+  // Flips one bit of a file's current and durable contents (bit rot).
+  void CorruptByte(const std::string& path, uint64_t position, uint8_t xor_mask);
+
+  const SimDiskStats& stats() const { return stats_; }
+  uint64_t used_bytes() const { return used_bytes_; }
+
+ private:
+  struct Inode {
+    std::vector<uint8_t> data;
+    std::vector<uint8_t> durable_data;
+    // True while every change since the last Sync() was an append, so `durable_data` is a prefix
+    // of `data` and a Sync() only needs to copy the new tail.
+    bool appended_only_since_sync = true;
+  };
+  using InodePtr = std::shared_ptr<Inode>;
+
+  // Schedules `completion` after the operation latency unless a crash intervenes.
+  void Complete(absl::AnyInvocable<void() &&> completion);
+  // Looks up an open handle; nullptr if invalid.
+  Inode* Find(runtime::FileHandle file) const;
+  absl::Status CheckPath(const std::string& path) const;
+  absl::Status ReserveBytes(uint64_t old_size, uint64_t new_size);
+
+  runtime::Clock& clock_;
+  SimDiskOptions options_;
+  uint64_t generation_ = 0;  // Bumped by Crash(); completions of older generations are dropped.
+  runtime::FileHandle next_handle_ = 1;
+  uint64_t used_bytes_ = 0;
+  std::set<std::string> directories_;
+  std::map<std::string, InodePtr> files_;          // As the process sees them.
+  std::map<std::string, InodePtr> durable_files_;  // As they would be after a crash.
+  std::map<runtime::FileHandle, InodePtr> open_files_;
+  SimDiskStats stats_;
+};
+
+}  // namespace eddy::sim
