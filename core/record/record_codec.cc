@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/string_view.h"
+#include "core/base/status_macros.h"
 
 namespace eddy::record::internal {
 namespace {
@@ -14,6 +15,8 @@ absl::Status Malformed(absl::string_view what, const ByteReader& reader) {
   return absl::InvalidArgumentError(
       absl::StrCat("malformed record: ", what, " at record byte ", reader.position()));
 }
+
+// Positions in messages count from the start of the record's body (after its length varint).
 
 // Reads a varint length followed by that many bytes; -1 means null unless `nullable` is false.
 absl::Status ReadLengthPrefixed(ByteReader& reader, bool nullable, absl::string_view what,
@@ -51,14 +54,8 @@ absl::Status ParseHeaders(ByteReader& body, RecordView* record) {
   for (int32_t i = 0; i < header_count; ++i) {
     OptionalBytes key;
     OptionalBytes value;
-    if (absl::Status s = ReadLengthPrefixed(body, /*nullable=*/false, "header key", &key);
-        !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = ReadLengthPrefixed(body, /*nullable=*/true, "header value", &value);
-        !s.ok()) {
-      return s;
-    }
+    EDDY_RETURN_IF_ERROR(ReadLengthPrefixed(body, /*nullable=*/false, "header key", &key));
+    EDDY_RETURN_IF_ERROR(ReadLengthPrefixed(body, /*nullable=*/true, "header value", &value));
     EDDY_CHECK(key.has_value());
     record->headers.push_back(HeaderView{
         std::string_view(reinterpret_cast<const char*>(key->data()), key->size()), value});
@@ -81,14 +78,9 @@ absl::Status ParseRecord(ByteReader& reader, RecordView* record) {
   if (!body.ReadInt8(&record->attributes)) return Malformed("attributes", body);
   if (!body.ReadVarlong(&record->timestamp_delta)) return Malformed("timestamp delta", body);
   if (!body.ReadVarint(&record->offset_delta)) return Malformed("offset delta", body);
-  if (absl::Status s = ReadLengthPrefixed(body, /*nullable=*/true, "key", &record->key); !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = ReadLengthPrefixed(body, /*nullable=*/true, "value", &record->value);
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = ParseHeaders(body, record); !s.ok()) return s;
+  EDDY_RETURN_IF_ERROR(ReadLengthPrefixed(body, /*nullable=*/true, "key", &record->key));
+  EDDY_RETURN_IF_ERROR(ReadLengthPrefixed(body, /*nullable=*/true, "value", &record->value));
+  EDDY_RETURN_IF_ERROR(ParseHeaders(body, record));
   if (!body.empty()) {
     return Malformed(absl::StrCat(body.remaining_bytes(), " bytes after the last header"), body);
   }
