@@ -97,7 +97,8 @@ class Disk {
   // SyncDirectory() of its parent.
   virtual void Remove(std::string path, Done done) = 0;
 
-  // Creates the directory `path` and any missing parents; OK if it already exists.
+  // Creates the directory `path` and any missing parents; OK if it already exists. The new
+  // directories are durable when this completes.
   virtual void CreateDirectories(std::string path, Done done) = 0;
 
   // Names (not paths) of the regular files directly inside directory `path`, sorted bytewise.
