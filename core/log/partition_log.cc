@@ -292,18 +292,21 @@ void PartitionLog::Read(int64_t offset, uint64_t size_bytes_max, DoneWith<ReadRe
   const OffsetIndex& index = segment->offset_index();
   const uint64_t budget_bytes = std::min(size_bytes_max, limits::kDiskReadSizeBytesMax);
   uint64_t total_bytes = first->size_bytes;
-  size_t count = 1;
+  // The terms as of now: the term field is outside the CRC, so the read cross-checks it.
+  std::vector<int64_t> terms = {first->term};
   for (size_t i = first->index + 1; i < index.batch_count(); ++i) {
     const BatchLocation next = index.At(i);
     if (total_bytes + next.size_bytes > budget_bytes) break;
     total_bytes += next.size_bytes;
-    ++count;
+    terms.push_back(next.term);
   }
+  const size_t count = terms.size();
   ++stats_.reads;
   const int64_t base = first->base_offset;
   std::shared_ptr<Segment> shared = segments_.at(segment->base_offset());
   shared->Read(first->position, total_bytes,
-               Guarded([this, base, count, total_bytes, done = std::move(done)](
+               Guarded([this, base, count, total_bytes, terms = std::move(terms),
+                        done = std::move(done)](
                            absl::StatusOr<std::vector<uint8_t>> bytes) mutable {
                  if (!bytes.ok()) {
                    if (absl::IsDataLoss(bytes.status())) ++stats_.corrupt_reads;
@@ -322,6 +325,12 @@ void PartitionLog::Read(int64_t offset, uint64_t size_bytes_max, DoneWith<ReadRe
                        header->base_offset != expected_base) {
                      problem = absl::DataLossError(
                          absl::StrCat("bad batch header at offset ", expected_base));
+                     break;
+                   }
+                   if (header->partition_leader_epoch != terms[i]) {
+                     problem = absl::DataLossError(
+                         absl::StrCat("batch at offset ", expected_base, " has term ",
+                                      header->partition_leader_epoch, ", index says ", terms[i]));
                      break;
                    }
                    problem = record::VerifyBatchCrc(rest.first(header->size_bytes()));
