@@ -1,0 +1,60 @@
+// LogRecovery: brings a partition's directory back to a consistent log when it is opened.
+//
+// For every segment file, in offset order: if its index files are present, intact and describe
+// the file exactly (size, last batch's offsets, term and CRC), the segment is SEALED and loaded
+// without reading its batches. Otherwise the file is scanned batch by batch (SegmentScanner:
+// header, CRC, dense offsets, non-decreasing terms) and its indexes are rebuilt in memory.
+//
+// Then the segments are walked in order. The log ends at the first defect: a torn or corrupt
+// batch in a scanned segment (the file is truncated there) or a gap between one segment's end
+// and the next segment's base offset (a crash after a suffix truncation). Everything after it is
+// removed and counted in the report. Survivors that were scanned are synced, and the directory is
+// synced, so that what the log now holds is durable: the log starts with flushed == last offset.
+//
+// A segment whose index files are intact (it was sealed: its bytes were durable before the index
+// was written) but which does not scan clean holds corruption in the middle of sealed data; that
+// is never truncated away silently: recovery fails with kDataLoss.
+//
+// LOOP AFFINITY: the disk's loop; `done` runs there, later. Clock and disk must outlive the run.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/log/segment.h"
+#include "core/runtime/clock.h"
+#include "core/runtime/disk.h"
+
+namespace eddy::log {
+
+struct RecoveryReport {
+  uint64_t segments_loaded = 0;    // trusted from their index files
+  uint64_t segments_scanned = 0;   // read and checked batch by batch
+  uint64_t indexes_rebuilt = 0;    // scanned segments that had index files which did not match
+  uint64_t segments_removed = 0;   // whole segment files dropped after the end of the log
+  uint64_t bytes_truncated = 0;    // bytes dropped: torn tails plus removed segments
+  std::string first_defect;        // what ended the log early; empty if nothing did
+};
+
+struct RecoveredLog {
+  // Ascending, contiguous (each base == previous next), files attached. The last one is active
+  // (kActive); earlier ones are kSealed, or kActive when scanned (the log seals them again).
+  std::vector<std::shared_ptr<Segment>> segments;
+  RecoveryReport report;
+};
+
+class LogRecovery {
+ public:
+  // Size of the chunks in which a segment is scanned; at least one whole largest batch.
+  static constexpr uint64_t kScanChunkSizeBytes = 16 * 1024 * 1024;
+
+  // Recovers the log in `directory` (created if missing; an empty directory yields one empty
+  // segment at offset 0). Errors: kDataLoss for corruption inside sealed data; disk errors as the
+  // disk reports them.
+  static void Run(runtime::Clock& clock, runtime::Disk& disk, std::string directory,
+                  runtime::Disk::DoneWith<RecoveredLog> done);
+};
+
+}  // namespace eddy::log

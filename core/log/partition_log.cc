@@ -1,0 +1,601 @@
+#include "core/log/partition_log.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/base/check.h"
+#include "core/base/limits.h"
+#include "core/base/status_macros.h"
+#include "core/log/retention_policy.h"
+#include "core/log/whole_file.h"
+
+namespace eddy::log {
+
+using runtime::FileHandle;
+
+template <typename F>
+auto PartitionLog::Guarded(F f) {
+  return [alive = std::weak_ptr<bool>(alive_), f = std::move(f)](auto&&... args) mutable {
+    if (alive.expired()) return;
+    f(std::forward<decltype(args)>(args)...);
+  };
+}
+
+void PartitionLog::Open(runtime::Clock& clock, runtime::Disk& disk, std::string directory,
+                        LogOptions options, DoneWith<Opened> done) {
+  EDDY_CHECK_GT(options.segment_size_bytes_max, 0u);
+  EDDY_CHECK_LE(options.segment_size_bytes_max, limits::kSegmentSizeBytesMax);
+  LogRecovery::Run(clock, disk, directory,
+                   [&clock, &disk, directory, options,
+                    done = std::move(done)](absl::StatusOr<RecoveredLog> recovered) mutable {
+                     if (!recovered.ok()) return std::move(done)(recovered.status());
+                     Opened opened;
+                     opened.report = recovered->report;
+                     opened.log.reset(new PartitionLog(clock, disk, std::move(directory),
+                                                       options, *std::move(recovered)));
+                     std::move(done)(std::move(opened));
+                   });
+}
+
+PartitionLog::PartitionLog(runtime::Clock& clock, runtime::Disk& disk, std::string directory,
+                           LogOptions options, RecoveredLog recovered)
+    : clock_(clock), disk_(disk), directory_(std::move(directory)), options_(options) {
+  EDDY_CHECK(!recovered.segments.empty());
+  for (std::shared_ptr<Segment>& segment : recovered.segments) {
+    const int64_t base = segment->base_offset();
+    segments_.emplace(base, std::move(segment));
+  }
+  // Recovery synced everything it kept.
+  flushed_offset_ = last_offset();
+  // Scanned segments before the active one lost (or never had) their index files: seal again.
+  for (auto& [base, segment] : segments_) {
+    if (segment.get() != &active() && segment->seal_state() == SealState::kActive) {
+      StartSeal(segment);
+    }
+  }
+  CheckInvariants();
+}
+
+PartitionLog::~PartitionLog() {
+  for (auto& [base, segment] : segments_) segment->Close([](absl::Status) {});
+}
+
+// --- Appending ------------------------------------------------------------------------------
+
+absl::StatusOr<record::BatchHeader> PartitionLog::ValidateBatch(
+    const std::vector<uint8_t>& batch) const {
+  absl::StatusOr<record::BatchHeader> header = record::ParseBatchHeader(batch);
+  if (!header.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("bad batch: ", header.status().message()));
+  }
+  if (header->size_bytes() != batch.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("batch length says ", header->size_bytes(),
+                                                   " bytes, got ", batch.size()));
+  }
+  if (absl::Status crc = record::VerifyBatchCrc(batch); !crc.ok()) {
+    return absl::InvalidArgumentError(crc.message());
+  }
+  return header;
+}
+
+absl::StatusOr<AppendResult> PartitionLog::AppendAsLeader(std::vector<uint8_t> batch,
+                                                          int64_t term) {
+  EDDY_RETURN_IF_ERROR(failure_);
+  EDDY_ASSIGN_OR_RETURN(record::BatchHeader header, ValidateBatch(batch));
+  if (term < 0 || term > kTermMax) {
+    return absl::InvalidArgumentError(absl::StrCat("term ", term, " out of range"));
+  }
+  if (term < last_term()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("term ", term, " is below the log's last term ", last_term()));
+  }
+  const int64_t base = next_offset();
+  if (base > INT64_MAX - header.last_offset_delta) {
+    return absl::InvalidArgumentError("offsets would overflow");
+  }
+  record::SetBaseOffset(batch, base);
+  record::SetPartitionLeaderEpoch(batch, static_cast<int32_t>(term));
+  header.base_offset = base;
+  header.partition_leader_epoch = static_cast<int32_t>(term);
+  return AppendValidated(std::move(batch), header);
+}
+
+absl::StatusOr<AppendResult> PartitionLog::AppendAsFollower(std::vector<uint8_t> batch) {
+  EDDY_RETURN_IF_ERROR(failure_);
+  EDDY_ASSIGN_OR_RETURN(record::BatchHeader header, ValidateBatch(batch));
+  if (header.base_offset != next_offset()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "batch base offset ", header.base_offset, " but the log's next offset is ", next_offset()));
+  }
+  if (header.partition_leader_epoch < 0 || header.partition_leader_epoch < last_term()) {
+    return absl::InvalidArgumentError(absl::StrCat("batch term ", header.partition_leader_epoch,
+                                                   " is below the log's last term ", last_term()));
+  }
+  return AppendValidated(std::move(batch), header);
+}
+
+absl::StatusOr<AppendResult> PartitionLog::AppendValidated(std::vector<uint8_t> batch,
+                                                           const record::BatchHeader& header) {
+  EDDY_CHECK_EQ(header.base_offset, next_offset());
+  EDDY_CHECK_EQ(header.size_bytes(), batch.size());
+  MaybeRoll(batch.size(), header.last_offset());
+  Segment& segment = active();
+  segment.offset_index().Append(header.base_offset, header.last_offset(),
+                                static_cast<uint32_t>(batch.size()),
+                                header.partition_leader_epoch);
+  segment.time_index().Observe(header.base_offset, header.max_timestamp);
+  segment.set_dirty(true);
+  ++stats_.batches_appended;
+  stats_.bytes_appended += batch.size();
+  segment.Append(std::move(batch), Guarded([this](absl::Status status) {
+                   if (!status.ok()) Fail(std::move(status));
+                 }));
+  EDDY_CHECK_EQ(next_offset(), header.last_offset() + 1);
+  return AppendResult{header.base_offset, header.last_offset()};
+}
+
+void PartitionLog::MaybeRoll(uint64_t batch_size_bytes, int64_t batch_last_offset) {
+  Segment& segment = active();
+  if (segment.empty()) {
+    // A batch (<= kBatchSizeBytesMax) always fits an empty segment.
+    EDDY_CHECK(segment.offset_index().HasRoomFor(batch_last_offset, batch_size_bytes));
+    return;
+  }
+  const bool full = segment.size_bytes() + batch_size_bytes > options_.segment_size_bytes_max ||
+                    !segment.offset_index().HasRoomFor(batch_last_offset, batch_size_bytes);
+  const bool old = clock_.Now() - segment.created_at() >= options_.segment_age_max;
+  if (full || old) Roll();
+}
+
+void PartitionLog::Roll() {
+  std::shared_ptr<Segment> previous = segments_.rbegin()->second;
+  EDDY_CHECK(!previous->empty());
+  const int64_t base = next_offset();
+  auto segment = std::make_shared<Segment>(disk_, directory_, OffsetIndex(base), TimeIndex(base),
+                                           clock_.Now());
+  segments_.emplace(base, segment);
+  directory_dirty_ = true;
+  ++stats_.segments_rolled;
+  directory_operations_.Enqueue([this, segment](SerialQueue::Next next) {
+    disk_.Open(segment->log_path(), runtime::OpenMode::kCreateNew,
+               Guarded([this, segment, next = std::move(next)](
+                           absl::StatusOr<FileHandle> file) mutable {
+                 if (file.ok()) {
+                   segment->Attach(*file);
+                 } else {
+                   Fail(file.status());
+                   segment->FailOpen(file.status());
+                 }
+                 std::move(next)();
+               }));
+  });
+  StartSeal(std::move(previous));
+}
+
+// --- Sealing --------------------------------------------------------------------------------
+
+void PartitionLog::StartSeal(std::shared_ptr<Segment> segment) {
+  EDDY_CHECK(!segment->empty());
+  EDDY_CHECK(segment->seal_state() == SealState::kActive);
+  segment->set_seal_state(SealState::kSealing);
+  const uint64_t generation = segment->generation();
+  // The index may only appear on disk once the bytes it describes are durable.
+  Flush(segment->next_offset() - 1, [this, segment, generation](absl::Status status) {
+    if (!status.ok() || segment->removed() || segment->generation() != generation) return;
+    directory_operations_.Enqueue([this, segment, generation](SerialQueue::Next next) {
+      WriteIndexFiles(segment, generation, std::move(next));
+    });
+  });
+}
+
+void PartitionLog::WriteIndexFiles(std::shared_ptr<Segment> segment, uint64_t generation,
+                                   SerialQueue::Next next) {
+  auto stale = [segment, generation] {
+    return segment->removed() || segment->generation() != generation;
+  };
+  if (stale() || !failure_.ok()) return std::move(next)();
+  const BatchLocation last = segment->offset_index().At(segment->offset_index().batch_count() - 1);
+  // The index records the last batch's CRC, read back from the file itself.
+  segment->Read(last.position, record::kBatchHeaderSizeBytes, Guarded([this, segment, last, stale,
+                                                                        next = std::move(next)](
+                                                                           absl::StatusOr<std::vector<uint8_t>> bytes) mutable {
+    if (!bytes.ok()) {
+      Fail(bytes.status());
+      return std::move(next)();
+    }
+    if (stale()) return std::move(next)();
+    absl::StatusOr<record::BatchHeader> header = record::ParseBatchHeader(*bytes);
+    if (!header.ok() || header->base_offset != last.base_offset ||
+        header->last_offset() != last.last_offset) {
+      Fail(absl::DataLossError(absl::StrCat("last batch of segment ", segment->base_offset(),
+                                            " does not match its index")));
+      return std::move(next)();
+    }
+    std::vector<uint8_t> time_bytes = segment->time_index().Encode();
+    WriteWholeFile(
+        disk_, segment->index_path(), segment->offset_index().Encode(header->crc),
+        Guarded([this, segment, stale, time_bytes = std::move(time_bytes),
+                 next = std::move(next)](absl::Status status) mutable {
+          if (!status.ok()) {
+            Fail(std::move(status));
+            return std::move(next)();
+          }
+          WriteWholeFile(
+              disk_, segment->time_index_path(), std::move(time_bytes),
+              Guarded([this, segment, stale, next = std::move(next)](absl::Status status) mutable {
+                if (!status.ok()) {
+                  Fail(std::move(status));
+                  return std::move(next)();
+                }
+                disk_.SyncDirectory(
+                    directory_, Guarded([this, segment, stale, next = std::move(next)](
+                                            absl::Status status) mutable {
+                      if (!status.ok()) {
+                        Fail(std::move(status));
+                      } else if (!stale()) {
+                        segment->set_seal_state(SealState::kSealed);
+                      }
+                      std::move(next)();
+                    }));
+              }));
+        }));
+  }));
+}
+
+void PartitionLog::Unseal(Segment& segment) {
+  segment.bump_generation();
+  const SealState previous = segment.seal_state();
+  segment.set_seal_state(SealState::kActive);
+  if (previous == SealState::kActive) return;
+  // The index files must be gone, durably, before the file changes: an intact index beside a
+  // file it does not describe would read as corruption at the next open.
+  segment.Block();
+  std::shared_ptr<Segment> shared = segments_.at(segment.base_offset());
+  directory_operations_.Enqueue([this, shared](SerialQueue::Next next) {
+    auto remove_time_index = [this, shared, next = std::move(next)](absl::Status status) mutable {
+      if (!status.ok() && !absl::IsNotFound(status)) Fail(status);
+      disk_.Remove(shared->time_index_path(),
+                   Guarded([this, shared, next = std::move(next)](absl::Status status) mutable {
+                     if (!status.ok() && !absl::IsNotFound(status)) Fail(status);
+                     disk_.SyncDirectory(
+                         directory_,
+                         Guarded([this, shared, next = std::move(next)](absl::Status status) mutable {
+                           if (!status.ok()) Fail(status);
+                           shared->Unblock();
+                           std::move(next)();
+                         }));
+                   }));
+    };
+    disk_.Remove(shared->index_path(), Guarded(std::move(remove_time_index)));
+  });
+}
+
+// --- Reading --------------------------------------------------------------------------------
+
+void PartitionLog::Read(int64_t offset, uint64_t size_bytes_max, DoneWith<ReadResult> done) {
+  auto fail = [this, &done](absl::Status status) {
+    clock_.Post(Guarded([done = std::move(done), status]() mutable { std::move(done)(status); }));
+  };
+  if (!failure_.ok()) return fail(failure_);
+  if (offset == next_offset()) {
+    return clock_.Post(Guarded([done = std::move(done), offset]() mutable {
+      std::move(done)(ReadResult{{}, offset, 0});
+    }));
+  }
+  const std::optional<BatchLocation> first = FindBatch(offset);
+  if (!first.has_value()) {
+    return fail(absl::OutOfRangeError(absl::StrCat("offset ", offset, " outside [",
+                                                   first_offset(), ", ", next_offset(), "]")));
+  }
+  const Segment* segment = SegmentFor(offset);
+  const OffsetIndex& index = segment->offset_index();
+  const uint64_t budget_bytes = std::min(size_bytes_max, limits::kDiskReadSizeBytesMax);
+  uint64_t total_bytes = first->size_bytes;
+  // The terms as of now: the term field is outside the CRC, so the read cross-checks it.
+  std::vector<int64_t> terms = {first->term};
+  for (size_t i = first->index + 1; i < index.batch_count(); ++i) {
+    const BatchLocation next = index.At(i);
+    if (total_bytes + next.size_bytes > budget_bytes) break;
+    total_bytes += next.size_bytes;
+    terms.push_back(next.term);
+  }
+  const size_t count = terms.size();
+  ++stats_.reads;
+  const int64_t base = first->base_offset;
+  std::shared_ptr<Segment> shared = segments_.at(segment->base_offset());
+  shared->Read(first->position, total_bytes,
+               Guarded([this, base, count, total_bytes, terms = std::move(terms),
+                        done = std::move(done)](
+                           absl::StatusOr<std::vector<uint8_t>> bytes) mutable {
+                 if (!bytes.ok()) {
+                   if (absl::IsDataLoss(bytes.status())) ++stats_.corrupt_reads;
+                   return std::move(done)(bytes.status());
+                 }
+                 // Never serve a batch we cannot vouch for: re-walk and re-check every one.
+                 absl::Status problem;
+                 int64_t expected_base = base;
+                 std::span<const uint8_t> rest(*bytes);
+                 if (bytes->size() != total_bytes) {
+                   problem = absl::DataLossError("segment file shorter than its index");
+                 }
+                 for (size_t i = 0; problem.ok() && i < count; ++i) {
+                   absl::StatusOr<record::BatchHeader> header = record::ParseBatchHeader(rest);
+                   if (!header.ok() || header->size_bytes() > rest.size() ||
+                       header->base_offset != expected_base) {
+                     problem = absl::DataLossError(
+                         absl::StrCat("bad batch header at offset ", expected_base));
+                     break;
+                   }
+                   if (header->partition_leader_epoch != terms[i]) {
+                     problem = absl::DataLossError(
+                         absl::StrCat("batch at offset ", expected_base, " has term ",
+                                      header->partition_leader_epoch, ", index says ", terms[i]));
+                     break;
+                   }
+                   problem = record::VerifyBatchCrc(rest.first(header->size_bytes()));
+                   expected_base = header->last_offset() + 1;
+                   rest = rest.subspan(header->size_bytes());
+                 }
+                 if (!problem.ok()) {
+                   ++stats_.corrupt_reads;
+                   return std::move(done)(absl::DataLossError(problem.message()));
+                 }
+                 std::move(done)(ReadResult{*std::move(bytes), expected_base, count});
+               }));
+}
+
+// --- Truncation -----------------------------------------------------------------------------
+
+absl::StatusOr<int64_t> PartitionLog::TruncateSuffix(int64_t offset) {
+  EDDY_RETURN_IF_ERROR(failure_);
+  if (offset == next_offset()) return offset;
+  const std::optional<BatchLocation> location = FindBatch(offset);
+  if (!location.has_value()) {
+    return absl::OutOfRangeError(absl::StrCat("offset ", offset, " outside [", first_offset(),
+                                              ", ", next_offset(), "]"));
+  }
+  std::shared_ptr<Segment> segment = segments_.at(SegmentFor(offset)->base_offset());
+  while (segments_.rbegin()->first > segment->base_offset()) {
+    std::shared_ptr<Segment> victim = segments_.rbegin()->second;
+    segments_.erase(std::prev(segments_.end()));
+    DeleteSegment(std::move(victim), /*sync_directory_after=*/false);
+  }
+  Unseal(*segment);
+  segment->offset_index().Truncate(location->index);
+  segment->time_index().TruncateFrom(location->base_offset);
+  segment->Truncate(location->position, Guarded([this](absl::Status status) {
+                      if (!status.ok()) Fail(std::move(status));
+                    }));
+  segment->set_dirty(true);
+  const int64_t new_last = location->base_offset - 1;
+  flushed_offset_ = std::min(flushed_offset_, new_last);
+  flush_round_target_ = std::min(flush_round_target_, new_last);
+  // Flushes waiting for removed offsets now wait for the truncation itself to be durable.
+  std::vector<Done> rekeyed;
+  while (!flush_waiters_.empty() && flush_waiters_.rbegin()->first > new_last) {
+    auto last = std::prev(flush_waiters_.end());
+    rekeyed.push_back(std::move(last->second));
+    flush_waiters_.erase(last);
+  }
+  for (Done& waiter : rekeyed) flush_waiters_.emplace(new_last, std::move(waiter));
+  CheckInvariants();
+  return location->base_offset;
+}
+
+void PartitionLog::TruncatePrefix(int64_t offset, Done done) {
+  if (!failure_.ok()) return PostDone(std::move(done), failure_);
+  if (offset > next_offset()) {
+    return PostDone(std::move(done), absl::OutOfRangeError(absl::StrCat(
+                                         "offset ", offset, " beyond ", next_offset())));
+  }
+  if (offset == next_offset() && !active().empty()) Roll();
+  // Oldest first, each removal durable before the next: a crash leaves a suffix of segments,
+  // never a hole (recovery would end the log at a hole).
+  while (segments_.size() > 1 && segments_.begin()->second->next_offset() <= offset) {
+    std::shared_ptr<Segment> victim = segments_.begin()->second;
+    segments_.erase(segments_.begin());
+    DeleteSegment(std::move(victim), /*sync_directory_after=*/true);
+  }
+  directory_operations_.Enqueue([this, done = std::move(done)](SerialQueue::Next next) mutable {
+    PostDone(std::move(done), failure_);
+    std::move(next)();
+  });
+  CheckInvariants();
+}
+
+void PartitionLog::EnforceRetention(int64_t now_timestamp_ms, Done done) {
+  std::vector<SegmentSummary> summaries;
+  for (const auto& [base, segment] : segments_) {
+    summaries.push_back(
+        SegmentSummary{base, segment->size_bytes(), segment->time_index().max_timestamp()});
+  }
+  const size_t count = RetentionPolicy(options_).SegmentsToDelete(summaries, now_timestamp_ms);
+  const int64_t keep_from = count == 0 ? first_offset() : summaries[count].base_offset;
+  TruncatePrefix(keep_from, std::move(done));
+}
+
+void PartitionLog::DeleteSegment(std::shared_ptr<Segment> segment, bool sync_directory_after) {
+  segment->set_removed();
+  segment->bump_generation();
+  ++stats_.segments_deleted;
+  segment->Close(Guarded([this](absl::Status status) {
+    if (!status.ok()) Fail(std::move(status));
+  }));
+  directory_dirty_ = true;
+  directory_operations_.Enqueue([this, segment, sync_directory_after](SerialQueue::Next next) {
+    // log file, then index, then time index, then maybe the directory; missing index files are
+    // expected (only sealed segments have them).
+    auto paths = std::make_shared<std::vector<std::string>>(std::vector<std::string>{
+        segment->time_index_path(), segment->index_path(), segment->log_path()});
+    auto step = std::make_shared<absl::AnyInvocable<void()>>();
+    *step = [this, paths, step, sync_directory_after, next = std::move(next)]() mutable {
+      if (paths->empty()) {
+        step.reset();  // break the self-reference once done
+        if (!sync_directory_after) return std::move(next)();
+        return disk_.SyncDirectory(directory_, Guarded([this, next = std::move(next)](
+                                                           absl::Status status) mutable {
+                                     if (!status.ok()) Fail(std::move(status));
+                                     std::move(next)();
+                                   }));
+      }
+      std::string path = std::move(paths->back());
+      paths->pop_back();
+      disk_.Remove(path, Guarded([this, step](absl::Status status) {
+                     if (!status.ok() && !absl::IsNotFound(status)) Fail(std::move(status));
+                     (*step)();
+                   }));
+    };
+    (*step)();
+  });
+}
+
+// --- Flushing -------------------------------------------------------------------------------
+
+void PartitionLog::Flush(int64_t offset, Done done) {
+  if (!failure_.ok()) return PostDone(std::move(done), failure_);
+  const int64_t target = std::min(offset, last_offset());
+  if (target <= flushed_offset_) return PostDone(std::move(done), absl::OkStatus());
+  if (flush_waiters_.size() >= options_.flush_waiter_count_max) {
+    return PostDone(std::move(done), absl::ResourceExhaustedError("too many pending flushes"));
+  }
+  flush_waiters_.emplace(target, std::move(done));
+  if (!flush_round_running_) StartFlushRound();
+}
+
+void PartitionLog::StartFlushRound() {
+  EDDY_CHECK(!flush_round_running_);
+  flush_round_running_ = true;
+  flush_round_target_ = last_offset();
+  ++stats_.flush_rounds;
+  // Parts of the round still running; the round itself holds one until everything is issued.
+  auto pending = std::make_shared<int>(1);
+  auto part_done = [this, pending](absl::Status status) {
+    if (!status.ok()) Fail(std::move(status));
+    EDDY_CHECK_GT(*pending, 0);
+    if (--*pending == 0) FinishFlushRound();
+  };
+  for (auto& [base, segment] : segments_) {
+    if (!segment->dirty()) continue;
+    segment->set_dirty(false);
+    ++*pending;
+    ++stats_.syncs;
+    segment->Sync(Guarded(part_done));
+  }
+  if (directory_dirty_) {
+    directory_dirty_ = false;
+    ++*pending;
+    directory_operations_.Enqueue([this, part_done](SerialQueue::Next next) mutable {
+      disk_.SyncDirectory(directory_, Guarded([part_done, next = std::move(next)](
+                                                  absl::Status status) mutable {
+                            part_done(std::move(status));
+                            std::move(next)();
+                          }));
+    });
+  }
+  // Released through the loop so that a round with nothing to sync still completes later.
+  clock_.Post(Guarded([part_done]() mutable { part_done(absl::OkStatus()); }));
+}
+
+void PartitionLog::FinishFlushRound() {
+  EDDY_CHECK(flush_round_running_);
+  flush_round_running_ = false;
+  if (!failure_.ok()) return;  // Fail() answered the waiters
+  flushed_offset_ = std::max(flushed_offset_, flush_round_target_);
+  std::vector<Done> ready;
+  while (!flush_waiters_.empty() && flush_waiters_.begin()->first <= flushed_offset_) {
+    ready.push_back(std::move(flush_waiters_.begin()->second));
+    flush_waiters_.erase(flush_waiters_.begin());
+  }
+  if (!flush_waiters_.empty()) StartFlushRound();
+  for (Done& waiter : ready) std::move(waiter)(absl::OkStatus());
+}
+
+// --- Failure --------------------------------------------------------------------------------
+
+void PartitionLog::Fail(absl::Status status) {
+  EDDY_CHECK(!status.ok());
+  if (!failure_.ok()) return;
+  failure_ = std::move(status);
+  std::multimap<int64_t, Done> waiters = std::exchange(flush_waiters_, {});
+  for (auto& [offset, waiter] : waiters) PostDone(std::move(waiter), failure_);
+}
+
+void PartitionLog::PostDone(Done done, absl::Status status) {
+  clock_.Post(Guarded([done = std::move(done), status = std::move(status)]() mutable {
+    std::move(done)(std::move(status));
+  }));
+}
+
+// --- Raft's view ----------------------------------------------------------------------------
+
+int64_t PartitionLog::first_offset() const { return segments_.begin()->first; }
+
+int64_t PartitionLog::next_offset() const { return active().next_offset(); }
+
+int64_t PartitionLog::last_term() const {
+  // Only the active segment can be empty, so at most two steps.
+  for (auto it = segments_.rbegin(); it != segments_.rend(); ++it) {
+    if (!it->second->empty()) return it->second->offset_index().last_term();
+  }
+  return 0;
+}
+
+const Segment* PartitionLog::SegmentFor(int64_t offset) const {
+  auto it = segments_.upper_bound(offset);
+  if (it == segments_.begin()) return nullptr;
+  return std::prev(it)->second.get();
+}
+
+std::optional<BatchLocation> PartitionLog::FindBatch(int64_t offset) const {
+  const Segment* segment = SegmentFor(offset);
+  if (segment == nullptr) return std::nullopt;
+  return segment->offset_index().Find(offset);
+}
+
+std::optional<int64_t> PartitionLog::TermAt(int64_t offset) const {
+  if (offset == -1) return 0;
+  const std::optional<BatchLocation> location = FindBatch(offset);
+  if (!location.has_value()) return std::nullopt;
+  return location->term;
+}
+
+std::optional<int64_t> PartitionLog::LastOffsetBefore(int64_t offset) const {
+  if (offset == next_offset()) return last_offset();
+  const std::optional<BatchLocation> location = FindBatch(offset);
+  if (!location.has_value()) return std::nullopt;
+  return location->base_offset - 1;
+}
+
+std::optional<int64_t> PartitionLog::OffsetForTimestamp(int64_t timestamp_ms) const {
+  for (const auto& [base, segment] : segments_) {
+    const std::optional<int64_t> max_timestamp = segment->time_index().max_timestamp();
+    if (max_timestamp.has_value() && *max_timestamp >= timestamp_ms) {
+      return segment->time_index().Lookup(timestamp_ms);
+    }
+  }
+  return std::nullopt;
+}
+
+uint64_t PartitionLog::size_bytes() const {
+  uint64_t total = 0;
+  for (const auto& [base, segment] : segments_) total += segment->size_bytes();
+  return total;
+}
+
+void PartitionLog::CheckInvariants() const {
+  EDDY_CHECK(!segments_.empty());
+  const Segment* previous = nullptr;
+  for (const auto& [base, segment] : segments_) {
+    EDDY_CHECK_EQ(base, segment->base_offset());
+    EDDY_CHECK(!segment->removed());
+    if (previous != nullptr) {
+      EDDY_CHECK_EQ(base, previous->next_offset());
+      EDDY_CHECK(!previous->empty());
+    }
+    previous = segment.get();
+  }
+  EDDY_CHECK_LE(flushed_offset_, last_offset());
+}
+
+}  // namespace eddy::log

@@ -1,0 +1,200 @@
+// PartitionLog: the segmented, append-only log of record batches of one partition, which is also
+// that partition's Raft log (see FORMAT.md for how Raft positions map onto offsets).
+//
+// OFFSETS are dense: batch i+1 starts at batch i's last offset + 1; the first batch ever appended
+// starts at 0. first_offset() is the log start offset (moves up with TruncatePrefix/retention),
+// next_offset() the log end offset; the log is empty when they are equal.
+//
+// STATE CHANGES AT SUBMISSION: an append, a suffix truncation or a prefix truncation changes what
+// the log reports (offsets, terms, what a later Read returns) as soon as the call returns; the
+// disk operations behind it are issued at once and, thanks to the disk seam's per-file FIFO,
+// every later operation sees their effects. DURABILITY is only ever promised by Flush(): its
+// completion says every batch up to the given offset, and every suffix truncation before it,
+// survives a crash. flushed_offset() is that durable point.
+//
+// FAILURES: a failed disk write or sync leaves the file in an unknown state (fsyncgate), so the
+// log stops: every later call fails with the first error (status()), pending flushes fail, and
+// the owner must drop the log and open it again (recovery repairs the files).
+//
+// OWNERSHIP AND LIFETIME: Open() hands the log to its caller (std::unique_ptr). The Clock and
+// the Disk must outlive the log. Destroying the log with operations pending is allowed: their
+// completions are then never called (a crash drops them the same way); an owner that needs every
+// callback must wait for them before destroying the log.
+//
+// LOOP AFFINITY: single-threaded; every method is called on the loop of `clock`/`disk`, every
+// completion runs on that loop, later (never inline), exactly once unless the log is destroyed.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/log/log_options.h"
+#include "core/log/log_recovery.h"
+#include "core/log/segment.h"
+#include "core/log/serial_queue.h"
+#include "core/record/batch_header.h"
+#include "core/runtime/clock.h"
+#include "core/runtime/disk.h"
+
+namespace eddy::log {
+
+// Offsets of a batch the log accepted.
+struct AppendResult {
+  int64_t base_offset = 0;
+  int64_t last_offset = 0;
+};
+
+// Whole batches, concatenated, as stored on disk (Kafka's fetch answer format).
+struct ReadResult {
+  std::vector<uint8_t> bytes;
+  int64_t next_offset = 0;  // offset after the last batch returned (where to read next)
+  size_t batch_count = 0;
+};
+
+struct LogStats {
+  uint64_t batches_appended = 0;
+  uint64_t bytes_appended = 0;
+  uint64_t reads = 0;
+  uint64_t corrupt_reads = 0;  // reads that found a bad batch and returned kDataLoss
+  uint64_t flush_rounds = 0;   // sync rounds (each covers every flush waiting when it started)
+  uint64_t syncs = 0;          // file syncs issued
+  uint64_t segments_rolled = 0;
+  uint64_t segments_deleted = 0;
+};
+
+class PartitionLog {
+ public:
+  struct Opened;
+  using Done = absl::AnyInvocable<void(absl::Status) &&>;
+  template <typename T>
+  using DoneWith = absl::AnyInvocable<void(absl::StatusOr<T>) &&>;
+
+  // Largest term a batch can carry: the header's partitionLeaderEpoch is an int32.
+  static constexpr int64_t kTermMax = INT32_MAX;
+
+  // Opens (creating if needed) the log in `directory` of `disk`, running recovery first.
+  static void Open(runtime::Clock& clock, runtime::Disk& disk, std::string directory,
+                   LogOptions options, DoneWith<Opened> done);
+
+  ~PartitionLog();
+  PartitionLog(const PartitionLog&) = delete;
+  PartitionLog& operator=(const PartitionLog&) = delete;
+
+  // --- Appending -------------------------------------------------------------------------------
+  // Leader append: `batch` is exactly one RecordBatch v2 with a valid CRC; the log gives it the
+  // next offset (SetBaseOffset) and `term` (SetPartitionLeaderEpoch), which the CRC does not
+  // cover. Errors: kInvalidArgument malformed batch; kFailedPrecondition term lower than the last
+  // batch's term, or term > kTermMax; the log's failure status.
+  absl::StatusOr<AppendResult> AppendAsLeader(std::vector<uint8_t> batch, int64_t term);
+  // Follower append: the batch keeps its offsets and term. Errors: kInvalidArgument malformed
+  // batch or term lower than the last batch's; kFailedPrecondition base offset != next_offset().
+  absl::StatusOr<AppendResult> AppendAsFollower(std::vector<uint8_t> batch);
+
+  // --- Reading ---------------------------------------------------------------------------------
+  // Whole batches starting with the one containing `offset`, up to `size_bytes_max` bytes but
+  // always at least one batch (as Kafka does), all from one segment. Reading at next_offset()
+  // returns nothing. Every batch is CRC-checked: a bad one fails the read with kDataLoss and is
+  // counted, never served. Errors: kOutOfRange outside [first_offset(), next_offset()].
+  void Read(int64_t offset, uint64_t size_bytes_max, DoneWith<ReadResult> done);
+
+  // --- Truncation ------------------------------------------------------------------------------
+  // Raft conflict: removes the batch containing `offset` and every later batch; returns the new
+  // next_offset() (the removed batch's base offset). offset == next_offset() is a no-op.
+  // Durable with the next Flush(). Errors: kOutOfRange outside [first_offset(), next_offset()].
+  absl::StatusOr<int64_t> TruncateSuffix(int64_t offset);
+  // Retention / snapshot: deletes every segment all of whose offsets are below `offset` (whole
+  // segments only, so first_offset() becomes the base of the first segment kept, <= offset;
+  // with offset == next_offset() everything goes and the log is empty). `done` runs once the
+  // deletions are durable. Errors: kOutOfRange if offset > next_offset().
+  void TruncatePrefix(int64_t offset, Done done);
+  // Applies the options' retention rules (RetentionPolicy) with the caller's wall-clock time.
+  void EnforceRetention(int64_t now_timestamp_ms, Done done);
+
+  // --- Durability ------------------------------------------------------------------------------
+  // Completes once every batch up to min(offset, last_offset()) is durable. Flushes that arrive
+  // while a sync round is running share the next round (group commit): one sync per dirty file
+  // per round, however many callers wait.
+  void Flush(int64_t offset, Done done);
+
+  // --- Raft's synchronous view (O(log n), no I/O) ------------------------------------------------
+  int64_t first_offset() const;
+  int64_t next_offset() const;
+  int64_t last_offset() const { return next_offset() - 1; }
+  // Term of the last batch; 0 when the log has no batch.
+  int64_t last_term() const;
+  // Term of the batch containing `offset`; 0 for offset -1 (the position before the first
+  // offset of a partition); std::nullopt otherwise outside [first_offset(), last_offset()].
+  std::optional<int64_t> TermAt(int64_t offset) const;
+  // Last offset of the batch before the one containing `offset` (for offset == next_offset():
+  // last_offset()). std::nullopt outside [first_offset(), next_offset()].
+  std::optional<int64_t> LastOffsetBefore(int64_t offset) const;
+  // The batch containing `offset`, or std::nullopt outside [first_offset(), last_offset()].
+  std::optional<BatchLocation> FindBatch(int64_t offset) const;
+
+  // Base offset of the first batch holding a record with timestamp >= `timestamp_ms`
+  // (batch granularity, see TimeIndex); std::nullopt if there is none.
+  std::optional<int64_t> OffsetForTimestamp(int64_t timestamp_ms) const;
+
+  int64_t flushed_offset() const { return flushed_offset_; }
+  uint64_t size_bytes() const;
+  size_t segment_count() const { return segments_.size(); }
+  const absl::Status& status() const { return failure_; }
+  const LogStats& stats() const { return stats_; }
+
+ private:
+  PartitionLog(runtime::Clock& clock, runtime::Disk& disk, std::string directory,
+               LogOptions options, RecoveredLog recovered);
+
+  absl::StatusOr<AppendResult> AppendValidated(std::vector<uint8_t> batch,
+                                               const record::BatchHeader& header);
+  absl::StatusOr<record::BatchHeader> ValidateBatch(const std::vector<uint8_t>& batch) const;
+  Segment& active() const { return *segments_.rbegin()->second; }
+  const Segment* SegmentFor(int64_t offset) const;
+  void MaybeRoll(uint64_t batch_size_bytes, int64_t batch_last_offset);
+  void Roll();
+  void StartSeal(std::shared_ptr<Segment> segment);
+  void WriteIndexFiles(std::shared_ptr<Segment> segment, uint64_t generation,
+                       SerialQueue::Next next);
+  void Unseal(Segment& segment);
+  void DeleteSegment(std::shared_ptr<Segment> segment, bool sync_directory_after);
+  void StartFlushRound();
+  void FinishFlushRound();
+  void Fail(absl::Status status);
+  void PostDone(Done done, absl::Status status);
+  void CheckInvariants() const;
+
+  // Wraps a completion so it does nothing once the log is gone.
+  template <typename F>
+  auto Guarded(F f);
+
+  runtime::Clock& clock_;
+  runtime::Disk& disk_;
+  const std::string directory_;
+  const LogOptions options_;
+  std::map<int64_t, std::shared_ptr<Segment>> segments_;  // by base offset; last is active
+  SerialQueue directory_operations_;
+  bool directory_dirty_ = false;  // entries created or removed since the last directory sync
+
+  int64_t flushed_offset_ = -1;
+  std::multimap<int64_t, Done> flush_waiters_;  // by the offset each one waits for
+  bool flush_round_running_ = false;
+  int64_t flush_round_target_ = -1;
+
+  absl::Status failure_;
+  LogStats stats_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+struct PartitionLog::Opened {
+  std::unique_ptr<PartitionLog> log;
+  RecoveryReport report;
+};
+
+}  // namespace eddy::log
