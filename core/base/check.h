@@ -9,7 +9,16 @@
 #include <sstream>
 #include <string>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
 namespace eddy::base_internal {
+
+inline const absl::Status& StatusOf(const absl::Status& status) { return status; }
+template <typename T>
+const absl::Status& StatusOf(const absl::StatusOr<T>& status_or) {
+  return status_or.status();
+}
 
 // Prints "file:line: check failed: <expr> <detail>" to stderr and aborts. Never returns.
 [[noreturn]] void CheckFailed(const char* file, int line, const char* expression,
@@ -65,7 +74,8 @@ std::string FormatOperands(const A& a, const B& b) {
 // can only mean a bug (e.g. encoding into a buffer we sized ourselves).
 #define EDDY_CHECK_OK(expression)                                                 \
   do {                                                                            \
-    const auto& eddy_check_status = (expression);                                 \
+    const absl::Status eddy_check_status =                                        \
+        ::eddy::base_internal::StatusOf((expression));                            \
     if (!eddy_check_status.ok()) [[unlikely]] {                                   \
       ::eddy::base_internal::CheckFailed(__FILE__, __LINE__, #expression ".ok()", \
                                          std::string(eddy_check_status.ToString())); \
