@@ -44,6 +44,7 @@ void SimNodeClock::Rebase() {
 
 runtime::TimerId SimNodeClock::ScheduleAfter(Duration delay, Callback callback) {
   EDDY_CHECK_LT(queue_.size(), kPendingCallbacksMax);
+  if (down_) return next_timer_++;  // `callback` is destroyed on return, unrun.
   const Instant now = Now();
   const Instant due = delay > Duration::Zero() ? now + delay : now;
   const runtime::TimerId timer = next_timer_++;
@@ -134,6 +135,12 @@ void SimNodeClock::DropAll() {
   Arm();
   dropped.clear();
   CheckInvariants();
+}
+
+void SimNodeClock::SetDown(bool down) {
+  down_ = down;
+  if (down) DropAll();
+  EDDY_CHECK(!down_ || queue_.empty());
 }
 
 void SimNodeClock::CheckInvariants() const {

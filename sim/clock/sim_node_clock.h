@@ -13,6 +13,9 @@
 //     order on Resume(), as after a long GC pause or SIGSTOP.
 //   * Crash: DropAll() destroys every pending callback unrun. Timer ids keep increasing, so a
 //     stale id held by the dead incarnation can never cancel a new incarnation's timer.
+//     SetDown(true) does the same and keeps doing it until SetDown(false): whatever the dead
+//     process's leftovers (destructors, late calls) schedule is destroyed unrun, so nothing of
+//     one incarnation can ever run in the next.
 //
 // Events of different nodes that fall due at the same world instant interleave in the world
 // loop's scheduling order, which is itself deterministic.
@@ -58,6 +61,10 @@ class SimNodeClock final : public runtime::Clock {
   void Resume();
   // Crash: destroys every pending callback without running it.
   void DropAll();
+  // Down: DropAll(), and every callback scheduled until SetDown(false) is destroyed unrun (its
+  // id is still fresh and never valid for Cancel()).
+  void SetDown(bool down);
+  bool down() const { return down_; }
 
   bool paused() const { return paused_; }
   int64_t drift_ppm() const { return drift_ppm_; }
@@ -85,6 +92,7 @@ class SimNodeClock final : public runtime::Clock {
   Instant local_base_;
   int64_t drift_ppm_ = 0;
   bool paused_ = false;
+  bool down_ = false;
   runtime::TimerId next_timer_ = 1;
   runtime::TimerId wakeup_ = runtime::kNoTimer;  // World-loop timer id, or none.
   Key armed_for_{};                              // The entry the wake-up was armed for.

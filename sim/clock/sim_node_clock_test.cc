@@ -111,6 +111,24 @@ TEST(SimNodeClockTest, DropAllDestroysPendingCallbacksAndOldIdsStayDead) {
   EXPECT_FALSE(ran);
 }
 
+TEST(SimNodeClockTest, DownClockDestroysWhatIsScheduledUntilUp) {
+  SimLoop world;
+  SimNodeClock clock(world, 1);
+  int ran = 0;
+  clock.ScheduleAfter(Duration::Seconds(1), [&] { ++ran; });
+  clock.SetDown(true);
+  const runtime::TimerId while_down = clock.ScheduleAfter(Duration::Zero(), [&] { ++ran; });
+  EXPECT_NE(while_down, runtime::kNoTimer);
+  EXPECT_FALSE(clock.Cancel(while_down));
+  EXPECT_EQ(clock.pending_count(), 0u);
+  world.RunUntilIdle();
+  EXPECT_EQ(ran, 0);
+  clock.SetDown(false);
+  clock.Post([&] { ++ran; });
+  world.RunUntilIdle();
+  EXPECT_EQ(ran, 1);
+}
+
 TEST(SimNodeClockTest, CancelOfTheEarliestRearmsForTheNext) {
   SimLoop world;
   SimNodeClock clock(world, 1);

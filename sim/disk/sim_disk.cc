@@ -78,6 +78,12 @@ void SimDisk::TraceOperation(uint32_t operation, uint64_t size, const std::strin
                MixWord(Digest64(name, operation), size));
 }
 
+bool SimDisk::PoweredOff() {
+  if (powered_on_) return false;
+  ++stats_.ignored_while_powered_off;
+  return true;
+}
+
 SimDisk::Inode& SimDisk::InodeAt(const std::string& path) const {
   auto it = files_.find(path);
   EDDY_CHECK_MSG(it != files_.end(), "no file " << path);
@@ -110,6 +116,7 @@ absl::Status SimDisk::ReserveBytes(uint64_t old_size, uint64_t new_size) {
 }
 
 void SimDisk::Open(std::string path, runtime::OpenMode mode, DoneWith<FileHandle> done) {
+  if (PoweredOff()) return;
   TraceOperation(kOpOpen, static_cast<uint64_t>(mode), path);
   absl::StatusOr<FileHandle> result = [&]() -> absl::StatusOr<FileHandle> {
     if (absl::Status status = CheckPath(path); !status.ok()) return status;
@@ -132,12 +139,14 @@ void SimDisk::Open(std::string path, runtime::OpenMode mode, DoneWith<FileHandle
 }
 
 void SimDisk::Close(FileHandle file, Done done) {
+  if (PoweredOff()) return;
   TraceOperation(kOpClose, file, "");
   const absl::Status status = open_files_.erase(file) == 1 ? absl::OkStatus() : BadHandle(file);
   Complete([done = std::move(done), status]() mutable { std::move(done)(status); });
 }
 
 void SimDisk::Size(FileHandle file, DoneWith<uint64_t> done) {
+  if (PoweredOff()) return;
   TraceOperation(kOpSize, file, "");
   Inode* inode = Find(file);
   absl::StatusOr<uint64_t> result =
@@ -146,6 +155,7 @@ void SimDisk::Size(FileHandle file, DoneWith<uint64_t> done) {
 }
 
 void SimDisk::Append(FileHandle file, std::vector<uint8_t> data, DoneWith<uint64_t> done) {
+  if (PoweredOff()) return;
   TraceOperation(kOpAppend, MixWord(file, Digest64(data)), "");
   absl::StatusOr<uint64_t> result = [&]() -> absl::StatusOr<uint64_t> {
     Inode* inode = Find(file);
@@ -158,6 +168,7 @@ void SimDisk::Append(FileHandle file, std::vector<uint8_t> data, DoneWith<uint64
 }
 
 void SimDisk::WriteAt(FileHandle file, uint64_t position, std::vector<uint8_t> data, Done done) {
+  if (PoweredOff()) return;
   TraceOperation(kOpWriteAt, MixWord(MixWord(file, position), Digest64(data)), "");
   absl::Status status = [&]() -> absl::Status {
     Inode* inode = Find(file);
@@ -206,6 +217,7 @@ absl::Status SimDisk::WriteBytes(Inode& inode, uint64_t position,
 
 void SimDisk::ReadAt(FileHandle file, uint64_t position, uint64_t length_bytes,
                      DoneWith<std::vector<uint8_t>> done) {
+  if (PoweredOff()) return;
   TraceOperation(kOpReadAt, MixWord(MixWord(file, position), length_bytes), "");
   absl::StatusOr<std::vector<uint8_t>> result =
       [&]() -> absl::StatusOr<std::vector<uint8_t>> {
@@ -248,6 +260,7 @@ absl::StatusOr<std::vector<uint8_t>> SimDisk::ReadBytes(Inode& inode, uint64_t p
 }
 
 void SimDisk::Sync(FileHandle file, Done done) {
+  if (PoweredOff()) return;
   TraceOperation(kOpSync, file, "");
   absl::Status status = [&]() -> absl::Status {
     Inode* inode = Find(file);
@@ -272,6 +285,7 @@ void SimDisk::Sync(FileHandle file, Done done) {
 }
 
 void SimDisk::Truncate(FileHandle file, uint64_t size_bytes, Done done) {
+  if (PoweredOff()) return;
   TraceOperation(kOpTruncate, MixWord(file, size_bytes), "");
   absl::Status status = [&]() -> absl::Status {
     Inode* inode = Find(file);
@@ -288,6 +302,7 @@ void SimDisk::Truncate(FileHandle file, uint64_t size_bytes, Done done) {
 }
 
 void SimDisk::Rename(std::string from, std::string to, Done done) {
+  if (PoweredOff()) return;
   TraceOperation(kOpRename, 0, absl::StrCat(from, "\n", to));
   absl::Status status = [&]() -> absl::Status {
     if (absl::Status check = CheckPath(to); !check.ok()) return check;
@@ -302,6 +317,7 @@ void SimDisk::Rename(std::string from, std::string to, Done done) {
 }
 
 void SimDisk::Remove(std::string path, Done done) {
+  if (PoweredOff()) return;
   TraceOperation(kOpRemove, 0, path);
   absl::Status status = files_.erase(path) == 1
                             ? absl::OkStatus()
@@ -314,6 +330,7 @@ void SimDisk::Remove(std::string path, Done done) {
 }
 
 void SimDisk::CreateDirectories(std::string path, Done done) {
+  if (PoweredOff()) return;
   TraceOperation(kOpCreateDirectories, 0, path);
   absl::Status status = absl::OkStatus();
   if (path.empty() || path.front() == '/' || path.back() == '/') {
@@ -329,6 +346,7 @@ void SimDisk::CreateDirectories(std::string path, Done done) {
 }
 
 void SimDisk::List(std::string path, DoneWith<std::vector<std::string>> done) {
+  if (PoweredOff()) return;
   TraceOperation(kOpList, 0, path);
   absl::StatusOr<std::vector<std::string>> result =
       [&]() -> absl::StatusOr<std::vector<std::string>> {
@@ -349,6 +367,7 @@ void SimDisk::List(std::string path, DoneWith<std::vector<std::string>> done) {
 }
 
 void SimDisk::SyncDirectory(std::string path, Done done) {
+  if (PoweredOff()) return;
   TraceOperation(kOpSyncDirectory, 0, path);
   absl::Status status = absl::OkStatus();
   if (!directories_.contains(path)) {

@@ -98,6 +98,7 @@ struct SimDiskStats {
   uint64_t latent_sector_read_failures = 0;  // Reads answered kDataLoss because of a bad sector.
   uint64_t injected_no_space = 0;
   uint64_t sync_failures = 0;
+  uint64_t ignored_while_powered_off = 0;
 };
 
 class SimDisk final : public runtime::Disk {
@@ -127,6 +128,11 @@ class SimDisk final : public runtime::Disk {
   // Power loss: every open handle becomes invalid, pending completions are dropped, and the
   // namespace and file contents fall back to what was durable (see CrashOptions).
   void Crash(const CrashOptions& options, Random& random);
+
+  // Powered off (between a crash and the restart), the disk ignores every operation: no effect,
+  // no completion. A crashed process's leftovers cannot touch the platter.
+  void SetPoweredOn(bool on) { powered_on_ = on; }
+  bool powered_on() const { return powered_on_; }
 
   // Replaces the fault options (DiskFaultOptions{} heals the disk; damage already done stays).
   void SetFaults(const DiskFaultOptions& faults) { faults_ = faults; }
@@ -187,6 +193,10 @@ class SimDisk final : public runtime::Disk {
   Instant last_completion_due_;  // Completions are never due before this (FIFO).
   TraceHash* trace_ = nullptr;
   uint32_t trace_node_ = 0;
+  // True if powered off; counts the ignored operation.
+  bool PoweredOff();
+
+  bool powered_on_ = true;
   uint64_t generation_ = 0;  // Bumped by Crash(); completions of older generations are dropped.
   runtime::FileHandle next_handle_ = 1;
   uint64_t used_bytes_ = 0;

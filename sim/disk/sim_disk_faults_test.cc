@@ -228,6 +228,21 @@ TEST_F(SimDiskFaultsTest, PartialRateFiresAboutAsOftenAsAsked) {
   EXPECT_LT(corrupted, 260);
 }
 
+TEST_F(SimDiskFaultsTest, PoweredOffDiskIgnoresOperationsEntirely) {
+  const FileHandle file = Open("a");
+  disk_.SetPoweredOn(false);
+  bool completed = false;
+  disk_.Append(file, Pattern(10, 1), [&](absl::StatusOr<uint64_t>) { completed = true; });
+  disk_.Open("b", OpenMode::kCreateNew, [&](absl::StatusOr<FileHandle>) { completed = true; });
+  loop_.RunUntilIdle();
+  EXPECT_FALSE(completed);
+  EXPECT_TRUE(disk_.FileContents("a").empty());
+  EXPECT_FALSE(disk_.FileExists("b"));
+  EXPECT_EQ(disk_.stats().ignored_while_powered_off, 2u);
+  disk_.SetPoweredOn(true);
+  EXPECT_THAT(Append(file, Pattern(10, 1)), IsOk());
+}
+
 TEST(SimDiskFaultSeedTest, SameSeedSameFaultsDifferentSeedDifferentFaults) {
   auto run = [](uint64_t seed) {
     SimLoop loop;
