@@ -44,6 +44,12 @@ TrafficNode::TrafficNode(runtime::Runtime& runtime, std::vector<NodeId> peers,
 TrafficNode::~TrafficNode() {
   *alive_ = false;
   runtime_.clock().Cancel(tick_timer_);
+  // Destroyed without a crash (end of a test), the node must not leave handlers pointing at it.
+  runtime::Transport& transport = runtime_.transport();
+  transport.SetPeerHandler(nullptr);
+  transport.SetPeerStateHandler(nullptr);
+  transport.SetClientHandler(nullptr);
+  transport.SetClientClosedHandler(nullptr);
 }
 
 std::vector<uint8_t> TrafficNode::RandomBytes(size_t size_max) {
