@@ -13,10 +13,7 @@
 namespace eddy::raft::driver {
 namespace {
 
-bool IsVoteMessage(MessageType type) {
-  return type == MSG_VOTE || type == MSG_PRE_VOTE || type == MSG_VOTE_RESP ||
-         type == MSG_PRE_VOTE_RESP;
-}
+bool IsVoteRequest(MessageType type) { return type == MSG_VOTE || type == MSG_PRE_VOTE; }
 
 // Splits a log read into batches, keeping those that start at or before `last`.
 absl::Status SplitBatches(const std::vector<uint8_t>& bytes, int64_t last, bool verify_crc,
@@ -77,9 +74,34 @@ void GroupDriver::Open() {
       runtime_.clock(), runtime_.disk(), absl::StrCat(directory_, "/log"), options_.log,
       [this, alive = alive_, generation](absl::StatusOr<log::PartitionLog::Opened> opened) {
         if (!*alive || generation != generation_) return;
-        if (!opened.ok()) return Fail(opened.status());
-        OnLogOpened(generation, *std::move(opened));
+        if (opened.ok()) return OnLogOpened(generation, *std::move(opened));
+        if (opened.status().code() == absl::StatusCode::kDataLoss) return WipeLog(generation);
+        Fail(opened.status());
       });
+}
+
+void GroupDriver::WipeLog(uint64_t generation) {
+  // Recovery itself could not read the log (an unreadable sector in sealed data): rebuild this
+  // replica's log from the leader. The hard state stays; its durable mark fences the replica.
+  Event("unrecoverable log wiped: rebuilding from the leader");
+  const std::string dir = absl::StrCat(directory_, "/log");
+  runtime::Disk& disk = runtime_.disk();
+  disk.List(dir, [this, alive = alive_, generation, dir,
+                  &disk](absl::StatusOr<std::vector<std::string>> names) {
+    if (!*alive || generation != generation_) return;
+    if (!names.ok()) return Fail(names.status());
+    auto remaining = std::make_shared<size_t>(names->size() + 1);
+    auto one_done = [this, alive = alive_, generation, dir, &disk, remaining](absl::Status) {
+      if (!*alive || generation != generation_ || --*remaining > 0) return;
+      disk.SyncDirectory(dir, [this, alive = alive_, generation](absl::Status s) {
+        if (!*alive || generation != generation_) return;
+        if (!s.ok()) return Fail(s);
+        Open();
+      });
+    };
+    for (const std::string& name : *names) disk.Remove(absl::StrCat(dir, "/", name), one_done);
+    one_done(absl::OkStatus());
+  });
 }
 
 void GroupDriver::OnLogOpened(uint64_t generation, log::PartitionLog::Opened opened) {
@@ -143,14 +165,17 @@ void GroupDriver::BuildNode(const LoadedState& loaded, OpenReport report) {
   } else {
     *persisted.mutable_hard_state() = RawNode::InitialHardState();
     persisted.set_durable_last_offset(kNoOffset);
+    persisted.set_durable_last_term(0);
   }
   HardState hs = persisted.hard_state();
   report.persisted_state = hs;
   report.log_last_offset = log_->last_offset();
   mark_ = persisted.durable_last_offset();
+  mark_term_ = persisted.durable_last_term();
   report.durable_mark = mark_;
   if (options_.bug == DriverBug::kTruncateCommittedOnConflict && mark_ > log_->last_offset()) {
     mark_ = log_->last_offset();  // the buggy driver believes its cut was legitimate
+    mark_term_ = static_cast<Term>(log_->TermAt(mark_).value_or(0));
   }
   report.data_loss = log_->last_offset() < mark_;
   fenced_ = report.data_loss;
@@ -183,6 +208,10 @@ void GroupDriver::Fail(absl::Status status) {
   if (status.code() == absl::StatusCode::kDataLoss) {
     ++stats_.corrupt_reads;
     Event("corruption detected: replica stopped");
+  } else if (status.code() == absl::StatusCode::kAborted) {
+    Event("leader restarted to reset a damaged follower's progress");
+  } else if (status.code() == absl::StatusCode::kInternal) {
+    Event("planted bug restart");
   } else {
     Event("disk error: replica stopped");
   }
@@ -248,6 +277,26 @@ void GroupDriver::Receive(Message message) {
     ++stats_.invalid_messages;
     return;
   }
+  if (message.type() == MSG_APPEND_RESP && message.reject() &&
+      node_->role() == Role::kLeader && message.term() == node_->term()) {
+    const Progress* pr = node_->progress(message.from());
+    if (pr != nullptr && message.hint_offset() < pr->match_offset) {
+      // The follower has less than it acknowledged (media damage): the core never probes below
+      // a match offset, so it could not repair it. A fresh leader starts with no match offsets;
+      // restarting this replica (always safe) gets the group one.
+      return Fail(absl::AbortedError(absl::StrCat(
+          "follower ", message.from(), " lost acknowledged entries (has up to ",
+          message.hint_offset(), ", acknowledged ", pr->match_offset, ")")));
+    }
+  }
+  if (fenced_ && IsVoteRequest(message.type()) &&
+      (message.last_log_term() < mark_term_ ||
+       (message.last_log_term() == mark_term_ && message.last_log_offset() < mark_))) {
+    // The candidate may lack entries this replica acknowledged before its media damage.
+    ++stats_.votes_suppressed;
+    Event("vote refused by repair fence");
+    return;
+  }
   static_cast<void>(node_->Step(std::move(message)));  // refusals are counted by the core
   Kick();
 }
@@ -311,20 +360,25 @@ void GroupDriver::ProcessReady() {
   if (ready.hard_state.has_value()) hard_state_ = *ready.hard_state;
   const int64_t last = log_->last_offset();
   const int64_t new_mark = fenced_ ? std::max(mark_, last) : last;
-  const bool save = ready.hard_state.has_value() || new_mark != mark_;
+  const Term new_mark_term = new_mark == mark_ ? mark_term_
+                                               : static_cast<Term>(log_->TermAt(new_mark).value_or(0));
+  const bool save =
+      ready.hard_state.has_value() || new_mark != mark_ || new_mark_term != mark_term_;
   const bool flush = ready.must_sync || !ready.entries.empty();
 
   // The log first, then the state that points into it: a durable mark (or commit offset)
   // never refers to entries that are not durable yet.
   auto shared_ready = std::make_shared<Ready>(std::move(ready));
   const uint64_t generation = generation_;
-  auto finish = [this, alive = alive_, generation, shared_ready, new_mark](absl::Status s) {
+  auto finish = [this, alive = alive_, generation, shared_ready, new_mark,
+                 new_mark_term](absl::Status s) {
     if (!*alive || generation != generation_) return;
     if (!s.ok()) return Fail(s);
     mark_ = new_mark;
+    mark_term_ = new_mark_term;
     FinishReady(std::move(*shared_ready));
   };
-  auto after_flush = [this, alive = alive_, generation, save, new_mark,
+  auto after_flush = [this, alive = alive_, generation, save, new_mark, new_mark_term,
                       finish = std::move(finish)](absl::Status s) mutable {
     if (!*alive || generation != generation_) return;
     if (!s.ok()) return Fail(s);
@@ -332,6 +386,7 @@ void GroupDriver::ProcessReady() {
     PersistedState state;
     *state.mutable_hard_state() = hard_state_;
     state.set_durable_last_offset(new_mark);
+    state.set_durable_last_term(new_mark_term);
     store_->Save(std::move(state), std::move(finish));
   };
   if (!flush) return after_flush(absl::OkStatus());
@@ -351,7 +406,8 @@ absl::Status GroupDriver::AppendEntries(std::vector<Entry>& entries) {
   const int64_t first = entries.front().base_offset();
   if (first <= log_->last_offset()) {
     // §5.3: a conflicting suffix (never committed) gives way to the leader's entries.
-    EDDY_CHECK_GT(first, node_->commit_offset());
+    // Only an uncommitted suffix may give way; what this replica applied is committed.
+    EDDY_CHECK_GT(first, applied_);
     EDDY_ASSIGN_OR_RETURN(const int64_t next, log_->TruncateSuffix(first));
     EDDY_CHECK_EQ(next, first);
     view_->ForgetFrom(first);
@@ -409,7 +465,7 @@ void GroupDriver::FinishReady(Ready ready) {
 }
 
 void GroupDriver::SendMessage(Message m) {
-  if (fenced_ && IsVoteMessage(m.type())) {
+  if (fenced_ && IsVoteRequest(m.type())) {
     ++stats_.votes_suppressed;
     Event("vote suppressed by repair fence");
     return;

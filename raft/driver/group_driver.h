@@ -20,8 +20,10 @@
 //
 // REPAIR FENCE: the replica persists the last offset it ever declared durable (the mark). If it
 // reopens with a log ending below the mark, media damage lost entries a quorum may have counted
-// on: until its log reaches the mark again (repaired from the leader), it neither grants nor
-// requests votes, so it can never help elect a leader that lacks a committed entry.
+// on: until its log reaches the mark again (repaired from the leader), it requests no votes and
+// grants a vote only to a candidate whose log is at least as up to date as the log it had lost
+// (the persisted (term, offset) of the mark) — the §5.4.1 restriction against its old log — so it
+// never helps elect a leader that lacks an entry it had acknowledged.
 //
 // LOOP AFFINITY: the runtime's loop. OWNERSHIP: owned by a NodeDriver; the runtime and the
 // observer outlive it. Callbacks handed in (acks, reads) are called at most once, never after
@@ -111,6 +113,7 @@ class GroupDriver {
 
   void Open();
   void OnLogOpened(uint64_t generation, log::PartitionLog::Opened opened);
+  void WipeLog(uint64_t generation);
   void OnStoreOpened(uint64_t generation, std::unique_ptr<HardStateStore> store,
                      LoadedState loaded, OpenReport report);
   void ScanLog(uint64_t generation, absl::AnyInvocable<void()> then);
@@ -149,6 +152,7 @@ class GroupDriver {
 
   HardState hard_state_;           // the latest the core handed out
   int64_t mark_ = kNoOffset;       // durable mark (see REPAIR FENCE), as persisted
+  Term mark_term_ = 0;             // term of the entry ending at mark_ when declared
   bool fenced_ = false;
   bool ready_busy_ = false;
   bool kick_posted_ = false;

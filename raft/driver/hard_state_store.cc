@@ -55,24 +55,30 @@ std::vector<uint8_t> HardStateStore::EncodeRecord(const PersistedState& state) {
 }
 
 void HardStateStore::DecodeRecords(const std::vector<uint8_t>& bytes, LoadedState* into) {
+  // A damaged record (bit flip, a misdirected write landing on it, a torn tail) does not end the
+  // scan: later records may be intact, so resynchronise on the next magic. A record counts only
+  // if its CRC matches, so a false magic inside a payload is harmless.
   size_t at = 0;
-  while (at < bytes.size()) {
-    if (bytes.size() - at < kRecordHeaderSizeBytes) break;  // torn tail
+  bool in_damage = false;
+  while (at + kRecordHeaderSizeBytes <= bytes.size()) {
     const uint32_t magic = GetU32(bytes, at);
     const uint32_t length = GetU32(bytes, at + 4);
     const uint32_t crc = GetU32(bytes, at + 8);
-    if (magic != kRecordMagic || length > kRecordSizeBytesMax ||
-        bytes.size() - at - kRecordHeaderSizeBytes < length) {
-      ++into->damaged_records;
-      break;
-    }
-    std::span<const uint8_t> payload(bytes.data() + at + kRecordHeaderSizeBytes, length);
+    bool valid = magic == kRecordMagic && length <= kRecordSizeBytesMax &&
+                 bytes.size() - at - kRecordHeaderSizeBytes >= length;
     PersistedState state;
-    if (record::Crc32c(payload) != crc ||
-        !state.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
-      ++into->damaged_records;
-      break;
+    if (valid) {
+      std::span<const uint8_t> payload(bytes.data() + at + kRecordHeaderSizeBytes, length);
+      valid = record::Crc32c(payload) == crc &&
+              state.ParseFromArray(payload.data(), static_cast<int>(payload.size()));
     }
+    if (!valid) {
+      if (!in_damage) ++into->damaged_records;
+      in_damage = true;
+      ++at;
+      continue;
+    }
+    in_damage = false;
     if (!into->state.has_value() || state.sequence() > into->state->sequence()) {
       into->state = std::move(state);
     }
@@ -103,9 +109,14 @@ void HardStateStore::OpenFiles(absl::AnyInvocable<void(absl::StatusOr<LoadedStat
   auto read_b = [this, loaded, fail]() {
     log::ReadWholeFile(disk_, files_[1].path,
                        [this, loaded, fail](absl::StatusOr<std::vector<uint8_t>> bytes) {
-                         if (!bytes.ok()) return std::move(*fail)(bytes.status());
                          LoadedState file_b;
-                         DecodeRecords(*bytes, &file_b);
+                         if (bytes.ok()) {
+                           DecodeRecords(*bytes, &file_b);
+                         } else if (bytes.status().code() == absl::StatusCode::kDataLoss) {
+                           ++file_b.damaged_records;  // unreadable: the other copy stands
+                         } else {
+                           return std::move(*fail)(bytes.status());
+                         }
                          loaded->damaged_records += file_b.damaged_records;
                          if (file_b.state.has_value() &&
                              (!loaded->state.has_value() ||
@@ -121,8 +132,13 @@ void HardStateStore::OpenFiles(absl::AnyInvocable<void(absl::StatusOr<LoadedStat
   auto read_a = [this, loaded, fail, read_b]() {
     log::ReadWholeFile(disk_, files_[0].path,
                        [this, loaded, fail, read_b](absl::StatusOr<std::vector<uint8_t>> bytes) {
-                         if (!bytes.ok()) return std::move(*fail)(bytes.status());
-                         DecodeRecords(*bytes, loaded.get());
+                         if (bytes.ok()) {
+                           DecodeRecords(*bytes, loaded.get());
+                         } else if (bytes.status().code() == absl::StatusCode::kDataLoss) {
+                           ++loaded->damaged_records;  // unreadable: the other copy stands
+                         } else {
+                           return std::move(*fail)(bytes.status());
+                         }
                          read_b();
                        });
   };

@@ -1,5 +1,7 @@
 #include "sim/cluster/checker.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "raft/driver/entry_batch.h"
 
@@ -69,6 +71,11 @@ void Checker::OnPersisted(NodeId node, GroupId group, const raft::HardState& hs,
   d.vote = hs.vote();
   d.commit = hs.commit_offset();
   d.mark = mark;
+}
+
+void Checker::OnTruncated(NodeId node, GroupId group, int64_t offset) {
+  Durable& d = durable_[{node, group}];
+  d.mark = std::min(d.mark, offset - 1);
 }
 
 void Checker::OnApplied(NodeId node, GroupId group, const raft::EntryMeta& meta,

@@ -48,6 +48,8 @@ class Checker {
   void OnOpened(NodeId node, GroupId group, const raft::driver::OpenReport& report);
   void OnSoftState(NodeId node, GroupId group, const raft::SoftState& soft);
   void OnPersisted(NodeId node, GroupId group, const raft::HardState& hs, int64_t mark);
+  // A legitimate conflict truncation: entries from `offset` on may be gone after a restart.
+  void OnTruncated(NodeId node, GroupId group, int64_t offset);
   void OnApplied(NodeId node, GroupId group, const raft::EntryMeta& meta,
                  std::span<const uint8_t> batch);
   // A client was told its batch (stored bytes digest `digest`) is committed at `meta`.

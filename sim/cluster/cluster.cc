@@ -97,9 +97,11 @@ Cluster::Cluster(ClusterOptions options)
     profile_text_ = profile.ToString();
     world_->SetBuggifyEnabled(profile.buggify);
     FaultInjectorOptions injector_options;
-    // The lowest id keeps a clean disk, so every committed record has one undamaged copy
-    // (data-damaging faults reach only the others).
-    injector_options.storage_fault_nodes = std::set<runtime::NodeId>(ids.begin() + 1, ids.end());
+    // Data-damaging faults reach only a minority (the highest ids): every committed record is on
+    // a majority, so at least one undamaged copy survives, and the undamaged majority can elect.
+    const size_t damaged = static_cast<size_t>((options_.node_count - 1) / 2);
+    injector_options.storage_fault_nodes =
+        std::set<runtime::NodeId>(ids.end() - static_cast<int64_t>(damaged), ids.end());
     injector_options.unavailable_nodes_max = static_cast<size_t>((options_.node_count - 1) / 2);
     injector_ = std::make_unique<FaultInjector>(*world_, profile, std::move(schedule),
                                                 std::move(injector_options), fault_random.Next());
@@ -193,6 +195,7 @@ void Cluster::OnPersisted(raft::NodeId node, GroupId group, const raft::HardStat
 
 void Cluster::OnTruncated(raft::NodeId node, GroupId group, int64_t offset) {
   Trace(absl::StrCat("n", node, " g", group, " truncated its log from offset ", offset));
+  checker_.OnTruncated(node, group, offset);
 }
 
 void Cluster::OnApplied(raft::NodeId node, GroupId group, const raft::EntryMeta& meta,
@@ -379,9 +382,10 @@ RunResult Cluster::Run() {
   if (injector_ != nullptr) injector_->Start();
   StartWorkload();
   // Run in slices so a violation stops the run close to where it happened.
-  const Duration slice = Duration::Milliseconds(100);
+  const Duration slice = Duration::Milliseconds(options_.progress ? 1 : 100);
   while (world_->Now() < end && !checker_.failed()) {
     world_->RunUntil(std::min(end, world_->Now() + slice));
+    if (options_.progress) options_.progress(Progress());
   }
   StopWorkload();
   if (!checker_.failed()) {
@@ -389,6 +393,7 @@ RunResult Cluster::Run() {
     const Instant deadline = world_->Now() + options_.liveness_bound;
     while (!Converged() && world_->Now() < deadline && !checker_.failed()) {
       world_->RunUntil(std::min(deadline, world_->Now() + slice));
+      if (options_.progress) options_.progress(Progress());
     }
     if (!checker_.failed() && !Converged()) {
       std::string detail;
@@ -413,6 +418,22 @@ RunResult Cluster::Run() {
     checker_.CheckFinal();
   }
   return Summarize();
+}
+
+std::string Cluster::Progress() const {
+  std::string line = absl::StrCat(FormatTime(world_->Now()), " events=",
+                                  world_->loop().events_processed(),
+                                  " pending=", world_->loop().pending_count(),
+                                  " acked=", checker_.acked_count(), " proposed=", proposed_);
+  for (const auto& [id, node] : nodes_) {
+    if (node == nullptr) {
+      absl::StrAppend(&line, " n", id, "=down");
+      continue;
+    }
+    absl::StrAppend(&line, " n", id, "[env=", node->stats().envelopes_sent,
+                    " msgs=", node->stats().messages_sent, "]");
+  }
+  return line;
 }
 
 RunResult Cluster::Summarize() {

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -53,6 +54,8 @@ struct ClusterOptions {
   raft::driver::DriverBug bug = raft::driver::DriverBug::kNone;
   // Keep this many of the most recent trace lines for a failure report.
   size_t trace_lines_max = 60;
+  // Called after every 100 ms slice of simulated time (eddy-sim --progress); may be empty.
+  std::function<void(const std::string&)> progress;
 };
 
 struct RunResult {
@@ -101,6 +104,8 @@ class Cluster final : public raft::driver::DriverObserver {
   const std::map<std::string, uint64_t>& recovery_counts() const { return recovery_; }
   std::string ReplayCommand() const;
   RunResult Summarize();
+  // One line of counters for --progress.
+  std::string Progress() const;
   void Trace(std::string line);
 
   // DriverObserver.

@@ -86,6 +86,10 @@ Flags ParseFlags(int argc, char** argv) {
       if (!eddy::raft::driver::ParseDriverBug(v, &f.options.bug)) Usage("bad --bug");
     } else if (arg == "--coverage") {
       f.coverage = true;
+    } else if (arg == "--progress") {
+      f.options.progress = [](const std::string& line) {
+        std::fprintf(stderr, "%s\n", line.c_str());
+      };
     } else if (arg == "--quiet") {
       f.quiet = true;
     } else {
