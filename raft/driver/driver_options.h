@@ -71,8 +71,9 @@ class DriverObserver {
   virtual ~DriverObserver() = default;
   virtual void OnOpened(NodeId, GroupId, const OpenReport&) {}
   virtual void OnSoftState(NodeId, GroupId, const SoftState&) {}
-  // A hard state (and the durable mark) became durable.
-  virtual void OnPersisted(NodeId, GroupId, const HardState&, int64_t /*durable_mark*/) {}
+  // A hard state became durable, and the replica declared its log durable up to
+  // `durable_last_offset` (messages and acks depending on it go out now).
+  virtual void OnPersisted(NodeId, GroupId, const HardState&, int64_t /*durable_last_offset*/) {}
   // The replica truncated its log from `offset` on (a Raft conflict).
   virtual void OnTruncated(NodeId, GroupId, int64_t /*offset*/) {}
   // The replica applied `meta` whose stored bytes are `batch` (commit order).

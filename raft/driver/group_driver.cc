@@ -313,7 +313,16 @@ void GroupDriver::Propose(std::vector<uint8_t> batch, AckFn ack) {
   absl::StatusOr<EntryMeta> meta =
       node_->Propose(record_count, std::string(batch.begin(), batch.end()));
   if (!meta.ok()) return std::move(ack)(meta.status());
-  EDDY_CHECK(pending_acks_.count(meta->last_offset) == 0);
+  auto earlier = pending_acks_.find(meta->last_offset);
+  if (earlier != pending_acks_.end()) {
+    // A proposal of an earlier term at the same offset: this leader's log no longer holds it,
+    // so it was never committed (Leader Completeness, §5.4).
+    EDDY_CHECK_LT(earlier->second.term, meta->term);
+    PendingAck lost = std::move(earlier->second);
+    pending_acks_.erase(earlier);
+    ++stats_.proposals_failed;
+    std::move(lost.ack)(absl::UnavailableError("proposal overwritten by another leader's entry"));
+  }
   pending_acks_[meta->last_offset] = PendingAck{meta->term, std::move(ack)};
   Kick();
 }
@@ -446,7 +455,8 @@ absl::Status GroupDriver::AppendEntries(std::vector<Entry>& entries) {
 }
 
 void GroupDriver::FinishReady(Ready ready) {
-  observer_->OnPersisted(self_, options_.group_id, hard_state_, mark_);
+  // What this replica now declares durable is its whole log (the fence target may be higher).
+  observer_->OnPersisted(self_, options_.group_id, hard_state_, log_->last_offset());
   if (fenced_ && log_->last_offset() >= mark_) {
     fenced_ = false;
     Event("repair fence lifted: log repaired from the leader");
