@@ -561,18 +561,21 @@ void GroupDriver::ResolveAcks(const EntryMeta& applied) {
 
 // --- Reads ------------------------------------------------------------------------------------
 
-void GroupDriver::ReadBatches(int64_t first, int64_t last, ReadFn done) {
+void GroupDriver::ReadBatches(int64_t first, int64_t last, ReadFn done, uint64_t size_bytes_max) {
   EDDY_CHECK_LE(first, last);
   struct Cursor {
     int64_t next;
     int64_t last;
     Batches out;
     ReadFn done;
+    uint64_t size_bytes = 0;
+    uint64_t size_bytes_max;
   };
-  auto cursor = std::make_shared<Cursor>(Cursor{first, last, {}, std::move(done)});
+  auto cursor = std::make_shared<Cursor>(
+      Cursor{first, last, {}, std::move(done), 0, size_bytes_max});
   auto step = std::make_shared<absl::AnyInvocable<void()>>();
   *step = [this, cursor, step, generation = generation_]() {
-    log_->Read(cursor->next, options_.read_size_bytes_max,
+    log_->Read(cursor->next, std::min(options_.read_size_bytes_max, cursor->size_bytes_max),
                [this, cursor, step, generation](absl::StatusOr<log::ReadResult> read) {
                  if (!Current(generation)) {
                    *step = nullptr;  // break the cycle
@@ -595,7 +598,9 @@ void GroupDriver::ReadBatches(int64_t first, int64_t last, ReadFn done) {
                    *step = nullptr;
                    return;
                  }
-                 if (cursor->next > cursor->last || cursor->next == before || !running()) {
+                 cursor->size_bytes += read->bytes.size();
+                 if (cursor->next > cursor->last || cursor->next == before || !running() ||
+                     cursor->size_bytes >= cursor->size_bytes_max) {
                    std::move(cursor->done)(std::move(cursor->out));
                    *step = nullptr;
                    return;
@@ -606,13 +611,13 @@ void GroupDriver::ReadBatches(int64_t first, int64_t last, ReadFn done) {
   (*step)();
 }
 
-void GroupDriver::ReadCommitted(int64_t offset, ReadFn done) {
+void GroupDriver::ReadCommitted(int64_t offset, uint64_t size_bytes_max, ReadFn done) {
   if (!running()) return std::move(done)(absl::UnavailableError("replica not running"));
   if (offset > applied_) return std::move(done)(Batches{});
   if (options_.bug == DriverBug::kSkipCrcOnRead && log_->segment_count() == 1) {
     return RawRead(offset, std::move(done));
   }
-  ReadBatches(offset, applied_, std::move(done));
+  ReadBatches(offset, applied_, std::move(done), size_bytes_max);
 }
 
 void GroupDriver::RawRead(int64_t offset, ReadFn done) {

@@ -93,9 +93,10 @@ class GroupDriver {
   absl::Status TransferLeadership(NodeId target);
   absl::Status ProposeConfChange(ConfChangeType type, NodeId node);
 
-  // Batches starting at the one containing `offset`, only from the applied (committed) prefix;
-  // empty if `offset` is beyond it. Every batch is CRC-checked (kDataLoss if bad).
-  void ReadCommitted(int64_t offset, ReadFn done);
+  // Batches starting at the one containing `offset`, only from the applied (committed) prefix,
+  // about `size_bytes_max` bytes but at least one batch (as a Kafka fetch); empty if `offset` is
+  // beyond the applied prefix. Every batch is CRC-checked (kDataLoss if bad).
+  void ReadCommitted(int64_t offset, uint64_t size_bytes_max, ReadFn done);
 
   // --- observers ---
   bool running() const { return state_ == State::kRunning; }
@@ -132,7 +133,9 @@ class GroupDriver {
   void RawRead(int64_t offset, ReadFn done);
 
   // Reads whole batches covering [first, last] from the log (CRC-checked by the log), in order.
-  void ReadBatches(int64_t first, int64_t last, ReadFn done);
+  // Stops early once `size_bytes_max` bytes were read (at least one log read).
+  void ReadBatches(int64_t first, int64_t last, ReadFn done,
+                   uint64_t size_bytes_max = UINT64_MAX);
   void Event(const char* name);
   bool Current(uint64_t generation) const { return generation == generation_ && *alive_; }
 

@@ -294,7 +294,7 @@ void Cluster::ReadStep() {
     if (top >= 0) {
       const int64_t offset = random_.UniformInRange(0, top);
       ++reads_;
-      g->ReadCommitted(offset, [this, alive = alive_, id, group](
+      g->ReadCommitted(offset, 4 * kKiB, [this, alive = alive_, id, group](
                                    absl::StatusOr<raft::driver::GroupDriver::Batches> batches) {
         if (!*alive) return;
         if (!batches.ok()) {
