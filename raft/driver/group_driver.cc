@@ -136,22 +136,46 @@ void GroupDriver::OnStoreOpened(uint64_t generation, std::unique_ptr<HardStateSt
   for (NodeId voter : options_.voters) bootstrap.add_voters(voter);
   std::sort(bootstrap.mutable_voters()->begin(), bootstrap.mutable_voters()->end());
   view_ = std::make_unique<PartitionLogView>(log_.get(), bootstrap);
-  ScanLog(generation, [this, loaded = std::move(loaded), report]() mutable {
+  const Term term_max = loaded.state.has_value() ? loaded.state->hard_state().term() : 0;
+  ScanLog(generation, term_max, [this, loaded = std::move(loaded), report]() mutable {
     BuildNode(loaded, report);
   });
 }
 
-void GroupDriver::ScanLog(uint64_t generation, absl::AnyInvocable<void()> then) {
+void GroupDriver::ScanLog(uint64_t generation, Term term_max, absl::AnyInvocable<void()> then) {
   // The entry types live in the batches (control batches), not in the log's index: read the
   // log once. Corruption found here stops the replica like any other read.
+  //
+  // The term (partitionLeaderEpoch) is outside the batch CRC, and recovery builds the log's
+  // index from the bytes on disk, so a flipped term bit can survive recovery. Raft gives two
+  // cross-checks: terms never decrease along a log, and no entry has a term above the
+  // replica's persisted current term. A batch failing either is cut with everything after it
+  // (the durable mark then fences the replica until it is repaired).
   if (log_->last_offset() < log_->first_offset()) return then();
   ReadBatches(log_->first_offset(), log_->last_offset(),
-              [this, generation, then = std::move(then)](absl::StatusOr<Batches> batches) mutable {
+              [this, generation, term_max, then = std::move(then)](
+                  absl::StatusOr<Batches> batches) mutable {
                 if (!Current(generation)) return;
                 if (!batches.ok()) return Fail(batches.status());
+                Term previous = 0;
                 for (const std::vector<uint8_t>& batch : *batches) {
                   absl::StatusOr<EntryMeta> meta = DecodeEntryMeta(batch);
-                  if (!meta.ok()) return Fail(meta.status());
+                  if (meta.ok() && (meta->term > term_max || meta->term < previous)) {
+                    meta = absl::DataLossError(absl::StrCat(
+                        "batch at offset ", meta->base_offset, " has term ", meta->term,
+                        " (previous ", previous, ", current term ", term_max, ")"));
+                  }
+                  if (!meta.ok()) {
+                    const int64_t cut = record::ParseBatchHeader(batch).ok()
+                                            ? record::ParseBatchHeader(batch)->base_offset
+                                            : log_->first_offset();
+                    Event("corrupt batch found on open: log cut there");
+                    absl::StatusOr<int64_t> next = log_->TruncateSuffix(cut);
+                    if (!next.ok()) return Fail(next.status());
+                    view_->ForgetFrom(cut);
+                    break;
+                  }
+                  previous = meta->term;
                   view_->NoteEntry(*meta);
                 }
                 then();

@@ -117,7 +117,7 @@ class GroupDriver {
   void WipeLog(uint64_t generation);
   void OnStoreOpened(uint64_t generation, std::unique_ptr<HardStateStore> store,
                      LoadedState loaded, OpenReport report);
-  void ScanLog(uint64_t generation, absl::AnyInvocable<void()> then);
+  void ScanLog(uint64_t generation, Term term_max, absl::AnyInvocable<void()> then);
   void BuildNode(const LoadedState& loaded, OpenReport report);
   void Fail(absl::Status status);
 
