@@ -444,6 +444,7 @@ absl::Status GroupDriver::AppendEntries(std::vector<Entry>& entries) {
     EDDY_ASSIGN_OR_RETURN(const int64_t next, log_->TruncateSuffix(first));
     EDDY_CHECK_EQ(next, first);
     view_->ForgetFrom(first);
+    view_->SetVisibleLast(std::min(view_->LastOffset(), first - 1));
     ++stats_.conflict_truncations;
     Event("conflicting suffix truncated");
     observer_->OnTruncated(self_, options_.group_id, first);
@@ -489,6 +490,7 @@ void GroupDriver::FinishReady(Ready ready) {
   if (!ready.committed.empty()) {
     commit_target_ = std::max(commit_target_, ready.committed.last_offset);
   }
+  view_->SetVisibleLast(log_->last_offset());  // this Ready's entries are stable now
   node_->Advance(ready);
   ready_busy_ = false;
   if (bug_truncate_from_.has_value()) {

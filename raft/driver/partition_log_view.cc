@@ -1,5 +1,7 @@
 #include "raft/driver/partition_log_view.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "core/base/check.h"
 
@@ -22,10 +24,15 @@ SnapshotMeta PartitionLogView::Snapshot() const {
 
 int64_t PartitionLogView::FirstOffset() const { return log_->first_offset(); }
 
-int64_t PartitionLogView::LastOffset() const { return log_->last_offset(); }
+int64_t PartitionLogView::LastOffset() const {
+  const int64_t last = std::min(log_->last_offset(), visible_last_);
+  // Hiding happens at entry boundaries only: visible_last_ is always an entry end.
+  return std::max(last, log_->first_offset() - 1);
+}
 
 absl::StatusOr<EntryMeta> PartitionLogView::EntryContaining(int64_t offset) const {
-  std::optional<log::BatchLocation> batch = log_->FindBatch(offset);
+  std::optional<log::BatchLocation> batch =
+      offset <= LastOffset() ? log_->FindBatch(offset) : std::nullopt;
   if (!batch.has_value()) {
     return absl::OutOfRangeError(absl::StrCat("offset ", offset, " outside [", FirstOffset(), ", ",
                                               LastOffset(), "]"));
@@ -45,7 +52,7 @@ absl::StatusOr<EntryMeta> PartitionLogView::EntryContaining(int64_t offset) cons
 }
 
 void PartitionLogView::NoteEntry(const EntryMeta& meta) {
-  EDDY_CHECK_LE(meta.last_offset, LastOffset());
+  EDDY_CHECK_LE(meta.last_offset, log_->last_offset());
   if (meta.type == ENTRY_NORMAL) return;
   control_entries_[meta.base_offset] = meta;
 }

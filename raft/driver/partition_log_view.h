@@ -34,10 +34,17 @@ class PartitionLogView final : public LogView {
   // The driver truncated the log from `offset` on: forget control entries there.
   void ForgetFrom(int64_t offset);
 
+  // Entries appended after `last_offset` stay hidden until the driver shows them (after the
+  // Ready that carried them is durable, right before RawNode::Advance): the core then never sees
+  // one entry both in its unstable part and in this view, a state its overlay does not handle
+  // on every path (see the driver's README). Default: everything visible.
+  void SetVisibleLast(int64_t last_offset) { visible_last_ = last_offset; }
+
  private:
   const log::PartitionLog* log_;
   const ConfState bootstrap_;
   std::map<int64_t, EntryMeta> control_entries_;  // by base offset
+  int64_t visible_last_ = INT64_MAX;
 };
 
 }  // namespace eddy::raft::driver
