@@ -148,6 +148,7 @@ NodeDriver* Cluster::node(raft::NodeId id) {
 }
 
 bool Cluster::DiskDamaged(raft::NodeId id) const {
+  if (manually_damaged_.contains(id)) return true;
   const SimDiskStats& s = world_->node(static_cast<runtime::NodeId>(id)).sim_disk().stats();
   return s.read_corruptions + s.write_corruptions + s.misdirected_writes + s.latent_sector_errors +
              s.latent_sector_read_failures >

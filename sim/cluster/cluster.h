@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -101,6 +102,8 @@ class Cluster final : public raft::driver::DriverObserver {
   // True once every group has a leader and every acked batch is applied on every replica.
   bool Converged() const;
   Checker& checker() { return checker_; }
+  // A test damaged `node`'s disk by hand (SimDisk::CorruptByte): data loss there is expected.
+  void NoteManualDamage(raft::NodeId node) { manually_damaged_.insert(node); }
   const std::map<std::string, uint64_t>& recovery_counts() const { return recovery_; }
   std::string ReplayCommand() const;
   RunResult Summarize();
@@ -147,6 +150,7 @@ class Cluster final : public raft::driver::DriverObserver {
   uint64_t proposed_ = 0;
   uint64_t reads_ = 0;
   std::map<std::string, uint64_t> recovery_;
+  std::set<raft::NodeId> manually_damaged_;
   std::deque<std::string> trace_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
