@@ -136,13 +136,11 @@ void GroupDriver::OnStoreOpened(uint64_t generation, std::unique_ptr<HardStateSt
   for (NodeId voter : options_.voters) bootstrap.add_voters(voter);
   std::sort(bootstrap.mutable_voters()->begin(), bootstrap.mutable_voters()->end());
   view_ = std::make_unique<PartitionLogView>(log_.get(), bootstrap);
-  const Term term_max = loaded.state.has_value() ? loaded.state->hard_state().term() : 0;
-  ScanLog(generation, term_max, [this, loaded = std::move(loaded), report]() mutable {
-    BuildNode(loaded, report);
-  });
+  ScanLog(generation, loaded, [this, loaded, report]() mutable { BuildNode(loaded, report); });
 }
 
-void GroupDriver::ScanLog(uint64_t generation, Term term_max, absl::AnyInvocable<void()> then) {
+void GroupDriver::ScanLog(uint64_t generation, const LoadedState& loaded,
+                          absl::AnyInvocable<void()> then) {
   // The entry types live in the batches (control batches), not in the log's index: read the
   // log once. Corruption found here stops the replica like any other read.
   //
@@ -151,19 +149,36 @@ void GroupDriver::ScanLog(uint64_t generation, Term term_max, absl::AnyInvocable
   // cross-checks: terms never decrease along a log, and no entry has a term above the
   // replica's persisted current term. A batch failing either is cut with everything after it
   // (the durable mark then fences the replica until it is repaired).
+  // Batches up to the durable mark are also checked against the persisted term starts.
+  const Term term_max = loaded.state.has_value() ? loaded.state->hard_state().term() : 0;
+  const int64_t checked_last =
+      loaded.state.has_value() ? loaded.state->durable_last_offset() : kNoOffset;
+  std::map<int64_t, Term> persisted_starts;
+  if (loaded.state.has_value()) {
+    for (const TermStart& t : loaded.state->term_starts()) persisted_starts[t.offset()] = t.term();
+  }
+  term_starts_.clear();
   if (log_->last_offset() < log_->first_offset()) return then();
   ReadBatches(log_->first_offset(), log_->last_offset(),
-              [this, generation, term_max, then = std::move(then)](
-                  absl::StatusOr<Batches> batches) mutable {
+              [this, generation, term_max, checked_last,
+               persisted_starts = std::move(persisted_starts),
+               then = std::move(then)](absl::StatusOr<Batches> batches) mutable {
                 if (!Current(generation)) return;
                 if (!batches.ok()) return Fail(batches.status());
                 Term previous = 0;
                 for (const std::vector<uint8_t>& batch : *batches) {
                   absl::StatusOr<EntryMeta> meta = DecodeEntryMeta(batch);
-                  if (meta.ok() && (meta->term > term_max || meta->term < previous)) {
+                  std::optional<Term> expected;
+                  if (meta.ok() && meta->last_offset <= checked_last) {
+                    auto it = persisted_starts.upper_bound(meta->base_offset);
+                    if (it != persisted_starts.begin()) expected = std::prev(it)->second;
+                  }
+                  if (meta.ok() && (meta->term > term_max || meta->term < previous ||
+                                    (expected.has_value() && *expected != meta->term))) {
                     meta = absl::DataLossError(absl::StrCat(
                         "batch at offset ", meta->base_offset, " has term ", meta->term,
-                        " (previous ", previous, ", current term ", term_max, ")"));
+                        " (previous ", previous, ", current term ", term_max, ", expected ",
+                        expected.value_or(0), ")"));
                   }
                   if (!meta.ok()) {
                     const int64_t cut = record::ParseBatchHeader(batch).ok()
@@ -173,8 +188,10 @@ void GroupDriver::ScanLog(uint64_t generation, Term term_max, absl::AnyInvocable
                     absl::StatusOr<int64_t> next = log_->TruncateSuffix(cut);
                     if (!next.ok()) return Fail(next.status());
                     view_->ForgetFrom(cut);
+                    term_starts_.erase(term_starts_.lower_bound(cut), term_starts_.end());
                     break;
                   }
+                  if (meta->term != previous) term_starts_[meta->base_offset] = meta->term;
                   previous = meta->term;
                   view_->NoteEntry(*meta);
                 }
@@ -420,6 +437,11 @@ void GroupDriver::ProcessReady() {
     *state.mutable_hard_state() = hard_state_;
     state.set_durable_last_offset(new_mark);
     state.set_durable_last_term(new_mark_term);
+    for (const auto& [offset, term] : term_starts_) {
+      TermStart* t = state.add_term_starts();
+      t->set_offset(offset);
+      t->set_term(term);
+    }
     store_->Save(std::move(state), std::move(finish));
   };
   if (!flush) return after_flush(absl::OkStatus());
@@ -445,6 +467,7 @@ absl::Status GroupDriver::AppendEntries(std::vector<Entry>& entries) {
     EDDY_CHECK_EQ(next, first);
     view_->ForgetFrom(first);
     view_->SetVisibleLast(std::min(view_->LastOffset(), first - 1));
+    term_starts_.erase(term_starts_.lower_bound(first), term_starts_.end());
     ++stats_.conflict_truncations;
     Event("conflicting suffix truncated");
     observer_->OnTruncated(self_, options_.group_id, first);
@@ -474,6 +497,9 @@ absl::Status GroupDriver::AppendEntries(std::vector<Entry>& entries) {
     EDDY_CHECK_EQ(appended.base_offset, meta.base_offset);
     EDDY_CHECK_EQ(appended.last_offset, meta.last_offset);
     view_->NoteEntry(meta);
+    if (term_starts_.empty() || term_starts_.rbegin()->second != meta.term) {
+      term_starts_[meta.base_offset] = meta.term;
+    }
     ++stats_.entries_appended;
   }
   return absl::OkStatus();

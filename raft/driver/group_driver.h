@@ -117,7 +117,7 @@ class GroupDriver {
   void WipeLog(uint64_t generation);
   void OnStoreOpened(uint64_t generation, std::unique_ptr<HardStateStore> store,
                      LoadedState loaded, OpenReport report);
-  void ScanLog(uint64_t generation, Term term_max, absl::AnyInvocable<void()> then);
+  void ScanLog(uint64_t generation, const LoadedState& loaded, absl::AnyInvocable<void()> then);
   void BuildNode(const LoadedState& loaded, OpenReport report);
   void Fail(absl::Status status);
 
@@ -156,6 +156,7 @@ class GroupDriver {
   HardState hard_state_;           // the latest the core handed out
   int64_t mark_ = kNoOffset;       // durable mark (see REPAIR FENCE), as persisted
   Term mark_term_ = 0;             // term of the entry ending at mark_ when declared
+  std::map<int64_t, Term> term_starts_;  // first offset of each term in the log
   bool fenced_ = false;
   bool ready_busy_ = false;
   bool kick_posted_ = false;
