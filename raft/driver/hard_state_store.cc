@@ -1,5 +1,6 @@
 #include "raft/driver/hard_state_store.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -107,40 +108,30 @@ void HardStateStore::OpenFiles(absl::AnyInvocable<void(absl::StatusOr<LoadedStat
   auto fail = std::make_shared<absl::AnyInvocable<void(absl::StatusOr<LoadedState>) &&>>(
       std::move(done));
   auto read_b = [this, loaded, fail]() {
-    log::ReadWholeFile(disk_, files_[1].path,
-                       [this, loaded, fail](absl::StatusOr<std::vector<uint8_t>> bytes) {
-                         LoadedState file_b;
-                         if (bytes.ok()) {
-                           DecodeRecords(*bytes, &file_b);
-                         } else if (bytes.status().code() == absl::StatusCode::kDataLoss) {
-                           ++file_b.damaged_records;  // unreadable: the other copy stands
-                         } else {
-                           return std::move(*fail)(bytes.status());
-                         }
-                         loaded->damaged_records += file_b.damaged_records;
-                         if (file_b.state.has_value() &&
-                             (!loaded->state.has_value() ||
-                              file_b.state->sequence() > loaded->state->sequence())) {
-                           loaded->state = file_b.state;
-                         }
-                         if (loaded->state.has_value()) sequence_ = loaded->state->sequence();
-                         // Stagger compactions so the two files never compact together.
-                         files_[1].records += kRecordsPerFileMax / 2;
-                         std::move(*fail)(*loaded);
-                       });
+    ReadTolerant(1, [this, loaded, fail](absl::StatusOr<std::vector<uint8_t>> bytes,
+                                         uint64_t unreadable) {
+      if (!bytes.ok()) return std::move(*fail)(bytes.status());
+      LoadedState file_b;
+      DecodeRecords(*bytes, &file_b);
+      loaded->damaged_records += file_b.damaged_records + unreadable;
+      if (file_b.state.has_value() &&
+          (!loaded->state.has_value() || file_b.state->sequence() > loaded->state->sequence())) {
+        loaded->state = file_b.state;
+      }
+      if (loaded->state.has_value()) sequence_ = loaded->state->sequence();
+      // Stagger compactions so the two files never compact together.
+      files_[1].records += kRecordsPerFileMax / 2;
+      std::move(*fail)(*loaded);
+    });
   };
   auto read_a = [this, loaded, fail, read_b]() {
-    log::ReadWholeFile(disk_, files_[0].path,
-                       [this, loaded, fail, read_b](absl::StatusOr<std::vector<uint8_t>> bytes) {
-                         if (bytes.ok()) {
-                           DecodeRecords(*bytes, loaded.get());
-                         } else if (bytes.status().code() == absl::StatusCode::kDataLoss) {
-                           ++loaded->damaged_records;  // unreadable: the other copy stands
-                         } else {
-                           return std::move(*fail)(bytes.status());
-                         }
-                         read_b();
-                       });
+    ReadTolerant(0, [loaded, fail, read_b](absl::StatusOr<std::vector<uint8_t>> bytes,
+                                           uint64_t unreadable) {
+      if (!bytes.ok()) return std::move(*fail)(bytes.status());
+      DecodeRecords(*bytes, loaded.get());
+      loaded->damaged_records += unreadable;
+      read_b();
+    });
   };
   auto open_file = [this, fail](size_t index, absl::AnyInvocable<void()> next) {
     disk_.Open(files_[index].path, runtime::OpenMode::kCreateIfMissing,
@@ -161,6 +152,49 @@ void HardStateStore::OpenFiles(absl::AnyInvocable<void(absl::StatusOr<LoadedStat
         });
       });
     });
+  });
+}
+
+void HardStateStore::ReadTolerant(
+    size_t index,
+    absl::AnyInvocable<void(absl::StatusOr<std::vector<uint8_t>>, uint64_t) &&> done) {
+  static constexpr uint64_t kChunkBytes = 4096;
+  File& file = files_[index];
+  auto shared_done = std::make_shared<
+      absl::AnyInvocable<void(absl::StatusOr<std::vector<uint8_t>>, uint64_t) &&>>(
+      std::move(done));
+  disk_.Size(file.handle, [this, index, shared_done](absl::StatusOr<uint64_t> size) {
+    if (!size.ok()) return std::move(*shared_done)(size.status(), 0);
+    if (*size > kRecordsPerFileMax * 2 * (kRecordHeaderSizeBytes + kRecordSizeBytesMax)) {
+      return std::move(*shared_done)(absl::DataLossError("hard state file too large"), 0);
+    }
+    files_[index].size_bytes = *size;
+    struct Read {
+      std::vector<uint8_t> bytes;
+      uint64_t unreadable = 0;
+      uint64_t remaining = 0;
+    };
+    auto read = std::make_shared<Read>();
+    read->bytes.assign(*size, 0);
+    const uint64_t chunks = (*size + kChunkBytes - 1) / kChunkBytes;
+    read->remaining = chunks + 1;
+    auto arrive = [read, shared_done]() {
+      if (--read->remaining == 0) std::move(*shared_done)(std::move(read->bytes), read->unreadable);
+    };
+    for (uint64_t c = 0; c < chunks; ++c) {
+      const uint64_t at = c * kChunkBytes;
+      const uint64_t length = std::min(kChunkBytes, *size - at);
+      disk_.ReadAt(files_[index].handle, at, length,
+                   [read, at, length, arrive](absl::StatusOr<std::vector<uint8_t>> bytes) {
+                     if (bytes.ok() && bytes->size() == length) {
+                       std::copy(bytes->begin(), bytes->end(), read->bytes.begin() + at);
+                     } else {
+                       ++read->unreadable;  // zeros: the scan resynchronises after it
+                     }
+                     arrive();
+                   });
+    }
+    arrive();
   });
 }
 
@@ -186,33 +220,53 @@ void HardStateStore::WriteOne(size_t index, std::vector<uint8_t> record,
   const File& other = files_[1 - index];
   // Compact only while the other file keeps every earlier record (it is not compacting now).
   const bool compact = file.records >= kRecordsPerFileMax && other.records < kRecordsPerFileMax;
-  struct Step {
-    absl::Status first_error;
-    absl::AnyInvocable<void(absl::Status) &&> done;
-    void Note(absl::Status s) {
-      if (first_error.ok() && !s.ok()) first_error = s;
-    }
-  };
-  auto step = std::make_shared<Step>();
-  step->done = std::move(done);
-  auto append_and_sync = [this, handle = file.handle, record = std::move(record), step]() mutable {
-    disk_.Append(handle, std::move(record),
-                 [step](absl::StatusOr<uint64_t> s) { step->Note(s.status()); });
-    // Same-file FIFO: the sync completes after the append; a failed append or truncate fails
-    // the save even if the sync itself succeeds.
-    disk_.Sync(handle, [step](absl::Status s) {
-      step->Note(s);
-      std::move(step->done)(step->first_error);
-    });
-  };
+  auto shared_done = std::make_shared<absl::AnyInvocable<void(absl::Status) &&>>(std::move(done));
+  auto expected = std::make_shared<std::vector<uint8_t>>(std::move(record));
   if (compact) {
     file.records = 1;
-    disk_.Truncate(file.handle, 0, [step](absl::Status s) { step->Note(s); });
-    append_and_sync();
+    file.size_bytes = 0;
+    disk_.Truncate(file.handle, 0, [](absl::Status) {});
   } else {
     ++file.records;
-    append_and_sync();
   }
+  AppendVerified(index, expected, kWriteAttemptsMax, shared_done);
+}
+
+void HardStateStore::AppendVerified(
+    size_t index, std::shared_ptr<std::vector<uint8_t>> record, int attempts_left,
+    std::shared_ptr<absl::AnyInvocable<void(absl::Status) &&>> done) {
+  // Append at the file's real end (a misdirected write may have left our count wrong), sync,
+  // and read the bytes back. A write that does not read back (misdirected, corrupted, a sector
+  // gone bad) is appended again: the latest record must exist somewhere readable.
+  const runtime::FileHandle handle = files_[index].handle;
+  disk_.Size(handle, [this, alive = alive_, index, record, attempts_left, done,
+                      handle](absl::StatusOr<uint64_t> size) {
+    if (!*alive) return;
+    if (!size.ok()) return std::move(*done)(size.status());
+    auto first_error = std::make_shared<absl::Status>();
+    disk_.Append(handle, *record, [first_error](absl::StatusOr<uint64_t> s) {
+      if (first_error->ok() && !s.ok()) *first_error = s.status();
+    });
+    disk_.Sync(handle, [first_error](absl::Status s) {
+      if (first_error->ok() && !s.ok()) *first_error = s;
+    });
+    const uint64_t position = *size;
+    disk_.ReadAt(handle, position, record->size(),
+                 [this, alive = alive_, index, record, attempts_left, done, first_error,
+                  position](absl::StatusOr<std::vector<uint8_t>> bytes) {
+                   if (!*alive) return;
+                   if (!first_error->ok()) return std::move(*done)(*first_error);
+                   if (bytes.ok() && *bytes == *record) {
+                     files_[index].size_bytes = position + record->size();
+                     return std::move(*done)(absl::OkStatus());
+                   }
+                   if (attempts_left <= 1) {
+                     return std::move(*done)(
+                         absl::DataLossError("hard state record did not read back"));
+                   }
+                   AppendVerified(index, record, attempts_left - 1, done);
+                 });
+  });
 }
 
 }  // namespace eddy::raft::driver

@@ -10,7 +10,10 @@
 // appended) when it holds kRecordsPerFileMax records, and the two files compact at different
 // saves, so at every instant one of them holds the latest durable record.
 //
-// ORDERING: Save() completes only once both copies are synced: the caller sends nothing that
+// Every save is read back after its sync and compared (a misdirected or corrupted write is
+// caught while the previous record is still intact in the other file); a mismatch fails the save.
+//
+// ORDERING: Save() completes only once both copies are synced and read back: the caller sends nothing that
 // depends on the state before that (persist BEFORE send). A failed Save (a failed sync, no
 // space) leaves the files unknown: the owner must stop using the store and reopen the group.
 //
@@ -44,6 +47,8 @@ class HardStateStore {
   static constexpr size_t kRecordHeaderSizeBytes = 12;
   static constexpr uint32_t kRecordSizeBytesMax = 64 * 1024;
   static constexpr uint64_t kRecordsPerFileMax = 256;
+  // Appends of one record to one file before a save gives up (each read back and compared).
+  static constexpr int kWriteAttemptsMax = 4;
   using Done = absl::AnyInvocable<void(absl::Status) &&>;
 
   // Opens (creating) both files under `directory` and reads them. The store is usable once
@@ -72,10 +77,19 @@ class HardStateStore {
     std::string path;
     runtime::FileHandle handle = runtime::kNoFile;
     uint64_t records = 0;
+    uint64_t size_bytes = 0;  // where the next record lands
   };
+  // Reads a whole file in sector-aligned chunks; an unreadable chunk (EIO) reads as zeros and
+  // is counted, so one bad sector costs the records on it, not the file.
+  void ReadTolerant(size_t index, absl::AnyInvocable<void(absl::StatusOr<std::vector<uint8_t>>,
+                                                          uint64_t unreadable_chunks) &&>
+                                      done);
   HardStateStore(runtime::Disk& disk, std::string directory);
   void OpenFiles(absl::AnyInvocable<void(absl::StatusOr<LoadedState>) &&> done);
   void WriteOne(size_t index, std::vector<uint8_t> record, absl::AnyInvocable<void(absl::Status) &&> done);
+  void AppendVerified(size_t index, std::shared_ptr<std::vector<uint8_t>> record,
+                      int attempts_left,
+                      std::shared_ptr<absl::AnyInvocable<void(absl::Status) &&>> done);
 
   runtime::Disk& disk_;
   const std::string directory_;
