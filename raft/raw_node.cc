@@ -141,6 +141,7 @@ void RawNode::TickLeader() {
     // leader resumes accepting proposals.
     lead_transferee_ = kNoNode;
   }
+  if (!membership_.IsVoter(config_.id) && lead_transferee_ == kNoNode) TransferToBestVoter();
   if (election_elapsed_ticks_ >= config_.election_timeout_ticks) {
     election_elapsed_ticks_ = 0;
     if (config_.check_quorum) {
@@ -446,7 +447,8 @@ void RawNode::HandleVoteRequest(const Message& m) {
   const Term last_term = log_.LastTerm();
   const bool up_to_date =
       m.last_log_term() > last_term ||
-      (m.last_log_term() == last_term && m.last_log_offset() >= log_.LastOffset());
+      (m.last_log_term() == last_term && m.last_log_offset() >= log_.LastOffset()) ||
+      config_.planted_bug == PlantedBug::kGrantVoteWithoutLogCheck;  // PLANTED BUG
   Message reply;
   reply.set_type(pre ? MSG_PRE_VOTE_RESP : MSG_VOTE_RESP);
   reply.set_to(m.from());
@@ -516,6 +518,20 @@ absl::Status RawNode::HandleAppend(Message& m) {
     previous_term = e.term();
   }
 
+  if (membership_.voters().empty()) {
+    // A joiner knows no membership yet (the bootstrap membership is not in the log): it takes
+    // nothing before a snapshot point, which carries the membership. A hint below every log
+    // start sends the leader down the snapshot path.
+    Message reply;
+    reply.set_type(MSG_APPEND_RESP);
+    reply.set_to(m.from());
+    reply.set_term(term_);
+    reply.set_reject(true);
+    reply.set_rejected_offset(m.prev_log_offset());
+    reply.set_hint_offset(kNoOffset - 1);
+    Send(std::move(reply));
+    return absl::OkStatus();
+  }
   // Everything up to our commit offset is committed, hence identical to the leader's log
   // (§5.4 Leader Completeness): skip the entries at or below it.
   int64_t prev = m.prev_log_offset();
@@ -623,16 +639,18 @@ absl::Status RawNode::HandleSnapshot(const Message& m) {
   reply.set_to(m.from());
   reply.set_term(term_);
   *reply.mutable_snapshot() = meta;
-  if (meta.last_offset() <= commit_) {
+  const bool joiner = membership_.voters().empty();
+  if (meta.last_offset() <= commit_ && !joiner) {
     // We already have (committed) everything the snapshot covers: send the leader back to
     // probing from our commit offset.
     reply.set_reject(true);
     reply.set_match_offset(commit_);
     Send(std::move(reply));
     receiving_snapshot_.reset();
-    return absl::OkStatus();
+    // Not an error, but the chunk was not taken: the driver must not keep its bytes.
+    return absl::AlreadyExistsError("snapshot covers only committed offsets");
   }
-  if (log_.MatchesEntryEnd(meta.last_offset(), meta.term())) {
+  if (log_.MatchesEntryEnd(meta.last_offset(), meta.term()) && !joiner) {
     // Our log already holds the snapshot's last entry, hence everything before it: just
     // commit it; no need to discard our log.
     CommitTo(meta.last_offset());
@@ -640,7 +658,7 @@ absl::Status RawNode::HandleSnapshot(const Message& m) {
     reply.set_match_offset(meta.last_offset());
     Send(std::move(reply));
     receiving_snapshot_.reset();
-    return absl::OkStatus();
+    return absl::AlreadyExistsError("log already holds the snapshot point");
   }
   if (m.chunk_offset_bytes() == 0) {
     receiving_snapshot_ = meta;
@@ -679,7 +697,7 @@ absl::Status RawNode::HandleSnapshot(const Message& m) {
 
 absl::StatusOr<EntryMeta> RawNode::Propose(int64_t record_count, std::string data) {
   absl::Status status;
-  if (role_ != Role::kLeader) {
+  if (role_ != Role::kLeader || !membership_.IsVoter(config_.id)) {
     status = absl::FailedPreconditionError(
         absl::StrCat("node ", config_.id, " is not the leader (leader is ", leader_, ")"));
   } else if (lead_transferee_ != kNoNode) {
@@ -703,7 +721,7 @@ absl::StatusOr<EntryMeta> RawNode::Propose(int64_t record_count, std::string dat
 
 absl::StatusOr<EntryMeta> RawNode::ProposeConfChange(ConfChangeType type, NodeId node) {
   absl::Status status;
-  if (role_ != Role::kLeader) {
+  if (role_ != Role::kLeader || !membership_.IsVoter(config_.id)) {
     status = absl::FailedPreconditionError("not the leader");
   } else if (lead_transferee_ != kNoNode) {
     status = absl::FailedPreconditionError("leadership transfer in progress");
@@ -716,6 +734,14 @@ absl::StatusOr<EntryMeta> RawNode::ProposeConfChange(ConfChangeType type, NodeId
         commit_, ")"));
   } else {
     status = membership_.Validate(type, node);
+  }
+  if (status.ok() && type == CONF_PROMOTE_LEARNER &&
+      progress_.at(node).match_offset < commit_) {
+    // A voter that cannot vote usefully (it lacks committed entries, maybe even the
+    // membership) only lowers availability: promote learners once caught up.
+    status = absl::FailedPreconditionError(absl::StrCat(
+        "learner ", node, " is behind: match ", progress_.at(node).match_offset, " < commit ",
+        commit_));
   }
   if (!status.ok()) return Refuse(&counters_.proposals_refused, status);
   EntryMeta meta;
@@ -759,6 +785,27 @@ absl::Status RawNode::TransferLeadership(NodeId target) {
   return absl::OkStatus();
 }
 
+void RawNode::TransferToBestVoter() {
+  EDDY_CHECK(role_ == Role::kLeader);
+  NodeId best = kNoNode;
+  int64_t best_match = kNoOffset - 1;
+  for (NodeId voter : membership_.voters()) {
+    auto it = progress_.find(voter);
+    if (it != progress_.end() && it->second.match_offset > best_match) {
+      best = voter;
+      best_match = it->second.match_offset;
+    }
+  }
+  if (best == kNoNode) return;
+  lead_transferee_ = best;
+  transfer_elapsed_ticks_ = 0;
+  if (best_match == log_.LastOffset()) {
+    SendTimeoutNow(best);
+  } else {
+    SendAppend(best, false);
+  }
+}
+
 void RawNode::SendTimeoutNow(NodeId to) {
   Message m;
   m.set_type(MSG_TIMEOUT_NOW);
@@ -768,7 +815,7 @@ void RawNode::SendTimeoutNow(NodeId to) {
 }
 
 absl::Status RawNode::ReadIndex(uint64_t request_id) {
-  if (role_ != Role::kLeader) return absl::FailedPreconditionError("not the leader");
+  if (role_ != Role::kLeader || !membership_.IsVoter(config_.id)) return absl::FailedPreconditionError("not the leader");
   // Dissertation §6.4: the leader's commit offset is only known to be current once it has
   // committed an entry of its own term.
   if (log_.TermAt(commit_) != term_) {
@@ -898,6 +945,12 @@ absl::Status RawNode::HandleAppendResponse(const Message& m) {
       return Refuse(&counters_.invalid_messages,
                     absl::InvalidArgumentError("reject hint beyond the rejected offset"));
     }
+    if (m.hint_offset() < log_.SnapshotOffset()) {
+      // The follower needs what precedes our log (or, as a joiner, a membership): snapshot.
+      pr.BecomeSnapshot(log_.SnapshotPoint());
+      SendSnapshotChunk(m.from(), pr);
+      return absl::OkStatus();
+    }
     pr.BecomeProbe(FindConflictByTerm(m.hint_offset(), m.hint_term()) + 1);
     SendAppend(m.from(), true);
     return absl::OkStatus();
@@ -996,7 +1049,8 @@ void RawNode::MaybeCommit() {
         matches.push_back(it == progress_.end() ? kNoOffset : it->second.match_offset);
       }
     }
-    if (!membership_.IsVoter(config_.id)) return;
+    // A leader removed by a committed change no longer counts itself.
+    if (matches.empty()) return;
     std::sort(matches.begin(), matches.end(), std::greater<int64_t>());
     const int64_t quorum_offset = matches[membership_.Quorum() - 1];
     if (quorum_offset <= commit_) return;
@@ -1040,8 +1094,11 @@ void RawNode::ApplyConfChange(ConfChangeType type, NodeId node) {
     read_acks_.erase(node);
     if (node == lead_transferee_) lead_transferee_ = kNoNode;
     if (node == config_.id) {
-      // We left the group: stop leading. The remaining voters elect a new leader.
-      BecomeFollower(term_, kNoNode);
+      // We left the group. Stepping down at once can deadlock: the remaining voters may not
+      // yet know the removal committed (membership changes take effect at commit) and may
+      // need our vote, which our longer log refuses. So keep leading without proposals,
+      // heartbeat the commit offset, and hand leadership to the most caught-up voter.
+      TransferToBestVoter();
     }
   }
 }
@@ -1146,7 +1203,8 @@ void RawNode::CheckInvariants() {
     case Role::kLeader:
       EDDY_CHECK_EQ(leader_, config_.id);
       EDDY_CHECK_EQ(vote_, config_.id);
-      EDDY_CHECK(membership_.IsVoter(config_.id));
+      // A leader is a voter, unless its own removal has committed (it is handing over).
+      EDDY_CHECK(membership_.IsVoter(config_.id) || !membership_.Contains(config_.id));
       EDDY_CHECK_EQ(log_.LastTerm(), term_);  // the no-op (or later) is ours
       for (const auto& [peer, pr] : progress_) {
         EDDY_CHECK(membership_.Contains(peer));
@@ -1155,7 +1213,7 @@ void RawNode::CheckInvariants() {
         EDDY_CHECK_LE(pr.match_offset, log_.LastOffset());
         EDDY_CHECK_LE(pr.next_offset, log_.LastOffset() + 1);
       }
-      EDDY_CHECK_EQ(progress_.size() + 1,
+      EDDY_CHECK_EQ(progress_.size() + (membership_.Contains(config_.id) ? 1 : 0),
                     membership_.voters().size() + membership_.learners().size());
       EDDY_CHECK_LE(static_cast<int>(pending_reads_.size()), config_.read_requests_max);
       break;

@@ -65,7 +65,8 @@ class RawNode {
 
   // Handles a message from a peer. Entry and snapshot payloads in `message.data` are moved
   // into the node (and come back in Ready::entries). For MSG_SNAPSHOT, OK means the chunk was
-  // accepted: the driver keeps its bytes iff Step returns OK (a chunk at byte 0 restarts).
+  // accepted: the driver keeps its bytes iff Step returns OK (a chunk at byte 0 restarts);
+  // kAlreadyExists means the snapshot was not needed (our log already covers it).
   absl::Status Step(Message message);
 
   // Leader only: appends a batch of `record_count` records (offsets assigned here; returned).
@@ -145,6 +146,7 @@ class RawNode {
   bool SendAppend(NodeId to, bool send_if_empty);
   void SendSnapshotChunk(NodeId to, Progress& pr);
   void SendTimeoutNow(NodeId to);
+  void TransferToBestVoter();
   void BroadcastHeartbeat();
   void FlushBroadcast();
   int64_t FindConflictByTerm(int64_t offset, Term term) const;

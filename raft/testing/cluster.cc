@@ -127,7 +127,9 @@ void Cluster::SyncAndSend(NodeId id) {
                                it->second, " and for ", m.to()));
       }
     }
-    AttachPayload(&m, n);
+    // A message whose entries retention removed meanwhile is dropped (the leader retries,
+    // and will find it must send a snapshot).
+    if (!AttachPayload(&m, n)) continue;
     if (Connected(m.from(), m.to())) in_flight_.push_back(std::move(m));
   }
   for (const ReadState& rs : ready.read_states) n.read_states.push_back(rs);
@@ -163,9 +165,10 @@ void Cluster::Apply(Node& n, const CommittedRange& range) {
   }
 }
 
-void Cluster::AttachPayload(Message* m, const Node& from) const {
+bool Cluster::AttachPayload(Message* m, const Node& from) const {
   if (m->type() == MSG_APPEND) {
     for (Entry& e : *m->mutable_entries()) {
+      if (e.base_offset() < from.log->FirstOffset()) return false;
       const Entry& stored = from.log->EntryAt(e.base_offset());
       EDDY_CHECK_EQ(stored.term(), e.term());
       EDDY_CHECK_EQ(stored.last_offset(), e.last_offset());
@@ -181,6 +184,7 @@ void Cluster::AttachPayload(Message* m, const Node& from) const {
     }
     m->set_data(std::move(chunk));
   }
+  return true;
 }
 
 void Cluster::Tick(NodeId id) {
@@ -281,6 +285,20 @@ absl::Status Cluster::CheckSafety() {
       if (!inserted && it->second != id) {
         Violation(absl::StrCat("two leaders in term ", r.term(), ": ", it->second, " and ", id));
       }
+      // Leader Completeness (§5.4): a new leader holds every entry committed so far.
+      if (inserted) {
+        for (auto c = committed_.lower_bound(r.log().FirstOffset()); c != committed_.end(); ++c) {
+          // Only entries committed in an earlier term bind this leader (§5.4: "present in the
+          // logs of the leaders for all higher-numbered terms").
+          if (committed_in_term_[c->first] >= r.term()) continue;
+          std::optional<EntryMeta> e = r.log().EntryAt(c->second.last_offset);
+          if (!e || !(*e == c->second)) {
+            Violation(absl::StrCat("leader ", id, " of term ", r.term(), " lacks committed entry ",
+                                   DescribeEntry(c->second)));
+            break;
+          }
+        }
+      }
     }
     // Leader Completeness / State Machine Safety: each committed offset holds the same entry on
     // every node, forever. Checked once per newly committed entry per incarnation (a node
@@ -306,6 +324,7 @@ absl::Status Cluster::CheckSafety() {
         }
       } else {
         committed_[e->last_offset] = *e;
+        committed_in_term_[e->last_offset] = r.term();
       }
       o = e->last_offset + 1;
     }

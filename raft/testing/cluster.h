@@ -111,7 +111,7 @@ class Cluster {
   uint64_t delivered_messages() const { return delivered_messages_; }
 
  private:
-  void AttachPayload(Message* m, const Node& from) const;
+  bool AttachPayload(Message* m, const Node& from) const;
   void Apply(Node& n, const CommittedRange& range);
   void Violation(std::string what);
 
@@ -124,6 +124,7 @@ class Cluster {
   // Checker state.
   std::map<Term, NodeId> leaders_;                     // term -> the leader seen in it
   std::map<int64_t, EntryMeta> committed_;             // by last offset: the committed entries
+  std::map<int64_t, Term> committed_in_term_;          // term of the node that first committed it
   std::map<std::pair<NodeId, Term>, NodeId> granted_;  // (voter, term) -> candidate
   std::vector<std::string> violations_;
   uint64_t delivered_messages_ = 0;
