@@ -1157,10 +1157,14 @@ Ready RawNode::TakeReady() {
   }
   ready.snapshot = log_.HandOutSnapshot();
   log_.HandOutEntries(&ready.entries);
+  handed_out_entries_.clear();
+  for (const Entry& e : ready.entries) handed_out_entries_.emplace_back(e.last_offset(), e.term());
+  handed_out_snapshot_ = ready.snapshot;
   ready.must_sync = term_or_vote_changed || ready.snapshot.has_value() || !ready.entries.empty();
   ready.messages = std::move(messages_);
   messages_.clear();
   ready.committed = ApplyRange();
+  handed_out_committed_ = ready.committed;
   ready.read_states = std::move(read_states_);
   read_states_.clear();
   reported_soft_ = soft;
@@ -1171,13 +1175,16 @@ Ready RawNode::TakeReady() {
 
 void RawNode::Advance(const Ready& ready) {
   EDDY_CHECK(ready_outstanding_);
+  EDDY_CHECK_EQ(ready.committed.last_offset, handed_out_committed_.last_offset);
   ready_outstanding_ = false;
-  if (ready.snapshot) {
-    log_.SnapshotStable(*ready.snapshot);
-    applied_ = std::max(applied_, ready.snapshot->last_offset());
+  if (handed_out_snapshot_) {
+    log_.SnapshotStable(*handed_out_snapshot_);
+    applied_ = std::max(applied_, handed_out_snapshot_->last_offset());
   }
-  log_.StableTo(ready.entries);
-  if (!ready.committed.empty()) applied_ = std::max(applied_, ready.committed.last_offset);
+  log_.StableTo(handed_out_entries_);
+  if (!handed_out_committed_.empty()) {
+    applied_ = std::max(applied_, handed_out_committed_.last_offset);
+  }
   // Our own durable log counts towards the quorum only now (§5.3 with fsync before ack).
   MaybeCommit();
   CheckInvariants();

@@ -95,6 +95,7 @@ class RawNode {
   bool HasReady() const;
   Ready TakeReady();
   // Confirms that `ready` was processed (ready.h); REQUIRES: it is the last TakeReady result.
+  // The driver may have moved the entries and messages out of it.
   void Advance(const Ready& ready);
 
   // Crashes (with the numbers) if an internal invariant is broken. Called after every mutator.
@@ -208,6 +209,11 @@ class RawNode {
   SoftState reported_soft_;
   HardState reported_hard_;
   bool ready_outstanding_ = false;
+  // What the outstanding Ready handed out, so Advance need not trust the Ready's contents
+  // (the driver may move the entries out of it).
+  std::vector<std::pair<int64_t, Term>> handed_out_entries_;  // (last offset, term)
+  std::optional<SnapshotMeta> handed_out_snapshot_;
+  CommittedRange handed_out_committed_;
   int64_t checked_commit_ = kNoOffset;  // commit_ at the last CheckInvariants (monotonic)
 
   Counters counters_;
