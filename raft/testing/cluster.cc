@@ -97,6 +97,7 @@ bool Cluster::Write(NodeId id) {
     // Ready order 1: the snapshot replaces the log. A state snapshot must have arrived whole.
     EDDY_CHECK_EQ(n.snapshot_bytes.size(), ready.snapshot->size_bytes());
     n.log->InstallSnapshot(*ready.snapshot);
+    ++snapshots_installed_;
     n.snapshot_bytes.clear();
   }
   // Ready order 2: truncate + append. Payloads move into the log; keep the metadata.

@@ -109,6 +109,7 @@ class Cluster {
   std::string DescribeLog(NodeId id) const;
 
   uint64_t delivered_messages() const { return delivered_messages_; }
+  uint64_t snapshots_installed() const { return snapshots_installed_; }
 
  private:
   bool AttachPayload(Message* m, const Node& from) const;
@@ -128,6 +129,7 @@ class Cluster {
   std::map<std::pair<NodeId, Term>, NodeId> granted_;  // (voter, term) -> candidate
   std::vector<std::string> violations_;
   uint64_t delivered_messages_ = 0;
+  uint64_t snapshots_installed_ = 0;
 };
 
 }  // namespace eddy::raft::testing

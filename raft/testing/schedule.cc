@@ -253,10 +253,10 @@ class Runner {
       stats_->committed_offset_max =
           std::max(stats_->committed_offset_max, n.raft->commit_offset());
       if (n.raft->role() == Role::kLeader) leaders_seen_.emplace(n.raft->term(), id);
-      if (n.written && n.written->snapshot) ++stats_->snapshots_installed;
     }
     stats_->leaders = static_cast<int>(leaders_seen_.size());
     stats_->messages_delivered = cluster_.delivered_messages();
+    stats_->snapshots_installed = static_cast<int>(cluster_.snapshots_installed());
     const NodeId leader = cluster_.Leader();
     if (leader != kNoNode) {
       const Membership& m = cluster_.raft(leader).membership();
