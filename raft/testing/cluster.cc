@@ -236,6 +236,11 @@ void Cluster::Drop(size_t index) {
   in_flight_.erase(in_flight_.begin() + static_cast<ptrdiff_t>(index));
 }
 
+size_t Cluster::Inject(Message m) {
+  in_flight_.push_back(std::move(m));
+  return in_flight_.size() - 1;
+}
+
 void Cluster::Duplicate(size_t index) {
   EDDY_CHECK_LT(index, in_flight_.size());
   in_flight_.push_back(in_flight_[index]);

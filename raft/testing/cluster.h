@@ -81,6 +81,8 @@ class Cluster {
   // Delivers in_flight()[index] (removing it). Returns the Step status (OK if dropped by a cut).
   absl::Status Deliver(size_t index);
   void Drop(size_t index);
+  // Puts an arbitrary (possibly forged) message on the network; returns its index.
+  size_t Inject(Message m);
   void Duplicate(size_t index);
   // Cuts every link between `group` and the rest.
   void Isolate(const std::set<NodeId>& group);
