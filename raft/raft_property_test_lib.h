@@ -16,7 +16,7 @@ inline constexpr int kBaseWeights[Action::kKindCount] = {
     /*kPropose=*/8,  /*kDrop=*/3,       /*kDuplicate=*/2,  /*kCampaign=*/5,
     /*kPartition=*/2, /*kHeal=*/3,      /*kCrash=*/2,      /*kRestart=*/3,
     /*kConfChange=*/2, /*kTransfer=*/1, /*kCompact=*/5,    /*kReadIndex=*/1,
-    /*kFlush=*/18};
+    /*kFlush=*/18, /*kArmCrashOnCommit=*/2};
 
 // Swarm testing (Groce et al., 2012): each scenario scales every fault kind by 0, 1 or 4, so
 // some runs hammer one fault and omit others; this finds far more bugs than one fixed mix.

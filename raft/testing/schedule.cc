@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <set>
 #include <iostream>
 #include <sstream>
@@ -15,7 +16,7 @@ namespace {
 const char* KindName(Action::Kind kind) {
   static const char* const kNames[] = {
       "deliver", "ready",   "tick",  "tick-all", "propose",  "drop",    "duplicate", "campaign",
-      "partition", "heal", "crash", "restart",  "conf",     "transfer", "compact", "read", "flush"};
+      "partition", "heal", "crash", "restart",  "conf",     "transfer", "compact", "read", "flush", "arm-crash-on-commit"};
   return kind < Action::kKindCount ? kNames[kind] : "?";
 }
 
@@ -34,6 +35,7 @@ class Runner {
     size_t step = 0;
     for (const Action& action : s_.actions) {
       Apply(action);
+      MaybeSpringCrashOnCommit();
       Observe();
       if (std::getenv("EDDY_RAFT_TRACE") != nullptr) {
         std::cerr << "#" << step << " " << action << " in_flight=" << cluster_.in_flight().size()
@@ -184,6 +186,12 @@ class Runner {
           }
         }
         break;
+      case Action::kArmCrashOnCommit:
+        // A targeted fault (like FoundationDB's buggify): the next leader whose commit offset
+        // advances crashes at that instant, before the Ready that would announce it goes out.
+        // With b odd it fires instead on the next newly elected leader, before its no-op leaves.
+        (action.b % 2 == 0 ? crash_on_commit_armed_ : crash_on_election_armed_) = true;
+        break;
       case Action::kKindCount:
         break;
     }
@@ -246,6 +254,31 @@ class Runner {
         "liveness: no proposal committed within ", kLivenessTicksMax, " ticks of healing", state));
   }
 
+  void MaybeSpringCrashOnCommit() {
+    for (NodeId id : Ids()) {
+      const Cluster::Node& n = cluster_.node(id);
+      if (!n.up) {
+        leader_commit_.erase(id);
+        continue;
+      }
+      const bool leader = n.raft->role() == Role::kLeader;
+      auto it = leader_commit_.find(id);
+      const bool advanced =
+          leader && it != leader_commit_.end() && n.raft->commit_offset() > it->second;
+      const bool elected = leader && it == leader_commit_.end();
+      if (leader) {
+        leader_commit_[id] = n.raft->commit_offset();
+      } else {
+        leader_commit_.erase(id);
+      }
+      if ((advanced && crash_on_commit_armed_) || (elected && crash_on_election_armed_)) {
+        (advanced ? crash_on_commit_armed_ : crash_on_election_armed_) = false;
+        cluster_.Crash(id);
+        leader_commit_.erase(id);
+      }
+    }
+  }
+
   void Observe() {
     if (stats_ == nullptr) return;
     for (const auto& [id, n] : cluster_.nodes()) {
@@ -268,6 +301,9 @@ class Runner {
 
   const Scenario& s_;
   ScenarioStats* stats_;
+  bool crash_on_commit_armed_ = false;
+  bool crash_on_election_armed_ = false;
+  std::map<NodeId, int64_t> leader_commit_;  // leaders' commit offsets after the last action
   std::set<std::pair<Term, NodeId>> leaders_seen_;
   Cluster cluster_;
 };

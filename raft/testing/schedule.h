@@ -18,7 +18,8 @@ namespace eddy::raft::testing {
 struct Action {
   enum Kind : uint8_t {
     kDeliver, kReady, kTick, kTickAll, kPropose, kDrop, kDuplicate, kCampaign, kPartition,
-    kHeal, kCrash, kRestart, kConfChange, kTransfer, kCompact, kReadIndex, kFlush, kKindCount
+    kHeal, kCrash, kRestart, kConfChange, kTransfer, kCompact, kReadIndex, kFlush,
+    kArmCrashOnCommit, kKindCount
   };
   Kind kind = kDeliver;
   uint8_t a = 0;
