@@ -25,7 +25,8 @@ inline rc::Gen<std::vector<int>> GenWeights() {
     std::vector<int> weights(kBaseWeights, kBaseWeights + Action::kKindCount);
     for (int kind = 0; kind < Action::kKindCount; ++kind) {
       const bool essential = kind == Action::kDeliver || kind == Action::kReady ||
-                             kind == Action::kFlush || kind == Action::kTickAll;
+                             kind == Action::kFlush || kind == Action::kTickAll ||
+                             kind == Action::kRestart;
       if (!essential) weights[kind] *= *rc::gen::element(0, 1, 4);
     }
     return weights;

@@ -16,15 +16,6 @@ bool IsLeaderMessage(MessageType type) {
          type == MSG_TIMEOUT_NOW;
 }
 
-bool SameMembership(const ConfState& a, const ConfState& b) {
-  return Membership::FromProto(a) == Membership::FromProto(b);
-}
-
-bool SameHardState(const HardState& a, const HardState& b) {
-  return a.term() == b.term() && a.vote() == b.vote() && a.commit_offset() == b.commit_offset() &&
-         SameMembership(a.conf_state(), b.conf_state());
-}
-
 bool SameSnapshotPoint(const SnapshotMeta& a, const SnapshotMeta& b) {
   return a.last_offset() == b.last_offset() && a.term() == b.term() &&
          a.size_bytes() == b.size_bytes();
@@ -80,7 +71,10 @@ RawNode::RawNode(const Config& config, const LogView* log, const HardState& hard
   randomized_election_timeout_ticks_ = static_cast<int>(random_.UniformInRange(
       config_.election_timeout_ticks, 2 * config_.election_timeout_ticks - 1));
   reported_soft_ = soft_state();
-  reported_hard_ = this->hard_state();
+  reported_term_ = term_;
+  reported_vote_ = vote_;
+  reported_commit_ = commit_;
+  reported_membership_ = membership_;
   CheckInvariants();
 }
 
@@ -1131,10 +1125,15 @@ CommittedRange RawNode::ApplyRange() const {
   return range;
 }
 
+bool RawNode::HardStateChanged() const {
+  return term_ != reported_term_ || vote_ != reported_vote_ || commit_ != reported_commit_ ||
+         !(membership_ == reported_membership_);
+}
+
 bool RawNode::HasReady() const {
   if (ready_outstanding_) return false;
   if (!(soft_state() == reported_soft_)) return true;
-  if (!SameHardState(hard_state(), reported_hard_)) return true;
+  if (HardStateChanged()) return true;
   if (log_.HasEntriesToHandOut() || log_.HasSnapshotToHandOut()) return true;
   if (!messages_.empty() || !read_states_.empty()) return true;
   if (!ApplyRange().empty()) return true;
@@ -1147,13 +1146,16 @@ Ready RawNode::TakeReady() {
   Ready ready;
   const SoftState soft = soft_state();
   if (!(soft == reported_soft_)) ready.soft_state = soft;
-  HardState hard = hard_state();
-  const bool term_or_vote_changed =
-      hard.term() != reported_hard_.term() || hard.vote() != reported_hard_.vote();
-  if (!SameHardState(hard, reported_hard_)) {
-    reported_hard_ = hard;
+  const bool term_or_vote_changed = term_ != reported_term_ || vote_ != reported_vote_;
+  if (HardStateChanged()) {
+    HardState hard = hard_state();
+    // PLANTED BUG: the vote is reported as nothing to persist.
     if (config_.planted_bug == PlantedBug::kForgetPersistVote) hard.set_vote(kNoNode);
     ready.hard_state = std::move(hard);
+    reported_term_ = term_;
+    reported_vote_ = vote_;
+    reported_commit_ = commit_;
+    if (!(membership_ == reported_membership_)) reported_membership_ = membership_;
   }
   ready.snapshot = log_.HandOutSnapshot();
   log_.HandOutEntries(&ready.entries);

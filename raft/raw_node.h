@@ -159,6 +159,7 @@ class RawNode {
   CommittedRange ApplyRange() const;
   void Send(Message m);
   absl::Status Refuse(uint64_t* counter, absl::Status status);
+  bool HardStateChanged() const;
 
   const Config config_;
   RaftLog log_;
@@ -207,7 +208,11 @@ class RawNode {
   std::vector<Message> messages_;
   std::vector<ReadState> read_states_;
   SoftState reported_soft_;
-  HardState reported_hard_;
+  // The hard state last handed out, kept as plain values so HasReady allocates nothing.
+  Term reported_term_ = 0;
+  NodeId reported_vote_ = kNoNode;
+  int64_t reported_commit_ = kNoOffset;
+  Membership reported_membership_;
   bool ready_outstanding_ = false;
   // What the outstanding Ready handed out, so Advance need not trust the Ready's contents
   // (the driver may move the entries out of it).

@@ -35,8 +35,15 @@ class Runner {
     size_t step = 0;
     for (const Action& action : s_.actions) {
       Apply(action);
-      MaybeSpringCrashOnCommit();
+      // Check before a trap fires, so what the victim committed is on record.
+      absl::Status before_trap = cluster_.CheckSafety();
+      if (!before_trap.ok()) {
+        std::ostringstream what;
+        what << "after action #" << step << " (" << action << "): " << before_trap.message();
+        return absl::InternalError(what.str());
+      }
       Observe();
+      MaybeSpringCrashOnCommit();
       if (std::getenv("EDDY_RAFT_TRACE") != nullptr) {
         std::cerr << "#" << step << " " << action << " in_flight=" << cluster_.in_flight().size()
                   << "\n";
@@ -271,7 +278,11 @@ class Runner {
       } else {
         leader_commit_.erase(id);
       }
-      if ((advanced && crash_on_commit_armed_) || (elected && crash_on_election_armed_)) {
+      size_t down = 0;
+      for (NodeId other : Ids()) down += cluster_.node(other).up ? 0 : 1;
+      const bool may_crash = 2 * (down + 1) <= Ids().size() || Ids().size() == 1;
+      if (may_crash &&
+          ((advanced && crash_on_commit_armed_) || (elected && crash_on_election_armed_))) {
         (advanced ? crash_on_commit_armed_ : crash_on_election_armed_) = false;
         cluster_.Crash(id);
         leader_commit_.erase(id);
