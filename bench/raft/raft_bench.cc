@@ -106,8 +106,10 @@ void BM_ThreeNodeCommit16KiB(benchmark::State& state) {
   int64_t committed_entries = 0;
   uint64_t allocations = 0;
   for (auto _ : state) {
-    const int64_t commit_before = group.leader().commit_offset();
+    state.PauseTiming();
     std::vector<std::string> batches(proposals_per_round, payload);  // the producer's batches
+    state.ResumeTiming();
+    const int64_t commit_before = group.leader().commit_offset();
     const uint64_t allocations_before = g_allocations.load();
     int64_t last = 0;
     for (std::string& batch : batches) {
