@@ -285,11 +285,27 @@ absl::Status Cluster::CheckSafety() {
   for (auto& [id, n] : nodes_) {
     if (!n.up) continue;
     RawNode& r = *n.raft;
-    // Election Safety (§5.2): at most one leader per term.
-    if (r.role() == Role::kLeader) {
+    // Election Safety (§5.2): at most one leader per term. A node counts as leader of a term
+    // once that term is durable: a candidate that won in memory and crashed before its hard
+    // state was synced never acted (it sends nothing before the sync) and never was leader.
+    if (r.role() == Role::kLeader && n.durable_hard_state.term() == r.term()) {
       auto [it, inserted] = leaders_.emplace(r.term(), id);
       if (!inserted && it->second != id) {
         Violation(absl::StrCat("two leaders in term ", r.term(), ": ", it->second, " and ", id));
+      }
+      // §5.2: a candidate wins with votes from a majority of the voters for the same term
+      // (every vote sent is on record, even if the voter later forgot it).
+      if (inserted) {
+        size_t votes = 0;
+        for (NodeId v : r.membership().voters()) {
+          auto g = granted_.find({v, r.term()});
+          if (v == id || (g != granted_.end() && g->second == id)) ++votes;
+        }
+        if (votes < r.membership().Quorum()) {
+          Violation(absl::StrCat("leader ", id, " of term ", r.term(), " won with ", votes,
+                                 " votes of that term; a quorum is ",
+                                 r.membership().Quorum()));
+        }
       }
       // Leader Completeness (§5.4): a new leader holds every entry committed so far.
       if (inserted) {
