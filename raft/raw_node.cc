@@ -205,6 +205,7 @@ void RawNode::BecomeLeader() {
   ResetForTerm();
   role_ = Role::kLeader;
   leader_ = config_.id;
+  election_membership_ = membership_;
   const int64_t last = log_.LastOffset();
   for (NodeId peer : membership_.voters()) {
     if (peer != config_.id) progress_[peer].BecomeProbe(last + 1);

@@ -110,6 +110,8 @@ class RawNode {
   int64_t commit_offset() const { return commit_; }
   int64_t applied_offset() const { return applied_; }
   const Membership& membership() const { return membership_; }
+  // Leader only: the membership whose quorum elected it (membership() may have moved on since).
+  const Membership& election_membership() const { return election_membership_; }
   const RaftLog& log() const { return log_; }
   const Counters& counters() const { return counters_; }
   NodeId lead_transferee() const { return lead_transferee_; }
@@ -179,6 +181,7 @@ class RawNode {
   int heartbeat_elapsed_ticks_ = 0;
   int randomized_election_timeout_ticks_ = 0;
   std::map<NodeId, bool> votes_;  // candidate: granted (true) or refused, by voter
+  Membership election_membership_;  // leader: the membership that elected it
   // Membership changes in the log above commit_; they take effect when committed.
   std::map<int64_t, EntryMeta> uncommitted_conf_;
 

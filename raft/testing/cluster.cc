@@ -296,15 +296,16 @@ absl::Status Cluster::CheckSafety() {
       // §5.2: a candidate wins with votes from a majority of the voters for the same term
       // (every vote sent is on record, even if the voter later forgot it).
       if (inserted) {
+        const Membership& electors = r.election_membership();
         size_t votes = 0;
-        for (NodeId v : r.membership().voters()) {
+        for (NodeId v : electors.voters()) {
           auto g = granted_.find({v, r.term()});
           if (v == id || (g != granted_.end() && g->second == id)) ++votes;
         }
-        if (votes < r.membership().Quorum()) {
+        if (votes < electors.Quorum()) {
           Violation(absl::StrCat("leader ", id, " of term ", r.term(), " won with ", votes,
-                                 " votes of that term; a quorum is ",
-                                 r.membership().Quorum()));
+                                 " votes of that term; a quorum of ", electors.DebugString(),
+                                 " is ", electors.Quorum()));
         }
       }
       // Leader Completeness (§5.4): a new leader holds every entry committed so far.
