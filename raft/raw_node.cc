@@ -564,6 +564,7 @@ absl::Status RawNode::HandleAppend(Message& m) {
     EDDY_CHECK_GT(base, commit_);  // never truncate committed entries
     if (base <= log_.LastOffset()) {
       log_.TruncateFrom(base);
+      log_rewritten_ = true;
       uncommitted_conf_.erase(uncommitted_conf_.lower_bound(base), uncommitted_conf_.end());
     }
     for (int i = conflict; i < m.entries_size(); ++i) {
@@ -677,6 +678,7 @@ absl::Status RawNode::HandleSnapshot(const Message& m) {
   // Complete: the snapshot replaces our whole log (its last entry conflicts with ours or lies
   // beyond our log). The reply goes out only after the driver installed it (Ready order).
   log_.InstallSnapshot(meta);
+  log_rewritten_ = true;
   uncommitted_conf_.clear();
   commit_ = meta.last_offset();
   membership_ = Membership::FromProto(meta.conf_state());
@@ -1164,6 +1166,7 @@ Ready RawNode::TakeReady() {
   for (const Entry& e : ready.entries) handed_out_entries_.emplace_back(e.last_offset(), e.term());
   handed_out_snapshot_ = ready.snapshot;
   ready.must_sync = term_or_vote_changed || ready.snapshot.has_value() || !ready.entries.empty();
+  if (log_rewritten_) DropMessagesNamingLostEntries();
   ready.messages = std::move(messages_);
   messages_.clear();
   ready.committed = ApplyRange();
@@ -1174,6 +1177,23 @@ Ready RawNode::TakeReady() {
   ready_outstanding_ = true;
   CheckInvariants();
   return ready;
+}
+
+void RawNode::DropMessagesNamingLostEntries() {
+  // An AppendEntries queued while we led, followed (before this Ready) by stepping down and
+  // having that tail overwritten: the driver could not attach the payloads it names. Such a
+  // message is stale anyway (its term is over); dropping it is always safe.
+  log_rewritten_ = false;
+  messages_.erase(
+      std::remove_if(messages_.begin(), messages_.end(),
+                     [this](const Message& m) {
+                       if (m.type() != MSG_APPEND) return false;
+                       for (const Entry& e : m.entries()) {
+                         if (!log_.MatchesEntryEnd(e.last_offset(), e.term())) return true;
+                       }
+                       return false;
+                     }),
+      messages_.end());
 }
 
 void RawNode::Advance(const Ready& ready) {

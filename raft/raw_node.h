@@ -160,6 +160,7 @@ class RawNode {
   bool QuorumActive() const;
   CommittedRange ApplyRange() const;
   void Send(Message m);
+  void DropMessagesNamingLostEntries();
   absl::Status Refuse(uint64_t* counter, absl::Status status);
   bool HardStateChanged() const;
 
@@ -217,6 +218,9 @@ class RawNode {
   int64_t reported_commit_ = kNoOffset;
   Membership reported_membership_;
   bool ready_outstanding_ = false;
+  // Set when our log lost entries (truncation, snapshot install) since the last TakeReady: the
+  // queued AppendEntries may then name entries that are gone and must be dropped.
+  bool log_rewritten_ = false;
   // What the outstanding Ready handed out, so Advance need not trust the Ready's contents
   // (the driver may move the entries out of it).
   std::vector<std::pair<int64_t, Term>> handed_out_entries_;  // (last offset, term)
