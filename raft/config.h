@@ -19,6 +19,9 @@ enum class PlantedBug {
   // A leader commits an entry of a previous term once it is on a majority (§5.4.2 violated:
   // the Figure 8 anomaly).
   kCommitPreviousTerm,
+  // A voter grants its vote without the up-to-date check of §5.4.1, so a leader can lack
+  // committed entries (Leader Completeness violated).
+  kGrantVoteWithoutLogCheck,
   // A node reports its vote as not needing persistence, so a crash forgets it (§5.1/Figure 2:
   // votedFor is persistent state) and it can vote twice in one term.
   kForgetPersistVote,

@@ -49,6 +49,7 @@ bool Membership::IsLearner(NodeId id) const {
 
 absl::Status Membership::Validate(ConfChangeType type, NodeId node) const {
   if (node == kNoNode) return absl::InvalidArgumentError("conf change names node 0");
+  if (voters_.empty()) return absl::FailedPreconditionError("no membership to change");
   switch (type) {
     case CONF_ADD_LEARNER:
       if (Contains(node)) {

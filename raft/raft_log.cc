@@ -153,19 +153,21 @@ std::optional<SnapshotMeta> RaftLog::HandOutSnapshot() {
   return *pending_snapshot_;
 }
 
-void RaftLog::StableTo(const std::vector<Entry>& handed_out) {
+void RaftLog::StableTo(const std::vector<std::pair<int64_t, Term>>& handed_out) {
   // Find the newest handed-out entry that still stands in the overlay; everything up to it is
   // now in the driver's log exactly as we hold it. Entries cut by a later truncation stay.
   for (auto it = handed_out.rbegin(); it != handed_out.rend(); ++it) {
-    if (unstable_.empty() || it->last_offset() < unstable_.front().meta.base_offset) return;
-    if (it->last_offset() > LastOffset()) continue;
-    const UnstableEntry& u = unstable_[UnstableIndex(it->last_offset())];
-    if (u.meta.last_offset != it->last_offset() || u.meta.term != it->term()) continue;
-    if (it->last_offset() > handed_out_last_offset_) continue;
-    while (!unstable_.empty() && unstable_.front().meta.last_offset <= it->last_offset()) {
+    const int64_t last = it->first;
+    const Term term = it->second;
+    if (unstable_.empty() || last < unstable_.front().meta.base_offset) return;
+    if (last > LastOffset()) continue;
+    const UnstableEntry& u = unstable_[UnstableIndex(last)];
+    if (u.meta.last_offset != last || u.meta.term != term) continue;
+    if (last > handed_out_last_offset_) continue;
+    while (!unstable_.empty() && unstable_.front().meta.last_offset <= last) {
       unstable_.pop_front();
     }
-    EDDY_CHECK_GE(stable_->LastOffset(), it->last_offset());
+    EDDY_CHECK_GE(stable_->LastOffset(), last);
     // The driver truncated and appended what we handed out: its log is now exact up to here.
     if (unstable_.empty()) stable_limit_.reset();
     else stable_limit_ = unstable_.front().meta.base_offset - 1;

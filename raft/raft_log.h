@@ -13,6 +13,7 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "raft/log_view.h"
@@ -60,8 +61,9 @@ class RaftLog {
   // Moves the not-yet-handed-out entries (with their payloads) into `out`.
   void HandOutEntries(std::vector<Entry>* out);
   std::optional<SnapshotMeta> HandOutSnapshot();
-  // The driver has made these durable: drop them from the overlay if they still stand.
-  void StableTo(const std::vector<Entry>& handed_out);
+  // The driver has made the handed-out entries with these (last offset, term) durable: drop
+  // them from the overlay if they still stand.
+  void StableTo(const std::vector<std::pair<int64_t, Term>>& handed_out);
   void SnapshotStable(const SnapshotMeta& meta);
 
   void CheckInvariants(Term current_term) const;

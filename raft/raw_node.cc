@@ -16,15 +16,6 @@ bool IsLeaderMessage(MessageType type) {
          type == MSG_TIMEOUT_NOW;
 }
 
-bool SameMembership(const ConfState& a, const ConfState& b) {
-  return Membership::FromProto(a) == Membership::FromProto(b);
-}
-
-bool SameHardState(const HardState& a, const HardState& b) {
-  return a.term() == b.term() && a.vote() == b.vote() && a.commit_offset() == b.commit_offset() &&
-         SameMembership(a.conf_state(), b.conf_state());
-}
-
 bool SameSnapshotPoint(const SnapshotMeta& a, const SnapshotMeta& b) {
   return a.last_offset() == b.last_offset() && a.term() == b.term() &&
          a.size_bytes() == b.size_bytes();
@@ -80,7 +71,10 @@ RawNode::RawNode(const Config& config, const LogView* log, const HardState& hard
   randomized_election_timeout_ticks_ = static_cast<int>(random_.UniformInRange(
       config_.election_timeout_ticks, 2 * config_.election_timeout_ticks - 1));
   reported_soft_ = soft_state();
-  reported_hard_ = this->hard_state();
+  reported_term_ = term_;
+  reported_vote_ = vote_;
+  reported_commit_ = commit_;
+  reported_membership_ = membership_;
   CheckInvariants();
 }
 
@@ -141,6 +135,7 @@ void RawNode::TickLeader() {
     // leader resumes accepting proposals.
     lead_transferee_ = kNoNode;
   }
+  if (!membership_.IsVoter(config_.id) && lead_transferee_ == kNoNode) TransferToBestVoter();
   if (election_elapsed_ticks_ >= config_.election_timeout_ticks) {
     election_elapsed_ticks_ = 0;
     if (config_.check_quorum) {
@@ -210,6 +205,7 @@ void RawNode::BecomeLeader() {
   ResetForTerm();
   role_ = Role::kLeader;
   leader_ = config_.id;
+  election_membership_ = membership_;
   const int64_t last = log_.LastOffset();
   for (NodeId peer : membership_.voters()) {
     if (peer != config_.id) progress_[peer].BecomeProbe(last + 1);
@@ -446,7 +442,8 @@ void RawNode::HandleVoteRequest(const Message& m) {
   const Term last_term = log_.LastTerm();
   const bool up_to_date =
       m.last_log_term() > last_term ||
-      (m.last_log_term() == last_term && m.last_log_offset() >= log_.LastOffset());
+      (m.last_log_term() == last_term && m.last_log_offset() >= log_.LastOffset()) ||
+      config_.planted_bug == PlantedBug::kGrantVoteWithoutLogCheck;  // PLANTED BUG
   Message reply;
   reply.set_type(pre ? MSG_PRE_VOTE_RESP : MSG_VOTE_RESP);
   reply.set_to(m.from());
@@ -516,6 +513,20 @@ absl::Status RawNode::HandleAppend(Message& m) {
     previous_term = e.term();
   }
 
+  if (membership_.voters().empty()) {
+    // A joiner knows no membership yet (the bootstrap membership is not in the log): it takes
+    // nothing before a snapshot point, which carries the membership. A hint below every log
+    // start sends the leader down the snapshot path.
+    Message reply;
+    reply.set_type(MSG_APPEND_RESP);
+    reply.set_to(m.from());
+    reply.set_term(term_);
+    reply.set_reject(true);
+    reply.set_rejected_offset(m.prev_log_offset());
+    reply.set_hint_offset(kNoOffset - 1);
+    Send(std::move(reply));
+    return absl::OkStatus();
+  }
   // Everything up to our commit offset is committed, hence identical to the leader's log
   // (§5.4 Leader Completeness): skip the entries at or below it.
   int64_t prev = m.prev_log_offset();
@@ -553,6 +564,7 @@ absl::Status RawNode::HandleAppend(Message& m) {
     EDDY_CHECK_GT(base, commit_);  // never truncate committed entries
     if (base <= log_.LastOffset()) {
       log_.TruncateFrom(base);
+      log_rewritten_ = true;
       uncommitted_conf_.erase(uncommitted_conf_.lower_bound(base), uncommitted_conf_.end());
     }
     for (int i = conflict; i < m.entries_size(); ++i) {
@@ -623,16 +635,18 @@ absl::Status RawNode::HandleSnapshot(const Message& m) {
   reply.set_to(m.from());
   reply.set_term(term_);
   *reply.mutable_snapshot() = meta;
-  if (meta.last_offset() <= commit_) {
+  const bool joiner = membership_.voters().empty();
+  if (meta.last_offset() <= commit_ && !joiner) {
     // We already have (committed) everything the snapshot covers: send the leader back to
     // probing from our commit offset.
     reply.set_reject(true);
     reply.set_match_offset(commit_);
     Send(std::move(reply));
     receiving_snapshot_.reset();
-    return absl::OkStatus();
+    // Not an error, but the chunk was not taken: the driver must not keep its bytes.
+    return absl::AlreadyExistsError("snapshot covers only committed offsets");
   }
-  if (log_.MatchesEntryEnd(meta.last_offset(), meta.term())) {
+  if (log_.MatchesEntryEnd(meta.last_offset(), meta.term()) && !joiner) {
     // Our log already holds the snapshot's last entry, hence everything before it: just
     // commit it; no need to discard our log.
     CommitTo(meta.last_offset());
@@ -640,7 +654,7 @@ absl::Status RawNode::HandleSnapshot(const Message& m) {
     reply.set_match_offset(meta.last_offset());
     Send(std::move(reply));
     receiving_snapshot_.reset();
-    return absl::OkStatus();
+    return absl::AlreadyExistsError("log already holds the snapshot point");
   }
   if (m.chunk_offset_bytes() == 0) {
     receiving_snapshot_ = meta;
@@ -664,6 +678,7 @@ absl::Status RawNode::HandleSnapshot(const Message& m) {
   // Complete: the snapshot replaces our whole log (its last entry conflicts with ours or lies
   // beyond our log). The reply goes out only after the driver installed it (Ready order).
   log_.InstallSnapshot(meta);
+  log_rewritten_ = true;
   uncommitted_conf_.clear();
   commit_ = meta.last_offset();
   membership_ = Membership::FromProto(meta.conf_state());
@@ -679,7 +694,7 @@ absl::Status RawNode::HandleSnapshot(const Message& m) {
 
 absl::StatusOr<EntryMeta> RawNode::Propose(int64_t record_count, std::string data) {
   absl::Status status;
-  if (role_ != Role::kLeader) {
+  if (role_ != Role::kLeader || !membership_.IsVoter(config_.id)) {
     status = absl::FailedPreconditionError(
         absl::StrCat("node ", config_.id, " is not the leader (leader is ", leader_, ")"));
   } else if (lead_transferee_ != kNoNode) {
@@ -703,7 +718,7 @@ absl::StatusOr<EntryMeta> RawNode::Propose(int64_t record_count, std::string dat
 
 absl::StatusOr<EntryMeta> RawNode::ProposeConfChange(ConfChangeType type, NodeId node) {
   absl::Status status;
-  if (role_ != Role::kLeader) {
+  if (role_ != Role::kLeader || !membership_.IsVoter(config_.id)) {
     status = absl::FailedPreconditionError("not the leader");
   } else if (lead_transferee_ != kNoNode) {
     status = absl::FailedPreconditionError("leadership transfer in progress");
@@ -716,6 +731,14 @@ absl::StatusOr<EntryMeta> RawNode::ProposeConfChange(ConfChangeType type, NodeId
         commit_, ")"));
   } else {
     status = membership_.Validate(type, node);
+  }
+  if (status.ok() && type == CONF_PROMOTE_LEARNER &&
+      progress_.at(node).match_offset < commit_) {
+    // A voter that cannot vote usefully (it lacks committed entries, maybe even the
+    // membership) only lowers availability: promote learners once caught up.
+    status = absl::FailedPreconditionError(absl::StrCat(
+        "learner ", node, " is behind: match ", progress_.at(node).match_offset, " < commit ",
+        commit_));
   }
   if (!status.ok()) return Refuse(&counters_.proposals_refused, status);
   EntryMeta meta;
@@ -759,6 +782,27 @@ absl::Status RawNode::TransferLeadership(NodeId target) {
   return absl::OkStatus();
 }
 
+void RawNode::TransferToBestVoter() {
+  EDDY_CHECK(role_ == Role::kLeader);
+  NodeId best = kNoNode;
+  int64_t best_match = kNoOffset - 1;
+  for (NodeId voter : membership_.voters()) {
+    auto it = progress_.find(voter);
+    if (it != progress_.end() && it->second.match_offset > best_match) {
+      best = voter;
+      best_match = it->second.match_offset;
+    }
+  }
+  if (best == kNoNode) return;
+  lead_transferee_ = best;
+  transfer_elapsed_ticks_ = 0;
+  if (best_match == log_.LastOffset()) {
+    SendTimeoutNow(best);
+  } else {
+    SendAppend(best, false);
+  }
+}
+
 void RawNode::SendTimeoutNow(NodeId to) {
   Message m;
   m.set_type(MSG_TIMEOUT_NOW);
@@ -768,7 +812,7 @@ void RawNode::SendTimeoutNow(NodeId to) {
 }
 
 absl::Status RawNode::ReadIndex(uint64_t request_id) {
-  if (role_ != Role::kLeader) return absl::FailedPreconditionError("not the leader");
+  if (role_ != Role::kLeader || !membership_.IsVoter(config_.id)) return absl::FailedPreconditionError("not the leader");
   // Dissertation §6.4: the leader's commit offset is only known to be current once it has
   // committed an entry of its own term.
   if (log_.TermAt(commit_) != term_) {
@@ -898,6 +942,12 @@ absl::Status RawNode::HandleAppendResponse(const Message& m) {
       return Refuse(&counters_.invalid_messages,
                     absl::InvalidArgumentError("reject hint beyond the rejected offset"));
     }
+    if (m.hint_offset() < log_.SnapshotOffset()) {
+      // The follower needs what precedes our log (or, as a joiner, a membership): snapshot.
+      pr.BecomeSnapshot(log_.SnapshotPoint());
+      SendSnapshotChunk(m.from(), pr);
+      return absl::OkStatus();
+    }
     pr.BecomeProbe(FindConflictByTerm(m.hint_offset(), m.hint_term()) + 1);
     SendAppend(m.from(), true);
     return absl::OkStatus();
@@ -996,7 +1046,8 @@ void RawNode::MaybeCommit() {
         matches.push_back(it == progress_.end() ? kNoOffset : it->second.match_offset);
       }
     }
-    if (!membership_.IsVoter(config_.id)) return;
+    // A leader removed by a committed change no longer counts itself.
+    if (matches.empty()) return;
     std::sort(matches.begin(), matches.end(), std::greater<int64_t>());
     const int64_t quorum_offset = matches[membership_.Quorum() - 1];
     if (quorum_offset <= commit_) return;
@@ -1040,8 +1091,11 @@ void RawNode::ApplyConfChange(ConfChangeType type, NodeId node) {
     read_acks_.erase(node);
     if (node == lead_transferee_) lead_transferee_ = kNoNode;
     if (node == config_.id) {
-      // We left the group: stop leading. The remaining voters elect a new leader.
-      BecomeFollower(term_, kNoNode);
+      // We left the group. Stepping down at once can deadlock: the remaining voters may not
+      // yet know the removal committed (membership changes take effect at commit) and may
+      // need our vote, which our longer log refuses. So keep leading without proposals,
+      // heartbeat the commit offset, and hand leadership to the most caught-up voter.
+      TransferToBestVoter();
     }
   }
 }
@@ -1074,10 +1128,15 @@ CommittedRange RawNode::ApplyRange() const {
   return range;
 }
 
+bool RawNode::HardStateChanged() const {
+  return term_ != reported_term_ || vote_ != reported_vote_ || commit_ != reported_commit_ ||
+         !(membership_ == reported_membership_);
+}
+
 bool RawNode::HasReady() const {
   if (ready_outstanding_) return false;
   if (!(soft_state() == reported_soft_)) return true;
-  if (!SameHardState(hard_state(), reported_hard_)) return true;
+  if (HardStateChanged()) return true;
   if (log_.HasEntriesToHandOut() || log_.HasSnapshotToHandOut()) return true;
   if (!messages_.empty() || !read_states_.empty()) return true;
   if (!ApplyRange().empty()) return true;
@@ -1090,20 +1149,28 @@ Ready RawNode::TakeReady() {
   Ready ready;
   const SoftState soft = soft_state();
   if (!(soft == reported_soft_)) ready.soft_state = soft;
-  HardState hard = hard_state();
-  const bool term_or_vote_changed =
-      hard.term() != reported_hard_.term() || hard.vote() != reported_hard_.vote();
-  if (!SameHardState(hard, reported_hard_)) {
-    reported_hard_ = hard;
+  const bool term_or_vote_changed = term_ != reported_term_ || vote_ != reported_vote_;
+  if (HardStateChanged()) {
+    HardState hard = hard_state();
+    // PLANTED BUG: the vote is reported as nothing to persist.
     if (config_.planted_bug == PlantedBug::kForgetPersistVote) hard.set_vote(kNoNode);
     ready.hard_state = std::move(hard);
+    reported_term_ = term_;
+    reported_vote_ = vote_;
+    reported_commit_ = commit_;
+    if (!(membership_ == reported_membership_)) reported_membership_ = membership_;
   }
   ready.snapshot = log_.HandOutSnapshot();
   log_.HandOutEntries(&ready.entries);
+  handed_out_entries_.clear();
+  for (const Entry& e : ready.entries) handed_out_entries_.emplace_back(e.last_offset(), e.term());
+  handed_out_snapshot_ = ready.snapshot;
   ready.must_sync = term_or_vote_changed || ready.snapshot.has_value() || !ready.entries.empty();
+  if (log_rewritten_) DropMessagesNamingLostEntries();
   ready.messages = std::move(messages_);
   messages_.clear();
   ready.committed = ApplyRange();
+  handed_out_committed_ = ready.committed;
   ready.read_states = std::move(read_states_);
   read_states_.clear();
   reported_soft_ = soft;
@@ -1112,15 +1179,35 @@ Ready RawNode::TakeReady() {
   return ready;
 }
 
+void RawNode::DropMessagesNamingLostEntries() {
+  // An AppendEntries queued while we led, followed (before this Ready) by stepping down and
+  // having that tail overwritten: the driver could not attach the payloads it names. Such a
+  // message is stale anyway (its term is over); dropping it is always safe.
+  log_rewritten_ = false;
+  messages_.erase(
+      std::remove_if(messages_.begin(), messages_.end(),
+                     [this](const Message& m) {
+                       if (m.type() != MSG_APPEND) return false;
+                       for (const Entry& e : m.entries()) {
+                         if (!log_.MatchesEntryEnd(e.last_offset(), e.term())) return true;
+                       }
+                       return false;
+                     }),
+      messages_.end());
+}
+
 void RawNode::Advance(const Ready& ready) {
   EDDY_CHECK(ready_outstanding_);
+  EDDY_CHECK_EQ(ready.committed.last_offset, handed_out_committed_.last_offset);
   ready_outstanding_ = false;
-  if (ready.snapshot) {
-    log_.SnapshotStable(*ready.snapshot);
-    applied_ = std::max(applied_, ready.snapshot->last_offset());
+  if (handed_out_snapshot_) {
+    log_.SnapshotStable(*handed_out_snapshot_);
+    applied_ = std::max(applied_, handed_out_snapshot_->last_offset());
   }
-  log_.StableTo(ready.entries);
-  if (!ready.committed.empty()) applied_ = std::max(applied_, ready.committed.last_offset);
+  log_.StableTo(handed_out_entries_);
+  if (!handed_out_committed_.empty()) {
+    applied_ = std::max(applied_, handed_out_committed_.last_offset);
+  }
   // Our own durable log counts towards the quorum only now (§5.3 with fsync before ack).
   MaybeCommit();
   CheckInvariants();
@@ -1146,7 +1233,8 @@ void RawNode::CheckInvariants() {
     case Role::kLeader:
       EDDY_CHECK_EQ(leader_, config_.id);
       EDDY_CHECK_EQ(vote_, config_.id);
-      EDDY_CHECK(membership_.IsVoter(config_.id));
+      // A leader is a voter, unless its own removal has committed (it is handing over).
+      EDDY_CHECK(membership_.IsVoter(config_.id) || !membership_.Contains(config_.id));
       EDDY_CHECK_EQ(log_.LastTerm(), term_);  // the no-op (or later) is ours
       for (const auto& [peer, pr] : progress_) {
         EDDY_CHECK(membership_.Contains(peer));
@@ -1155,7 +1243,7 @@ void RawNode::CheckInvariants() {
         EDDY_CHECK_LE(pr.match_offset, log_.LastOffset());
         EDDY_CHECK_LE(pr.next_offset, log_.LastOffset() + 1);
       }
-      EDDY_CHECK_EQ(progress_.size() + 1,
+      EDDY_CHECK_EQ(progress_.size() + (membership_.Contains(config_.id) ? 1 : 0),
                     membership_.voters().size() + membership_.learners().size());
       EDDY_CHECK_LE(static_cast<int>(pending_reads_.size()), config_.read_requests_max);
       break;

@@ -65,7 +65,8 @@ class RawNode {
 
   // Handles a message from a peer. Entry and snapshot payloads in `message.data` are moved
   // into the node (and come back in Ready::entries). For MSG_SNAPSHOT, OK means the chunk was
-  // accepted: the driver keeps its bytes iff Step returns OK (a chunk at byte 0 restarts).
+  // accepted: the driver keeps its bytes iff Step returns OK (a chunk at byte 0 restarts);
+  // kAlreadyExists means the snapshot was not needed (our log already covers it).
   absl::Status Step(Message message);
 
   // Leader only: appends a batch of `record_count` records (offsets assigned here; returned).
@@ -94,6 +95,7 @@ class RawNode {
   bool HasReady() const;
   Ready TakeReady();
   // Confirms that `ready` was processed (ready.h); REQUIRES: it is the last TakeReady result.
+  // The driver may have moved the entries and messages out of it.
   void Advance(const Ready& ready);
 
   // Crashes (with the numbers) if an internal invariant is broken. Called after every mutator.
@@ -108,6 +110,8 @@ class RawNode {
   int64_t commit_offset() const { return commit_; }
   int64_t applied_offset() const { return applied_; }
   const Membership& membership() const { return membership_; }
+  // Leader only: the membership whose quorum elected it (membership() may have moved on since).
+  const Membership& election_membership() const { return election_membership_; }
   const RaftLog& log() const { return log_; }
   const Counters& counters() const { return counters_; }
   NodeId lead_transferee() const { return lead_transferee_; }
@@ -145,6 +149,7 @@ class RawNode {
   bool SendAppend(NodeId to, bool send_if_empty);
   void SendSnapshotChunk(NodeId to, Progress& pr);
   void SendTimeoutNow(NodeId to);
+  void TransferToBestVoter();
   void BroadcastHeartbeat();
   void FlushBroadcast();
   int64_t FindConflictByTerm(int64_t offset, Term term) const;
@@ -155,7 +160,9 @@ class RawNode {
   bool QuorumActive() const;
   CommittedRange ApplyRange() const;
   void Send(Message m);
+  void DropMessagesNamingLostEntries();
   absl::Status Refuse(uint64_t* counter, absl::Status status);
+  bool HardStateChanged() const;
 
   const Config config_;
   RaftLog log_;
@@ -175,6 +182,7 @@ class RawNode {
   int heartbeat_elapsed_ticks_ = 0;
   int randomized_election_timeout_ticks_ = 0;
   std::map<NodeId, bool> votes_;  // candidate: granted (true) or refused, by voter
+  Membership election_membership_;  // leader: the membership that elected it
   // Membership changes in the log above commit_; they take effect when committed.
   std::map<int64_t, EntryMeta> uncommitted_conf_;
 
@@ -204,8 +212,20 @@ class RawNode {
   std::vector<Message> messages_;
   std::vector<ReadState> read_states_;
   SoftState reported_soft_;
-  HardState reported_hard_;
+  // The hard state last handed out, kept as plain values so HasReady allocates nothing.
+  Term reported_term_ = 0;
+  NodeId reported_vote_ = kNoNode;
+  int64_t reported_commit_ = kNoOffset;
+  Membership reported_membership_;
   bool ready_outstanding_ = false;
+  // Set when our log lost entries (truncation, snapshot install) since the last TakeReady: the
+  // queued AppendEntries may then name entries that are gone and must be dropped.
+  bool log_rewritten_ = false;
+  // What the outstanding Ready handed out, so Advance need not trust the Ready's contents
+  // (the driver may move the entries out of it).
+  std::vector<std::pair<int64_t, Term>> handed_out_entries_;  // (last offset, term)
+  std::optional<SnapshotMeta> handed_out_snapshot_;
+  CommittedRange handed_out_committed_;
   int64_t checked_commit_ = kNoOffset;  // commit_ at the last CheckInvariants (monotonic)
 
   Counters counters_;

@@ -15,6 +15,9 @@
 //      AppendEntries in parallel with its own write (§10.2.1): the driver attaches payloads
 //      read from its log, which is simplest when they are already there, and group commit
 //      amortises the extra latency.
+//      Every entry named by an outgoing MSG_APPEND is in the log as written in steps 1-2
+//      (the core drops messages whose entries it has since lost); the driver attaches their
+//      payloads from there. If retention removed them meanwhile, the driver drops the message.
 //   6. apply the entries in `committed` (read from the log) to the state machine, in order;
 //      AFTER the entries of this Ready are appended (they may include them).
 //   7. answer `read_states` once the applied offset reaches their read_offset.

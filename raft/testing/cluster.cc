@@ -97,6 +97,7 @@ bool Cluster::Write(NodeId id) {
     // Ready order 1: the snapshot replaces the log. A state snapshot must have arrived whole.
     EDDY_CHECK_EQ(n.snapshot_bytes.size(), ready.snapshot->size_bytes());
     n.log->InstallSnapshot(*ready.snapshot);
+    ++snapshots_installed_;
     n.snapshot_bytes.clear();
   }
   // Ready order 2: truncate + append. Payloads move into the log; keep the metadata.
@@ -127,7 +128,9 @@ void Cluster::SyncAndSend(NodeId id) {
                                it->second, " and for ", m.to()));
       }
     }
-    AttachPayload(&m, n);
+    // A message whose entries retention removed meanwhile is dropped (the leader retries,
+    // and will find it must send a snapshot).
+    if (!AttachPayload(&m, n)) continue;
     if (Connected(m.from(), m.to())) in_flight_.push_back(std::move(m));
   }
   for (const ReadState& rs : ready.read_states) n.read_states.push_back(rs);
@@ -163,9 +166,10 @@ void Cluster::Apply(Node& n, const CommittedRange& range) {
   }
 }
 
-void Cluster::AttachPayload(Message* m, const Node& from) const {
+bool Cluster::AttachPayload(Message* m, const Node& from) const {
   if (m->type() == MSG_APPEND) {
     for (Entry& e : *m->mutable_entries()) {
+      if (e.base_offset() < from.log->FirstOffset()) return false;
       const Entry& stored = from.log->EntryAt(e.base_offset());
       EDDY_CHECK_EQ(stored.term(), e.term());
       EDDY_CHECK_EQ(stored.last_offset(), e.last_offset());
@@ -181,6 +185,7 @@ void Cluster::AttachPayload(Message* m, const Node& from) const {
     }
     m->set_data(std::move(chunk));
   }
+  return true;
 }
 
 void Cluster::Tick(NodeId id) {
@@ -231,6 +236,11 @@ void Cluster::Drop(size_t index) {
   in_flight_.erase(in_flight_.begin() + static_cast<ptrdiff_t>(index));
 }
 
+size_t Cluster::Inject(Message m) {
+  in_flight_.push_back(std::move(m));
+  return in_flight_.size() - 1;
+}
+
 void Cluster::Duplicate(size_t index) {
   EDDY_CHECK_LT(index, in_flight_.size());
   in_flight_.push_back(in_flight_[index]);
@@ -275,11 +285,42 @@ absl::Status Cluster::CheckSafety() {
   for (auto& [id, n] : nodes_) {
     if (!n.up) continue;
     RawNode& r = *n.raft;
-    // Election Safety (§5.2): at most one leader per term.
-    if (r.role() == Role::kLeader) {
+    // Election Safety (§5.2): at most one leader per term. A node counts as leader of a term
+    // once that term is durable: a candidate that won in memory and crashed before its hard
+    // state was synced never acted (it sends nothing before the sync) and never was leader.
+    if (r.role() == Role::kLeader && n.durable_hard_state.term() == r.term()) {
       auto [it, inserted] = leaders_.emplace(r.term(), id);
       if (!inserted && it->second != id) {
         Violation(absl::StrCat("two leaders in term ", r.term(), ": ", it->second, " and ", id));
+      }
+      // §5.2: a candidate wins with votes from a majority of the voters for the same term
+      // (every vote sent is on record, even if the voter later forgot it).
+      if (inserted) {
+        const Membership& electors = r.election_membership();
+        size_t votes = 0;
+        for (NodeId v : electors.voters()) {
+          auto g = granted_.find({v, r.term()});
+          if (v == id || (g != granted_.end() && g->second == id)) ++votes;
+        }
+        if (votes < electors.Quorum()) {
+          Violation(absl::StrCat("leader ", id, " of term ", r.term(), " won with ", votes,
+                                 " votes of that term; a quorum of ", electors.DebugString(),
+                                 " is ", electors.Quorum()));
+        }
+      }
+      // Leader Completeness (§5.4): a new leader holds every entry committed so far.
+      if (inserted) {
+        for (auto c = committed_.lower_bound(r.log().FirstOffset()); c != committed_.end(); ++c) {
+          // Only entries committed in an earlier term bind this leader (§5.4: "present in the
+          // logs of the leaders for all higher-numbered terms").
+          if (committed_in_term_[c->first] >= r.term()) continue;
+          std::optional<EntryMeta> e = r.log().EntryAt(c->second.last_offset);
+          if (!e || !(*e == c->second)) {
+            Violation(absl::StrCat("leader ", id, " of term ", r.term(), " lacks committed entry ",
+                                   DescribeEntry(c->second)));
+            break;
+          }
+        }
       }
     }
     // Leader Completeness / State Machine Safety: each committed offset holds the same entry on
@@ -306,6 +347,7 @@ absl::Status Cluster::CheckSafety() {
         }
       } else {
         committed_[e->last_offset] = *e;
+        committed_in_term_[e->last_offset] = r.term();
       }
       o = e->last_offset + 1;
     }

@@ -81,6 +81,8 @@ class Cluster {
   // Delivers in_flight()[index] (removing it). Returns the Step status (OK if dropped by a cut).
   absl::Status Deliver(size_t index);
   void Drop(size_t index);
+  // Puts an arbitrary (possibly forged) message on the network; returns its index.
+  size_t Inject(Message m);
   void Duplicate(size_t index);
   // Cuts every link between `group` and the rest.
   void Isolate(const std::set<NodeId>& group);
@@ -109,9 +111,10 @@ class Cluster {
   std::string DescribeLog(NodeId id) const;
 
   uint64_t delivered_messages() const { return delivered_messages_; }
+  uint64_t snapshots_installed() const { return snapshots_installed_; }
 
  private:
-  void AttachPayload(Message* m, const Node& from) const;
+  bool AttachPayload(Message* m, const Node& from) const;
   void Apply(Node& n, const CommittedRange& range);
   void Violation(std::string what);
 
@@ -124,9 +127,11 @@ class Cluster {
   // Checker state.
   std::map<Term, NodeId> leaders_;                     // term -> the leader seen in it
   std::map<int64_t, EntryMeta> committed_;             // by last offset: the committed entries
+  std::map<int64_t, Term> committed_in_term_;          // term of the node that first committed it
   std::map<std::pair<NodeId, Term>, NodeId> granted_;  // (voter, term) -> candidate
   std::vector<std::string> violations_;
   uint64_t delivered_messages_ = 0;
+  uint64_t snapshots_installed_ = 0;
 };
 
 }  // namespace eddy::raft::testing
