@@ -120,6 +120,9 @@ void SimDisk::Open(std::string path, runtime::OpenMode mode, DoneWith<FileHandle
   TraceOperation(kOpOpen, static_cast<uint64_t>(mode), path);
   absl::StatusOr<FileHandle> result = [&]() -> absl::StatusOr<FileHandle> {
     if (absl::Status status = CheckPath(path); !status.ok()) return status;
+    if (open_files_.size() >= kOpenFilesMax) {
+      return absl::ResourceExhaustedError(absl::StrCat("too many open files (", kOpenFilesMax, ")"));
+    }
     auto it = files_.find(path);
     if (it == files_.end()) {
       if (mode == runtime::OpenMode::kExisting) {

@@ -103,6 +103,9 @@ struct SimDiskStats {
 
 class SimDisk final : public runtime::Disk {
  public:
+  // Like a process's file descriptor limit: Open() beyond it fails with kResourceExhausted.
+  static constexpr size_t kOpenFilesMax = 4096;
+
   // `clock` delivers completions; it must outlive this disk.
   SimDisk(runtime::Clock& clock, SimDiskOptions options = {});
   SimDisk(const SimDisk&) = delete;

@@ -34,6 +34,7 @@ FaultInjector::~FaultInjector() {
 }
 
 void FaultInjector::After(Duration delay, absl::AnyInvocable<void()> work) {
+  EDDY_CHECK_LT(pending_.size(), kPendingEventsMax);
   const uint64_t token = next_token_++;
   const runtime::TimerId timer =
       world_.loop().ScheduleAfter(delay, [this, token, work = std::move(work)]() mutable {

@@ -54,6 +54,8 @@ struct FaultInjectorOptions {
 class FaultInjector {
  public:
   static constexpr size_t kLogEntriesMax = 4096;  // Oldest entries are dropped beyond this.
+  // Phase starts plus at most a few undo actions per action; far below this.
+  static constexpr size_t kPendingEventsMax = 1 << 16;
 
   FaultInjector(SimWorld& world, FaultProfile profile, std::vector<FaultPhase> schedule,
                 FaultInjectorOptions options, uint64_t seed);
