@@ -303,7 +303,7 @@ void FaultInjector::Partition(uint64_t epoch) {
   }
   Later(DrawDowntime(), epoch, [this] {
     Log("heal partitions");
-    world_.network().HealAll();
+    world_.network().HealPartitions();
   });
 }
 

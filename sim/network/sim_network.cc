@@ -363,6 +363,10 @@ void SimNetwork::NotifyPeerState(NodeId at, NodeId peer, bool reachable) {
   });
 }
 
+void SimNetwork::HealPartitions() {
+  for (auto& [ends, state] : links_) state.cut = false;
+}
+
 void SimNetwork::HealAll() {
   ++heal_epoch_;
   for (auto& [ends, state] : links_) {

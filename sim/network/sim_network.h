@@ -134,6 +134,8 @@ class SimNetwork {
   // the peer unreachable, then reachable again `reconnect_delay` later.
   void ResetConnection(runtime::NodeId a, runtime::NodeId b,
                        Duration reconnect_delay = Duration::Milliseconds(1));
+  // Restores every cut link (partitions, isolations, CutLink); clogs, flaps and overrides stay.
+  void HealPartitions();
   // Restores every cut link, ends clogs and flaps, removes per-link overrides. Leaves the
   // default link options (the caller sets them) and nodes' up/down state alone.
   void HealAll();

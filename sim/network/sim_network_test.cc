@@ -195,6 +195,18 @@ TEST_F(SimNetworkTest, SymmetricPartitionCutsBothWaysAndHealRestores) {
   EXPECT_EQ(Indices(1), std::vector<uint64_t>{5});
 }
 
+TEST_F(SimNetworkTest, HealPartitionsRestoresLinksButKeepsClogs) {
+  network_.Isolate(2);
+  network_.Clog(1, 3, Duration::Seconds(1));
+  network_.HealPartitions();
+  Send(1, 2, 0);
+  Send(1, 3, 1);
+  world_.RunUntilIdle();
+  ASSERT_EQ(received_[2].size(), 1u);
+  ASSERT_EQ(received_[3].size(), 1u);
+  EXPECT_EQ(received_[3][0].at, Instant() + Duration::Seconds(1));  // Still clogged.
+}
+
 TEST_F(SimNetworkTest, OneWayPartitionCutsOnlyOneDirection) {
   network_.PartitionOneWay({1}, {2});
   Send(1, 2, 0);

@@ -49,6 +49,10 @@ struct SimWorldOptions {
   // Broker ids, each != kNoNode, distinct.
   std::vector<runtime::NodeId> nodes = {1, 2, 3};
   SimDiskOptions disk = {};  // fault_seed is replaced per node.
+  // Each node's clock starts at a different local time, drawn in [0, clock_offset_max] from the
+  // node's seed: monotonic clocks of different machines share no epoch, and code that compares
+  // Instants across nodes (e.g. one sent in a message) should fail in simulation, not production.
+  Duration clock_offset_max = Duration::Zero();
   LinkOptions link = {};
   // Buggify: each call site is enabled for the whole run with `buggify_site_ppm`; an enabled
   // site fires with `buggify_fire_ppm` per call. Off unless `buggify` is set.

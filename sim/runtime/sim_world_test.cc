@@ -7,6 +7,7 @@
 // keyed by site text; lifecycle hooks and coverage counters see every fault.
 #include "sim/runtime/sim_world.h"
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -160,6 +161,22 @@ TEST(SimWorldTest, DriftAndJumpReachTheNodeClockOnly) {
   EXPECT_EQ(world.node(2).clock().Now() - Instant(), Duration::Seconds(10));
   EXPECT_EQ(world.node(3).clock().Now() - Instant(), Duration::Seconds(70));
   EXPECT_EQ(world.Coverage().at("process.clock_jump"), 1u);
+}
+
+TEST(SimWorldTest, ClockOffsetsGiveEachNodeItsOwnEpoch) {
+  SimWorld world({.seed = 1, .clock_offset_max = Duration::Seconds(3600)});
+  std::set<int64_t> starts;
+  for (NodeId id : world.node_ids()) {
+    const Instant start = world.node(id).clock().Now();
+    EXPECT_LE(start - Instant(), Duration::Seconds(3600));
+    starts.insert(start.nanoseconds());
+  }
+  EXPECT_EQ(starts.size(), 3u);
+  // Timers still fire after their delay in world time.
+  Instant fired;
+  world.node(2).clock().ScheduleAfter(Duration::Seconds(2), [&] { fired = world.Now(); });
+  world.loop().RunUntilIdle();
+  EXPECT_EQ(fired, Instant() + Duration::Seconds(2));
 }
 
 // A runtime that is not the simulator's: Buggify must default to false.
