@@ -66,6 +66,7 @@ void FaultInjector::BeginPhase(size_t index) {
   phase_index_ = index;
   ++epoch_;
   healed_ = schedule_[index].healed;
+  world_.Count(healed_ ? "injector.healed_phases" : "injector.fault_phases");
   if (healed_) {
     Log("phase: healed");
     Heal();
@@ -303,6 +304,7 @@ void FaultInjector::Partition(uint64_t epoch) {
   }
   Later(DrawDowntime(), epoch, [this] {
     Log("heal partitions");
+    world_.Count("injector.partition_heals");
     world_.network().HealPartitions();
   });
 }

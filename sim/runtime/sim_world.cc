@@ -145,6 +145,8 @@ FaultCoverage SimWorld::Coverage() const {
   FaultCoverage coverage = counters_;
   const SimNetworkStats& net = network_->stats();
   const std::pair<const char*, uint64_t> network_counters[] = {
+      {"net.peer_messages_sent", net.peer_messages_sent},
+      {"net.peer_messages_delivered", net.peer_messages_delivered},
       {"net.lost", net.lost},
       {"net.duplicated", net.duplicated},
       {"net.corrupted", net.corrupted},

@@ -103,8 +103,14 @@ class SimWorld {
   void SetBuggifyEnabled(bool enabled) { options_.buggify = enabled; }
   bool buggify_enabled() const { return options_.buggify; }
 
-  // Everything injected so far: world process faults, network and summed disk counters.
+  // Everything injected so far: world process faults, network and summed disk counters, and
+  // whatever Count() recorded.
   FaultCoverage Coverage() const;
+  // Records one occurrence of a named fault or recovery event (for injectors and harnesses; the
+  // event is folded into the trace too).
+  void Count(const std::string& name, runtime::NodeId id = runtime::kNoNode) {
+    CountFault(name, id);
+  }
 
   // Shorthands for the loop.
   void RunFor(Duration duration) { loop_.RunFor(duration); }

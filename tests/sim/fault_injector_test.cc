@@ -139,6 +139,8 @@ TEST(FaultInjectorTest, EveryActionFiresWithinBudgetAndHealedPhasesAreClean) {
   }
   EXPECT_GT(coverage.at("process.crash_keeping_unsynced_tail"), 0u);  // Torn at 100 %.
   EXPECT_GT(coverage.at("net.lost"), 0u);
+  EXPECT_EQ(coverage.at("injector.fault_phases"), 1u);
+  EXPECT_EQ(coverage.at("injector.healed_phases"), 2u);
   EXPECT_GT(coverage.at("net.corruption_detected"), 0u);
   // Some corrupted frames die before decoding (cut link, crashed receiver); none is delivered.
   EXPECT_LE(coverage.at("net.corruption_detected"), coverage.at("net.corrupted"));
