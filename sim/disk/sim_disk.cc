@@ -74,7 +74,8 @@ void SimDisk::Complete(absl::AnyInvocable<void() &&> completion) {
 void SimDisk::TraceOperation(uint32_t operation, uint64_t size, const std::string& path) {
   if (trace_ == nullptr) return;
   const std::span<const uint8_t> name(reinterpret_cast<const uint8_t*>(path.data()), path.size());
-  trace_->Fold(clock_.Now(), trace_node_, TraceEvent::kDiskOperation,
+  const Instant now = trace_time_source_ != nullptr ? trace_time_source_->Now() : clock_.Now();
+  trace_->Fold(now, trace_node_, TraceEvent::kDiskOperation,
                MixWord(Digest64(name, operation), size));
 }
 

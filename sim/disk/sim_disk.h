@@ -140,10 +140,13 @@ class SimDisk final : public runtime::Disk {
   // Replaces the fault options (DiskFaultOptions{} heals the disk; damage already done stays).
   void SetFaults(const DiskFaultOptions& faults) { faults_ = faults; }
   const DiskFaultOptions& faults() const { return faults_; }
-  // Folds every submitted operation into `trace` as node `node`. `trace` must outlive the disk.
-  void SetTrace(TraceHash* trace, uint32_t node) {
+  // Folds every submitted operation into `trace` as node `node`, stamped with `time_source`'s
+  // Now() (the world's clock, so the trace reads in one timeline; the disk's own clock if null).
+  // Both must outlive the disk.
+  void SetTrace(TraceHash* trace, uint32_t node, const runtime::Clock* time_source = nullptr) {
     trace_ = trace;
     trace_node_ = node;
+    trace_time_source_ = time_source;
   }
 
   // Test and checker access, bypassing the asynchronous interface.
@@ -196,6 +199,7 @@ class SimDisk final : public runtime::Disk {
   Instant last_completion_due_;  // Completions are never due before this (FIFO).
   TraceHash* trace_ = nullptr;
   uint32_t trace_node_ = 0;
+  const runtime::Clock* trace_time_source_ = nullptr;
   // True if powered off; counts the ignored operation.
   bool PoweredOff();
 

@@ -24,7 +24,7 @@ SimRuntime::SimRuntime(SimWorld& world, runtime::NodeId self, uint64_t node_seed
       random_(MixWord(node_seed, 0)),
       buggify_random_(MixWord(node_seed, 0xb06)) {
   EDDY_CHECK_NE(self, runtime::kNoNode);
-  disk_.SetTrace(&world.trace_, self);
+  disk_.SetTrace(&world.trace_, self, &world.loop_);
   const int64_t offset_max = world.options_.clock_offset_max.nanoseconds();
   EDDY_CHECK_GE(offset_max, 0);
   if (offset_max > 0) {

@@ -142,7 +142,16 @@ bool SimWorld::BuggifySiteEnabled(const char* site) {
 }
 
 FaultCoverage SimWorld::Coverage() const {
-  FaultCoverage coverage = counters_;
+  // Every kind the world itself injects is listed, fired or not, so a report shows what was
+  // never exercised.
+  FaultCoverage coverage = {
+      {"buggify.fired", 0},        {"buggify.sites_enabled", 0},
+      {"process.clock_drift", 0},  {"process.clock_jump", 0},
+      {"process.crash", 0},        {"process.crash_keeping_unsynced_tail", 0},
+      {"process.pause", 0},        {"process.restart", 0},
+      {"process.slow", 0},
+  };
+  for (const auto& [name, count] : counters_) coverage[name] = count;
   const SimNetworkStats& net = network_->stats();
   const std::pair<const char*, uint64_t> network_counters[] = {
       {"net.peer_messages_sent", net.peer_messages_sent},

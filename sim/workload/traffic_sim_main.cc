@@ -2,9 +2,11 @@
 // prints, per seed, the fault kinds drawn, the trace hash, and the command that replays it.
 //
 //   bazel run //sim/workload:traffic_sim -- --seed=7 [--seeds=20] [--seconds=60] [--no-faults]
-//                                           [--verbose] [--twice]
+//                                           [--verbose] [--twice] [--trace=N]
 //
 // --twice runs each seed a second time and fails (exit 1) if the trace hashes differ.
+// --trace=N prints the last N events of each run (time, node, kind, payload digest, hash after).
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -34,6 +36,7 @@ int main(int argc, char** argv) {
   uint64_t seed_count = 1;
   int64_t seconds = 60;
   bool faults = true, verbose = false, twice = false;
+  size_t trace_events = 0;
   for (int i = 1; i < argc; ++i) {
     std::string value;
     if (Flag(argv[i], "--seed", &value)) {
@@ -48,6 +51,9 @@ int main(int argc, char** argv) {
       verbose = true;
     } else if (Flag(argv[i], "--twice", &value)) {
       twice = true;
+    } else if (Flag(argv[i], "--trace", &value)) {
+      trace_events = std::min<size_t>(std::strtoull(value.c_str(), nullptr, 10),
+                                      eddy::sim::TraceHash::kRecentEventsMax);
     } else {
       std::cerr << "unknown flag " << argv[i] << "\n";
       return 2;
@@ -62,6 +68,7 @@ int main(int argc, char** argv) {
     const eddy::sim::TrafficClusterOptions options{
         .seed = seed, .run_duration = eddy::Duration::Seconds(seconds), .faults = faults};
     eddy::sim::TrafficCluster cluster(options);
+    cluster.world().trace().KeepRecent(trace_events);
     const eddy::sim::TrafficRunResult result = cluster.Run();
     std::cout << "seed " << seed << " trace " << std::hex << result.trace_hash << std::dec
               << " events " << result.events << "\n  " << result.profile << "\n";
@@ -71,6 +78,7 @@ int main(int argc, char** argv) {
         for (const std::string& line : cluster.injector()->log()) std::cout << "  " << line << "\n";
       }
     }
+    if (trace_events > 0) std::cout << cluster.world().trace().FormatRecent();
     if (twice) {
       eddy::sim::TrafficCluster again(options);
       const uint64_t replayed = again.Run().trace_hash;
