@@ -84,7 +84,24 @@ void FaultInjector::ApplyFaultConditions() {
   link.corruption_ppm = profile_.corruption_ppm;
   link.latency_spike_ppm = profile_.latency_spike_ppm;
   link.reorder = profile_.reorder;
+  link.duplicate_delay_max = profile_.duplicate_delay_max;
   world_.network().SetDefaultLinkOptions(link);
+  if (profile_.per_link_rates) {
+    // Ordered pairs in ascending order: the draws happen in the same order every run.
+    for (NodeId from : world_.node_ids()) {
+      for (NodeId to : world_.node_ids()) {
+        if (from == to) continue;
+        LinkOptions own = link;
+        own.loss_ppm = static_cast<uint32_t>(random_.UniformInRange(0, link.loss_ppm));
+        own.duplicate_ppm = static_cast<uint32_t>(random_.UniformInRange(0, link.duplicate_ppm));
+        own.corruption_ppm = static_cast<uint32_t>(random_.UniformInRange(0, link.corruption_ppm));
+        own.latency_max = own.latency_min + Duration::Nanoseconds(random_.UniformInRange(
+                                                0, 10 * (link.latency_max - link.latency_min)
+                                                            .nanoseconds()));
+        world_.network().SetLinkOptions(from, to, own);
+      }
+    }
+  }
   for (NodeId id : world_.node_ids()) {
     SimDisk& disk = world_.node(id).sim_disk();
     DiskFaultOptions faults = disk.faults();  // Keeps a slow node's extra latency.

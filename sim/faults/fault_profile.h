@@ -25,6 +25,11 @@ struct FaultProfile {
   uint32_t corruption_ppm = 0;        // 0–10 %
   uint32_t latency_spike_ppm = 0;     // 0–5 %
   bool reorder = false;
+  // How late a duplicate may arrive after the original (a replayed stale message): 10 ms–5 s.
+  Duration duplicate_delay_max = Duration::Milliseconds(50);
+  // Per-link variety: each directed link gets its own rates, uniform in [0, the rates above],
+  // and its own latency ceiling, instead of every link sharing them.
+  bool per_link_rates = false;
   // ---- Network topology, as scheduled actions.
   bool partitions = false;            // Symmetric, one-way, isolate-one.
   bool clogging = false;

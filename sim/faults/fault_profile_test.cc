@@ -33,6 +33,8 @@ TEST(FaultProfileTest, IntensitiesStayInTheirRangesAndEveryKindIsSometimesOnAndO
       EXPECT_EQ(p.torn_write_ppm, 0u);
     }
     EXPECT_LE(p.clock_drift_ppm_max, 200'000);
+    EXPECT_GE(p.duplicate_delay_max, Duration::Milliseconds(10));
+    EXPECT_LE(p.duplicate_delay_max, Duration::Seconds(5));
     EXPECT_LE(p.fault_phase_min, p.fault_phase_max);
     EXPECT_LE(p.healed_phase_min, p.healed_phase_max);
     for (const std::string& kind : p.EnabledKinds()) {
@@ -40,6 +42,7 @@ TEST(FaultProfileTest, IntensitiesStayInTheirRangesAndEveryKindIsSometimesOnAndO
     }
   }
   const char* kinds[] = {"loss", "duplication", "net_corruption", "net_latency_spikes", "reorder",
+                         "per_link_rates",
                          "partitions", "clogging", "flapping", "connection_resets", "crashes",
                          "pauses", "clock_jumps", "clock_drift", "slow_nodes",
                          "disk_latency_spikes", "read_corruption", "write_corruption",

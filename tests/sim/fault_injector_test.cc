@@ -5,6 +5,7 @@
 // link whole; data-damaging disk faults only on the allowed nodes; every crash followed by a
 // restart by the end; the same seed yields the same action log.
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <vector>
@@ -183,6 +184,32 @@ TEST(FaultInjectorTest, NetworkWorksAgainAfterTheFaultsHeal) {
   harness.world_.RunFor(Duration::Seconds(1));
   EXPECT_EQ(got.size(), 6u);
   for (const auto& [link, count] : got) EXPECT_EQ(count, 50) << link.first << "->" << link.second;
+}
+
+TEST(FaultInjectorTest, PerLinkRatesGiveEachLinkItsOwnFaultsUntilHealed) {
+  FaultProfile profile;
+  profile.loss_ppm = 300'000;
+  profile.duplicate_ppm = 200'000;
+  profile.duplicate_delay_max = Duration::Seconds(2);
+  profile.per_link_rates = true;
+  Harness harness(3, profile, {});
+  harness.injector_->Start();
+  harness.world_.RunUntil(At(2000));  // Inside the fault phase.
+  std::set<uint32_t> loss_rates;
+  for (NodeId a : harness.world_.node_ids()) {
+    for (NodeId b : harness.world_.node_ids()) {
+      if (a == b) continue;
+      const LinkOptions& options = harness.world_.network().link_options(a, b);
+      EXPECT_LE(options.loss_ppm, 300'000u);
+      EXPECT_LE(options.duplicate_ppm, 200'000u);
+      EXPECT_EQ(options.duplicate_delay_max, Duration::Seconds(2));
+      loss_rates.insert(options.loss_ppm);
+    }
+  }
+  EXPECT_GT(loss_rates.size(), 3u);
+  harness.world_.RunUntil(At(12000));  // Healed.
+  EXPECT_EQ(harness.world_.network().link_options(2, 3).loss_ppm, 0u);
+  EXPECT_EQ(harness.world_.network().link_options(2, 3).duplicate_ppm, 0u);
 }
 
 TEST(FaultInjectorTest, SameSeedSameActions) {
