@@ -70,11 +70,12 @@ void FaultInjector::BeginPhase(size_t index) {
   if (healed_) {
     Log("phase: healed");
     Heal();
-    return;
+  } else {
+    Log("phase: FAULTS");
+    ApplyFaultConditions();
+    if (profile_.AnyActionEnabled()) ScheduleNextAction(epoch_);
   }
-  Log("phase: FAULTS");
-  ApplyFaultConditions();
-  if (profile_.AnyActionEnabled()) ScheduleNextAction(epoch_);
+  if (phase_handler_) phase_handler_(schedule_[index]);
 }
 
 void FaultInjector::ApplyFaultConditions() {
@@ -129,6 +130,7 @@ void FaultInjector::Heal() {
     node.sim_disk().SetFaults({});
     world_.SetSlow(id, Duration::Zero());
     world_.SetClockDrift(id, 0);
+    if (!world_.started(id)) continue;  // Joins later, when the harness says so.
     if (!node.up()) {
       Log(absl::StrCat("restart node ", id));
       world_.Restart(id);
@@ -179,7 +181,7 @@ size_t FaultInjector::unavailable_count() const {
   size_t count = 0;
   for (NodeId id : world_.node_ids()) {
     const SimRuntime& node = world_.node(id);
-    if (!node.up() || node.paused()) ++count;
+    if (world_.started(id) && (!node.up() || node.paused())) ++count;
   }
   return count;
 }

@@ -88,11 +88,12 @@ const SimNetwork::Link& SimNetwork::link(NodeId from, NodeId to) const {
   return it->second;
 }
 
-void SimNetwork::AddNode(NodeId id, runtime::Clock& node_clock) {
+void SimNetwork::AddNode(NodeId id, runtime::Clock& node_clock, bool up) {
   EDDY_CHECK_NE(id, runtime::kNoNode);
   EDDY_CHECK_LT(nodes_.size(), kNodesMax);
   auto state = std::make_unique<NodeState>();
   state->clock = &node_clock;
+  state->up = up;
   state->transport = std::make_unique<NodeTransport>(*this, id);
   for (const auto& [other, unused] : nodes_) {
     links_.try_emplace({id, other});

@@ -92,9 +92,9 @@ class SimNetwork {
   SimNetwork(const SimNetwork&) = delete;
   SimNetwork& operator=(const SimNetwork&) = delete;
 
-  // Registers a broker, up. Deliveries to it run on `node_clock`. REQUIRES: node != kNoNode,
-  // not registered yet, fewer than kNodesMax nodes.
-  void AddNode(runtime::NodeId node, runtime::Clock& node_clock);
+  // Registers a broker, up (or down, silently: nobody is notified). Deliveries to it run on
+  // `node_clock`. REQUIRES: node != kNoNode, not registered yet, fewer than kNodesMax nodes.
+  void AddNode(runtime::NodeId node, runtime::Clock& node_clock, bool up = true);
   runtime::Transport& transport(runtime::NodeId node);
 
   // Crash (false) / restart (true). Down: every link touching the node drops what is in flight,

@@ -179,6 +179,30 @@ TEST(SimWorldTest, ClockOffsetsGiveEachNodeItsOwnEpoch) {
   EXPECT_EQ(fired, Instant() + Duration::Seconds(2));
 }
 
+TEST(SimWorldTest, NodesStartedLaterAreUnreachableUntilStarted) {
+  SimWorld world({.seed = 1, .started_later = {3}});
+  EXPECT_TRUE(world.node(1).up());
+  EXPECT_FALSE(world.node(3).up());
+  std::vector<std::string> seen;
+  world.node(1).transport().SetPeerStateHandler([&](NodeId peer, bool reachable) {
+    seen.push_back(std::to_string(peer) + (reachable ? "+" : "-"));
+  });
+  int delivered = 0;
+  world.node(1).transport().SendToPeer(3, {1});
+  world.loop().RunUntilIdle();
+  std::vector<NodeId> started;
+  world.SetLifecycleHandlers(nullptr, [&](NodeId id) { started.push_back(id); });
+  world.Start(3);
+  EXPECT_EQ(started, std::vector<NodeId>{3});
+  world.node(3).transport().SetPeerHandler([&](NodeId, std::vector<uint8_t>) { ++delivered; });
+  world.node(1).transport().SendToPeer(3, {2});
+  world.loop().RunUntilIdle();
+  EXPECT_EQ(delivered, 1);  // Only the message sent after the start.
+  EXPECT_EQ(seen, std::vector<std::string>{"3+"});
+  EXPECT_EQ(world.node(3).incarnation(), 0u);
+  EXPECT_EQ(world.Coverage().at("process.restart"), 0u);  // A start is not a fault.
+}
+
 // A runtime that is not the simulator's: Buggify must default to false.
 class RealishRuntime : public runtime::Runtime {
  public:

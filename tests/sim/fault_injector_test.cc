@@ -126,7 +126,12 @@ std::string JoinLog(const FaultInjector& injector) {
 
 TEST(FaultInjectorTest, EveryActionFiresWithinBudgetAndHealedPhasesAreClean) {
   Harness harness(5, EveryActionOften(), {2, 3});
+  std::vector<std::pair<int64_t, bool>> phases;
+  harness.injector_->SetPhaseHandler([&](const FaultPhase& phase) {
+    phases.push_back({(harness.world_.Now() - Instant()).milliseconds(), phase.healed});
+  });
   harness.RunChecked();
+  EXPECT_EQ(phases, (std::vector<std::pair<int64_t, bool>>{{0, true}, {1000, false}, {11000, true}}));
   const FaultCoverage coverage = harness.world_.Coverage();
   const std::string log = JoinLog(*harness.injector_);
   SCOPED_TRACE(log);
@@ -210,6 +215,27 @@ TEST(FaultInjectorTest, PerLinkRatesGiveEachLinkItsOwnFaultsUntilHealed) {
   harness.world_.RunUntil(At(12000));  // Healed.
   EXPECT_EQ(harness.world_.network().link_options(2, 3).loss_ppm, 0u);
   EXPECT_EQ(harness.world_.network().link_options(2, 3).duplicate_ppm, 0u);
+}
+
+TEST(FaultInjectorTest, NodesNotStartedYetAreLeftAloneAndDoNotSpendTheBudget) {
+  SimWorld world({.seed = 8, .nodes = {1, 2, 3, 4}, .started_later = {4}});
+  FaultProfile profile = EveryActionOften();
+  FaultInjector injector(world, profile, ThreePhases(), FaultInjectorOptions{}, 99);
+  injector.Start();
+  size_t max_unavailable = 0;
+  for (int64_t ms = 0; ms < 16000; ms += 5) {
+    world.RunUntil(At(ms));
+    size_t unavailable = 0;
+    for (NodeId id : {1u, 2u, 3u}) {
+      unavailable += !world.node(id).up() || world.node(id).paused();
+    }
+    max_unavailable = std::max(max_unavailable, unavailable);
+    EXPECT_FALSE(world.node(4).up()) << ms;
+  }
+  EXPECT_EQ(max_unavailable, 1u);  // The budget went to started nodes.
+  EXPECT_FALSE(world.started(4));
+  world.Start(4);
+  EXPECT_TRUE(world.node(4).up());
 }
 
 TEST(FaultInjectorTest, SameSeedSameActions) {
