@@ -22,8 +22,19 @@ absl::Status BadHandle(FileHandle file) {
 
 // Operation codes folded into the trace.
 enum Operation : uint32_t {
-  kOpOpen = 1, kOpClose, kOpSize, kOpAppend, kOpWriteAt, kOpReadAt, kOpSync, kOpTruncate,
-  kOpRename, kOpRemove, kOpCreateDirectories, kOpList, kOpSyncDirectory,
+  kOpOpen = 1,
+  kOpClose,
+  kOpSize,
+  kOpAppend,
+  kOpWriteAt,
+  kOpReadAt,
+  kOpSync,
+  kOpTruncate,
+  kOpRename,
+  kOpRemove,
+  kOpCreateDirectories,
+  kOpList,
+  kOpSyncDirectory,
 };
 
 void FlipRandomBit(Random& random, uint8_t* bytes, uint64_t size) {
@@ -45,13 +56,13 @@ SimDisk::SimDisk(runtime::Clock& clock, SimDiskOptions options)
 Duration SimDisk::DrawLatency() {
   Duration latency = options_.operation_latency + faults_.extra_latency;
   if (faults_.latency_jitter_max > Duration::Zero()) {
-    latency += Duration::Nanoseconds(static_cast<int64_t>(
-        fault_random_.Uniform(faults_.latency_jitter_max.nanoseconds() + 1)));
+    latency += Duration::Nanoseconds(
+        static_cast<int64_t>(fault_random_.Uniform(faults_.latency_jitter_max.nanoseconds() + 1)));
   }
   if (faults_.latency_spike_max > Duration::Zero() &&
       DrawPpm(fault_random_, faults_.latency_spike_ppm)) {
-    latency += Duration::Nanoseconds(static_cast<int64_t>(
-        fault_random_.Uniform(faults_.latency_spike_max.nanoseconds() + 1)));
+    latency += Duration::Nanoseconds(
+        static_cast<int64_t>(fault_random_.Uniform(faults_.latency_spike_max.nanoseconds() + 1)));
     ++stats_.latency_spikes;
   }
   return latency;
@@ -64,11 +75,11 @@ void SimDisk::Complete(absl::AnyInvocable<void() &&> completion) {
   // a later operation overtake an earlier one.
   const Instant due = std::max(now + DrawLatency(), last_completion_due_);
   last_completion_due_ = due;
-  clock_.ScheduleAfter(due - now,
-                       [this, generation = generation_, completion = std::move(completion)]() mutable {
-                         if (generation != generation_) return;  // Crashed since submission.
-                         std::move(completion)();
-                       });
+  clock_.ScheduleAfter(
+      due - now, [this, generation = generation_, completion = std::move(completion)]() mutable {
+        if (generation != generation_) return;  // Crashed since submission.
+        std::move(completion)();
+      });
 }
 
 void SimDisk::TraceOperation(uint32_t operation, uint64_t size, const std::string& path) {
@@ -109,8 +120,8 @@ absl::Status SimDisk::CheckPath(const std::string& path) const {
 
 absl::Status SimDisk::ReserveBytes(uint64_t old_size, uint64_t new_size) {
   if (new_size > old_size && used_bytes_ + (new_size - old_size) > options_.capacity_bytes) {
-    return absl::ResourceExhaustedError(absl::StrCat("disk full: ", used_bytes_, " of ",
-                                                     options_.capacity_bytes, " bytes used"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("disk full: ", used_bytes_, " of ", options_.capacity_bytes, " bytes used"));
   }
   used_bytes_ = used_bytes_ + new_size - old_size;
   return absl::OkStatus();
@@ -122,7 +133,8 @@ void SimDisk::Open(std::string path, runtime::OpenMode mode, DoneWith<FileHandle
   absl::StatusOr<FileHandle> result = [&]() -> absl::StatusOr<FileHandle> {
     if (absl::Status status = CheckPath(path); !status.ok()) return status;
     if (open_files_.size() >= kOpenFilesMax) {
-      return absl::ResourceExhaustedError(absl::StrCat("too many open files (", kOpenFilesMax, ")"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("too many open files (", kOpenFilesMax, ")"));
     }
     auto it = files_.find(path);
     if (it == files_.end()) {
@@ -223,8 +235,7 @@ void SimDisk::ReadAt(FileHandle file, uint64_t position, uint64_t length_bytes,
                      DoneWith<std::vector<uint8_t>> done) {
   if (PoweredOff()) return;
   TraceOperation(kOpReadAt, MixWord(MixWord(file, position), length_bytes), "");
-  absl::StatusOr<std::vector<uint8_t>> result =
-      [&]() -> absl::StatusOr<std::vector<uint8_t>> {
+  absl::StatusOr<std::vector<uint8_t>> result = [&]() -> absl::StatusOr<std::vector<uint8_t>> {
     Inode* inode = Find(file);
     if (inode == nullptr) return BadHandle(file);
     if (length_bytes > limits::kDiskReadSizeBytesMax) {
@@ -244,8 +255,7 @@ absl::StatusOr<std::vector<uint8_t>> SimDisk::ReadBytes(Inode& inode, uint64_t p
   const uint64_t first_sector = position / kSector;
   const uint64_t last_sector = (end - 1) / kSector;
   if (DrawPpm(fault_random_, faults_.latent_sector_error_ppm)) {
-    inode.bad_sectors.insert(first_sector +
-                             fault_random_.Uniform(last_sector - first_sector + 1));
+    inode.bad_sectors.insert(first_sector + fault_random_.Uniform(last_sector - first_sector + 1));
     ++stats_.latent_sector_errors;
   }
   auto bad = inode.bad_sectors.lower_bound(first_sector);
@@ -377,9 +387,8 @@ void SimDisk::SyncDirectory(std::string path, Done done) {
   if (!directories_.contains(path)) {
     status = absl::NotFoundError(absl::StrCat("no directory '", path, "'"));
   } else {
-    std::erase_if(durable_files_, [&](const auto& entry) {
-      return runtime::ParentDirectory(entry.first) == path;
-    });
+    std::erase_if(durable_files_,
+                  [&](const auto& entry) { return runtime::ParentDirectory(entry.first) == path; });
     for (const auto& [file_path, inode] : files_) {
       if (runtime::ParentDirectory(file_path) == path) durable_files_[file_path] = inode;
     }

@@ -60,12 +60,12 @@ struct DiskFaultOptions {
   // An operation occasionally takes up to latency_spike_max longer (GC in the drive, a queue).
   uint32_t latency_spike_ppm = 0;
   Duration latency_spike_max = Duration::Milliseconds(200);
-  uint32_t read_corruption_ppm = 0;       // Per ReadAt returning bytes.
-  uint32_t write_corruption_ppm = 0;      // Per Append/WriteAt of non-empty data.
-  uint32_t misdirected_write_ppm = 0;     // Per Append/WriteAt of non-empty data.
-  uint32_t latent_sector_error_ppm = 0;   // Per ReadAt: a sector in the range goes bad.
-  uint32_t no_space_ppm = 0;              // Per Append/WriteAt that grows the file.
-  uint32_t sync_failure_ppm = 0;          // Per Sync.
+  uint32_t read_corruption_ppm = 0;      // Per ReadAt returning bytes.
+  uint32_t write_corruption_ppm = 0;     // Per Append/WriteAt of non-empty data.
+  uint32_t misdirected_write_ppm = 0;    // Per Append/WriteAt of non-empty data.
+  uint32_t latent_sector_error_ppm = 0;  // Per ReadAt: a sector in the range goes bad.
+  uint32_t no_space_ppm = 0;             // Per Append/WriteAt that grows the file.
+  uint32_t sync_failure_ppm = 0;         // Per Sync.
 
   // True if any fault that changes or loses bytes is enabled (latency is not such a fault).
   bool DamagesData() const {
@@ -94,7 +94,7 @@ struct SimDiskStats {
   uint64_t read_corruptions = 0;
   uint64_t write_corruptions = 0;
   uint64_t misdirected_writes = 0;
-  uint64_t latent_sector_errors = 0;       // Sectors that went bad.
+  uint64_t latent_sector_errors = 0;         // Sectors that went bad.
   uint64_t latent_sector_read_failures = 0;  // Reads answered kDataLoss because of a bad sector.
   uint64_t injected_no_space = 0;
   uint64_t sync_failures = 0;

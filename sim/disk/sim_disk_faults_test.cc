@@ -39,24 +39,22 @@ int DifferingBits(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) 
 class SimDiskFaultsTest : public ::testing::Test {
  protected:
   FileHandle Open(const std::string& path) {
-    return AwaitValue<FileHandle>(loop_, [&](auto done) {
-             disk_.Open(path, OpenMode::kCreateIfMissing, std::move(done));
-           }).value();
+    return AwaitValue<FileHandle>(
+               loop_,
+               [&](auto done) { disk_.Open(path, OpenMode::kCreateIfMissing, std::move(done)); })
+        .value();
   }
   absl::StatusOr<uint64_t> Append(FileHandle file, std::vector<uint8_t> data) {
-    return AwaitValue<uint64_t>(loop_, [&](auto done) {
-      disk_.Append(file, std::move(data), std::move(done));
-    });
+    return AwaitValue<uint64_t>(
+        loop_, [&](auto done) { disk_.Append(file, std::move(data), std::move(done)); });
   }
   absl::Status WriteAt(FileHandle file, uint64_t position, std::vector<uint8_t> data) {
-    return AwaitStatus(loop_, [&](auto done) {
-      disk_.WriteAt(file, position, std::move(data), std::move(done));
-    });
+    return AwaitStatus(
+        loop_, [&](auto done) { disk_.WriteAt(file, position, std::move(data), std::move(done)); });
   }
   absl::StatusOr<std::vector<uint8_t>> Read(FileHandle file, uint64_t position, uint64_t length) {
-    return AwaitValue<std::vector<uint8_t>>(loop_, [&](auto done) {
-      disk_.ReadAt(file, position, length, std::move(done));
-    });
+    return AwaitValue<std::vector<uint8_t>>(
+        loop_, [&](auto done) { disk_.ReadAt(file, position, length, std::move(done)); });
   }
   absl::Status Sync(FileHandle file) {
     return AwaitStatus(loop_, [&](auto done) { disk_.Sync(file, std::move(done)); });
@@ -94,8 +92,7 @@ TEST_F(SimDiskFaultsTest, ExtraLatencySlowsEveryOperation) {
   disk_.SetFaults({.extra_latency = Duration::Milliseconds(30)});
   const Instant start = loop_.Now();
   Open("a");
-  EXPECT_EQ(loop_.Now() - start,
-            SimDiskOptions{}.operation_latency + Duration::Milliseconds(30));
+  EXPECT_EQ(loop_.Now() - start, SimDiskOptions{}.operation_latency + Duration::Milliseconds(30));
 }
 
 TEST_F(SimDiskFaultsTest, ReadCorruptionFlipsOneReturnedBitAndNeverTheStoredBytes) {
@@ -160,10 +157,10 @@ TEST_F(SimDiskFaultsTest, LatentSectorErrorFailsReadsUntilRewritten) {
   const FileHandle file = Open("a");
   ASSERT_THAT(Append(file, Pattern(4 * 512, 9)), IsOk());
   disk_.MarkSectorBad("a", 2);
-  EXPECT_THAT(Read(file, 0, 512), IsOk());                      // Sector 0: fine.
+  EXPECT_THAT(Read(file, 0, 512), IsOk());                                    // Sector 0: fine.
   EXPECT_THAT(Read(file, 1000, 100), StatusIs(absl::StatusCode::kDataLoss));  // Sector 1..2.
   EXPECT_THAT(Read(file, 1024, 1), StatusIs(absl::StatusCode::kDataLoss));
-  EXPECT_THAT(Read(file, 1536, 512), IsOk());                   // Sector 3: fine.
+  EXPECT_THAT(Read(file, 1536, 512), IsOk());  // Sector 3: fine.
   EXPECT_EQ(disk_.stats().latent_sector_read_failures, 2u);
   ASSERT_THAT(WriteAt(file, 1100, std::vector<uint8_t>(4, 1)), IsOk());  // Remaps sector 2.
   EXPECT_FALSE(disk_.SectorBad("a", 2));
@@ -252,10 +249,10 @@ TEST(SimDiskFaultSeedTest, SameSeedSameFaultsDifferentSeedDifferentFaults) {
                         disk.Open("a", OpenMode::kCreateNew, std::move(d));
                       }).value();
     for (int i = 0; i < 20; ++i) {
-      EXPECT_THAT(AwaitValue<uint64_t>(loop, [&](auto d) {
-                    disk.Append(file, std::vector<uint8_t>(64, 0), std::move(d));
-                  }),
-                  IsOk());
+      EXPECT_THAT(
+          AwaitValue<uint64_t>(
+              loop, [&](auto d) { disk.Append(file, std::vector<uint8_t>(64, 0), std::move(d)); }),
+          IsOk());
     }
     return disk.FileContents("a");
   };

@@ -96,9 +96,9 @@ void FaultInjector::ApplyFaultConditions() {
         own.loss_ppm = static_cast<uint32_t>(random_.UniformInRange(0, link.loss_ppm));
         own.duplicate_ppm = static_cast<uint32_t>(random_.UniformInRange(0, link.duplicate_ppm));
         own.corruption_ppm = static_cast<uint32_t>(random_.UniformInRange(0, link.corruption_ppm));
-        own.latency_max = own.latency_min + Duration::Nanoseconds(random_.UniformInRange(
-                                                0, 10 * (link.latency_max - link.latency_min)
-                                                            .nanoseconds()));
+        own.latency_max =
+            own.latency_min + Duration::Nanoseconds(random_.UniformInRange(
+                                  0, 10 * (link.latency_max - link.latency_min).nanoseconds()));
         world_.network().SetLinkOptions(from, to, own);
       }
     }
@@ -157,7 +157,8 @@ std::vector<FaultInjector::Action> FaultInjector::EnabledActions() const {
 
 void FaultInjector::ScheduleNextAction(uint64_t epoch) {
   const int64_t mean = profile_.action_interval_mean.nanoseconds();
-  const Duration gap = Duration::Nanoseconds(random_.UniformInRange(1, std::max<int64_t>(2 * mean, 1)));
+  const Duration gap =
+      Duration::Nanoseconds(random_.UniformInRange(1, std::max<int64_t>(2 * mean, 1)));
   After(gap, [this, epoch] { TakeAction(epoch); });
 }
 
@@ -302,7 +303,8 @@ void FaultInjector::Partition(uint64_t epoch) {
     case 1:
     case 2: {
       // A random split with both sides non-empty: rotate a random non-trivial mask.
-      const uint64_t mask = 1 + random_.Uniform((uint64_t{1} << std::min<size_t>(ids.size(), 20)) - 2);
+      const uint64_t mask =
+          1 + random_.Uniform((uint64_t{1} << std::min<size_t>(ids.size(), 20)) - 2);
       for (size_t i = 0; i < ids.size(); ++i) {
         ((i < 20 && (mask >> i) & 1) ? side_a : side_b).push_back(ids[i]);
       }

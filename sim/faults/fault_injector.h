@@ -85,7 +85,15 @@ class FaultInjector {
 
  private:
   enum class Action {
-    kCrash, kPause, kPartition, kClog, kFlap, kReset, kJump, kDrift, kSlow,
+    kCrash,
+    kPause,
+    kPartition,
+    kClog,
+    kFlap,
+    kReset,
+    kJump,
+    kDrift,
+    kSlow,
   };
 
   void BeginPhase(size_t index);

@@ -70,8 +70,8 @@ std::vector<std::string> FaultProfile::EnabledKinds() const {
   };
   rate("loss", loss_ppm);
   if (duplicate_ppm != 0) {
-    kinds.push_back(absl::StrCat("duplication=", Percent(duplicate_ppm), "(replay<=",
-                                 duplicate_delay_max.milliseconds(), "ms)"));
+    kinds.push_back(absl::StrCat("duplication=", Percent(duplicate_ppm),
+                                 "(replay<=", duplicate_delay_max.milliseconds(), "ms)"));
   }
   rate("net_corruption", corruption_ppm);
   rate("net_latency_spikes", latency_spike_ppm);

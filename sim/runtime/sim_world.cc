@@ -70,8 +70,7 @@ void SimWorld::SetLifecycleHandlers(absl::AnyInvocable<void(NodeId)> on_crash,
 
 void SimWorld::CountFault(const std::string& name, NodeId id) {
   ++counters_[name];
-  const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(name.data()),
-                                       name.size());
+  const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(name.data()), name.size());
   trace_.Fold(loop_.Now(), id, TraceEvent::kFault, Digest64(bytes));
 }
 
@@ -164,10 +163,10 @@ FaultCoverage SimWorld::Coverage() const {
   // Every kind the world itself injects is listed, fired or not, so a report shows what was
   // never exercised.
   FaultCoverage coverage = {
-      {"buggify.fired", 0},        {"buggify.sites_enabled", 0},
-      {"process.clock_drift", 0},  {"process.clock_jump", 0},
-      {"process.crash", 0},        {"process.crash_keeping_unsynced_tail", 0},
-      {"process.pause", 0},        {"process.restart", 0},
+      {"buggify.fired", 0},       {"buggify.sites_enabled", 0},
+      {"process.clock_drift", 0}, {"process.clock_jump", 0},
+      {"process.crash", 0},       {"process.crash_keeping_unsynced_tail", 0},
+      {"process.pause", 0},       {"process.restart", 0},
       {"process.slow", 0},
   };
   for (const auto& [name, count] : counters_) coverage[name] = count;

@@ -4,15 +4,16 @@
 // (crashed or paused) than allowed; inside a healed phase, every node up and running and every
 // link whole; data-damaging disk faults only on the allowed nodes; every crash followed by a
 // restart by the end; the same seed yields the same action log.
+#include "sim/faults/fault_injector.h"
+
 #include <map>
-#include <set>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "sim/base/rate.h"
-#include "sim/faults/fault_injector.h"
 #include "sim/faults/fault_profile.h"
 #include "sim/faults/fault_schedule.h"
 #include "sim/runtime/sim_world.h"
@@ -131,7 +132,8 @@ TEST(FaultInjectorTest, EveryActionFiresWithinBudgetAndHealedPhasesAreClean) {
     phases.push_back({(harness.world_.Now() - Instant()).milliseconds(), phase.healed});
   });
   harness.RunChecked();
-  EXPECT_EQ(phases, (std::vector<std::pair<int64_t, bool>>{{0, true}, {1000, false}, {11000, true}}));
+  EXPECT_EQ(phases,
+            (std::vector<std::pair<int64_t, bool>>{{0, true}, {1000, false}, {11000, true}}));
   const FaultCoverage coverage = harness.world_.Coverage();
   const std::string log = JoinLog(*harness.injector_);
   SCOPED_TRACE(log);
@@ -177,7 +179,9 @@ TEST(FaultInjectorTest, NetworkWorksAgainAfterTheFaultsHeal) {
   harness.world_.RunFor(Duration::Seconds(1));  // ...once their last messages have landed.
   for (NodeId id : harness.world_.node_ids()) {
     harness.world_.node(id).transport().SetPeerHandler(
-        [&got, id](NodeId from, std::vector<uint8_t>) { ++got[{from, id}]; });
+        [&got, id](NodeId from, std::vector<uint8_t>) {
+          ++got[{from, id}];
+        });
   }
   for (NodeId a : harness.world_.node_ids()) {
     for (NodeId b : harness.world_.node_ids()) {
