@@ -90,6 +90,18 @@ void SimDisk::TraceOperation(uint32_t operation, uint64_t size, const std::strin
                MixWord(Digest64(name, operation), size));
 }
 
+void SimDisk::RecountUsedBytes() {
+  // Space is held by every file that has a name or an open handle, counted once each. The set
+  // of addresses only deduplicates; the sum does not depend on their order.
+  std::set<const Inode*> counted;
+  used_bytes_ = 0;
+  auto count = [&](const InodePtr& inode) {
+    if (counted.insert(inode.get()).second) used_bytes_ += inode->data.size();
+  };
+  for (const auto& [path, inode] : files_) count(inode);
+  for (const auto& [handle, inode] : open_files_) count(inode);
+}
+
 bool SimDisk::PoweredOff() {
   if (powered_on_) return false;
   ++stats_.ignored_while_powered_off;
@@ -158,6 +170,7 @@ void SimDisk::Close(FileHandle file, Done done) {
   if (PoweredOff()) return;
   TraceOperation(kOpClose, file, "");
   const absl::Status status = open_files_.erase(file) == 1 ? absl::OkStatus() : BadHandle(file);
+  if (status.ok()) RecountUsedBytes();  // The last handle of a removed file frees its bytes.
   Complete([done = std::move(done), status]() mutable { std::move(done)(status); });
 }
 
@@ -325,6 +338,7 @@ void SimDisk::Rename(std::string from, std::string to, Done done) {
     InodePtr inode = it->second;
     files_.erase(it);
     files_[to] = std::move(inode);
+    RecountUsedBytes();  // A replaced destination frees its bytes (unless still open).
     return absl::OkStatus();
   }();
   Complete([done = std::move(done), status]() mutable { std::move(done)(status); });
@@ -336,10 +350,7 @@ void SimDisk::Remove(std::string path, Done done) {
   absl::Status status = files_.erase(path) == 1
                             ? absl::OkStatus()
                             : absl::NotFoundError(absl::StrCat("no file '", path, "'"));
-  if (status.ok()) {
-    used_bytes_ = 0;
-    for (const auto& [name, inode] : files_) used_bytes_ += inode->data.size();
-  }
+  if (status.ok()) RecountUsedBytes();
   Complete([done = std::move(done), status]() mutable { std::move(done)(status); });
 }
 

@@ -183,6 +183,7 @@ class SimDisk final : public runtime::Disk {
   Inode* Find(runtime::FileHandle file) const;
   absl::Status CheckPath(const std::string& path) const;
   absl::Status ReserveBytes(uint64_t old_size, uint64_t new_size);
+  void RecountUsedBytes();
   // The write path shared by Append and WriteAt, with its faults.
   absl::Status WriteBytes(Inode& inode, uint64_t position, const std::vector<uint8_t>& data);
   // The read path with its faults.

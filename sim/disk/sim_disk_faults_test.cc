@@ -240,6 +240,21 @@ TEST_F(SimDiskFaultsTest, PoweredOffDiskIgnoresOperationsEntirely) {
   EXPECT_THAT(Append(file, Pattern(10, 1)), IsOk());
 }
 
+TEST_F(SimDiskFaultsTest, SpaceIsFreedByRenameOverAFileAndByClosingARemovedFile) {
+  const FileHandle a = Open("a");
+  ASSERT_THAT(Append(a, Pattern(100, 1)), IsOk());
+  const FileHandle b = Open("b");
+  ASSERT_THAT(Append(b, Pattern(30, 1)), IsOk());
+  EXPECT_EQ(disk_.used_bytes(), 130u);
+  ASSERT_THAT(AwaitStatus(loop_, [&](auto d) { disk_.Close(a, std::move(d)); }), IsOk());
+  ASSERT_THAT(AwaitStatus(loop_, [&](auto d) { disk_.Rename("b", "a", std::move(d)); }), IsOk());
+  EXPECT_EQ(disk_.used_bytes(), 30u);  // The old "a" is gone.
+  ASSERT_THAT(AwaitStatus(loop_, [&](auto d) { disk_.Remove("a", std::move(d)); }), IsOk());
+  EXPECT_EQ(disk_.used_bytes(), 30u);  // Still open through `b`.
+  ASSERT_THAT(AwaitStatus(loop_, [&](auto d) { disk_.Close(b, std::move(d)); }), IsOk());
+  EXPECT_EQ(disk_.used_bytes(), 0u);
+}
+
 TEST(SimDiskFaultSeedTest, SameSeedSameFaultsDifferentSeedDifferentFaults) {
   auto run = [](uint64_t seed) {
     SimLoop loop;
