@@ -229,14 +229,9 @@ void FaultInjector::TakeAction(uint64_t epoch) {
       world_.network().Flap(a, b, half_period, total);
       break;
     }
-    case Action::kReset: {
-      const NodeId a = DrawNode();
-      const NodeId b = DrawNode();
-      if (a == b) break;
-      Log(absl::StrCat("reset connection ", a, "<->", b));
-      world_.network().ResetConnection(a, b);
+    case Action::kReset:
+      Reset();
       break;
-    }
     case Action::kJump: {
       const NodeId id = DrawNode();
       const Duration forward = Duration::Milliseconds(random_.UniformInRange(1, 10'000));
@@ -262,6 +257,27 @@ void FaultInjector::TakeAction(uint64_t epoch) {
     }
   }
   ScheduleNextAction(epoch);
+}
+
+void FaultInjector::Reset() {
+  // Half the resets hit a client connection (if any is open), half a broker-to-broker one.
+  if (random_.OneIn(2)) {
+    std::vector<runtime::ConnectionId> clients;
+    for (NodeId id : world_.node_ids()) {
+      for (runtime::ConnectionId c : world_.network().client_connections(id)) clients.push_back(c);
+    }
+    if (!clients.empty()) {
+      const runtime::ConnectionId victim = clients[random_.Uniform(clients.size())];
+      Log(absl::StrCat("reset client connection ", victim));
+      world_.network().ResetClient(victim);
+      return;
+    }
+  }
+  const NodeId a = DrawNode();
+  const NodeId b = DrawNode();
+  if (a == b) return;
+  Log(absl::StrCat("reset connection ", a, "<->", b));
+  world_.network().ResetConnection(a, b);
 }
 
 void FaultInjector::Crash(uint64_t epoch) {

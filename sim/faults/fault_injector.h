@@ -5,8 +5,8 @@
 // [0, 2 × action_interval_mean]), takes one action drawn among the profile's enabled kinds:
 // crash a node (restarted after a drawn downtime), pause one (resumed later), partition
 // (symmetric split, one-way split, or isolate-one; healed later), clog a link, flap a link,
-// reset a connection, jump a clock, drift a clock, slow a node. At the start of each HEALED phase
-// it undoes everything: network clean and whole, disks without faults, every node restarted and
+// reset a connection (between brokers, or a client's), jump a clock, drift a clock, slow a
+// node. At the start of each HEALED phase it undoes everything: network clean and whole, disks without faults, every node restarted and
 // resumed, clocks without drift, no slow nodes. healed() tells liveness checkers where they are.
 //
 // CONSTRAINTS the harness sets (FaultInjectorOptions):
@@ -113,6 +113,7 @@ class FaultInjector {
   size_t unavailable_count() const;
   void Log(std::string entry);
 
+  void Reset();
   void Crash(uint64_t epoch);
   void Pause(uint64_t epoch);
   void Partition(uint64_t epoch);
