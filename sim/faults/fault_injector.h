@@ -6,8 +6,9 @@
 // crash a node (restarted after a drawn downtime), pause one (resumed later), partition
 // (symmetric split, one-way split, or isolate-one; healed later), clog a link, flap a link,
 // reset a connection (between brokers, or a client's), jump a clock, drift a clock, slow a
-// node. At the start of each HEALED phase it undoes everything: network clean and whole, disks without faults, every node restarted and
-// resumed, clocks without drift, no slow nodes. healed() tells liveness checkers where they are.
+// node. At the start of each HEALED phase it undoes everything: network clean and whole, disks
+// without faults, every node restarted and resumed, clocks without drift, no slow nodes.
+// healed() tells liveness checkers where they are.
 //
 // CONSTRAINTS the harness sets (FaultInjectorOptions):
 //   * storage_fault_nodes: only these nodes' disks get data-damaging faults (corruption,
