@@ -15,6 +15,8 @@ namespace {
 using runtime::FileHandle;
 
 constexpr uint64_t kSector = runtime::kSectorSizeBytes;
+// Order key of namespace operations (Open, Rename, Remove, directories); never a valid handle.
+constexpr uint64_t kNamespaceKey = runtime::kNoFile;
 
 absl::Status BadHandle(FileHandle file) {
   return absl::InvalidArgumentError(absl::StrCat("invalid file handle ", file));
@@ -46,10 +48,7 @@ void FlipRandomBit(Random& random, uint8_t* bytes, uint64_t size) {
 }  // namespace
 
 SimDisk::SimDisk(runtime::Clock& clock, SimDiskOptions options)
-    : clock_(clock),
-      options_(options),
-      fault_random_(options.fault_seed),
-      last_completion_due_(clock.Now()) {
+    : clock_(clock), options_(options), fault_random_(options.fault_seed) {
   directories_.insert("");
 }
 
@@ -68,13 +67,19 @@ Duration SimDisk::DrawLatency() {
   return latency;
 }
 
-void SimDisk::Complete(absl::AnyInvocable<void() &&> completion) {
+void SimDisk::Complete(uint64_t order_key, absl::AnyInvocable<void() &&> completion) {
   ++stats_.operations;
   const Instant now = clock_.Now();
-  // FIFO across all files (stronger than disk.h's per-file order): variable latency never lets
-  // a later operation overtake an earlier one.
-  const Instant due = std::max(now + DrawLatency(), last_completion_due_);
-  last_completion_due_ = due;
+  // FIFO per key, exactly disk.h's promise and no more: with variable latency, operations on
+  // different files may complete out of submission order, so code that silently relies on
+  // cross-file ordering is caught here.
+  auto [last, inserted] = last_due_by_key_.try_emplace(order_key, now);
+  const Instant due = std::max(now + DrawLatency(), last->second);
+  last->second = due;
+  if (last_due_by_key_.size() > kOrderKeysMax) {
+    // Forget keys whose last completion is due already: nothing can be ordered after it anymore.
+    std::erase_if(last_due_by_key_, [&](const auto& entry) { return entry.second <= now; });
+  }
   clock_.ScheduleAfter(
       due - now, [this, generation = generation_, completion = std::move(completion)]() mutable {
         if (generation != generation_) return;  // Crashed since submission.
@@ -161,7 +166,7 @@ void SimDisk::Open(std::string path, runtime::OpenMode mode, DoneWith<FileHandle
     open_files_.emplace(handle, it->second);
     return handle;
   }();
-  Complete([done = std::move(done), result = std::move(result)]() mutable {
+  Complete(kNamespaceKey, [done = std::move(done), result = std::move(result)]() mutable {
     std::move(done)(std::move(result));
   });
 }
@@ -171,7 +176,7 @@ void SimDisk::Close(FileHandle file, Done done) {
   TraceOperation(kOpClose, file, "");
   const absl::Status status = open_files_.erase(file) == 1 ? absl::OkStatus() : BadHandle(file);
   if (status.ok()) RecountUsedBytes();  // The last handle of a removed file frees its bytes.
-  Complete([done = std::move(done), status]() mutable { std::move(done)(status); });
+  Complete(file, [done = std::move(done), status]() mutable { std::move(done)(status); });
 }
 
 void SimDisk::Size(FileHandle file, DoneWith<uint64_t> done) {
@@ -180,7 +185,7 @@ void SimDisk::Size(FileHandle file, DoneWith<uint64_t> done) {
   Inode* inode = Find(file);
   absl::StatusOr<uint64_t> result =
       inode == nullptr ? absl::StatusOr<uint64_t>(BadHandle(file)) : inode->data.size();
-  Complete([done = std::move(done), result]() mutable { std::move(done)(result); });
+  Complete(file, [done = std::move(done), result]() mutable { std::move(done)(result); });
 }
 
 void SimDisk::Append(FileHandle file, std::vector<uint8_t> data, DoneWith<uint64_t> done) {
@@ -193,7 +198,7 @@ void SimDisk::Append(FileHandle file, std::vector<uint8_t> data, DoneWith<uint64
     if (absl::Status status = WriteBytes(*inode, position, data); !status.ok()) return status;
     return position;
   }();
-  Complete([done = std::move(done), result]() mutable { std::move(done)(result); });
+  Complete(file, [done = std::move(done), result]() mutable { std::move(done)(result); });
 }
 
 void SimDisk::WriteAt(FileHandle file, uint64_t position, std::vector<uint8_t> data, Done done) {
@@ -204,7 +209,7 @@ void SimDisk::WriteAt(FileHandle file, uint64_t position, std::vector<uint8_t> d
     if (inode == nullptr) return BadHandle(file);
     return WriteBytes(*inode, position, data);
   }();
-  Complete([done = std::move(done), status]() mutable { std::move(done)(status); });
+  Complete(file, [done = std::move(done), status]() mutable { std::move(done)(status); });
 }
 
 absl::Status SimDisk::WriteBytes(Inode& inode, uint64_t position,
@@ -256,7 +261,7 @@ void SimDisk::ReadAt(FileHandle file, uint64_t position, uint64_t length_bytes,
     }
     return ReadBytes(*inode, position, length_bytes);
   }();
-  Complete([done = std::move(done), result = std::move(result)]() mutable {
+  Complete(file, [done = std::move(done), result = std::move(result)]() mutable {
     std::move(done)(std::move(result));
   });
 }
@@ -308,7 +313,7 @@ void SimDisk::Sync(FileHandle file, Done done) {
     ++stats_.syncs;
     return absl::OkStatus();
   }();
-  Complete([done = std::move(done), status]() mutable { std::move(done)(status); });
+  Complete(file, [done = std::move(done), status]() mutable { std::move(done)(status); });
 }
 
 void SimDisk::Truncate(FileHandle file, uint64_t size_bytes, Done done) {
@@ -325,7 +330,7 @@ void SimDisk::Truncate(FileHandle file, uint64_t size_bytes, Done done) {
                              inode->bad_sectors.end());
     return absl::OkStatus();
   }();
-  Complete([done = std::move(done), status]() mutable { std::move(done)(status); });
+  Complete(file, [done = std::move(done), status]() mutable { std::move(done)(status); });
 }
 
 void SimDisk::Rename(std::string from, std::string to, Done done) {
@@ -341,7 +346,7 @@ void SimDisk::Rename(std::string from, std::string to, Done done) {
     RecountUsedBytes();  // A replaced destination frees its bytes (unless still open).
     return absl::OkStatus();
   }();
-  Complete([done = std::move(done), status]() mutable { std::move(done)(status); });
+  Complete(kNamespaceKey, [done = std::move(done), status]() mutable { std::move(done)(status); });
 }
 
 void SimDisk::Remove(std::string path, Done done) {
@@ -351,7 +356,7 @@ void SimDisk::Remove(std::string path, Done done) {
                             ? absl::OkStatus()
                             : absl::NotFoundError(absl::StrCat("no file '", path, "'"));
   if (status.ok()) RecountUsedBytes();
-  Complete([done = std::move(done), status]() mutable { std::move(done)(status); });
+  Complete(kNamespaceKey, [done = std::move(done), status]() mutable { std::move(done)(status); });
 }
 
 void SimDisk::CreateDirectories(std::string path, Done done) {
@@ -367,7 +372,7 @@ void SimDisk::CreateDirectories(std::string path, Done done) {
       directories_.insert(std::string(dir));
     }
   }
-  Complete([done = std::move(done), status]() mutable { std::move(done)(status); });
+  Complete(kNamespaceKey, [done = std::move(done), status]() mutable { std::move(done)(status); });
 }
 
 void SimDisk::List(std::string path, DoneWith<std::vector<std::string>> done) {
@@ -386,7 +391,7 @@ void SimDisk::List(std::string path, DoneWith<std::vector<std::string>> done) {
     }
     return names;
   }();
-  Complete([done = std::move(done), result = std::move(result)]() mutable {
+  Complete(kNamespaceKey, [done = std::move(done), result = std::move(result)]() mutable {
     std::move(done)(std::move(result));
   });
 }
@@ -404,7 +409,7 @@ void SimDisk::SyncDirectory(std::string path, Done done) {
       if (runtime::ParentDirectory(file_path) == path) durable_files_[file_path] = inode;
     }
   }
-  Complete([done = std::move(done), status]() mutable { std::move(done)(status); });
+  Complete(kNamespaceKey, [done = std::move(done), status]() mutable { std::move(done)(status); });
 }
 
 void SimDisk::Crash(const CrashOptions& options, Random& random) {

@@ -5,6 +5,7 @@
 // sector errors fail reads with kDataLoss until the sector is rewritten; injected ENOSPC and
 // fsync failures return kResourceExhausted / kUnavailable and (for fsync) make nothing durable.
 // Rates of 100 % make the expectations exact; one statistical test checks a partial rate.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,34 @@ TEST_F(SimDiskFaultsTest, LatencySpikesDelayButNeverReorderCompletions) {
   // is almost surely past 40 ms of the 50 ms maximum, and never past the maximum.
   EXPECT_GT(times.back() - start, Duration::Milliseconds(40));
   EXPECT_LE(times.back() - start, Duration::Milliseconds(50) + SimDiskOptions{}.operation_latency);
+}
+
+TEST_F(SimDiskFaultsTest, JitterReordersAcrossFilesButNeverWithinOne) {
+  const FileHandle a = Open("a");
+  const FileHandle b = Open("b");
+  disk_.SetFaults({.latency_jitter_max = Duration::Milliseconds(5)});
+  std::vector<std::pair<FileHandle, int>> completed;
+  for (int i = 0; i < 100; ++i) {
+    for (FileHandle file : {a, b}) {
+      disk_.Append(file, Pattern(8, 1), [&completed, file, i](absl::StatusOr<uint64_t> at) {
+        EXPECT_THAT(at, IsOk());
+        completed.push_back({file, i});
+      });
+    }
+  }
+  loop_.RunUntilIdle();
+  ASSERT_EQ(completed.size(), 200u);
+  std::map<FileHandle, int> last_seen = {{a, -1}, {b, -1}};
+  int cross_file_inversions = 0;
+  for (size_t k = 0; k < completed.size(); ++k) {
+    const auto [file, i] = completed[k];
+    EXPECT_EQ(i, last_seen[file] + 1) << "file " << file << " completed out of order";
+    last_seen[file] = i;
+    // Submission order interleaves a0 b0 a1 b1 ...: a completion of index i after one of a
+    // larger index (of the other file) is a cross-file inversion.
+    if (k > 0 && completed[k - 1].second > i) ++cross_file_inversions;
+  }
+  EXPECT_GT(cross_file_inversions, 0);
 }
 
 TEST_F(SimDiskFaultsTest, ExtraLatencySlowsEveryOperation) {
