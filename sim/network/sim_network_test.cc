@@ -151,8 +151,8 @@ TEST_F(SimNetworkTest, ReorderingLinkReordersAndTheCounterMatchesWhatTheReceiver
 }
 
 TEST_F(SimNetworkTest, FifoLinkNeverReordersEvenWithWideLatency) {
-  network_.SetDefaultLinkOptions({.latency_min = Duration::Microseconds(10),
-                                  .latency_max = Duration::Milliseconds(5)});
+  network_.SetDefaultLinkOptions(
+      {.latency_min = Duration::Microseconds(10), .latency_max = Duration::Milliseconds(5)});
   for (uint64_t i = 0; i < 500; ++i) {
     world_.ScheduleAfter(Duration::Microseconds(100 * i), [this, i] { Send(1, 2, i); });
   }
@@ -193,6 +193,18 @@ TEST_F(SimNetworkTest, SymmetricPartitionCutsBothWaysAndHealRestores) {
   world_.RunUntilIdle();
   EXPECT_EQ(Indices(2), std::vector<uint64_t>{4});
   EXPECT_EQ(Indices(1), std::vector<uint64_t>{5});
+}
+
+TEST_F(SimNetworkTest, HealPartitionsRestoresLinksButKeepsClogs) {
+  network_.Isolate(2);
+  network_.Clog(1, 3, Duration::Seconds(1));
+  network_.HealPartitions();
+  Send(1, 2, 0);
+  Send(1, 3, 1);
+  world_.RunUntilIdle();
+  ASSERT_EQ(received_[2].size(), 1u);
+  ASSERT_EQ(received_[3].size(), 1u);
+  EXPECT_EQ(received_[3][0].at, Instant() + Duration::Seconds(1));  // Still clogged.
 }
 
 TEST_F(SimNetworkTest, OneWayPartitionCutsOnlyOneDirection) {
@@ -238,8 +250,8 @@ TEST_F(SimNetworkTest, ClogHoldsMessagesThenReleasesThemInOrderAtTheEnd) {
 }
 
 TEST_F(SimNetworkTest, FlappingLinkDropsWhileDownAndEndsUp) {
-  network_.SetDefaultLinkOptions({.latency_min = Duration::Microseconds(100),
-                                  .latency_max = Duration::Microseconds(100)});
+  network_.SetDefaultLinkOptions(
+      {.latency_min = Duration::Microseconds(100), .latency_max = Duration::Microseconds(100)});
   // Down during [0,10), up [10,20), ... 10 toggles over 100 ms, then up for good.
   network_.Flap(1, 2, Duration::Milliseconds(10), Duration::Milliseconds(100));
   for (uint64_t i = 0; i < 120; ++i) {
@@ -307,8 +319,8 @@ TEST_F(SimNetworkTest, PausedReceiverGetsNothingUntilResumed) {
 }
 
 TEST_F(SimNetworkTest, SlowNodeAddsLatencyBothWays) {
-  network_.SetDefaultLinkOptions({.latency_min = Duration::Milliseconds(1),
-                                  .latency_max = Duration::Milliseconds(1)});
+  network_.SetDefaultLinkOptions(
+      {.latency_min = Duration::Milliseconds(1), .latency_max = Duration::Milliseconds(1)});
   network_.SetNodeExtraLatency(2, Duration::Milliseconds(20));
   Send(1, 2, 0);
   Send(1, 3, 1);

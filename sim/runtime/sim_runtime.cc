@@ -24,7 +24,13 @@ SimRuntime::SimRuntime(SimWorld& world, runtime::NodeId self, uint64_t node_seed
       random_(MixWord(node_seed, 0)),
       buggify_random_(MixWord(node_seed, 0xb06)) {
   EDDY_CHECK_NE(self, runtime::kNoNode);
-  disk_.SetTrace(&world.trace_, self);
+  disk_.SetTrace(&world.trace_, self, &world.loop_);
+  const int64_t offset_max = world.options_.clock_offset_max.nanoseconds();
+  EDDY_CHECK_GE(offset_max, 0);
+  if (offset_max > 0) {
+    Random offset_random(MixWord(node_seed, 0x0ff5e7));
+    clock_.Jump(Duration::Nanoseconds(offset_random.UniformInRange(0, offset_max)));
+  }
 }
 
 runtime::Transport& SimRuntime::transport() { return world_.network().transport(self_); }

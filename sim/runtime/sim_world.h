@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -48,7 +49,14 @@ struct SimWorldOptions {
   uint64_t seed = 1;
   // Broker ids, each != kNoNode, distinct.
   std::vector<runtime::NodeId> nodes = {1, 2, 3};
+  // Nodes (among `nodes`) that exist but are not started: powered off, unreachable, empty disk,
+  // until Start(id) (e.g. brokers that join the cluster later).
+  std::vector<runtime::NodeId> started_later = {};
   SimDiskOptions disk = {};  // fault_seed is replaced per node.
+  // Each node's clock starts at a different local time, drawn in [0, clock_offset_max] from the
+  // node's seed: monotonic clocks of different machines share no epoch, and code that compares
+  // Instants across nodes (e.g. one sent in a message) should fail in simulation, not production.
+  Duration clock_offset_max = Duration::Zero();
   LinkOptions link = {};
   // Buggify: each call site is enabled for the whole run with `buggify_site_ppm`; an enabled
   // site fires with `buggify_fire_ppm` per call. Off unless `buggify` is set.
@@ -87,6 +95,12 @@ class SimWorld {
   void SetLifecycleHandlers(absl::AnyInvocable<void(runtime::NodeId)> on_crash,
                             absl::AnyInvocable<void(runtime::NodeId)> on_restart);
 
+  // First start of a node listed in `started_later`: like Restart(), but not a fault (not
+  // counted) and not a new incarnation. REQUIRES: never started yet.
+  void Start(runtime::NodeId id);
+  // False only for a node in `started_later` that Start() has not started yet.
+  bool started(runtime::NodeId id) const { return !not_started_.contains(id); }
+
   // Process faults. REQUIRES (Crash, Pause, Resume): node up. REQUIRES (Restart): node down.
   void Crash(runtime::NodeId id, const CrashOptions& crash = {});
   void Restart(runtime::NodeId id);
@@ -99,8 +113,14 @@ class SimWorld {
   void SetBuggifyEnabled(bool enabled) { options_.buggify = enabled; }
   bool buggify_enabled() const { return options_.buggify; }
 
-  // Everything injected so far: world process faults, network and summed disk counters.
+  // Everything injected so far: world process faults, network and summed disk counters, and
+  // whatever Count() recorded.
   FaultCoverage Coverage() const;
+  // Records one occurrence of a named fault or recovery event (for injectors and harnesses; the
+  // event is folded into the trace too).
+  void Count(const std::string& name, runtime::NodeId id = runtime::kNoNode) {
+    CountFault(name, id);
+  }
 
   // Shorthands for the loop.
   void RunFor(Duration duration) { loop_.RunFor(duration); }
@@ -122,6 +142,7 @@ class SimWorld {
   Random crash_random_;
   Random buggify_site_random_;
   std::map<std::string, bool> buggify_sites_;
+  std::set<runtime::NodeId> not_started_;
   FaultCoverage counters_;
   absl::AnyInvocable<void(runtime::NodeId)> on_crash_;
   absl::AnyInvocable<void(runtime::NodeId)> on_restart_;

@@ -9,6 +9,8 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <string>
 
 #include "core/base/units.h"
 
@@ -25,10 +27,30 @@ enum class TraceEvent : uint32_t {
   kFault = 7,            // The world injected a fault (crash, restart, pause, partition...).
 };
 
+const char* TraceEventName(TraceEvent kind);
+
 class TraceHash {
  public:
+  // Upper bound for KeepRecent().
+  static constexpr size_t kRecentEventsMax = 1 << 20;
+
+  struct Event {
+    Instant time;
+    uint32_t node;
+    TraceEvent kind;
+    uint64_t digest;
+    uint64_t hash_after;  // The trace hash right after this event: where two runs diverge.
+  };
+
   // Folds one event. `digest` summarises the payload (0 if none).
   void Fold(Instant time, uint32_t node, TraceEvent kind, uint64_t digest);
+
+  // Also remember the last `count` events (0: none, the default), for a readable trace of a
+  // failing run. REQUIRES: count <= kRecentEventsMax.
+  void KeepRecent(size_t count);
+  const std::deque<Event>& recent() const { return recent_; }
+  // One line per remembered event: "@12.345678ms node 2 peer_delivered digest=... hash=...".
+  std::string FormatRecent() const;
 
   uint64_t value() const { return value_; }
   uint64_t events_folded() const { return events_folded_; }
@@ -36,6 +58,8 @@ class TraceHash {
  private:
   uint64_t value_ = 0x6a09e667f3bcc908ULL;  // Arbitrary non-zero start.
   uint64_t events_folded_ = 0;
+  size_t recent_max_ = 0;
+  std::deque<Event> recent_;
 };
 
 }  // namespace eddy::sim

@@ -1,6 +1,7 @@
 // Proves the two properties the simulator relies on: Digest64 never misses a single flipped bit
 // (every bit of a sample frame is flipped in turn), and TraceHash is a deterministic,
 // order-sensitive fold (same events -> same value; swapped events -> different value).
+#include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -43,6 +44,21 @@ TEST(TraceHashTest, SameEventsSameHashSwappedEventsDifferentHash) {
   EXPECT_EQ(a.value(), b.value());
   EXPECT_NE(a.value(), c.value());
   EXPECT_EQ(a.events_folded(), 2u);
+}
+
+TEST(TraceHashTest, KeepsTheMostRecentEventsReadably) {
+  TraceHash trace;
+  trace.KeepRecent(2);
+  trace.Fold(Instant::FromNanoseconds(1'000'000), 1, TraceEvent::kTimer, 0);
+  trace.Fold(Instant::FromNanoseconds(2'500'000), 2, TraceEvent::kPeerDelivered, 0xab);
+  trace.Fold(Instant::FromNanoseconds(3'000'000), 3, TraceEvent::kFault, 1);
+  ASSERT_EQ(trace.recent().size(), 2u);
+  EXPECT_EQ(trace.recent().back().hash_after, trace.value());
+  const std::string text = trace.FormatRecent();
+  EXPECT_EQ(text.find("node 1"), std::string::npos);  // Dropped: only two are kept.
+  EXPECT_NE(text.find("@2.500000ms node 2 peer_delivered digest=00000000000000ab"),
+            std::string::npos);
+  EXPECT_NE(text.find("@3.000000ms node 3 fault"), std::string::npos);
 }
 
 }  // namespace

@@ -12,8 +12,8 @@ using runtime::NodeId;
 
 TrafficCluster::TrafficCluster(TrafficClusterOptions options)
     : options_(std::move(options)), client_random_(options_.seed ^ 0xc11e47) {
-  world_ = std::make_unique<SimWorld>(SimWorldOptions{.seed = options_.seed,
-                                                      .nodes = options_.nodes});
+  world_ = std::make_unique<SimWorld>(SimWorldOptions{
+      .seed = options_.seed, .nodes = options_.nodes, .clock_offset_max = Duration::Seconds(3600)});
   world_->SetLifecycleHandlers([this](NodeId id) { StopNode(id); },
                                [this](NodeId id) { StartNode(id); });
   profile_text_ = NoFaults().ToString();
@@ -81,13 +81,13 @@ void TrafficCluster::ConnectClient() {
   ++client_connections_;
   connected_ = true;
   client_in_flight_ = 0;
-  connection_ = world_->network().ConnectClient(
-      broker, {.on_message =
-                   [this](std::vector<uint8_t>) {
-                     ++client_replies_;
-                     if (client_in_flight_ > 0) --client_in_flight_;
-                   },
-               .on_closed = [this] { connected_ = false; }});
+  connection_ =
+      world_->network().ConnectClient(broker, {.on_message =
+                                                   [this](std::vector<uint8_t>) {
+                                                     ++client_replies_;
+                                                     if (client_in_flight_ > 0) --client_in_flight_;
+                                                   },
+                                               .on_closed = [this] { connected_ = false; }});
 }
 
 void TrafficCluster::ClientStep() {
