@@ -16,18 +16,18 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
-#include "absl/strings/match.h"
 #include "core/base/check.h"
 #include "core/log/partition_log.h"
 #include "core/record/batch_header.h"
 #include "core/record/record_batch_builder.h"
 #include "core/record/record_batch_reader.h"
+#include "core/runtime/await.h"
 #include "net/disk/posix_disk.h"
-#include "net/loop/asio_await.h"
 #include "net/loop/asio_loop.h"
 
 namespace eddy::demo {
@@ -57,8 +57,9 @@ Flags ParseFlags(int argc, char** argv) {
     } else if (!number("--records=", &flags.records) &&
                !number("--batch_records=", &flags.batch_records) &&
                !number("--value_bytes=", &flags.value_bytes)) {
-      std::fprintf(stderr, "usage: eddy-demo [--dir=PATH] [--records=N] [--batch_records=N] "
-                           "[--value_bytes=N]\n");
+      std::fprintf(stderr,
+                   "usage: eddy-demo [--dir=PATH] [--records=N] [--batch_records=N] "
+                   "[--value_bytes=N]\n");
       std::exit(2);
     }
   }
@@ -114,20 +115,21 @@ class Demo {
 
  private:
   void OpenLog(const char* why) {
-    auto opened = net::AwaitValue<log::PartitionLog::Opened>(loop_, [&](auto done) {
+    auto opened = runtime::AwaitValue<log::PartitionLog::Opened>(loop_, [&](auto done) {
       log::PartitionLog::Open(loop_, disk_, "partition-0", options_, std::move(done));
     });
     Require(opened.ok(), absl::StrCat("open: ", opened.status().ToString()));
     const log::RecoveryReport& report = opened->report;
     log_ = std::move(opened->log);
-    std::printf("%-28s offsets [%lld, %lld), %zu segment(s); recovery: %llu loaded from index, "
-                "%llu scanned, %llu bytes truncated%s%s\n",
-                why, static_cast<long long>(log_->first_offset()),
-                static_cast<long long>(log_->next_offset()), log_->segment_count(),
-                static_cast<unsigned long long>(report.segments_loaded),
-                static_cast<unsigned long long>(report.segments_scanned),
-                static_cast<unsigned long long>(report.bytes_truncated),
-                report.first_defect.empty() ? "" : " — ", report.first_defect.c_str());
+    std::printf(
+        "%-28s offsets [%lld, %lld), %zu segment(s); recovery: %llu loaded from index, "
+        "%llu scanned, %llu bytes truncated%s%s\n",
+        why, static_cast<long long>(log_->first_offset()),
+        static_cast<long long>(log_->next_offset()), log_->segment_count(),
+        static_cast<unsigned long long>(report.segments_loaded),
+        static_cast<unsigned long long>(report.segments_scanned),
+        static_cast<unsigned long long>(report.bytes_truncated),
+        report.first_defect.empty() ? "" : " — ", report.first_defect.c_str());
   }
 
   void WriteRecords() {
@@ -161,14 +163,14 @@ class Demo {
     }
     loop_.RunUntil([&] { return flushes_pending == 0; });
     const double seconds = SecondsSince(start);
-    std::printf("%-28s %lld records in %lld batches, %.1f MiB, durable in %.3f s "
-                "(%.1f MiB/s, %llu syncs for %llu flush requests: group commit)\n",
-                "append + flush", static_cast<long long>(flags_.records),
-                static_cast<long long>(log_->stats().batches_appended),
-                static_cast<double>(bytes) / kMiB, seconds,
-                static_cast<double>(bytes) / kMiB / seconds,
-                static_cast<unsigned long long>(log_->stats().syncs),
-                static_cast<unsigned long long>(log_->stats().batches_appended));
+    std::printf(
+        "%-28s %lld records in %lld batches, %.1f MiB, durable in %.3f s "
+        "(%.1f MiB/s, %llu syncs for %llu flush requests: group commit)\n",
+        "append + flush", static_cast<long long>(flags_.records),
+        static_cast<long long>(log_->stats().batches_appended), static_cast<double>(bytes) / kMiB,
+        seconds, static_cast<double>(bytes) / kMiB / seconds,
+        static_cast<unsigned long long>(log_->stats().syncs),
+        static_cast<unsigned long long>(log_->stats().batches_appended));
     Require(log_->flushed_offset() == flags_.records - 1, "everything flushed");
   }
 
@@ -177,7 +179,7 @@ class Demo {
     int64_t offset = 0;
     int64_t checked = 0;
     while (offset < log_->next_offset()) {
-      auto read = net::AwaitValue<log::ReadResult>(
+      auto read = runtime::AwaitValue<log::ReadResult>(
           loop_, [&](auto done) { log_->Read(offset, 256 * kKiB, std::move(done)); });
       Require(read.ok(), absl::StrCat("read at ", offset, ": ", read.status().ToString()));
       std::span<const uint8_t> rest(read->bytes);
@@ -192,17 +194,17 @@ class Demo {
           Require(i == checked, absl::StrCat("offsets dense: got ", i, " want ", checked));
           Require(view.key.has_value() && view.value.has_value(), "key and value present");
           Require(std::string(view.key->begin(), view.key->end()) == KeyOf(i), "key matches");
-          Require(std::string(view.value->begin(), view.value->end()) ==
-                      ValueOf(i, flags_.value_bytes),
-                  "value matches");
+          Require(
+              std::string(view.value->begin(), view.value->end()) == ValueOf(i, flags_.value_bytes),
+              "value matches");
           ++checked;
         }
         rest = rest.subspan(header->size_bytes());
       }
       offset = read->next_offset;
     }
-    std::printf("%-28s %lld records, every key, value and offset checked, in %.3f s\n",
-                "read back", static_cast<long long>(checked), SecondsSince(start));
+    std::printf("%-28s %lld records, every key, value and offset checked, in %.3f s\n", "read back",
+                static_cast<long long>(checked), SecondsSince(start));
     Require(checked == flags_.records, "read every record");
   }
 
@@ -221,7 +223,7 @@ class Demo {
   // power cut leaves it.
   void TearActiveSegmentTail() {
     log_.reset();
-    auto names = net::AwaitValue<std::vector<std::string>>(
+    auto names = runtime::AwaitValue<std::vector<std::string>>(
         loop_, [&](auto done) { disk_.List("partition-0", std::move(done)); });
     Require(names.ok(), "list the log directory");
     std::string newest_segment;
@@ -230,31 +232,33 @@ class Demo {
     }
     Require(!newest_segment.empty(), "found a segment file");
     const std::string path = absl::StrCat("partition-0/", newest_segment);
-    auto file = net::AwaitValue<runtime::FileHandle>(loop_, [&](auto done) {
-      disk_.Open(path, runtime::OpenMode::kExisting, std::move(done));
-    });
+    auto file = runtime::AwaitValue<runtime::FileHandle>(
+        loop_, [&](auto done) { disk_.Open(path, runtime::OpenMode::kExisting, std::move(done)); });
     Require(file.ok(), "open the segment");
     std::vector<uint8_t> garbage(runtime::kSectorSizeBytes / 2, 0xA5);
-    Require(net::AwaitValue<uint64_t>(loop_, [&](auto done) {
-              disk_.Append(*file, garbage, std::move(done));
-            }).ok(),
+    Require(runtime::AwaitValue<uint64_t>(
+                loop_, [&](auto done) { disk_.Append(*file, garbage, std::move(done)); })
+                .ok(),
             "tear the tail");
-    Require(net::AwaitStatus(loop_, [&](auto done) { disk_.Sync(*file, std::move(done)); }).ok() &&
-                net::AwaitStatus(loop_, [&](auto done) { disk_.Close(*file, std::move(done)); }).ok(),
-            "sync and close the torn segment");
-    std::printf("%-28s wrote %zu garbage bytes after the last batch of %s\n", "power-cut simulation",
-                garbage.size(), newest_segment.c_str());
+    Require(
+        runtime::AwaitStatus(loop_, [&](auto done) { disk_.Sync(*file, std::move(done)); }).ok() &&
+            runtime::AwaitStatus(loop_, [&](auto done) { disk_.Close(*file, std::move(done)); })
+                .ok(),
+        "sync and close the torn segment");
+    std::printf("%-28s wrote %zu garbage bytes after the last batch of %s\n",
+                "power-cut simulation", garbage.size(), newest_segment.c_str());
   }
 
   void ApplyRetention() {
     const int64_t keep_from = log_->next_offset() / 2;
-    const absl::Status status = net::AwaitStatus(
+    const absl::Status status = runtime::AwaitStatus(
         loop_, [&](auto done) { log_->TruncatePrefix(keep_from, std::move(done)); });
     Require(status.ok(), absl::StrCat("retention: ", status.ToString()));
-    std::printf("%-28s asked to keep offsets >= %lld: log start offset is now %lld "
-                "(whole segments deleted), %zu segment(s) left\n",
-                "retention", static_cast<long long>(keep_from),
-                static_cast<long long>(log_->first_offset()), log_->segment_count());
+    std::printf(
+        "%-28s asked to keep offsets >= %lld: log start offset is now %lld "
+        "(whole segments deleted), %zu segment(s) left\n",
+        "retention", static_cast<long long>(keep_from),
+        static_cast<long long>(log_->first_offset()), log_->segment_count());
     Require(log_->first_offset() <= keep_from, "retention keeps what was asked for");
   }
 
