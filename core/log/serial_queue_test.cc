@@ -64,5 +64,26 @@ TEST(SerialQueueTest, DestroyedQueueDropsPendingWork) {
   EXPECT_FALSE(second_ran);
 }
 
+// The last step may hold the only reference to the queue's owner; finishing it destroys the
+// queue while the queue is still running its loop (the pattern LogRecovery uses).
+TEST(SerialQueueTest, StepMayOwnTheQueue) {
+  sim::SimLoop loop;
+  struct Owner {
+    SerialQueue queue;
+  };
+  auto owner = std::make_shared<Owner>();
+  bool finished = false;
+  owner->queue.Enqueue([&loop](SerialQueue::Next next) {
+    loop.ScheduleAfter(Duration::Milliseconds(1), std::move(next));
+  });
+  owner->queue.Enqueue([owner, &finished](SerialQueue::Next next) mutable {
+    finished = true;
+    std::move(next)();
+  });
+  owner.reset();  // only the second step keeps it alive now
+  loop.RunUntilIdle();
+  EXPECT_TRUE(finished);
+}
+
 }  // namespace
 }  // namespace eddy::log
