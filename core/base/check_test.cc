@@ -3,6 +3,7 @@
 #include "core/base/check.h"
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "gtest/gtest.h"
 
 namespace eddy {
@@ -20,6 +21,12 @@ TEST(CheckDeathTest, FailingComparisonPrintsBothOperands) {
 
 TEST(CheckDeathTest, CheckOkPrintsTheStatus) {
   EXPECT_DEATH(EDDY_CHECK_OK(absl::DataLossError("torn tail")), "DATA_LOSS: torn tail");
+}
+
+TEST(CheckDeathTest, CheckOkAcceptsStatusOr) {
+  const absl::StatusOr<int> value = absl::UnavailableError("no leader");
+  EXPECT_DEATH(EDDY_CHECK_OK(value), "UNAVAILABLE: no leader");
+  EDDY_CHECK_OK(absl::StatusOr<int>(3));
 }
 
 TEST(CheckDeathTest, MessageIsStreamed) {

@@ -29,6 +29,21 @@ class Runtime {
   // This node's seeded generator: seeded from the OS once at start in the real world, derived
   // from the run's seed in the simulator. The only source of randomness broker code may use.
   virtual Random& random() = 0;
+
+  // Fault-injection hook ("buggify", after FoundationDB), keyed by call site: true asks the caller
+  // to take a rare but legal path right now (a shorter batch, an extra delay, an early flush, a
+  // spurious retry) so the simulator exercises it. Always false outside the simulator. Call it as
+  // EDDY_BUGGIFY(runtime) so the site is the call's "file:line". The answer must never be needed
+  // for correctness: code must be correct whether it is true or false.
+  virtual bool Buggify(const char* site) {
+    static_cast<void>(site);
+    return false;
+  }
 };
 
 }  // namespace eddy::runtime
+
+#define EDDY_BUGGIFY_STRINGIFY_(x) #x
+#define EDDY_BUGGIFY_LINE_(x) EDDY_BUGGIFY_STRINGIFY_(x)
+// True (rarely, only in simulation) when this call site should take its fault-prone path.
+#define EDDY_BUGGIFY(runtime) ((runtime).Buggify(__FILE__ ":" EDDY_BUGGIFY_LINE_(__LINE__)))

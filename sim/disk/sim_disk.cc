@@ -6,30 +6,89 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/check.h"
 #include "core/base/limits.h"
+#include "sim/base/rate.h"
+#include "sim/trace/digest.h"
 
 namespace eddy::sim {
 namespace {
 
 using runtime::FileHandle;
 
+constexpr uint64_t kSector = runtime::kSectorSizeBytes;
+
 absl::Status BadHandle(FileHandle file) {
   return absl::InvalidArgumentError(absl::StrCat("invalid file handle ", file));
+}
+
+// Operation codes folded into the trace.
+enum Operation : uint32_t {
+  kOpOpen = 1, kOpClose, kOpSize, kOpAppend, kOpWriteAt, kOpReadAt, kOpSync, kOpTruncate,
+  kOpRename, kOpRemove, kOpCreateDirectories, kOpList, kOpSyncDirectory,
+};
+
+void FlipRandomBit(Random& random, uint8_t* bytes, uint64_t size) {
+  EDDY_CHECK_GT(size, 0u);
+  const uint64_t bit = random.Uniform(size * 8);
+  bytes[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
 }
 
 }  // namespace
 
 SimDisk::SimDisk(runtime::Clock& clock, SimDiskOptions options)
-    : clock_(clock), options_(options) {
+    : clock_(clock),
+      options_(options),
+      fault_random_(options.fault_seed),
+      last_completion_due_(clock.Now()) {
   directories_.insert("");
+}
+
+Duration SimDisk::DrawLatency() {
+  Duration latency = options_.operation_latency + faults_.extra_latency;
+  if (faults_.latency_jitter_max > Duration::Zero()) {
+    latency += Duration::Nanoseconds(static_cast<int64_t>(
+        fault_random_.Uniform(faults_.latency_jitter_max.nanoseconds() + 1)));
+  }
+  if (faults_.latency_spike_max > Duration::Zero() &&
+      DrawPpm(fault_random_, faults_.latency_spike_ppm)) {
+    latency += Duration::Nanoseconds(static_cast<int64_t>(
+        fault_random_.Uniform(faults_.latency_spike_max.nanoseconds() + 1)));
+    ++stats_.latency_spikes;
+  }
+  return latency;
 }
 
 void SimDisk::Complete(absl::AnyInvocable<void() &&> completion) {
   ++stats_.operations;
-  clock_.ScheduleAfter(options_.operation_latency,
+  const Instant now = clock_.Now();
+  // FIFO across all files (stronger than disk.h's per-file order): variable latency never lets
+  // a later operation overtake an earlier one.
+  const Instant due = std::max(now + DrawLatency(), last_completion_due_);
+  last_completion_due_ = due;
+  clock_.ScheduleAfter(due - now,
                        [this, generation = generation_, completion = std::move(completion)]() mutable {
                          if (generation != generation_) return;  // Crashed since submission.
                          std::move(completion)();
                        });
+}
+
+void SimDisk::TraceOperation(uint32_t operation, uint64_t size, const std::string& path) {
+  if (trace_ == nullptr) return;
+  const std::span<const uint8_t> name(reinterpret_cast<const uint8_t*>(path.data()), path.size());
+  const Instant now = trace_time_source_ != nullptr ? trace_time_source_->Now() : clock_.Now();
+  trace_->Fold(now, trace_node_, TraceEvent::kDiskOperation,
+               MixWord(Digest64(name, operation), size));
+}
+
+bool SimDisk::PoweredOff() {
+  if (powered_on_) return false;
+  ++stats_.ignored_while_powered_off;
+  return true;
+}
+
+SimDisk::Inode& SimDisk::InodeAt(const std::string& path) const {
+  auto it = files_.find(path);
+  EDDY_CHECK_MSG(it != files_.end(), "no file " << path);
+  return *it->second;
 }
 
 SimDisk::Inode* SimDisk::Find(FileHandle file) const {
@@ -58,8 +117,13 @@ absl::Status SimDisk::ReserveBytes(uint64_t old_size, uint64_t new_size) {
 }
 
 void SimDisk::Open(std::string path, runtime::OpenMode mode, DoneWith<FileHandle> done) {
+  if (PoweredOff()) return;
+  TraceOperation(kOpOpen, static_cast<uint64_t>(mode), path);
   absl::StatusOr<FileHandle> result = [&]() -> absl::StatusOr<FileHandle> {
     if (absl::Status status = CheckPath(path); !status.ok()) return status;
+    if (open_files_.size() >= kOpenFilesMax) {
+      return absl::ResourceExhaustedError(absl::StrCat("too many open files (", kOpenFilesMax, ")"));
+    }
     auto it = files_.find(path);
     if (it == files_.end()) {
       if (mode == runtime::OpenMode::kExisting) {
@@ -79,11 +143,15 @@ void SimDisk::Open(std::string path, runtime::OpenMode mode, DoneWith<FileHandle
 }
 
 void SimDisk::Close(FileHandle file, Done done) {
+  if (PoweredOff()) return;
+  TraceOperation(kOpClose, file, "");
   const absl::Status status = open_files_.erase(file) == 1 ? absl::OkStatus() : BadHandle(file);
   Complete([done = std::move(done), status]() mutable { std::move(done)(status); });
 }
 
 void SimDisk::Size(FileHandle file, DoneWith<uint64_t> done) {
+  if (PoweredOff()) return;
+  TraceOperation(kOpSize, file, "");
   Inode* inode = Find(file);
   absl::StatusOr<uint64_t> result =
       inode == nullptr ? absl::StatusOr<uint64_t>(BadHandle(file)) : inode->data.size();
@@ -91,38 +159,70 @@ void SimDisk::Size(FileHandle file, DoneWith<uint64_t> done) {
 }
 
 void SimDisk::Append(FileHandle file, std::vector<uint8_t> data, DoneWith<uint64_t> done) {
+  if (PoweredOff()) return;
+  TraceOperation(kOpAppend, MixWord(file, Digest64(data)), "");
   absl::StatusOr<uint64_t> result = [&]() -> absl::StatusOr<uint64_t> {
     Inode* inode = Find(file);
     if (inode == nullptr) return BadHandle(file);
     const uint64_t position = inode->data.size();
-    if (absl::Status status = ReserveBytes(position, position + data.size()); !status.ok()) {
-      return status;
-    }
-    inode->data.insert(inode->data.end(), data.begin(), data.end());
-    stats_.bytes_written += data.size();
+    if (absl::Status status = WriteBytes(*inode, position, data); !status.ok()) return status;
     return position;
   }();
   Complete([done = std::move(done), result]() mutable { std::move(done)(result); });
 }
 
 void SimDisk::WriteAt(FileHandle file, uint64_t position, std::vector<uint8_t> data, Done done) {
+  if (PoweredOff()) return;
+  TraceOperation(kOpWriteAt, MixWord(MixWord(file, position), Digest64(data)), "");
   absl::Status status = [&]() -> absl::Status {
     Inode* inode = Find(file);
     if (inode == nullptr) return BadHandle(file);
-    const uint64_t old_size = inode->data.size();
-    const uint64_t new_size = std::max<uint64_t>(old_size, position + data.size());
-    if (absl::Status reserve = ReserveBytes(old_size, new_size); !reserve.ok()) return reserve;
-    if (position < old_size) inode->appended_only_since_sync = false;
-    inode->data.resize(new_size, 0);
-    std::copy(data.begin(), data.end(), inode->data.begin() + position);
-    stats_.bytes_written += data.size();
-    return absl::OkStatus();
+    return WriteBytes(*inode, position, data);
   }();
   Complete([done = std::move(done), status]() mutable { std::move(done)(status); });
 }
 
+absl::Status SimDisk::WriteBytes(Inode& inode, uint64_t position,
+                                 const std::vector<uint8_t>& data) {
+  const uint64_t old_size = inode.data.size();
+  const uint64_t size = data.size();
+  if (position + size > old_size && DrawPpm(fault_random_, faults_.no_space_ppm)) {
+    ++stats_.injected_no_space;
+    return absl::ResourceExhaustedError("disk full (injected)");
+  }
+  uint64_t target = position;
+  if (size > 0 && DrawPpm(fault_random_, faults_.misdirected_write_ppm)) {
+    // The head lands on another sector of the same file: the bytes go there, and the intended
+    // range keeps what it had (zeros where the file grows).
+    const uint64_t sectors = std::max<uint64_t>(1, (old_size + kSector - 1) / kSector);
+    target = fault_random_.Uniform(sectors) * kSector;
+    if (target == position) target += kSector;
+    ++stats_.misdirected_writes;
+  }
+  const uint64_t new_size = std::max({old_size, position + size, target + size});
+  if (absl::Status reserve = ReserveBytes(old_size, new_size); !reserve.ok()) return reserve;
+  if (target < old_size) inode.appended_only_since_sync = false;
+  inode.data.resize(new_size, 0);
+  std::copy(data.begin(), data.end(), inode.data.begin() + target);
+  if (size > 0) {
+    // A drive remaps a bad sector when it is rewritten.
+    auto first = inode.bad_sectors.lower_bound(target / kSector);
+    auto last = inode.bad_sectors.upper_bound((target + size - 1) / kSector);
+    inode.bad_sectors.erase(first, last);
+    if (DrawPpm(fault_random_, faults_.write_corruption_ppm)) {
+      FlipRandomBit(fault_random_, inode.data.data() + target, size);
+      ++stats_.write_corruptions;
+    }
+  }
+  stats_.bytes_written += size;
+  EDDY_CHECK_EQ(inode.data.size(), new_size);
+  return absl::OkStatus();
+}
+
 void SimDisk::ReadAt(FileHandle file, uint64_t position, uint64_t length_bytes,
                      DoneWith<std::vector<uint8_t>> done) {
+  if (PoweredOff()) return;
+  TraceOperation(kOpReadAt, MixWord(MixWord(file, position), length_bytes), "");
   absl::StatusOr<std::vector<uint8_t>> result =
       [&]() -> absl::StatusOr<std::vector<uint8_t>> {
     Inode* inode = Find(file);
@@ -130,20 +230,49 @@ void SimDisk::ReadAt(FileHandle file, uint64_t position, uint64_t length_bytes,
     if (length_bytes > limits::kDiskReadSizeBytesMax) {
       return absl::InvalidArgumentError(absl::StrCat("read of ", length_bytes, " bytes too large"));
     }
-    if (position >= inode->data.size()) return std::vector<uint8_t>();
-    const uint64_t end = std::min<uint64_t>(inode->data.size(), position + length_bytes);
-    stats_.bytes_read += end - position;
-    return std::vector<uint8_t>(inode->data.begin() + position, inode->data.begin() + end);
+    return ReadBytes(*inode, position, length_bytes);
   }();
   Complete([done = std::move(done), result = std::move(result)]() mutable {
     std::move(done)(std::move(result));
   });
 }
 
+absl::StatusOr<std::vector<uint8_t>> SimDisk::ReadBytes(Inode& inode, uint64_t position,
+                                                        uint64_t length_bytes) {
+  if (position >= inode.data.size() || length_bytes == 0) return std::vector<uint8_t>();
+  const uint64_t end = std::min<uint64_t>(inode.data.size(), position + length_bytes);
+  const uint64_t first_sector = position / kSector;
+  const uint64_t last_sector = (end - 1) / kSector;
+  if (DrawPpm(fault_random_, faults_.latent_sector_error_ppm)) {
+    inode.bad_sectors.insert(first_sector +
+                             fault_random_.Uniform(last_sector - first_sector + 1));
+    ++stats_.latent_sector_errors;
+  }
+  auto bad = inode.bad_sectors.lower_bound(first_sector);
+  if (bad != inode.bad_sectors.end() && *bad <= last_sector) {
+    ++stats_.latent_sector_read_failures;
+    return absl::DataLossError(absl::StrCat("unreadable sector ", *bad, " (EIO)"));
+  }
+  stats_.bytes_read += end - position;
+  std::vector<uint8_t> bytes(inode.data.begin() + position, inode.data.begin() + end);
+  if (DrawPpm(fault_random_, faults_.read_corruption_ppm)) {
+    FlipRandomBit(fault_random_, bytes.data(), bytes.size());
+    ++stats_.read_corruptions;
+  }
+  EDDY_CHECK_EQ(bytes.size(), end - position);
+  return bytes;
+}
+
 void SimDisk::Sync(FileHandle file, Done done) {
+  if (PoweredOff()) return;
+  TraceOperation(kOpSync, file, "");
   absl::Status status = [&]() -> absl::Status {
     Inode* inode = Find(file);
     if (inode == nullptr) return BadHandle(file);
+    if (DrawPpm(fault_random_, faults_.sync_failure_ppm)) {
+      ++stats_.sync_failures;
+      return absl::UnavailableError("fsync failed (injected); unsynced writes may be lost");
+    }
     if (inode->appended_only_since_sync && inode->durable_data.size() <= inode->data.size()) {
       inode->durable_data.insert(inode->durable_data.end(),
                                  inode->data.begin() + inode->durable_data.size(),
@@ -160,6 +289,8 @@ void SimDisk::Sync(FileHandle file, Done done) {
 }
 
 void SimDisk::Truncate(FileHandle file, uint64_t size_bytes, Done done) {
+  if (PoweredOff()) return;
+  TraceOperation(kOpTruncate, MixWord(file, size_bytes), "");
   absl::Status status = [&]() -> absl::Status {
     Inode* inode = Find(file);
     if (inode == nullptr) return BadHandle(file);
@@ -167,12 +298,16 @@ void SimDisk::Truncate(FileHandle file, uint64_t size_bytes, Done done) {
     if (absl::Status reserve = ReserveBytes(old_size, size_bytes); !reserve.ok()) return reserve;
     if (size_bytes < inode->durable_data.size()) inode->appended_only_since_sync = false;
     inode->data.resize(size_bytes, 0);
+    inode->bad_sectors.erase(inode->bad_sectors.lower_bound((size_bytes + kSector - 1) / kSector),
+                             inode->bad_sectors.end());
     return absl::OkStatus();
   }();
   Complete([done = std::move(done), status]() mutable { std::move(done)(status); });
 }
 
 void SimDisk::Rename(std::string from, std::string to, Done done) {
+  if (PoweredOff()) return;
+  TraceOperation(kOpRename, 0, absl::StrCat(from, "\n", to));
   absl::Status status = [&]() -> absl::Status {
     if (absl::Status check = CheckPath(to); !check.ok()) return check;
     auto it = files_.find(from);
@@ -186,6 +321,8 @@ void SimDisk::Rename(std::string from, std::string to, Done done) {
 }
 
 void SimDisk::Remove(std::string path, Done done) {
+  if (PoweredOff()) return;
+  TraceOperation(kOpRemove, 0, path);
   absl::Status status = files_.erase(path) == 1
                             ? absl::OkStatus()
                             : absl::NotFoundError(absl::StrCat("no file '", path, "'"));
@@ -197,6 +334,8 @@ void SimDisk::Remove(std::string path, Done done) {
 }
 
 void SimDisk::CreateDirectories(std::string path, Done done) {
+  if (PoweredOff()) return;
+  TraceOperation(kOpCreateDirectories, 0, path);
   absl::Status status = absl::OkStatus();
   if (path.empty() || path.front() == '/' || path.back() == '/') {
     status = absl::InvalidArgumentError(absl::StrCat("bad directory '", path, "'"));
@@ -211,6 +350,8 @@ void SimDisk::CreateDirectories(std::string path, Done done) {
 }
 
 void SimDisk::List(std::string path, DoneWith<std::vector<std::string>> done) {
+  if (PoweredOff()) return;
+  TraceOperation(kOpList, 0, path);
   absl::StatusOr<std::vector<std::string>> result =
       [&]() -> absl::StatusOr<std::vector<std::string>> {
     if (!directories_.contains(path)) {
@@ -230,6 +371,8 @@ void SimDisk::List(std::string path, DoneWith<std::vector<std::string>> done) {
 }
 
 void SimDisk::SyncDirectory(std::string path, Done done) {
+  if (PoweredOff()) return;
+  TraceOperation(kOpSyncDirectory, 0, path);
   absl::Status status = absl::OkStatus();
   if (!directories_.contains(path)) {
     status = absl::NotFoundError(absl::StrCat("no directory '", path, "'"));
@@ -278,6 +421,11 @@ void SimDisk::Crash(const CrashOptions& options, Random& random) {
     }
     // The crash happened; what survived is now what is on the platter.
     auto fresh = std::make_shared<Inode>();
+    // Media faults outlive the crash; sectors past the survivor's end are gone with it.
+    fresh->bad_sectors = inode->bad_sectors;
+    fresh->bad_sectors.erase(
+        fresh->bad_sectors.lower_bound((survivor.size() + kSector - 1) / kSector),
+        fresh->bad_sectors.end());
     fresh->data = survivor;
     fresh->durable_data = std::move(survivor);
     used_bytes_ += fresh->data.size();
@@ -287,9 +435,20 @@ void SimDisk::Crash(const CrashOptions& options, Random& random) {
 }
 
 const std::vector<uint8_t>& SimDisk::FileContents(const std::string& path) const {
-  auto it = files_.find(path);
-  EDDY_CHECK_MSG(it != files_.end(), "no file " << path);
-  return it->second->data;
+  return InodeAt(path).data;
+}
+
+const std::vector<uint8_t>& SimDisk::DurableContents(const std::string& path) const {
+  return InodeAt(path).durable_data;
+}
+
+void SimDisk::MarkSectorBad(const std::string& path, uint64_t sector) {
+  InodeAt(path).bad_sectors.insert(sector);
+  ++stats_.latent_sector_errors;
+}
+
+bool SimDisk::SectorBad(const std::string& path, uint64_t sector) const {
+  return InodeAt(path).bad_sectors.contains(sector);
 }
 
 void SimDisk::CorruptByte(const std::string& path, uint64_t position, uint8_t xor_mask) {

@@ -15,8 +15,17 @@
 // Simplification (documented so nobody relies on the opposite): directories themselves are
 // durable as soon as CreateDirectories() completes.
 //
-// The simulator (sim/) grows this into the full fault-injecting disk; the hooks it needs are the
-// counters and the Crash() knobs below.
+// FAULTS (DiskFaultOptions, off by default, set per disk so a harness can keep chosen replicas
+// clean): latency jitter and spikes; read corruption (a bit flipped in the returned bytes only);
+// write corruption (a bit flipped in the stored bytes); misdirected writes (the bytes land at
+// another sector-aligned position of the same file, the intended range keeps its old contents);
+// latent sector errors (a sector goes bad at rest; reads covering it fail with kDataLoss until
+// it is rewritten, as a drive remaps on write); injected ENOSPC; fsync failures (kUnavailable,
+// nothing made durable — a later successful Sync() makes the writes durable: we model the
+// optimistic half of fsyncgate, callers must still treat the failure as possible loss). Every
+// fault is drawn from the disk's own generator (SimDiskOptions::fault_seed) and counted in
+// SimDiskStats. Completions stay in submission order whatever the latency: a completion is
+// never due before the previous one.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +38,7 @@
 #include "core/base/random.h"
 #include "core/runtime/clock.h"
 #include "core/runtime/disk.h"
+#include "sim/trace/trace_hash.h"
 
 namespace eddy::sim {
 
@@ -37,6 +47,31 @@ struct SimDiskOptions {
   Duration operation_latency = Duration::Microseconds(50);
   // Total bytes of file content the disk holds; beyond it writes fail with kResourceExhausted.
   uint64_t capacity_bytes = uint64_t{1} << 40;
+  // Seeds the generator that draws latency and storage faults.
+  uint64_t fault_seed = 0;
+};
+
+// Rates are parts per million (sim/base/rate.h), per operation of the named kind.
+struct DiskFaultOptions {
+  // Added to every operation (a slow node).
+  Duration extra_latency = Duration::Zero();
+  // Uniform extra latency in [0, latency_jitter_max] on every operation.
+  Duration latency_jitter_max = Duration::Zero();
+  // An operation occasionally takes up to latency_spike_max longer (GC in the drive, a queue).
+  uint32_t latency_spike_ppm = 0;
+  Duration latency_spike_max = Duration::Milliseconds(200);
+  uint32_t read_corruption_ppm = 0;       // Per ReadAt returning bytes.
+  uint32_t write_corruption_ppm = 0;      // Per Append/WriteAt of non-empty data.
+  uint32_t misdirected_write_ppm = 0;     // Per Append/WriteAt of non-empty data.
+  uint32_t latent_sector_error_ppm = 0;   // Per ReadAt: a sector in the range goes bad.
+  uint32_t no_space_ppm = 0;              // Per Append/WriteAt that grows the file.
+  uint32_t sync_failure_ppm = 0;          // Per Sync.
+
+  // True if any fault that changes or loses bytes is enabled (latency is not such a fault).
+  bool DamagesData() const {
+    return read_corruption_ppm != 0 || write_corruption_ppm != 0 || misdirected_write_ppm != 0 ||
+           latent_sector_error_ppm != 0;
+  }
 };
 
 struct CrashOptions {
@@ -54,10 +89,23 @@ struct SimDiskStats {
   uint64_t syncs = 0;
   uint64_t crashes = 0;
   uint64_t torn_sectors = 0;
+  // Fault coverage: how often each injected fault fired.
+  uint64_t latency_spikes = 0;
+  uint64_t read_corruptions = 0;
+  uint64_t write_corruptions = 0;
+  uint64_t misdirected_writes = 0;
+  uint64_t latent_sector_errors = 0;       // Sectors that went bad.
+  uint64_t latent_sector_read_failures = 0;  // Reads answered kDataLoss because of a bad sector.
+  uint64_t injected_no_space = 0;
+  uint64_t sync_failures = 0;
+  uint64_t ignored_while_powered_off = 0;
 };
 
 class SimDisk final : public runtime::Disk {
  public:
+  // Like a process's file descriptor limit: Open() beyond it fails with kResourceExhausted.
+  static constexpr size_t kOpenFilesMax = 4096;
+
   // `clock` delivers completions; it must outlive this disk.
   SimDisk(runtime::Clock& clock, SimDiskOptions options = {});
   SimDisk(const SimDisk&) = delete;
@@ -84,12 +132,35 @@ class SimDisk final : public runtime::Disk {
   // namespace and file contents fall back to what was durable (see CrashOptions).
   void Crash(const CrashOptions& options, Random& random);
 
+  // Powered off (between a crash and the restart), the disk ignores every operation: no effect,
+  // no completion. A crashed process's leftovers cannot touch the platter.
+  void SetPoweredOn(bool on) { powered_on_ = on; }
+  bool powered_on() const { return powered_on_; }
+
+  // Replaces the fault options (DiskFaultOptions{} heals the disk; damage already done stays).
+  void SetFaults(const DiskFaultOptions& faults) { faults_ = faults; }
+  const DiskFaultOptions& faults() const { return faults_; }
+  // Folds every submitted operation into `trace` as node `node`, stamped with `time_source`'s
+  // Now() (the world's clock, so the trace reads in one timeline; the disk's own clock if null).
+  // Both must outlive the disk.
+  void SetTrace(TraceHash* trace, uint32_t node, const runtime::Clock* time_source = nullptr) {
+    trace_ = trace;
+    trace_node_ = node;
+    trace_time_source_ = time_source;
+  }
+
   // Test and checker access, bypassing the asynchronous interface.
   bool FileExists(const std::string& path) const { return files_.contains(path); }
   // Current (not necessarily durable) contents. REQUIRES: FileExists(path).
   const std::vector<uint8_t>& FileContents(const std::string& path) const;
   // Flips one bit of a file's current and durable contents (bit rot).
   void CorruptByte(const std::string& path, uint64_t position, uint8_t xor_mask);
+  // Durable contents (what a crash without torn tails would leave). REQUIRES: FileExists(path).
+  const std::vector<uint8_t>& DurableContents(const std::string& path) const;
+  // Latent sector error on demand: reads covering `sector` fail with kDataLoss until a write
+  // covers it. REQUIRES: FileExists(path).
+  void MarkSectorBad(const std::string& path, uint64_t sector);
+  bool SectorBad(const std::string& path, uint64_t sector) const;
 
   const SimDiskStats& stats() const { return stats_; }
   uint64_t used_bytes() const { return used_bytes_; }
@@ -101,6 +172,8 @@ class SimDisk final : public runtime::Disk {
     // True while every change since the last Sync() was an append, so `durable_data` is a prefix
     // of `data` and a Sync() only needs to copy the new tail.
     bool appended_only_since_sync = true;
+    // Latent sector errors: sector numbers (position / kSectorSizeBytes) that fail reads.
+    std::set<uint64_t> bad_sectors;
   };
   using InodePtr = std::shared_ptr<Inode>;
 
@@ -110,9 +183,27 @@ class SimDisk final : public runtime::Disk {
   Inode* Find(runtime::FileHandle file) const;
   absl::Status CheckPath(const std::string& path) const;
   absl::Status ReserveBytes(uint64_t old_size, uint64_t new_size);
+  // The write path shared by Append and WriteAt, with its faults.
+  absl::Status WriteBytes(Inode& inode, uint64_t position, const std::vector<uint8_t>& data);
+  // The read path with its faults.
+  absl::StatusOr<std::vector<uint8_t>> ReadBytes(Inode& inode, uint64_t position,
+                                                 uint64_t length_bytes);
+  Duration DrawLatency();
+  void TraceOperation(uint32_t operation, uint64_t size, const std::string& path);
+  Inode& InodeAt(const std::string& path) const;
 
   runtime::Clock& clock_;
   SimDiskOptions options_;
+  DiskFaultOptions faults_;
+  Random fault_random_;
+  Instant last_completion_due_;  // Completions are never due before this (FIFO).
+  TraceHash* trace_ = nullptr;
+  uint32_t trace_node_ = 0;
+  const runtime::Clock* trace_time_source_ = nullptr;
+  // True if powered off; counts the ignored operation.
+  bool PoweredOff();
+
+  bool powered_on_ = true;
   uint64_t generation_ = 0;  // Bumped by Crash(); completions of older generations are dropped.
   runtime::FileHandle next_handle_ = 1;
   uint64_t used_bytes_ = 0;

@@ -5,6 +5,7 @@
 namespace eddy::sim {
 
 runtime::TimerId SimLoop::ScheduleAfter(Duration delay, Callback callback) {
+  EDDY_CHECK_LT(queue_.size(), kPendingCallbacksMax);
   const Instant due = delay > Duration::Zero() ? now_ + delay : now_;
   const runtime::TimerId timer = next_timer_++;
   const bool inserted = queue_.emplace(Key{due, timer}, std::move(callback)).second;

@@ -21,6 +21,8 @@ class SimLoop final : public runtime::Clock {
  public:
   // Guards against runaway runs (a callback that reschedules itself forever at zero delay).
   static constexpr uint64_t kRunUntilIdleEventsMax = uint64_t{1} << 32;
+  // More pending callbacks than this means something schedules without bound.
+  static constexpr size_t kPendingCallbacksMax = size_t{1} << 24;
 
   explicit SimLoop(Instant start = Instant::FromNanoseconds(0)) : now_(start) {}
   SimLoop(const SimLoop&) = delete;

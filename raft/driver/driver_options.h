@@ -1,0 +1,86 @@
+// Options, planted bugs and the observer interface shared by GroupDriver and NodeDriver.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/base/units.h"
+#include "core/log/log_options.h"
+#include "raft/config.h"
+#include "raft/ready.h"
+#include "raft/types.h"
+
+namespace eddy::raft::driver {
+
+using GroupId = uint64_t;
+
+// Classic driver bugs, planted behind this test-only switch so the simulator's checkers can be
+// shown to catch them. kNone is the only production value.
+enum class DriverBug {
+  kNone,
+  // Sends messages (append acks, votes) and acknowledges clients without waiting for the log's
+  // fsync: a crash then loses entries a quorum counted on.
+  kAckBeforeFsync,
+  // Hands entries to the state machine (and readers) as soon as they are appended, before they
+  // are committed.
+  kApplyBeforeCommit,
+  // Serves reads without checking batch CRCs (a zero-copy fetch path that trusts the disk).
+  kSkipCrcOnRead,
+  // On a log conflict, also truncates the last committed batch (and lowers the commit offset)
+  // instead of only the uncommitted conflicting suffix.
+  kTruncateCommittedOnConflict,
+  // On restart, ignores the persisted term and vote (starts at term 0).
+  kForgetTermOnRestart,
+};
+const char* DriverBugName(DriverBug bug);
+// Parses a DriverBugName; false if unknown.
+bool ParseDriverBug(const std::string& name, DriverBug* bug);
+
+struct GroupOptions {
+  GroupId group_id = 0;
+  // The group's members at creation (every replica is created with the same list).
+  std::vector<NodeId> voters;
+  // id, timeouts, limits; `raft.id` is set by the NodeDriver.
+  Config raft;
+  log::LogOptions log;
+  // A replica that failed (disk error, corruption) reopens after this delay.
+  Duration reopen_delay = Duration::Milliseconds(200);
+  // Reads (apply, payload attach, serving) fetch at most this many bytes per log read.
+  uint64_t read_size_bytes_max = 1 * kMiB;
+  DriverBug bug = DriverBug::kNone;
+};
+
+// What an opened replica found on its disk.
+struct OpenReport {
+  int64_t log_last_offset = kNoOffset;
+  HardState hard_state;           // as the RawNode was created with
+  HardState persisted_state;      // as loaded from disk (before any clamping)
+  int64_t durable_mark = kNoOffset;  // the durable offset the replica had declared
+  bool data_loss = false;         // the log ends below the mark: media damage, replica fenced
+  uint64_t bytes_truncated = 0;   // by the log's recovery (torn tails, corruption)
+  std::string first_defect;
+  uint64_t damaged_state_records = 0;
+};
+
+// Facts a replica reports, for checkers and coverage. Every callback runs on the loop, from
+// inside the driver: it must not call back into the driver. Default: ignore.
+class DriverObserver {
+ public:
+  virtual ~DriverObserver() = default;
+  virtual void OnOpened(NodeId, GroupId, const OpenReport&) {}
+  virtual void OnSoftState(NodeId, GroupId, const SoftState&) {}
+  // A hard state (and the durable mark) became durable.
+  virtual void OnPersisted(NodeId, GroupId, const HardState&, int64_t /*durable_mark*/) {}
+  // The replica truncated its log from `offset` on (a Raft conflict).
+  virtual void OnTruncated(NodeId, GroupId, int64_t /*offset*/) {}
+  // The replica applied `meta` whose stored bytes are `batch` (commit order).
+  virtual void OnApplied(NodeId, GroupId, const EntryMeta&, std::span<const uint8_t> /*batch*/) {}
+  // The replica stopped itself (disk error, corruption) and will reopen.
+  virtual void OnFailed(NodeId, GroupId, const absl::Status&) {}
+  // Named recovery paths ("corruption detected", "fenced", ...) for the coverage report.
+  virtual void OnEvent(NodeId, GroupId, const char*) {}
+};
+
+}  // namespace eddy::raft::driver

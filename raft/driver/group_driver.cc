@@ -1,0 +1,587 @@
+#include "raft/driver/group_driver.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/base/check.h"
+#include "core/base/status_macros.h"
+#include "core/log/segment_file_names.h"
+#include "core/record/batch_header.h"
+#include "raft/driver/entry_batch.h"
+
+namespace eddy::raft::driver {
+namespace {
+
+bool IsVoteMessage(MessageType type) {
+  return type == MSG_VOTE || type == MSG_PRE_VOTE || type == MSG_VOTE_RESP ||
+         type == MSG_PRE_VOTE_RESP;
+}
+
+// Splits a log read into batches, keeping those that start at or before `last`.
+absl::Status SplitBatches(const std::vector<uint8_t>& bytes, int64_t last, bool verify_crc,
+                          GroupDriver::Batches* out, int64_t* next_offset) {
+  size_t at = 0;
+  while (at < bytes.size()) {
+    std::span<const uint8_t> rest(bytes.data() + at, bytes.size() - at);
+    absl::StatusOr<record::BatchHeader> header = record::ParseBatchHeader(rest);
+    if (!header.ok() || header->size_bytes() > rest.size()) {
+      return absl::DataLossError("malformed batch in a log read");
+    }
+    std::span<const uint8_t> batch = rest.first(header->size_bytes());
+    if (verify_crc) {
+      // The log checked it already; pair the check on our side of the seam.
+      absl::Status crc = record::VerifyBatchCrc(batch);
+      if (!crc.ok()) return crc;
+    }
+    if (header->base_offset > last) break;
+    out->emplace_back(batch.begin(), batch.end());
+    *next_offset = header->last_offset() + 1;
+    at += header->size_bytes();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+GroupDriver::GroupDriver(runtime::Runtime& runtime, GroupOptions options, std::string directory,
+                         SendFn send, DriverObserver* observer)
+    : runtime_(runtime),
+      options_(std::move(options)),
+      directory_(std::move(directory)),
+      send_(std::move(send)),
+      observer_(observer),
+      self_(runtime.self()) {
+  EDDY_CHECK(observer_ != nullptr);
+  EDDY_CHECK(!options_.voters.empty());
+}
+
+GroupDriver::~GroupDriver() {
+  *alive_ = false;
+  if (reopen_timer_ != runtime::kNoTimer) runtime_.clock().Cancel(reopen_timer_);
+  // Acks are dropped, not called: the owner (a crashed node) is going away.
+}
+
+void GroupDriver::Event(const char* name) { observer_->OnEvent(self_, options_.group_id, name); }
+
+// --- Opening ----------------------------------------------------------------------------------
+
+void GroupDriver::Start() { Open(); }
+
+void GroupDriver::Open() {
+  state_ = State::kOpening;
+  reopen_timer_ = runtime::kNoTimer;
+  const uint64_t generation = generation_;
+  ++stats_.opens;
+  log::PartitionLog::Open(
+      runtime_.clock(), runtime_.disk(), absl::StrCat(directory_, "/log"), options_.log,
+      [this, alive = alive_, generation](absl::StatusOr<log::PartitionLog::Opened> opened) {
+        if (!*alive || generation != generation_) return;
+        if (!opened.ok()) return Fail(opened.status());
+        OnLogOpened(generation, *std::move(opened));
+      });
+}
+
+void GroupDriver::OnLogOpened(uint64_t generation, log::PartitionLog::Opened opened) {
+  log_ = std::move(opened.log);
+  OpenReport report;
+  report.bytes_truncated = opened.report.bytes_truncated;
+  report.first_defect = opened.report.first_defect;
+  if (report.bytes_truncated > 0) Event("recovery truncated a torn or corrupt tail");
+  if (bug_truncate_from_.has_value()) {
+    // Planted bug: cut committed entries, as a driver that mistrusts its whole suffix would.
+    const int64_t from = std::min(*bug_truncate_from_, log_->next_offset());
+    bug_truncate_from_.reset();
+    absl::StatusOr<int64_t> next = log_->TruncateSuffix(from);
+    if (!next.ok()) return Fail(next.status());
+  }
+  HardStateStore::Open(
+      runtime_.disk(), absl::StrCat(directory_, "/raft"),
+      [this, alive = alive_, generation, report](
+          absl::StatusOr<std::pair<std::unique_ptr<HardStateStore>, LoadedState>> store) mutable {
+        if (!*alive || generation != generation_) return;
+        if (!store.ok()) return Fail(store.status());
+        OnStoreOpened(generation, std::move(store->first), std::move(store->second), report);
+      });
+}
+
+void GroupDriver::OnStoreOpened(uint64_t generation, std::unique_ptr<HardStateStore> store,
+                                LoadedState loaded, OpenReport report) {
+  store_ = std::move(store);
+  report.damaged_state_records = loaded.damaged_records;
+  if (loaded.damaged_records > 0) Event("hard state copy damaged, other copy used");
+  ConfState bootstrap;
+  for (NodeId voter : options_.voters) bootstrap.add_voters(voter);
+  std::sort(bootstrap.mutable_voters()->begin(), bootstrap.mutable_voters()->end());
+  view_ = std::make_unique<PartitionLogView>(log_.get(), bootstrap);
+  ScanLog(generation, [this, loaded = std::move(loaded), report]() mutable {
+    BuildNode(loaded, report);
+  });
+}
+
+void GroupDriver::ScanLog(uint64_t generation, absl::AnyInvocable<void()> then) {
+  // The entry types live in the batches (control batches), not in the log's index: read the
+  // log once. Corruption found here stops the replica like any other read.
+  if (log_->last_offset() < log_->first_offset()) return then();
+  ReadBatches(log_->first_offset(), log_->last_offset(),
+              [this, generation, then = std::move(then)](absl::StatusOr<Batches> batches) mutable {
+                if (!Current(generation)) return;
+                if (!batches.ok()) return Fail(batches.status());
+                for (const std::vector<uint8_t>& batch : *batches) {
+                  absl::StatusOr<EntryMeta> meta = DecodeEntryMeta(batch);
+                  if (!meta.ok()) return Fail(meta.status());
+                  view_->NoteEntry(*meta);
+                }
+                then();
+              });
+}
+
+void GroupDriver::BuildNode(const LoadedState& loaded, OpenReport report) {
+  PersistedState persisted;
+  if (loaded.state.has_value()) {
+    persisted = *loaded.state;
+  } else {
+    *persisted.mutable_hard_state() = RawNode::InitialHardState();
+    persisted.set_durable_last_offset(kNoOffset);
+  }
+  HardState hs = persisted.hard_state();
+  report.persisted_state = hs;
+  report.log_last_offset = log_->last_offset();
+  mark_ = persisted.durable_last_offset();
+  report.durable_mark = mark_;
+  if (options_.bug == DriverBug::kTruncateCommittedOnConflict && mark_ > log_->last_offset()) {
+    mark_ = log_->last_offset();  // the buggy driver believes its cut was legitimate
+  }
+  report.data_loss = log_->last_offset() < mark_;
+  fenced_ = report.data_loss;
+  if (fenced_) Event("data loss detected on open: replica fenced until repaired");
+  if (hs.commit_offset() > log_->last_offset()) hs.set_commit_offset(log_->last_offset());
+  if (options_.bug == DriverBug::kForgetTermOnRestart) {
+    hs.set_term(0);
+    hs.set_vote(kNoNode);
+  }
+  report.hard_state = hs;
+  Config config = options_.raft;
+  config.id = self_;
+  node_ = std::make_unique<RawNode>(config, view_.get(), hs, runtime_.random().Fork());
+  hard_state_ = node_->hard_state();
+  applied_ = kNoOffset;
+  commit_target_ = kNoOffset;
+  ready_busy_ = false;
+  apply_busy_ = false;
+  state_ = State::kRunning;
+  observer_->OnOpened(self_, options_.group_id, report);
+  Kick();
+}
+
+// --- Failure ----------------------------------------------------------------------------------
+
+void GroupDriver::Fail(absl::Status status) {
+  EDDY_CHECK(!status.ok());
+  if (state_ == State::kFailed) return;
+  ++stats_.failures;
+  if (status.code() == absl::StatusCode::kDataLoss) {
+    ++stats_.corrupt_reads;
+    Event("corruption detected: replica stopped");
+  } else {
+    Event("disk error: replica stopped");
+  }
+  observer_->OnFailed(self_, options_.group_id, status);
+  ++generation_;
+  state_ = State::kFailed;
+  FailAllAcks(absl::UnavailableError(absl::StrCat("replica stopped: ", status.message())));
+  node_.reset();
+  view_.reset();
+  store_.reset();
+  log_.reset();
+  ready_busy_ = false;
+  apply_busy_ = false;
+  kick_posted_ = false;
+  reopen_timer_ = runtime_.clock().ScheduleAfter(options_.reopen_delay, [this, alive = alive_] {
+    if (!*alive) return;
+    Open();
+  });
+}
+
+void GroupDriver::FailAllAcks(const absl::Status& status) {
+  std::map<int64_t, PendingAck> pending = std::move(pending_acks_);
+  pending_acks_.clear();
+  for (auto& [offset, p] : pending) {
+    ++stats_.proposals_failed;
+    std::move(p.ack)(status);
+  }
+}
+
+// --- Inputs -----------------------------------------------------------------------------------
+
+void GroupDriver::Tick() {
+  if (!running()) return;
+  node_->Tick();
+  Kick();
+}
+
+absl::Status GroupDriver::ValidateIncoming(const Message& m) const {
+  if (m.type() != MSG_APPEND) return absl::OkStatus();
+  for (const Entry& e : m.entries()) {
+    std::span<const uint8_t> data(reinterpret_cast<const uint8_t*>(e.data().data()),
+                                  e.data().size());
+    absl::StatusOr<EntryMeta> stored = DecodeEntryMeta(data);
+    if (!stored.ok()) return absl::InvalidArgumentError(stored.status().message());
+    EntryMeta claimed = EntryMeta::FromProto(e);
+    if (stored->size_bytes != data.size() || stored->term != claimed.term ||
+        stored->base_offset != claimed.base_offset ||
+        stored->last_offset != claimed.last_offset || stored->type != claimed.type ||
+        (claimed.type == ENTRY_CONF_CHANGE &&
+         (stored->conf_change_type != claimed.conf_change_type ||
+          stored->conf_change_node != claimed.conf_change_node))) {
+      return absl::InvalidArgumentError("entry bytes do not match the entry's metadata");
+    }
+    absl::Status crc = record::VerifyBatchCrc(data);
+    if (!crc.ok()) return absl::InvalidArgumentError(crc.message());
+  }
+  return absl::OkStatus();
+}
+
+void GroupDriver::Receive(Message message) {
+  if (!running()) return;
+  if (absl::Status valid = ValidateIncoming(message); !valid.ok()) {
+    ++stats_.invalid_messages;
+    return;
+  }
+  static_cast<void>(node_->Step(std::move(message)));  // refusals are counted by the core
+  Kick();
+}
+
+void GroupDriver::Propose(std::vector<uint8_t> batch, AckFn ack) {
+  if (!running()) return std::move(ack)(absl::UnavailableError("replica not running"));
+  if (absl::Status valid = ValidateClientBatch(batch); !valid.ok()) {
+    return std::move(ack)(valid);
+  }
+  if (pending_acks_.size() >= kPendingAcksMax) {
+    return std::move(ack)(absl::ResourceExhaustedError("too many proposals in flight"));
+  }
+  const int64_t record_count = record::ParseBatchHeader(batch)->last_offset_delta + 1;
+  absl::StatusOr<EntryMeta> meta =
+      node_->Propose(record_count, std::string(batch.begin(), batch.end()));
+  if (!meta.ok()) return std::move(ack)(meta.status());
+  EDDY_CHECK(pending_acks_.count(meta->last_offset) == 0);
+  pending_acks_[meta->last_offset] = PendingAck{meta->term, std::move(ack)};
+  Kick();
+}
+
+absl::Status GroupDriver::TransferLeadership(NodeId target) {
+  if (!running()) return absl::UnavailableError("replica not running");
+  absl::Status s = node_->TransferLeadership(target);
+  Kick();
+  return s;
+}
+
+absl::Status GroupDriver::ProposeConfChange(ConfChangeType type, NodeId node) {
+  if (!running()) return absl::UnavailableError("replica not running");
+  absl::Status s = node_->ProposeConfChange(type, node).status();
+  Kick();
+  return s;
+}
+
+// --- Ready ------------------------------------------------------------------------------------
+
+void GroupDriver::Kick() {
+  if (kick_posted_) return;
+  kick_posted_ = true;
+  runtime_.clock().Post([this, alive = alive_, generation = generation_] {
+    if (!Current(generation)) return;
+    kick_posted_ = false;
+    ProcessReady();
+  });
+}
+
+void GroupDriver::ProcessReady() {
+  if (!running() || ready_busy_ || !node_->HasReady()) return;
+  Ready ready = node_->TakeReady();
+  ready_busy_ = true;
+  ++stats_.readies;
+  if (ready.soft_state.has_value()) {
+    observer_->OnSoftState(self_, options_.group_id, *ready.soft_state);
+  }
+  if (ready.snapshot.has_value()) {
+    // Partition logs never drop a prefix here, so no leader sends a snapshot.
+    return Fail(absl::UnimplementedError("snapshot install is not supported by this driver"));
+  }
+  if (absl::Status s = AppendEntries(ready.entries); !s.ok()) return Fail(s);
+  if (ready.hard_state.has_value()) hard_state_ = *ready.hard_state;
+  const int64_t last = log_->last_offset();
+  const int64_t new_mark = fenced_ ? std::max(mark_, last) : last;
+  const bool save = ready.hard_state.has_value() || new_mark != mark_;
+  const bool flush = ready.must_sync || !ready.entries.empty();
+
+  // The log first, then the state that points into it: a durable mark (or commit offset)
+  // never refers to entries that are not durable yet.
+  auto shared_ready = std::make_shared<Ready>(std::move(ready));
+  const uint64_t generation = generation_;
+  auto finish = [this, alive = alive_, generation, shared_ready, new_mark](absl::Status s) {
+    if (!*alive || generation != generation_) return;
+    if (!s.ok()) return Fail(s);
+    mark_ = new_mark;
+    FinishReady(std::move(*shared_ready));
+  };
+  auto after_flush = [this, alive = alive_, generation, save, new_mark,
+                      finish = std::move(finish)](absl::Status s) mutable {
+    if (!*alive || generation != generation_) return;
+    if (!s.ok()) return Fail(s);
+    if (!save) return finish(absl::OkStatus());
+    PersistedState state;
+    *state.mutable_hard_state() = hard_state_;
+    state.set_durable_last_offset(new_mark);
+    store_->Save(std::move(state), std::move(finish));
+  };
+  if (!flush) return after_flush(absl::OkStatus());
+  ++stats_.log_flushes;
+  if (options_.bug == DriverBug::kAckBeforeFsync) {
+    // Planted bug: the flush runs, but nobody waits for it.
+    log_->Flush(last, [this, alive = alive_, generation](absl::Status s) {
+      if (*alive && generation == generation_ && !s.ok()) Fail(s);
+    });
+    return after_flush(absl::OkStatus());
+  }
+  log_->Flush(last, std::move(after_flush));
+}
+
+absl::Status GroupDriver::AppendEntries(std::vector<Entry>& entries) {
+  if (entries.empty()) return absl::OkStatus();
+  const int64_t first = entries.front().base_offset();
+  if (first <= log_->last_offset()) {
+    // §5.3: a conflicting suffix (never committed) gives way to the leader's entries.
+    EDDY_CHECK_GT(first, node_->commit_offset());
+    EDDY_ASSIGN_OR_RETURN(const int64_t next, log_->TruncateSuffix(first));
+    EDDY_CHECK_EQ(next, first);
+    view_->ForgetFrom(first);
+    ++stats_.conflict_truncations;
+    Event("conflicting suffix truncated");
+    observer_->OnTruncated(self_, options_.group_id, first);
+    if (options_.bug == DriverBug::kTruncateCommittedOnConflict && node_->commit_offset() >= 0) {
+      // Planted bug: also drop the batch holding the commit point, at the next open.
+      std::optional<log::BatchLocation> at = log_->FindBatch(
+          std::min(node_->commit_offset(), log_->last_offset()));
+      if (at.has_value()) bug_truncate_from_ = at->base_offset;
+    }
+  }
+  for (Entry& e : entries) {
+    const EntryMeta meta = EntryMeta::FromProto(e);
+    std::vector<uint8_t> bytes;
+    if (meta.type == ENTRY_NORMAL) {
+      bytes.assign(e.data().begin(), e.data().end());
+    } else {
+      bytes = EncodeControlEntry(meta);
+    }
+    EDDY_CHECK_LE(meta.term, static_cast<Term>(log::PartitionLog::kTermMax));
+    record::SetBaseOffset(bytes, meta.base_offset);
+    record::SetPartitionLeaderEpoch(bytes, static_cast<int32_t>(meta.term));
+    if (options_.bug == DriverBug::kApplyBeforeCommit) {
+      observer_->OnApplied(self_, options_.group_id, meta, bytes);
+    }
+    EDDY_ASSIGN_OR_RETURN(const log::AppendResult appended,
+                          log_->AppendAsFollower(std::move(bytes)));
+    EDDY_CHECK_EQ(appended.base_offset, meta.base_offset);
+    EDDY_CHECK_EQ(appended.last_offset, meta.last_offset);
+    view_->NoteEntry(meta);
+    ++stats_.entries_appended;
+  }
+  return absl::OkStatus();
+}
+
+void GroupDriver::FinishReady(Ready ready) {
+  observer_->OnPersisted(self_, options_.group_id, hard_state_, mark_);
+  if (fenced_ && log_->last_offset() >= mark_) {
+    fenced_ = false;
+    Event("repair fence lifted: log repaired from the leader");
+  }
+  for (Message& m : ready.messages) SendMessage(std::move(m));
+  if (!ready.committed.empty()) {
+    commit_target_ = std::max(commit_target_, ready.committed.last_offset);
+  }
+  node_->Advance(ready);
+  ready_busy_ = false;
+  if (bug_truncate_from_.has_value()) {
+    return Fail(absl::InternalError("planted bug: reopening to cut committed entries"));
+  }
+  ApplyMore();
+  Kick();
+}
+
+void GroupDriver::SendMessage(Message m) {
+  if (fenced_ && IsVoteMessage(m.type())) {
+    ++stats_.votes_suppressed;
+    Event("vote suppressed by repair fence");
+    return;
+  }
+  if (m.type() != MSG_APPEND || m.entries().empty()) {
+    const NodeId to = m.to();
+    send_(to, options_.group_id, std::move(m));
+    return;
+  }
+  // Attach payloads from the log. The log may have changed by the time the read completes
+  // (this replica stepped down and truncated): a batch that no longer matches drops the message,
+  // which Raft tolerates like any lost message.
+  const int64_t first = m.entries(0).base_offset();
+  const int64_t last = m.entries(m.entries_size() - 1).last_offset();
+  auto shared = std::make_shared<Message>(std::move(m));
+  ReadBatches(first, last,
+              [this, generation = generation_, shared](absl::StatusOr<Batches> batches) {
+                if (!Current(generation)) return;
+                if (!batches.ok()) {
+                  if (batches.status().code() == absl::StatusCode::kDataLoss) {
+                    return Fail(batches.status());
+                  }
+                  return;
+                }
+                Message& msg = *shared;
+                if (batches->size() != static_cast<size_t>(msg.entries_size())) return;
+                for (int i = 0; i < msg.entries_size(); ++i) {
+                  const std::vector<uint8_t>& b = (*batches)[i];
+                  absl::StatusOr<EntryMeta> stored = DecodeEntryMeta(b);
+                  const Entry& e = msg.entries(i);
+                  if (!stored.ok() || stored->base_offset != e.base_offset() ||
+                      stored->last_offset != e.last_offset() || stored->term != e.term()) {
+                    return;
+                  }
+                  msg.mutable_entries(i)->set_data(std::string(b.begin(), b.end()));
+                }
+                const NodeId to = msg.to();
+                send_(to, options_.group_id, std::move(msg));
+              });
+}
+
+// --- Apply ------------------------------------------------------------------------------------
+
+void GroupDriver::ApplyMore() {
+  if (!running() || apply_busy_ || applied_ >= commit_target_) return;
+  apply_busy_ = true;
+  const int64_t first = applied_ + 1;
+  const int64_t last = commit_target_;
+  ReadBatches(first, last, [this, generation = generation_](absl::StatusOr<Batches> batches) {
+    if (!Current(generation)) return;
+    apply_busy_ = false;
+    if (!batches.ok()) return Fail(batches.status());
+    for (const std::vector<uint8_t>& batch : *batches) {
+      absl::StatusOr<EntryMeta> meta = DecodeEntryMeta(batch);
+      if (!meta.ok()) return Fail(meta.status());
+      EDDY_CHECK_EQ(meta->base_offset, applied_ + 1);
+      EDDY_CHECK_LE(meta->last_offset, commit_target_);
+      observer_->OnApplied(self_, options_.group_id, *meta, batch);
+      applied_ = meta->last_offset;
+      ++stats_.entries_applied;
+      ResolveAcks(*meta);
+    }
+    ApplyMore();
+  });
+}
+
+void GroupDriver::ResolveAcks(const EntryMeta& applied) {
+  while (!pending_acks_.empty() && pending_acks_.begin()->first <= applied.last_offset) {
+    auto it = pending_acks_.begin();
+    PendingAck p = std::move(it->second);
+    const int64_t last = it->first;
+    pending_acks_.erase(it);
+    if (last == applied.last_offset && p.term == applied.term &&
+        applied.type == ENTRY_NORMAL) {
+      ++stats_.proposals_acked;
+      std::move(p.ack)(applied);
+    } else {
+      ++stats_.proposals_failed;
+      std::move(p.ack)(absl::UnavailableError("proposal overwritten by another leader's entry"));
+    }
+  }
+}
+
+// --- Reads ------------------------------------------------------------------------------------
+
+void GroupDriver::ReadBatches(int64_t first, int64_t last, ReadFn done) {
+  EDDY_CHECK_LE(first, last);
+  struct Cursor {
+    int64_t next;
+    int64_t last;
+    Batches out;
+    ReadFn done;
+  };
+  auto cursor = std::make_shared<Cursor>(Cursor{first, last, {}, std::move(done)});
+  auto step = std::make_shared<absl::AnyInvocable<void()>>();
+  *step = [this, cursor, step, generation = generation_]() {
+    log_->Read(cursor->next, options_.read_size_bytes_max,
+               [this, cursor, step, generation](absl::StatusOr<log::ReadResult> read) {
+                 if (!Current(generation)) {
+                   *step = nullptr;  // break the cycle
+                   return;
+                 }
+                 if (!read.ok()) {
+                   if (read.status().code() == absl::StatusCode::kDataLoss) {
+                     Event("corruption detected on read");
+                   }
+                   std::move(cursor->done)(read.status());
+                   *step = nullptr;
+                   return;
+                 }
+                 const int64_t before = cursor->next;
+                 absl::Status split = SplitBatches(read->bytes, cursor->last, true, &cursor->out,
+                                                   &cursor->next);
+                 if (!split.ok()) {
+                   Event("corruption detected on read");
+                   std::move(cursor->done)(split);
+                   *step = nullptr;
+                   return;
+                 }
+                 if (cursor->next > cursor->last || cursor->next == before || !running()) {
+                   std::move(cursor->done)(std::move(cursor->out));
+                   *step = nullptr;
+                   return;
+                 }
+                 (*step)();
+               });
+  };
+  (*step)();
+}
+
+void GroupDriver::ReadCommitted(int64_t offset, ReadFn done) {
+  if (!running()) return std::move(done)(absl::UnavailableError("replica not running"));
+  if (offset > applied_) return std::move(done)(Batches{});
+  if (options_.bug == DriverBug::kSkipCrcOnRead && log_->segment_count() == 1) {
+    return RawRead(offset, std::move(done));
+  }
+  ReadBatches(offset, applied_, std::move(done));
+}
+
+void GroupDriver::RawRead(int64_t offset, ReadFn done) {
+  // Planted bug: a "zero-copy" fetch that reads the segment file directly and trusts it.
+  std::optional<log::BatchLocation> at = log_->FindBatch(offset);
+  if (!at.has_value()) return std::move(done)(Batches{});
+  const std::string path = absl::StrCat(directory_, "/log/",
+                                        log::SegmentFileNameFor(0, log::SegmentFileKind::kLog));
+  runtime::Disk& disk = runtime_.disk();
+  auto shared_done = std::make_shared<ReadFn>(std::move(done));
+  disk.Open(path, runtime::OpenMode::kExisting,
+            [this, alive = alive_, &disk, at = *at, shared_done](
+                absl::StatusOr<runtime::FileHandle> file) {
+              if (!*alive) return;
+              if (!file.ok()) return std::move(*shared_done)(file.status());
+              disk.ReadAt(*file, at.position, at.size_bytes,
+                          [&disk, file = *file, shared_done, alive = alive_](
+                              absl::StatusOr<std::vector<uint8_t>> bytes) {
+                            disk.Close(file, [](absl::Status) {});
+                            if (!*alive) return;
+                            if (!bytes.ok()) return std::move(*shared_done)(bytes.status());
+                            Batches out;
+                            out.push_back(*std::move(bytes));
+                            std::move(*shared_done)(std::move(out));
+                          });
+            });
+}
+
+std::optional<int64_t> GroupDriver::TermAt(int64_t offset) const {
+  if (!running()) return std::nullopt;
+  return log_->TermAt(offset);
+}
+
+int64_t GroupDriver::log_last_offset() const {
+  return running() ? log_->last_offset() : kNoOffset;
+}
+
+}  // namespace eddy::raft::driver

@@ -1,0 +1,170 @@
+// GroupDriver: one replica of one Raft group on one node — the RawNode bound to a PartitionLog,
+// a HardStateStore and the node's seam (through NodeDriver).
+//
+// WHAT IT DOES WITH EACH READY (raft/ready.h), IN THIS ORDER:
+//   1. truncate the log at a conflict, append the entries (state changes at submission);
+//   2. write the hard state and the durable mark (HardStateStore) and Flush the log — both in
+//      flight at once, one log sync covering every append since the last (group commit);
+//   3. ONLY WHEN BOTH ARE DURABLE: send the messages (payloads of MSG_APPEND read back from the
+//      log and attached here), call Advance, and queue the committed range for apply;
+//   4. apply committed entries in order, reading them from the log (CRC-checked); a client's
+//      proposal is acknowledged when its entry is applied here, i.e. committed AND durable on
+//      this leader, with the term it was proposed in.
+// Replication is pipelined by the core (several MSG_APPEND in flight per follower); the driver
+// keeps one Ready in processing at a time while Step/Tick/Propose continue.
+//
+// FAILURES: any disk error (failed sync, no space, data loss) or a corrupt batch found on read
+// stops the replica at once (the RawNode, log and store are dropped, pending acknowledgements
+// fail with kUnavailable); it reopens after GroupOptions::reopen_delay, recovery repairing the
+// files — the crash-restart path, never continuing past a failed fsync.
+//
+// REPAIR FENCE: the replica persists the last offset it ever declared durable (the mark). If it
+// reopens with a log ending below the mark, media damage lost entries a quorum may have counted
+// on: until its log reaches the mark again (repaired from the leader), it neither grants nor
+// requests votes, so it can never help elect a leader that lacks a committed entry.
+//
+// LOOP AFFINITY: the runtime's loop. OWNERSHIP: owned by a NodeDriver; the runtime and the
+// observer outlive it. Callbacks handed in (acks, reads) are called at most once, never after
+// the driver is destroyed.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/log/partition_log.h"
+#include "core/runtime/runtime.h"
+#include "raft/driver/driver_options.h"
+#include "raft/driver/hard_state_store.h"
+#include "raft/driver/partition_log_view.h"
+#include "raft/raw_node.h"
+
+namespace eddy::raft::driver {
+
+struct GroupStats {
+  uint64_t readies = 0;
+  uint64_t log_flushes = 0;
+  uint64_t entries_appended = 0;
+  uint64_t entries_applied = 0;
+  uint64_t conflict_truncations = 0;
+  uint64_t failures = 0;
+  uint64_t opens = 0;
+  uint64_t invalid_messages = 0;
+  uint64_t corrupt_reads = 0;
+  uint64_t votes_suppressed = 0;  // by the repair fence
+  uint64_t proposals_acked = 0;
+  uint64_t proposals_failed = 0;
+};
+
+class GroupDriver {
+ public:
+  using SendFn = absl::AnyInvocable<void(NodeId to, GroupId group, Message message)>;
+  using AckFn = absl::AnyInvocable<void(absl::StatusOr<EntryMeta>) &&>;
+  using Batches = std::vector<std::vector<uint8_t>>;
+  using ReadFn = absl::AnyInvocable<void(absl::StatusOr<Batches>) &&>;
+
+  // Outstanding client proposals per replica; more are refused with kResourceExhausted.
+  static constexpr size_t kPendingAcksMax = 4096;
+
+  GroupDriver(runtime::Runtime& runtime, GroupOptions options, std::string directory,
+              SendFn send, DriverObserver* observer);
+  ~GroupDriver();
+  GroupDriver(const GroupDriver&) = delete;
+  GroupDriver& operator=(const GroupDriver&) = delete;
+
+  // Opens the replica (log recovery, hard state, log scan) and starts it. Call once.
+  void Start();
+
+  void Tick();
+  void Receive(Message message);
+
+  // Proposes one client batch (one whole RecordBatch v2, any base offset/epoch). `ack` gets the
+  // entry (offsets, term) once it is committed and durable here, or an error: kFailedPrecondition
+  // not leader, kUnavailable replica stopped or entry overwritten, kInvalidArgument bad batch.
+  void Propose(std::vector<uint8_t> batch, AckFn ack);
+  absl::Status TransferLeadership(NodeId target);
+  absl::Status ProposeConfChange(ConfChangeType type, NodeId node);
+
+  // Batches starting at the one containing `offset`, only from the applied (committed) prefix;
+  // empty if `offset` is beyond it. Every batch is CRC-checked (kDataLoss if bad).
+  void ReadCommitted(int64_t offset, ReadFn done);
+
+  // --- observers ---
+  bool running() const { return state_ == State::kRunning; }
+  const RawNode* raft() const { return running() ? node_.get() : nullptr; }
+  int64_t applied_offset() const { return applied_; }
+  bool fenced() const { return fenced_; }
+  // Term of the batch containing `offset` in this replica's log; nullopt if not running/absent.
+  std::optional<int64_t> TermAt(int64_t offset) const;
+  int64_t log_last_offset() const;
+  const GroupStats& stats() const { return stats_; }
+  GroupId group_id() const { return options_.group_id; }
+
+ private:
+  enum class State { kOpening, kRunning, kFailed };
+
+  void Open();
+  void OnLogOpened(uint64_t generation, log::PartitionLog::Opened opened);
+  void OnStoreOpened(uint64_t generation, std::unique_ptr<HardStateStore> store,
+                     LoadedState loaded, OpenReport report);
+  void ScanLog(uint64_t generation, absl::AnyInvocable<void()> then);
+  void BuildNode(const LoadedState& loaded, OpenReport report);
+  void Fail(absl::Status status);
+
+  void Kick();
+  void ProcessReady();
+  absl::Status AppendEntries(std::vector<Entry>& entries);
+  void FinishReady(Ready ready);
+  void SendMessage(Message message);
+  void ApplyMore();
+  void ResolveAcks(const EntryMeta& applied);
+  void FailAllAcks(const absl::Status& status);
+  absl::Status ValidateIncoming(const Message& message) const;
+  void RawRead(int64_t offset, ReadFn done);
+
+  // Reads whole batches covering [first, last] from the log (CRC-checked by the log), in order.
+  void ReadBatches(int64_t first, int64_t last, ReadFn done);
+  void Event(const char* name);
+  bool Current(uint64_t generation) const { return generation == generation_ && *alive_; }
+
+  runtime::Runtime& runtime_;
+  const GroupOptions options_;
+  const std::string directory_;
+  SendFn send_;
+  DriverObserver* const observer_;
+  const NodeId self_;
+
+  State state_ = State::kOpening;
+  uint64_t generation_ = 0;  // bumped by every Fail; stale completions compare and return
+  std::unique_ptr<log::PartitionLog> log_;
+  std::unique_ptr<HardStateStore> store_;
+  std::unique_ptr<PartitionLogView> view_;
+  std::unique_ptr<RawNode> node_;
+
+  HardState hard_state_;           // the latest the core handed out
+  int64_t mark_ = kNoOffset;       // durable mark (see REPAIR FENCE), as persisted
+  bool fenced_ = false;
+  bool ready_busy_ = false;
+  bool kick_posted_ = false;
+  int64_t applied_ = kNoOffset;
+  int64_t commit_target_ = kNoOffset;
+  bool apply_busy_ = false;
+  struct PendingAck {
+    Term term = 0;
+    AckFn ack;
+  };
+  std::map<int64_t, PendingAck> pending_acks_;  // by last offset
+  // Planted bug kTruncateCommittedOnConflict: where the next open cuts the log.
+  std::optional<int64_t> bug_truncate_from_;
+  runtime::TimerId reopen_timer_ = runtime::kNoTimer;
+  GroupStats stats_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace eddy::raft::driver

@@ -1,0 +1,107 @@
+#include "raft/driver/node_driver.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/base/check.h"
+
+namespace eddy::raft::driver {
+
+NodeDriver::NodeDriver(runtime::Runtime& runtime, NodeOptions options, DriverObserver* observer)
+    : runtime_(runtime), options_(options), observer_(observer) {
+  EDDY_CHECK(observer_ != nullptr);
+  EDDY_CHECK_GT(options_.tick_interval.nanoseconds(), 0);
+}
+
+NodeDriver::~NodeDriver() {
+  *alive_ = false;
+  if (tick_timer_ != runtime::kNoTimer) runtime_.clock().Cancel(tick_timer_);
+  groups_.clear();
+}
+
+void NodeDriver::AddGroup(GroupOptions options) {
+  EDDY_CHECK_LT(groups_.size(), kGroupsMax);
+  const GroupId id = options.group_id;
+  EDDY_CHECK(groups_.count(id) == 0);
+  auto group = std::make_unique<GroupDriver>(
+      runtime_, std::move(options), absl::StrCat("g", id),
+      [this](NodeId to, GroupId g, Message m) { Send(to, g, std::move(m)); }, observer_);
+  GroupDriver* raw = group.get();
+  groups_[id] = std::move(group);
+  raw->Start();
+}
+
+void NodeDriver::Start() {
+  runtime_.transport().SetPeerHandler(
+      [this](runtime::NodeId from, std::vector<uint8_t> bytes) {
+        OnPeerMessage(from, std::move(bytes));
+      });
+  runtime_.transport().SetPeerStateHandler([](runtime::NodeId, bool) {});
+  runtime_.transport().SetClientHandler([](runtime::ConnectionId, std::vector<uint8_t>) {});
+  runtime_.transport().SetClientClosedHandler([](runtime::ConnectionId) {});
+  tick_timer_ = runtime_.clock().ScheduleAfter(options_.tick_interval, [this] { OnTick(); });
+}
+
+GroupDriver* NodeDriver::group(GroupId id) {
+  auto it = groups_.find(id);
+  return it == groups_.end() ? nullptr : it->second.get();
+}
+
+void NodeDriver::OnTick() {
+  tick_timer_ = runtime_.clock().ScheduleAfter(options_.tick_interval, [this] { OnTick(); });
+  for (auto& [id, group] : groups_) group->Tick();
+}
+
+void NodeDriver::Send(NodeId to, GroupId group, Message message) {
+  EDDY_CHECK_NE(to, runtime_.self());
+  const uint64_t size = message.ByteSizeLong() + 16;
+  // One envelope must fit one transport message: flush early rather than overflow.
+  if (outbox_bytes_[to] + size > runtime::kMessageSizeBytesMax) FlushOutbox();
+  if (size > runtime::kMessageSizeBytesMax) return;  // cannot be carried; Raft retries smaller
+  GroupMessage* gm = outbox_[to].add_messages();
+  gm->set_group_id(group);
+  *gm->mutable_message() = std::move(message);
+  outbox_bytes_[to] += size;
+  if (!flush_posted_) {
+    flush_posted_ = true;
+    runtime_.clock().Post([this, alive = alive_] {
+      if (*alive) FlushOutbox();
+    });
+  }
+}
+
+void NodeDriver::FlushOutbox() {
+  flush_posted_ = false;
+  std::map<NodeId, Envelope> outbox = std::move(outbox_);
+  outbox_.clear();
+  outbox_bytes_.clear();
+  for (auto& [to, envelope] : outbox) {
+    if (envelope.messages().empty()) continue;
+    std::string bytes;
+    EDDY_CHECK(envelope.SerializeToString(&bytes));
+    EDDY_CHECK_LE(bytes.size(), runtime::kMessageSizeBytesMax);
+    ++stats_.envelopes_sent;
+    stats_.messages_sent += envelope.messages_size();
+    runtime_.transport().SendToPeer(static_cast<runtime::NodeId>(to),
+                                    std::vector<uint8_t>(bytes.begin(), bytes.end()));
+  }
+}
+
+void NodeDriver::OnPeerMessage(runtime::NodeId from, std::vector<uint8_t> bytes) {
+  Envelope envelope;
+  if (!envelope.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    ++stats_.malformed_envelopes;
+    return;
+  }
+  ++stats_.envelopes_received;
+  for (GroupMessage& gm : *envelope.mutable_messages()) {
+    GroupDriver* g = group(gm.group_id());
+    if (g == nullptr || gm.message().from() != from) {
+      ++stats_.unknown_group_messages;
+      continue;
+    }
+    g->Receive(std::move(*gm.mutable_message()));
+  }
+}
+
+}  // namespace eddy::raft::driver

@@ -1,0 +1,74 @@
+// NodeDriver: every Raft group replica of one node, multiplexed over the node's seam.
+//
+// One tick timer drives every group (Config ticks are NodeOptions::tick_interval apart). All
+// messages a node's groups send to one peer while one loop event runs are coalesced into one
+// Envelope (driver.proto): the heartbeats of hundreds of groups to a peer cost one transport
+// message per tick, and a burst of appends shares a frame. Incoming envelopes are split and each
+// message handed to its group; malformed input is counted and dropped.
+//
+// LOOP AFFINITY: the runtime's loop. OWNERSHIP: the runtime and observer outlive the driver;
+// destroying the driver (a crash) drops everything in flight.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "core/runtime/runtime.h"
+#include "raft/driver/driver.pb.h"
+#include "raft/driver/driver_options.h"
+#include "raft/driver/group_driver.h"
+
+namespace eddy::raft::driver {
+
+struct NodeOptions {
+  Duration tick_interval = Duration::Milliseconds(50);
+};
+
+struct NodeStats {
+  uint64_t envelopes_sent = 0;
+  uint64_t messages_sent = 0;
+  uint64_t envelopes_received = 0;
+  uint64_t malformed_envelopes = 0;
+  uint64_t unknown_group_messages = 0;
+};
+
+class NodeDriver {
+ public:
+  static constexpr size_t kGroupsMax = 4096;
+
+  NodeDriver(runtime::Runtime& runtime, NodeOptions options, DriverObserver* observer);
+  ~NodeDriver();
+  NodeDriver(const NodeDriver&) = delete;
+  NodeDriver& operator=(const NodeDriver&) = delete;
+
+  // Creates (or reopens, after a restart) the replica of group `options.group_id`, stored in
+  // directory "g<id>". REQUIRES: not added yet.
+  void AddGroup(GroupOptions options);
+  // Installs the transport handler and starts ticking. Call once, after the first AddGroup.
+  void Start();
+
+  GroupDriver* group(GroupId id);
+  const std::map<GroupId, std::unique_ptr<GroupDriver>>& groups() const { return groups_; }
+  const NodeStats& stats() const { return stats_; }
+
+ private:
+  void OnTick();
+  void Send(NodeId to, GroupId group, Message message);
+  void FlushOutbox();
+  void OnPeerMessage(runtime::NodeId from, std::vector<uint8_t> bytes);
+
+  runtime::Runtime& runtime_;
+  const NodeOptions options_;
+  DriverObserver* const observer_;
+  std::map<GroupId, std::unique_ptr<GroupDriver>> groups_;
+  std::map<NodeId, Envelope> outbox_;  // by peer; ordered so flushes go out in id order
+  std::map<NodeId, uint64_t> outbox_bytes_;
+  bool flush_posted_ = false;
+  runtime::TimerId tick_timer_ = runtime::kNoTimer;
+  NodeStats stats_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace eddy::raft::driver

@@ -1,0 +1,104 @@
+// SimNodeClock: one simulated node's view of time, layered over the world's SimLoop.
+//
+// Every event that runs "on a node" — its timers, its posted work, its disk completions, the
+// messages the network hands it — goes through that node's SimNodeClock. The clock keeps the
+// node's pending callbacks in its own queue, ordered by (local due time, scheduling order), and
+// keeps exactly one wake-up event armed in the world loop for the earliest of them. That single
+// indirection is what makes the process faults cheap and exact:
+//   * Drift: local time runs at (1e6 + drift_ppm) / 1e6 of world time, so a node with positive
+//     drift sees its timers fire early in world terms, negative drift late.
+//   * Jump: local time leaps forward (a VM resumed after a stall); everything due in the gap
+//     fires at once, in order. Local time never goes backwards: Now() stays monotonic.
+//   * Pause: the wake-up is disarmed; events pile up (their local due times pass) and run in
+//     order on Resume(), as after a long GC pause or SIGSTOP.
+//   * Crash: DropAll() destroys every pending callback unrun. Timer ids keep increasing, so a
+//     stale id held by the dead incarnation can never cancel a new incarnation's timer.
+//     SetDown(true) does the same and keeps doing it until SetDown(false): whatever the dead
+//     process's leftovers (destructors, late calls) schedule is destroyed unrun, so nothing of
+//     one incarnation can ever run in the next.
+//
+// Events of different nodes that fall due at the same world instant interleave in the world
+// loop's scheduling order, which is itself deterministic.
+//
+// OWNERSHIP: the world loop must outlive this clock. The trace (if given) must too. Single
+// threaded, like everything in sim/.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "core/runtime/clock.h"
+#include "sim/loop/sim_loop.h"
+#include "sim/trace/trace_hash.h"
+
+namespace eddy::sim {
+
+class SimNodeClock final : public runtime::Clock {
+ public:
+  // Bounds on the injected faults: drift beyond ±50 % is not a clock, it is a different node.
+  static constexpr int64_t kDriftPpmMax = 500'000;
+  // A node with more pending callbacks than this is in a runaway loop.
+  static constexpr size_t kPendingCallbacksMax = size_t{1} << 22;
+
+  SimNodeClock(SimLoop& world, uint32_t node, TraceHash* trace = nullptr);
+  ~SimNodeClock() override;
+  SimNodeClock(const SimNodeClock&) = delete;
+  SimNodeClock& operator=(const SimNodeClock&) = delete;
+
+  // Local (drifted, jumped) time. Monotonic; starts equal to the world's time at construction.
+  Instant Now() const override;
+  // `delay` is in local time.
+  runtime::TimerId ScheduleAfter(Duration delay, Callback callback) override;
+  bool Cancel(runtime::TimerId timer) override;
+
+  // Faults. REQUIRES: |drift_ppm| <= kDriftPpmMax.
+  void SetDriftPpm(int64_t drift_ppm);
+  // REQUIRES: forward >= 0.
+  void Jump(Duration forward);
+  void Pause();
+  void Resume();
+  // Crash: destroys every pending callback without running it.
+  void DropAll();
+  // Down: DropAll(), and every callback scheduled until SetDown(false) is destroyed unrun (its
+  // id is still fresh and never valid for Cancel()).
+  void SetDown(bool down);
+  bool down() const { return down_; }
+
+  bool paused() const { return paused_; }
+  int64_t drift_ppm() const { return drift_ppm_; }
+  size_t pending_count() const { return queue_.size(); }
+  uint32_t node() const { return node_; }
+
+ private:
+  using Key = std::pair<Instant, runtime::TimerId>;
+
+  // Local time at world instant `world` (>= the current base).
+  Instant LocalAt(Instant world) const;
+  // Earliest world instant at which local time reaches `local`.
+  Instant WorldWhen(Instant local) const;
+  // Moves the drift base to the world's current time (before a rate or offset change).
+  void Rebase();
+  // Keeps the invariant: the wake-up is armed for the earliest entry iff not paused and not empty.
+  void Arm();
+  void Wake();
+  void CheckInvariants() const;
+
+  SimLoop& world_;
+  const uint32_t node_;
+  TraceHash* const trace_;
+  Instant world_base_;
+  Instant local_base_;
+  int64_t drift_ppm_ = 0;
+  bool paused_ = false;
+  bool down_ = false;
+  runtime::TimerId next_timer_ = 1;
+  runtime::TimerId wakeup_ = runtime::kNoTimer;  // World-loop timer id, or none.
+  Key armed_for_{};                              // The entry the wake-up was armed for.
+  std::map<Key, Callback> queue_;
+  // Looked up only, never iterated.
+  absl::flat_hash_map<runtime::TimerId, Instant> due_by_timer_;
+};
+
+}  // namespace eddy::sim

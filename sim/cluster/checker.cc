@@ -1,0 +1,140 @@
+#include "sim/cluster/checker.h"
+
+#include "absl/strings/str_cat.h"
+#include "raft/driver/entry_batch.h"
+
+namespace eddy::sim::cluster {
+
+Checker::Checker(std::function<bool(NodeId)> disk_damaged)
+    : disk_damaged_(std::move(disk_damaged)) {}
+
+void Checker::Fail(std::string property, std::string detail) {
+  if (violation_.has_value()) return;  // the first one is the one to replay
+  violation_ = Violation{std::move(property), std::move(detail)};
+}
+
+void Checker::OnOpened(NodeId node, GroupId group, const raft::driver::OpenReport& report) {
+  const Key key{node, group};
+  applied_[key] = raft::kNoOffset;
+  Durable& d = durable_[key];
+  if (!d.seen) return;
+  const std::string who = absl::StrCat("node ", node, " group ", group);
+  if (report.hard_state.term() < d.term) {
+    Fail("term-monotonic", absl::StrCat(who, " reopened at term ", report.hard_state.term(),
+                                        " after persisting term ", d.term));
+  } else if (report.hard_state.term() == d.term && d.vote != raft::kNoNode &&
+             report.hard_state.vote() != d.vote) {
+    Fail("term-monotonic", absl::StrCat(who, " reopened in term ", d.term, " with vote ",
+                                        report.hard_state.vote(), " after voting ", d.vote));
+  }
+  if (!report.data_loss && report.hard_state.commit_offset() < d.commit) {
+    Fail("commit-monotonic", absl::StrCat(who, " reopened with commit offset ",
+                                          report.hard_state.commit_offset(),
+                                          " after persisting ", d.commit));
+  }
+  if (report.log_last_offset < d.mark && !disk_damaged_(node)) {
+    Fail("durable-entries-kept",
+         absl::StrCat(who, " reopened with log ending at ", report.log_last_offset,
+                      " but had declared offsets up to ", d.mark,
+                      " durable, and its disk took no data-damaging fault"));
+  }
+  if (report.data_loss) {
+    // Declared media damage: the replica is fenced; start its durable history afresh.
+    d.commit = report.hard_state.commit_offset();
+  }
+}
+
+void Checker::OnSoftState(NodeId node, GroupId group, const raft::SoftState& soft) {
+  if (soft.role != raft::Role::kLeader) return;
+  auto [it, inserted] = leaders_.emplace(std::make_pair(group, soft.term), node);
+  if (!inserted && it->second != node) {
+    Fail("one-leader-per-term", absl::StrCat("group ", group, " term ", soft.term,
+                                             ": nodes ", it->second, " and ", node,
+                                             " were both leader"));
+  }
+}
+
+void Checker::OnPersisted(NodeId node, GroupId group, const raft::HardState& hs, int64_t mark) {
+  Durable& d = durable_[{node, group}];
+  const std::string who = absl::StrCat("node ", node, " group ", group);
+  if (d.seen && hs.term() < d.term) {
+    Fail("term-monotonic", absl::StrCat(who, " persisted term ", hs.term(), " after ", d.term));
+  }
+  if (d.seen && hs.commit_offset() < d.commit) {
+    Fail("commit-monotonic", absl::StrCat(who, " persisted commit ", hs.commit_offset(),
+                                          " after ", d.commit));
+  }
+  d.seen = true;
+  d.term = hs.term();
+  d.vote = hs.vote();
+  d.commit = hs.commit_offset();
+  d.mark = mark;
+}
+
+void Checker::OnApplied(NodeId node, GroupId group, const raft::EntryMeta& meta,
+                        std::span<const uint8_t> batch) {
+  ++applied_count_;
+  const uint64_t digest = raft::driver::BatchDigest(batch);
+  const std::string at = absl::StrCat("group ", group, " offsets [", meta.base_offset, ", ",
+                                      meta.last_offset, "]");
+  int64_t& applied = applied_[{node, group}];
+  if (meta.base_offset != applied + 1) {
+    Fail("apply-contiguous", absl::StrCat("node ", node, " applied ", at, " after ", applied));
+  }
+  applied = meta.last_offset;
+  auto [it, inserted] =
+      committed_[group].emplace(meta.base_offset, Committed{meta.last_offset, digest});
+  if (!inserted && (it->second.digest != digest || it->second.last_offset != meta.last_offset)) {
+    Fail("one-value-per-offset", absl::StrCat("node ", node, " applied a different batch at ", at,
+                                              " (term ", meta.term, ") than was applied before"));
+  }
+  auto acked = acked_[group].find(meta.base_offset);
+  if (acked != acked_[group].end() && acked->second.digest != digest) {
+    Fail("acked-batch-lost-or-changed",
+         absl::StrCat("node ", node, " applied a different batch at acknowledged ", at));
+  }
+}
+
+void Checker::OnAcked(GroupId group, const raft::EntryMeta& meta, uint64_t digest) {
+  ++acked_count_;
+  acked_[group][meta.base_offset] = Committed{meta.last_offset, digest};
+  auto it = committed_[group].find(meta.base_offset);
+  if (it == committed_[group].end() || it->second.digest != digest) {
+    Fail("acked-batch-lost-or-changed",
+         absl::StrCat("group ", group, " batch acknowledged at [", meta.base_offset, ", ",
+                      meta.last_offset, "] is not the committed batch there"));
+  }
+}
+
+void Checker::OnRead(NodeId node, GroupId group, std::span<const uint8_t> batch) {
+  absl::StatusOr<raft::EntryMeta> meta = raft::driver::DecodeEntryMeta(batch);
+  const uint64_t digest = raft::driver::BatchDigest(batch);
+  auto it = meta.ok() ? committed_[group].find(meta->base_offset) : committed_[group].end();
+  if (it == committed_[group].end() || it->second.digest != digest) {
+    Fail("read-uncommitted-or-corrupt",
+         absl::StrCat("node ", node, " group ", group, " served a batch at offset ",
+                      meta.ok() ? meta->base_offset : -1,
+                      " that is not the committed batch there"));
+  }
+}
+
+void Checker::CheckFinal() {
+  for (const auto& [group, batches] : acked_) {
+    for (const auto& [base, acked] : batches) {
+      auto it = committed_[group].find(base);
+      if (it == committed_[group].end() || it->second.digest != acked.digest) {
+        Fail("acked-batch-lost-or-changed",
+             absl::StrCat("group ", group, " acknowledged batch at ", base, " lost"));
+        return;
+      }
+    }
+  }
+}
+
+int64_t Checker::max_acked_offset(GroupId group) const {
+  auto it = acked_.find(group);
+  if (it == acked_.end() || it->second.empty()) return raft::kNoOffset;
+  return it->second.rbegin()->second.last_offset;
+}
+
+}  // namespace eddy::sim::cluster

@@ -1,0 +1,94 @@
+// Checker: the safety properties of a replicated-partition simulation, checked as facts arrive
+// (DriverObserver callbacks from every replica, client acknowledgements, reads) and at the end.
+//
+// PROPERTIES (each violation names one):
+//   acked-batch-lost-or-changed   an acknowledged batch is missing or different where it should be
+//   one-value-per-offset          two replicas (or one, twice) applied different batches at an
+//                                 offset: committed prefixes must be byte-identical
+//   one-leader-per-term           two nodes were leader of one group in one term
+//   commit-monotonic              a replica's durable commit offset went backwards (across
+//                                 restarts too, unless it declared media damage)
+//   term-monotonic                a replica's durable term went backwards, or its vote changed
+//                                 within a term (Figure 2: currentTerm, votedFor are persistent)
+//   durable-entries-kept          a replica whose disk suffered no data-damaging fault reopened
+//                                 with less log than it had declared durable
+//   apply-contiguous              a replica applied out of order or skipped an entry
+//   read-uncommitted-or-corrupt   a read returned a batch that is not the committed one
+// Liveness is the harness's business (cluster.h).
+//
+// DETERMINISTIC: ordered maps only. Single-threaded, the world's loop.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "raft/driver/driver_options.h"
+
+namespace eddy::sim::cluster {
+
+using raft::driver::GroupId;
+using raft::NodeId;
+
+struct Violation {
+  std::string property;
+  std::string detail;
+};
+
+class Checker {
+ public:
+  // `disk_damaged(node)`: has a data-damaging fault ever hit that node's disk?
+  explicit Checker(std::function<bool(NodeId)> disk_damaged);
+
+  void OnOpened(NodeId node, GroupId group, const raft::driver::OpenReport& report);
+  void OnSoftState(NodeId node, GroupId group, const raft::SoftState& soft);
+  void OnPersisted(NodeId node, GroupId group, const raft::HardState& hs, int64_t mark);
+  void OnApplied(NodeId node, GroupId group, const raft::EntryMeta& meta,
+                 std::span<const uint8_t> batch);
+  // A client was told its batch (stored bytes digest `digest`) is committed at `meta`.
+  void OnAcked(GroupId group, const raft::EntryMeta& meta, uint64_t digest);
+  // A reader got `batch` from `node`.
+  void OnRead(NodeId node, GroupId group, std::span<const uint8_t> batch);
+  // End of run: every acknowledged batch is in the committed map with its digest.
+  void CheckFinal();
+
+  bool failed() const { return violation_.has_value(); }
+  const std::optional<Violation>& violation() const { return violation_; }
+  uint64_t acked_count() const { return acked_count_; }
+  // Largest acknowledged last offset of `group`, or -1.
+  int64_t max_acked_offset(GroupId group) const;
+  uint64_t applied_count() const { return applied_count_; }
+  // Records a violation found by the harness (liveness); only the first one is kept.
+  void Fail(std::string property, std::string detail);
+
+ private:
+  struct Committed {
+    int64_t last_offset;
+    uint64_t digest;
+  };
+  struct Durable {
+    uint64_t term = 0;
+    uint64_t vote = 0;
+    int64_t commit = -1;
+    int64_t mark = -1;
+    bool seen = false;
+  };
+  using Key = std::pair<NodeId, GroupId>;
+
+  std::function<bool(NodeId)> disk_damaged_;
+  std::optional<Violation> violation_;
+  std::map<GroupId, std::map<int64_t, Committed>> committed_;  // by base offset
+  std::map<GroupId, std::map<int64_t, Committed>> acked_;
+  std::map<std::pair<GroupId, uint64_t>, NodeId> leaders_;  // (group, term) -> leader
+  std::map<Key, Durable> durable_;
+  std::map<Key, int64_t> applied_;  // last applied offset per replica incarnation
+  uint64_t acked_count_ = 0;
+  uint64_t applied_count_ = 0;
+};
+
+}  // namespace eddy::sim::cluster
