@@ -90,8 +90,9 @@ class PartitionLog {
   // --- Appending -------------------------------------------------------------------------------
   // Leader append: `batch` is exactly one RecordBatch v2 with a valid CRC; the log gives it the
   // next offset (SetBaseOffset) and `term` (SetPartitionLeaderEpoch), which the CRC does not
-  // cover. Errors: kInvalidArgument malformed batch; kFailedPrecondition term lower than the last
-  // batch's term, or term > kTermMax; the log's failure status.
+  // cover. Errors: kInvalidArgument malformed batch or term outside [0, kTermMax];
+  // kFailedPrecondition term lower than the last batch's term (a stale leader); the log's
+  // failure status.
   absl::StatusOr<AppendResult> AppendAsLeader(std::vector<uint8_t> batch, int64_t term);
   // Follower append: the batch keeps its offsets and term. Errors: kInvalidArgument malformed
   // batch or term lower than the last batch's; kFailedPrecondition base offset != next_offset().

@@ -10,7 +10,11 @@ constexpr int64_t kPpm = 1'000'000;
 }  // namespace
 
 SimNodeClock::SimNodeClock(SimLoop& world, uint32_t node, TraceHash* trace)
-    : world_(world), node_(node), trace_(trace), world_base_(world.Now()), local_base_(world.Now()) {}
+    : world_(world),
+      node_(node),
+      trace_(trace),
+      world_base_(world.Now()),
+      local_base_(world.Now()) {}
 
 SimNodeClock::~SimNodeClock() {
   if (wakeup_ != runtime::kNoTimer) world_.Cancel(wakeup_);

@@ -15,6 +15,8 @@ namespace {
 using runtime::FileHandle;
 
 constexpr uint64_t kSector = runtime::kSectorSizeBytes;
+// Order key of namespace operations (Open, Rename, Remove, directories); never a valid handle.
+constexpr uint64_t kNamespaceKey = runtime::kNoFile;
 
 absl::Status BadHandle(FileHandle file) {
   return absl::InvalidArgumentError(absl::StrCat("invalid file handle ", file));
@@ -22,8 +24,19 @@ absl::Status BadHandle(FileHandle file) {
 
 // Operation codes folded into the trace.
 enum Operation : uint32_t {
-  kOpOpen = 1, kOpClose, kOpSize, kOpAppend, kOpWriteAt, kOpReadAt, kOpSync, kOpTruncate,
-  kOpRename, kOpRemove, kOpCreateDirectories, kOpList, kOpSyncDirectory,
+  kOpOpen = 1,
+  kOpClose,
+  kOpSize,
+  kOpAppend,
+  kOpWriteAt,
+  kOpReadAt,
+  kOpSync,
+  kOpTruncate,
+  kOpRename,
+  kOpRemove,
+  kOpCreateDirectories,
+  kOpList,
+  kOpSyncDirectory,
 };
 
 void FlipRandomBit(Random& random, uint8_t* bytes, uint64_t size) {
@@ -35,40 +48,43 @@ void FlipRandomBit(Random& random, uint8_t* bytes, uint64_t size) {
 }  // namespace
 
 SimDisk::SimDisk(runtime::Clock& clock, SimDiskOptions options)
-    : clock_(clock),
-      options_(options),
-      fault_random_(options.fault_seed),
-      last_completion_due_(clock.Now()) {
+    : clock_(clock), options_(options), fault_random_(options.fault_seed) {
   directories_.insert("");
 }
 
 Duration SimDisk::DrawLatency() {
   Duration latency = options_.operation_latency + faults_.extra_latency;
   if (faults_.latency_jitter_max > Duration::Zero()) {
-    latency += Duration::Nanoseconds(static_cast<int64_t>(
-        fault_random_.Uniform(faults_.latency_jitter_max.nanoseconds() + 1)));
+    latency += Duration::Nanoseconds(
+        static_cast<int64_t>(fault_random_.Uniform(faults_.latency_jitter_max.nanoseconds() + 1)));
   }
   if (faults_.latency_spike_max > Duration::Zero() &&
       DrawPpm(fault_random_, faults_.latency_spike_ppm)) {
-    latency += Duration::Nanoseconds(static_cast<int64_t>(
-        fault_random_.Uniform(faults_.latency_spike_max.nanoseconds() + 1)));
+    latency += Duration::Nanoseconds(
+        static_cast<int64_t>(fault_random_.Uniform(faults_.latency_spike_max.nanoseconds() + 1)));
     ++stats_.latency_spikes;
   }
   return latency;
 }
 
-void SimDisk::Complete(absl::AnyInvocable<void() &&> completion) {
+void SimDisk::Complete(uint64_t order_key, absl::AnyInvocable<void() &&> completion) {
   ++stats_.operations;
   const Instant now = clock_.Now();
-  // FIFO across all files (stronger than disk.h's per-file order): variable latency never lets
-  // a later operation overtake an earlier one.
-  const Instant due = std::max(now + DrawLatency(), last_completion_due_);
-  last_completion_due_ = due;
-  clock_.ScheduleAfter(due - now,
-                       [this, generation = generation_, completion = std::move(completion)]() mutable {
-                         if (generation != generation_) return;  // Crashed since submission.
-                         std::move(completion)();
-                       });
+  // FIFO per key, exactly disk.h's promise and no more: with variable latency, operations on
+  // different files may complete out of submission order, so code that silently relies on
+  // cross-file ordering is caught here.
+  auto [last, inserted] = last_due_by_key_.try_emplace(order_key, now);
+  const Instant due = std::max(now + DrawLatency(), last->second);
+  last->second = due;
+  if (last_due_by_key_.size() > kOrderKeysMax) {
+    // Forget keys whose last completion is due already: nothing can be ordered after it anymore.
+    std::erase_if(last_due_by_key_, [&](const auto& entry) { return entry.second <= now; });
+  }
+  clock_.ScheduleAfter(
+      due - now, [this, generation = generation_, completion = std::move(completion)]() mutable {
+        if (generation != generation_) return;  // Crashed since submission.
+        std::move(completion)();
+      });
 }
 
 void SimDisk::TraceOperation(uint32_t operation, uint64_t size, const std::string& path) {
@@ -77,6 +93,18 @@ void SimDisk::TraceOperation(uint32_t operation, uint64_t size, const std::strin
   const Instant now = trace_time_source_ != nullptr ? trace_time_source_->Now() : clock_.Now();
   trace_->Fold(now, trace_node_, TraceEvent::kDiskOperation,
                MixWord(Digest64(name, operation), size));
+}
+
+void SimDisk::RecountUsedBytes() {
+  // Space is held by every file that has a name or an open handle, counted once each. The set
+  // of addresses only deduplicates; the sum does not depend on their order.
+  std::set<const Inode*> counted;
+  used_bytes_ = 0;
+  auto count = [&](const InodePtr& inode) {
+    if (counted.insert(inode.get()).second) used_bytes_ += inode->data.size();
+  };
+  for (const auto& [path, inode] : files_) count(inode);
+  for (const auto& [handle, inode] : open_files_) count(inode);
 }
 
 bool SimDisk::PoweredOff() {
@@ -109,8 +137,8 @@ absl::Status SimDisk::CheckPath(const std::string& path) const {
 
 absl::Status SimDisk::ReserveBytes(uint64_t old_size, uint64_t new_size) {
   if (new_size > old_size && used_bytes_ + (new_size - old_size) > options_.capacity_bytes) {
-    return absl::ResourceExhaustedError(absl::StrCat("disk full: ", used_bytes_, " of ",
-                                                     options_.capacity_bytes, " bytes used"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("disk full: ", used_bytes_, " of ", options_.capacity_bytes, " bytes used"));
   }
   used_bytes_ = used_bytes_ + new_size - old_size;
   return absl::OkStatus();
@@ -122,7 +150,8 @@ void SimDisk::Open(std::string path, runtime::OpenMode mode, DoneWith<FileHandle
   absl::StatusOr<FileHandle> result = [&]() -> absl::StatusOr<FileHandle> {
     if (absl::Status status = CheckPath(path); !status.ok()) return status;
     if (open_files_.size() >= kOpenFilesMax) {
-      return absl::ResourceExhaustedError(absl::StrCat("too many open files (", kOpenFilesMax, ")"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("too many open files (", kOpenFilesMax, ")"));
     }
     auto it = files_.find(path);
     if (it == files_.end()) {
@@ -137,7 +166,7 @@ void SimDisk::Open(std::string path, runtime::OpenMode mode, DoneWith<FileHandle
     open_files_.emplace(handle, it->second);
     return handle;
   }();
-  Complete([done = std::move(done), result = std::move(result)]() mutable {
+  Complete(kNamespaceKey, [done = std::move(done), result = std::move(result)]() mutable {
     std::move(done)(std::move(result));
   });
 }
@@ -146,7 +175,8 @@ void SimDisk::Close(FileHandle file, Done done) {
   if (PoweredOff()) return;
   TraceOperation(kOpClose, file, "");
   const absl::Status status = open_files_.erase(file) == 1 ? absl::OkStatus() : BadHandle(file);
-  Complete([done = std::move(done), status]() mutable { std::move(done)(status); });
+  if (status.ok()) RecountUsedBytes();  // The last handle of a removed file frees its bytes.
+  Complete(file, [done = std::move(done), status]() mutable { std::move(done)(status); });
 }
 
 void SimDisk::Size(FileHandle file, DoneWith<uint64_t> done) {
@@ -155,7 +185,7 @@ void SimDisk::Size(FileHandle file, DoneWith<uint64_t> done) {
   Inode* inode = Find(file);
   absl::StatusOr<uint64_t> result =
       inode == nullptr ? absl::StatusOr<uint64_t>(BadHandle(file)) : inode->data.size();
-  Complete([done = std::move(done), result]() mutable { std::move(done)(result); });
+  Complete(file, [done = std::move(done), result]() mutable { std::move(done)(result); });
 }
 
 void SimDisk::Append(FileHandle file, std::vector<uint8_t> data, DoneWith<uint64_t> done) {
@@ -168,7 +198,7 @@ void SimDisk::Append(FileHandle file, std::vector<uint8_t> data, DoneWith<uint64
     if (absl::Status status = WriteBytes(*inode, position, data); !status.ok()) return status;
     return position;
   }();
-  Complete([done = std::move(done), result]() mutable { std::move(done)(result); });
+  Complete(file, [done = std::move(done), result]() mutable { std::move(done)(result); });
 }
 
 void SimDisk::WriteAt(FileHandle file, uint64_t position, std::vector<uint8_t> data, Done done) {
@@ -179,7 +209,7 @@ void SimDisk::WriteAt(FileHandle file, uint64_t position, std::vector<uint8_t> d
     if (inode == nullptr) return BadHandle(file);
     return WriteBytes(*inode, position, data);
   }();
-  Complete([done = std::move(done), status]() mutable { std::move(done)(status); });
+  Complete(file, [done = std::move(done), status]() mutable { std::move(done)(status); });
 }
 
 absl::Status SimDisk::WriteBytes(Inode& inode, uint64_t position,
@@ -223,8 +253,7 @@ void SimDisk::ReadAt(FileHandle file, uint64_t position, uint64_t length_bytes,
                      DoneWith<std::vector<uint8_t>> done) {
   if (PoweredOff()) return;
   TraceOperation(kOpReadAt, MixWord(MixWord(file, position), length_bytes), "");
-  absl::StatusOr<std::vector<uint8_t>> result =
-      [&]() -> absl::StatusOr<std::vector<uint8_t>> {
+  absl::StatusOr<std::vector<uint8_t>> result = [&]() -> absl::StatusOr<std::vector<uint8_t>> {
     Inode* inode = Find(file);
     if (inode == nullptr) return BadHandle(file);
     if (length_bytes > limits::kDiskReadSizeBytesMax) {
@@ -232,7 +261,7 @@ void SimDisk::ReadAt(FileHandle file, uint64_t position, uint64_t length_bytes,
     }
     return ReadBytes(*inode, position, length_bytes);
   }();
-  Complete([done = std::move(done), result = std::move(result)]() mutable {
+  Complete(file, [done = std::move(done), result = std::move(result)]() mutable {
     std::move(done)(std::move(result));
   });
 }
@@ -244,8 +273,7 @@ absl::StatusOr<std::vector<uint8_t>> SimDisk::ReadBytes(Inode& inode, uint64_t p
   const uint64_t first_sector = position / kSector;
   const uint64_t last_sector = (end - 1) / kSector;
   if (DrawPpm(fault_random_, faults_.latent_sector_error_ppm)) {
-    inode.bad_sectors.insert(first_sector +
-                             fault_random_.Uniform(last_sector - first_sector + 1));
+    inode.bad_sectors.insert(first_sector + fault_random_.Uniform(last_sector - first_sector + 1));
     ++stats_.latent_sector_errors;
   }
   auto bad = inode.bad_sectors.lower_bound(first_sector);
@@ -285,7 +313,7 @@ void SimDisk::Sync(FileHandle file, Done done) {
     ++stats_.syncs;
     return absl::OkStatus();
   }();
-  Complete([done = std::move(done), status]() mutable { std::move(done)(status); });
+  Complete(file, [done = std::move(done), status]() mutable { std::move(done)(status); });
 }
 
 void SimDisk::Truncate(FileHandle file, uint64_t size_bytes, Done done) {
@@ -302,7 +330,7 @@ void SimDisk::Truncate(FileHandle file, uint64_t size_bytes, Done done) {
                              inode->bad_sectors.end());
     return absl::OkStatus();
   }();
-  Complete([done = std::move(done), status]() mutable { std::move(done)(status); });
+  Complete(file, [done = std::move(done), status]() mutable { std::move(done)(status); });
 }
 
 void SimDisk::Rename(std::string from, std::string to, Done done) {
@@ -315,9 +343,10 @@ void SimDisk::Rename(std::string from, std::string to, Done done) {
     InodePtr inode = it->second;
     files_.erase(it);
     files_[to] = std::move(inode);
+    RecountUsedBytes();  // A replaced destination frees its bytes (unless still open).
     return absl::OkStatus();
   }();
-  Complete([done = std::move(done), status]() mutable { std::move(done)(status); });
+  Complete(kNamespaceKey, [done = std::move(done), status]() mutable { std::move(done)(status); });
 }
 
 void SimDisk::Remove(std::string path, Done done) {
@@ -326,11 +355,8 @@ void SimDisk::Remove(std::string path, Done done) {
   absl::Status status = files_.erase(path) == 1
                             ? absl::OkStatus()
                             : absl::NotFoundError(absl::StrCat("no file '", path, "'"));
-  if (status.ok()) {
-    used_bytes_ = 0;
-    for (const auto& [name, inode] : files_) used_bytes_ += inode->data.size();
-  }
-  Complete([done = std::move(done), status]() mutable { std::move(done)(status); });
+  if (status.ok()) RecountUsedBytes();
+  Complete(kNamespaceKey, [done = std::move(done), status]() mutable { std::move(done)(status); });
 }
 
 void SimDisk::CreateDirectories(std::string path, Done done) {
@@ -346,7 +372,7 @@ void SimDisk::CreateDirectories(std::string path, Done done) {
       directories_.insert(std::string(dir));
     }
   }
-  Complete([done = std::move(done), status]() mutable { std::move(done)(status); });
+  Complete(kNamespaceKey, [done = std::move(done), status]() mutable { std::move(done)(status); });
 }
 
 void SimDisk::List(std::string path, DoneWith<std::vector<std::string>> done) {
@@ -365,7 +391,7 @@ void SimDisk::List(std::string path, DoneWith<std::vector<std::string>> done) {
     }
     return names;
   }();
-  Complete([done = std::move(done), result = std::move(result)]() mutable {
+  Complete(kNamespaceKey, [done = std::move(done), result = std::move(result)]() mutable {
     std::move(done)(std::move(result));
   });
 }
@@ -377,14 +403,13 @@ void SimDisk::SyncDirectory(std::string path, Done done) {
   if (!directories_.contains(path)) {
     status = absl::NotFoundError(absl::StrCat("no directory '", path, "'"));
   } else {
-    std::erase_if(durable_files_, [&](const auto& entry) {
-      return runtime::ParentDirectory(entry.first) == path;
-    });
+    std::erase_if(durable_files_,
+                  [&](const auto& entry) { return runtime::ParentDirectory(entry.first) == path; });
     for (const auto& [file_path, inode] : files_) {
       if (runtime::ParentDirectory(file_path) == path) durable_files_[file_path] = inode;
     }
   }
-  Complete([done = std::move(done), status]() mutable { std::move(done)(status); });
+  Complete(kNamespaceKey, [done = std::move(done), status]() mutable { std::move(done)(status); });
 }
 
 void SimDisk::Crash(const CrashOptions& options, Random& random) {

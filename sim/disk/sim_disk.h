@@ -24,8 +24,9 @@
 // nothing made durable — a later successful Sync() makes the writes durable: we model the
 // optimistic half of fsyncgate, callers must still treat the failure as possible loss). Every
 // fault is drawn from the disk's own generator (SimDiskOptions::fault_seed) and counted in
-// SimDiskStats. Completions stay in submission order whatever the latency: a completion is
-// never due before the previous one.
+// SimDiskStats. Completions of operations on one file handle stay in submission order whatever
+// the latency (so do namespace operations among themselves), exactly as disk.h promises; with
+// jitter or spikes, operations on different files may complete out of order, as disk.h allows.
 #pragma once
 
 #include <cstdint>
@@ -60,12 +61,12 @@ struct DiskFaultOptions {
   // An operation occasionally takes up to latency_spike_max longer (GC in the drive, a queue).
   uint32_t latency_spike_ppm = 0;
   Duration latency_spike_max = Duration::Milliseconds(200);
-  uint32_t read_corruption_ppm = 0;       // Per ReadAt returning bytes.
-  uint32_t write_corruption_ppm = 0;      // Per Append/WriteAt of non-empty data.
-  uint32_t misdirected_write_ppm = 0;     // Per Append/WriteAt of non-empty data.
-  uint32_t latent_sector_error_ppm = 0;   // Per ReadAt: a sector in the range goes bad.
-  uint32_t no_space_ppm = 0;              // Per Append/WriteAt that grows the file.
-  uint32_t sync_failure_ppm = 0;          // Per Sync.
+  uint32_t read_corruption_ppm = 0;      // Per ReadAt returning bytes.
+  uint32_t write_corruption_ppm = 0;     // Per Append/WriteAt of non-empty data.
+  uint32_t misdirected_write_ppm = 0;    // Per Append/WriteAt of non-empty data.
+  uint32_t latent_sector_error_ppm = 0;  // Per ReadAt: a sector in the range goes bad.
+  uint32_t no_space_ppm = 0;             // Per Append/WriteAt that grows the file.
+  uint32_t sync_failure_ppm = 0;         // Per Sync.
 
   // True if any fault that changes or loses bytes is enabled (latency is not such a fault).
   bool DamagesData() const {
@@ -94,7 +95,7 @@ struct SimDiskStats {
   uint64_t read_corruptions = 0;
   uint64_t write_corruptions = 0;
   uint64_t misdirected_writes = 0;
-  uint64_t latent_sector_errors = 0;       // Sectors that went bad.
+  uint64_t latent_sector_errors = 0;         // Sectors that went bad.
   uint64_t latent_sector_read_failures = 0;  // Reads answered kDataLoss because of a bad sector.
   uint64_t injected_no_space = 0;
   uint64_t sync_failures = 0;
@@ -105,6 +106,8 @@ class SimDisk final : public runtime::Disk {
  public:
   // Like a process's file descriptor limit: Open() beyond it fails with kResourceExhausted.
   static constexpr size_t kOpenFilesMax = 4096;
+  // Order keys remembered before stale ones are forgotten.
+  static constexpr size_t kOrderKeysMax = 2 * kOpenFilesMax;
 
   // `clock` delivers completions; it must outlive this disk.
   SimDisk(runtime::Clock& clock, SimDiskOptions options = {});
@@ -177,12 +180,14 @@ class SimDisk final : public runtime::Disk {
   };
   using InodePtr = std::shared_ptr<Inode>;
 
-  // Schedules `completion` after the operation latency unless a crash intervenes.
-  void Complete(absl::AnyInvocable<void() &&> completion);
+  // Schedules `completion` after the operation latency unless a crash intervenes, never before
+  // an earlier completion with the same `order_key`.
+  void Complete(uint64_t order_key, absl::AnyInvocable<void() &&> completion);
   // Looks up an open handle; nullptr if invalid.
   Inode* Find(runtime::FileHandle file) const;
   absl::Status CheckPath(const std::string& path) const;
   absl::Status ReserveBytes(uint64_t old_size, uint64_t new_size);
+  void RecountUsedBytes();
   // The write path shared by Append and WriteAt, with its faults.
   absl::Status WriteBytes(Inode& inode, uint64_t position, const std::vector<uint8_t>& data);
   // The read path with its faults.
@@ -196,7 +201,8 @@ class SimDisk final : public runtime::Disk {
   SimDiskOptions options_;
   DiskFaultOptions faults_;
   Random fault_random_;
-  Instant last_completion_due_;  // Completions are never due before this (FIFO).
+  // Per order key (a file handle, or kNamespaceKey): completions are never due before this.
+  std::map<uint64_t, Instant> last_due_by_key_;
   TraceHash* trace_ = nullptr;
   uint32_t trace_node_ = 0;
   const runtime::Clock* trace_time_source_ = nullptr;

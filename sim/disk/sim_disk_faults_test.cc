@@ -5,6 +5,7 @@
 // sector errors fail reads with kDataLoss until the sector is rewritten; injected ENOSPC and
 // fsync failures return kResourceExhausted / kUnavailable and (for fsync) make nothing durable.
 // Rates of 100 % make the expectations exact; one statistical test checks a partial rate.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -39,24 +40,22 @@ int DifferingBits(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) 
 class SimDiskFaultsTest : public ::testing::Test {
  protected:
   FileHandle Open(const std::string& path) {
-    return AwaitValue<FileHandle>(loop_, [&](auto done) {
-             disk_.Open(path, OpenMode::kCreateIfMissing, std::move(done));
-           }).value();
+    return AwaitValue<FileHandle>(
+               loop_,
+               [&](auto done) { disk_.Open(path, OpenMode::kCreateIfMissing, std::move(done)); })
+        .value();
   }
   absl::StatusOr<uint64_t> Append(FileHandle file, std::vector<uint8_t> data) {
-    return AwaitValue<uint64_t>(loop_, [&](auto done) {
-      disk_.Append(file, std::move(data), std::move(done));
-    });
+    return AwaitValue<uint64_t>(
+        loop_, [&](auto done) { disk_.Append(file, std::move(data), std::move(done)); });
   }
   absl::Status WriteAt(FileHandle file, uint64_t position, std::vector<uint8_t> data) {
-    return AwaitStatus(loop_, [&](auto done) {
-      disk_.WriteAt(file, position, std::move(data), std::move(done));
-    });
+    return AwaitStatus(
+        loop_, [&](auto done) { disk_.WriteAt(file, position, std::move(data), std::move(done)); });
   }
   absl::StatusOr<std::vector<uint8_t>> Read(FileHandle file, uint64_t position, uint64_t length) {
-    return AwaitValue<std::vector<uint8_t>>(loop_, [&](auto done) {
-      disk_.ReadAt(file, position, length, std::move(done));
-    });
+    return AwaitValue<std::vector<uint8_t>>(
+        loop_, [&](auto done) { disk_.ReadAt(file, position, length, std::move(done)); });
   }
   absl::Status Sync(FileHandle file) {
     return AwaitStatus(loop_, [&](auto done) { disk_.Sync(file, std::move(done)); });
@@ -90,12 +89,39 @@ TEST_F(SimDiskFaultsTest, LatencySpikesDelayButNeverReorderCompletions) {
   EXPECT_LE(times.back() - start, Duration::Milliseconds(50) + SimDiskOptions{}.operation_latency);
 }
 
+TEST_F(SimDiskFaultsTest, JitterReordersAcrossFilesButNeverWithinOne) {
+  const FileHandle a = Open("a");
+  const FileHandle b = Open("b");
+  disk_.SetFaults({.latency_jitter_max = Duration::Milliseconds(5)});
+  std::vector<std::pair<FileHandle, int>> completed;
+  for (int i = 0; i < 100; ++i) {
+    for (FileHandle file : {a, b}) {
+      disk_.Append(file, Pattern(8, 1), [&completed, file, i](absl::StatusOr<uint64_t> at) {
+        EXPECT_THAT(at, IsOk());
+        completed.push_back({file, i});
+      });
+    }
+  }
+  loop_.RunUntilIdle();
+  ASSERT_EQ(completed.size(), 200u);
+  std::map<FileHandle, int> last_seen = {{a, -1}, {b, -1}};
+  int cross_file_inversions = 0;
+  for (size_t k = 0; k < completed.size(); ++k) {
+    const auto [file, i] = completed[k];
+    EXPECT_EQ(i, last_seen[file] + 1) << "file " << file << " completed out of order";
+    last_seen[file] = i;
+    // Submission order interleaves a0 b0 a1 b1 ...: a completion of index i after one of a
+    // larger index (of the other file) is a cross-file inversion.
+    if (k > 0 && completed[k - 1].second > i) ++cross_file_inversions;
+  }
+  EXPECT_GT(cross_file_inversions, 0);
+}
+
 TEST_F(SimDiskFaultsTest, ExtraLatencySlowsEveryOperation) {
   disk_.SetFaults({.extra_latency = Duration::Milliseconds(30)});
   const Instant start = loop_.Now();
   Open("a");
-  EXPECT_EQ(loop_.Now() - start,
-            SimDiskOptions{}.operation_latency + Duration::Milliseconds(30));
+  EXPECT_EQ(loop_.Now() - start, SimDiskOptions{}.operation_latency + Duration::Milliseconds(30));
 }
 
 TEST_F(SimDiskFaultsTest, ReadCorruptionFlipsOneReturnedBitAndNeverTheStoredBytes) {
@@ -160,10 +186,10 @@ TEST_F(SimDiskFaultsTest, LatentSectorErrorFailsReadsUntilRewritten) {
   const FileHandle file = Open("a");
   ASSERT_THAT(Append(file, Pattern(4 * 512, 9)), IsOk());
   disk_.MarkSectorBad("a", 2);
-  EXPECT_THAT(Read(file, 0, 512), IsOk());                      // Sector 0: fine.
+  EXPECT_THAT(Read(file, 0, 512), IsOk());                                    // Sector 0: fine.
   EXPECT_THAT(Read(file, 1000, 100), StatusIs(absl::StatusCode::kDataLoss));  // Sector 1..2.
   EXPECT_THAT(Read(file, 1024, 1), StatusIs(absl::StatusCode::kDataLoss));
-  EXPECT_THAT(Read(file, 1536, 512), IsOk());                   // Sector 3: fine.
+  EXPECT_THAT(Read(file, 1536, 512), IsOk());  // Sector 3: fine.
   EXPECT_EQ(disk_.stats().latent_sector_read_failures, 2u);
   ASSERT_THAT(WriteAt(file, 1100, std::vector<uint8_t>(4, 1)), IsOk());  // Remaps sector 2.
   EXPECT_FALSE(disk_.SectorBad("a", 2));
@@ -243,6 +269,21 @@ TEST_F(SimDiskFaultsTest, PoweredOffDiskIgnoresOperationsEntirely) {
   EXPECT_THAT(Append(file, Pattern(10, 1)), IsOk());
 }
 
+TEST_F(SimDiskFaultsTest, SpaceIsFreedByRenameOverAFileAndByClosingARemovedFile) {
+  const FileHandle a = Open("a");
+  ASSERT_THAT(Append(a, Pattern(100, 1)), IsOk());
+  const FileHandle b = Open("b");
+  ASSERT_THAT(Append(b, Pattern(30, 1)), IsOk());
+  EXPECT_EQ(disk_.used_bytes(), 130u);
+  ASSERT_THAT(AwaitStatus(loop_, [&](auto d) { disk_.Close(a, std::move(d)); }), IsOk());
+  ASSERT_THAT(AwaitStatus(loop_, [&](auto d) { disk_.Rename("b", "a", std::move(d)); }), IsOk());
+  EXPECT_EQ(disk_.used_bytes(), 30u);  // The old "a" is gone.
+  ASSERT_THAT(AwaitStatus(loop_, [&](auto d) { disk_.Remove("a", std::move(d)); }), IsOk());
+  EXPECT_EQ(disk_.used_bytes(), 30u);  // Still open through `b`.
+  ASSERT_THAT(AwaitStatus(loop_, [&](auto d) { disk_.Close(b, std::move(d)); }), IsOk());
+  EXPECT_EQ(disk_.used_bytes(), 0u);
+}
+
 TEST(SimDiskFaultSeedTest, SameSeedSameFaultsDifferentSeedDifferentFaults) {
   auto run = [](uint64_t seed) {
     SimLoop loop;
@@ -252,10 +293,10 @@ TEST(SimDiskFaultSeedTest, SameSeedSameFaultsDifferentSeedDifferentFaults) {
                         disk.Open("a", OpenMode::kCreateNew, std::move(d));
                       }).value();
     for (int i = 0; i < 20; ++i) {
-      EXPECT_THAT(AwaitValue<uint64_t>(loop, [&](auto d) {
-                    disk.Append(file, std::vector<uint8_t>(64, 0), std::move(d));
-                  }),
-                  IsOk());
+      EXPECT_THAT(
+          AwaitValue<uint64_t>(
+              loop, [&](auto d) { disk.Append(file, std::vector<uint8_t>(64, 0), std::move(d)); }),
+          IsOk());
     }
     return disk.FileContents("a");
   };

@@ -34,15 +34,16 @@ struct Model {
 
 uint64_t RoundUpToSector(uint64_t size) { return (size + kSector - 1) / kSector * kSector; }
 
-RC_GTEST_PROP(SimDiskModel, MatchesTheDurabilityModel, (const std::vector<Op>& ops, uint64_t seed)) {
+RC_GTEST_PROP(SimDiskModel, MatchesTheDurabilityModel,
+              (const std::vector<Op>& ops, uint64_t seed)) {
   SimLoop loop;
   SimDisk disk(loop);
   Random random(seed);
   Model model;
   auto open = [&] {
-    return AwaitValue<FileHandle>(loop, [&](auto d) {
-             disk.Open("f", OpenMode::kCreateIfMissing, std::move(d));
-           }).value();
+    return AwaitValue<FileHandle>(
+               loop, [&](auto d) { disk.Open("f", OpenMode::kCreateIfMissing, std::move(d)); })
+        .value();
   };
   FileHandle file = open();
   RC_ASSERT(AwaitStatus(loop, [&](auto d) { disk.SyncDirectory("", std::move(d)); }).ok());
@@ -51,7 +52,8 @@ RC_GTEST_PROP(SimDiskModel, MatchesTheDurabilityModel, (const std::vector<Op>& o
       case 0:
       case 1: {  // Append.
         std::vector<uint8_t> data(1 + a % 1500, fill);
-        auto at = AwaitValue<uint64_t>(loop, [&](auto d) { disk.Append(file, data, std::move(d)); });
+        auto at =
+            AwaitValue<uint64_t>(loop, [&](auto d) { disk.Append(file, data, std::move(d)); });
         RC_ASSERT(at.ok());
         RC_ASSERT(*at == model.visible.size());
         model.visible.insert(model.visible.end(), data.begin(), data.end());
@@ -81,9 +83,8 @@ RC_GTEST_PROP(SimDiskModel, MatchesTheDurabilityModel, (const std::vector<Op>& o
         break;
       case 5: {  // Read a range.
         const uint64_t position = a % (model.visible.size() + 1);
-        auto bytes = AwaitValue<std::vector<uint8_t>>(loop, [&](auto d) {
-          disk.ReadAt(file, position, b, std::move(d));
-        });
+        auto bytes = AwaitValue<std::vector<uint8_t>>(
+            loop, [&](auto d) { disk.ReadAt(file, position, b, std::move(d)); });
         RC_ASSERT(bytes.ok());
         const uint64_t end = std::min<uint64_t>(model.visible.size(), position + b);
         RC_ASSERT(*bytes == std::vector<uint8_t>(model.visible.begin() + position,

@@ -25,17 +25,16 @@ std::vector<uint8_t> Bytes(size_t size, uint8_t fill) { return std::vector<uint8
 class SimDiskTest : public ::testing::Test {
  protected:
   FileHandle Open(const std::string& path, OpenMode mode = OpenMode::kCreateIfMissing) {
-    auto file = AwaitValue<FileHandle>(loop_, [&](auto done) {
-      disk_.Open(path, mode, std::move(done));
-    });
+    auto file =
+        AwaitValue<FileHandle>(loop_, [&](auto done) { disk_.Open(path, mode, std::move(done)); });
     EXPECT_THAT(file, IsOk());
     return file.value_or(runtime::kNoFile);
   }
   void Append(FileHandle file, std::vector<uint8_t> data) {
-    EXPECT_THAT(AwaitValue<uint64_t>(loop_, [&](auto done) {
-                  disk_.Append(file, std::move(data), std::move(done));
-                }),
-                IsOk());
+    EXPECT_THAT(
+        AwaitValue<uint64_t>(
+            loop_, [&](auto done) { disk_.Append(file, std::move(data), std::move(done)); }),
+        IsOk());
   }
   absl::Status Sync(FileHandle file) {
     return AwaitStatus(loop_, [&](auto done) { disk_.Sync(file, std::move(done)); });
@@ -44,14 +43,12 @@ class SimDiskTest : public ::testing::Test {
     return AwaitStatus(loop_, [&](auto done) { disk_.SyncDirectory(path, std::move(done)); });
   }
   absl::StatusOr<std::vector<uint8_t>> Read(FileHandle file, uint64_t position, uint64_t length) {
-    return AwaitValue<std::vector<uint8_t>>(loop_, [&](auto done) {
-      disk_.ReadAt(file, position, length, std::move(done));
-    });
+    return AwaitValue<std::vector<uint8_t>>(
+        loop_, [&](auto done) { disk_.ReadAt(file, position, length, std::move(done)); });
   }
   absl::StatusOr<std::vector<std::string>> List(const std::string& path) {
-    return AwaitValue<std::vector<std::string>>(loop_, [&](auto done) {
-      disk_.List(path, std::move(done));
-    });
+    return AwaitValue<std::vector<std::string>>(
+        loop_, [&](auto done) { disk_.List(path, std::move(done)); });
   }
 
   SimLoop loop_;
@@ -78,14 +75,15 @@ TEST_F(SimDiskTest, ReadsSeeUnsyncedWritesAndStopAtEnd) {
 }
 
 TEST_F(SimDiskTest, CrashKeepsExactlySyncedBytesOfSyncedEntries) {
-  ASSERT_THAT(AwaitStatus(loop_, [&](auto done) { disk_.CreateDirectories("log", std::move(done)); }),
-              IsOk());
+  ASSERT_THAT(
+      AwaitStatus(loop_, [&](auto done) { disk_.CreateDirectories("log", std::move(done)); }),
+      IsOk());
   const FileHandle kept = Open("log/kept");
   Append(kept, Bytes(700, 7));
   ASSERT_THAT(Sync(kept), IsOk());
   ASSERT_THAT(SyncDirectory("log"), IsOk());
   const FileHandle lost = Open("log/lost");
-  Append(kept, Bytes(300, 8));     // Unsynced: must vanish.
+  Append(kept, Bytes(300, 8));  // Unsynced: must vanish.
   Append(lost, Bytes(100, 9));
   ASSERT_THAT(Sync(lost), IsOk());  // Synced data, but its directory entry never was.
 
@@ -121,11 +119,13 @@ TEST(SimDiskCrashTest, TornTailIsCutAtSectorBoundary) {
                    }).value();
     ASSERT_THAT(AwaitStatus(loop, [&](auto done) { disk.SyncDirectory("", std::move(done)); }),
                 IsOk());
-    ASSERT_THAT(AwaitValue<uint64_t>(loop, [&](auto d) { disk.Append(f, Bytes(1000, 1), std::move(d)); }),
-                IsOk());
+    ASSERT_THAT(
+        AwaitValue<uint64_t>(loop, [&](auto d) { disk.Append(f, Bytes(1000, 1), std::move(d)); }),
+        IsOk());
     ASSERT_THAT(AwaitStatus(loop, [&](auto d) { disk.Sync(f, std::move(d)); }), IsOk());
-    ASSERT_THAT(AwaitValue<uint64_t>(loop, [&](auto d) { disk.Append(f, Bytes(5000, 2), std::move(d)); }),
-                IsOk());
+    ASSERT_THAT(
+        AwaitValue<uint64_t>(loop, [&](auto d) { disk.Append(f, Bytes(5000, 2), std::move(d)); }),
+        IsOk());
     disk.Crash(CrashOptions{.keep_unsynced_prefix = true, .tear_last_sector = true}, random);
     const std::vector<uint8_t>& survivor = disk.FileContents("a");
     ASSERT_GE(survivor.size(), 1000u);
@@ -159,27 +159,29 @@ TEST_F(SimDiskTest, FullDiskRefusesWrites) {
   FileHandle file = AwaitValue<FileHandle>(loop, [&](auto done) {
                       disk.Open("a", OpenMode::kCreateNew, std::move(done));
                     }).value();
-  EXPECT_THAT(AwaitValue<uint64_t>(loop, [&](auto d) { disk.Append(file, Bytes(80, 1), std::move(d)); }),
-              IsOk());
-  EXPECT_THAT(AwaitValue<uint64_t>(loop, [&](auto d) { disk.Append(file, Bytes(30, 1), std::move(d)); }),
-              StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_THAT(
+      AwaitValue<uint64_t>(loop, [&](auto d) { disk.Append(file, Bytes(80, 1), std::move(d)); }),
+      IsOk());
+  EXPECT_THAT(
+      AwaitValue<uint64_t>(loop, [&](auto d) { disk.Append(file, Bytes(30, 1), std::move(d)); }),
+      StatusIs(absl::StatusCode::kResourceExhausted));
   EXPECT_EQ(disk.used_bytes(), 80u);
 }
 
 TEST_F(SimDiskTest, OpenModes) {
-  EXPECT_THAT(AwaitValue<FileHandle>(loop_, [&](auto done) {
-                disk_.Open("missing", OpenMode::kExisting, std::move(done));
-              }),
-              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(
+      AwaitValue<FileHandle>(
+          loop_, [&](auto done) { disk_.Open("missing", OpenMode::kExisting, std::move(done)); }),
+      StatusIs(absl::StatusCode::kNotFound));
   Open("a", OpenMode::kCreateNew);
-  EXPECT_THAT(AwaitValue<FileHandle>(loop_, [&](auto done) {
-                disk_.Open("a", OpenMode::kCreateNew, std::move(done));
-              }),
-              StatusIs(absl::StatusCode::kAlreadyExists));
-  EXPECT_THAT(AwaitValue<FileHandle>(loop_, [&](auto done) {
-                disk_.Open("nodir/a", OpenMode::kCreateNew, std::move(done));
-              }),
-              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(
+      AwaitValue<FileHandle>(
+          loop_, [&](auto done) { disk_.Open("a", OpenMode::kCreateNew, std::move(done)); }),
+      StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(
+      AwaitValue<FileHandle>(
+          loop_, [&](auto done) { disk_.Open("nodir/a", OpenMode::kCreateNew, std::move(done)); }),
+      StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_F(SimDiskTest, TruncateThenCrashKeepsSyncedTruncation) {

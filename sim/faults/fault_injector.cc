@@ -70,11 +70,12 @@ void FaultInjector::BeginPhase(size_t index) {
   if (healed_) {
     Log("phase: healed");
     Heal();
-    return;
+  } else {
+    Log("phase: FAULTS");
+    ApplyFaultConditions();
+    if (profile_.AnyActionEnabled()) ScheduleNextAction(epoch_);
   }
-  Log("phase: FAULTS");
-  ApplyFaultConditions();
-  if (profile_.AnyActionEnabled()) ScheduleNextAction(epoch_);
+  if (phase_handler_) phase_handler_(schedule_[index]);
 }
 
 void FaultInjector::ApplyFaultConditions() {
@@ -84,7 +85,24 @@ void FaultInjector::ApplyFaultConditions() {
   link.corruption_ppm = profile_.corruption_ppm;
   link.latency_spike_ppm = profile_.latency_spike_ppm;
   link.reorder = profile_.reorder;
+  link.duplicate_delay_max = profile_.duplicate_delay_max;
   world_.network().SetDefaultLinkOptions(link);
+  if (profile_.per_link_rates) {
+    // Ordered pairs in ascending order: the draws happen in the same order every run.
+    for (NodeId from : world_.node_ids()) {
+      for (NodeId to : world_.node_ids()) {
+        if (from == to) continue;
+        LinkOptions own = link;
+        own.loss_ppm = static_cast<uint32_t>(random_.UniformInRange(0, link.loss_ppm));
+        own.duplicate_ppm = static_cast<uint32_t>(random_.UniformInRange(0, link.duplicate_ppm));
+        own.corruption_ppm = static_cast<uint32_t>(random_.UniformInRange(0, link.corruption_ppm));
+        own.latency_max =
+            own.latency_min + Duration::Nanoseconds(random_.UniformInRange(
+                                  0, 10 * (link.latency_max - link.latency_min).nanoseconds()));
+        world_.network().SetLinkOptions(from, to, own);
+      }
+    }
+  }
   for (NodeId id : world_.node_ids()) {
     SimDisk& disk = world_.node(id).sim_disk();
     DiskFaultOptions faults = disk.faults();  // Keeps a slow node's extra latency.
@@ -112,6 +130,7 @@ void FaultInjector::Heal() {
     node.sim_disk().SetFaults({});
     world_.SetSlow(id, Duration::Zero());
     world_.SetClockDrift(id, 0);
+    if (!world_.started(id)) continue;  // Joins later, when the harness says so.
     if (!node.up()) {
       Log(absl::StrCat("restart node ", id));
       world_.Restart(id);
@@ -138,7 +157,8 @@ std::vector<FaultInjector::Action> FaultInjector::EnabledActions() const {
 
 void FaultInjector::ScheduleNextAction(uint64_t epoch) {
   const int64_t mean = profile_.action_interval_mean.nanoseconds();
-  const Duration gap = Duration::Nanoseconds(random_.UniformInRange(1, std::max<int64_t>(2 * mean, 1)));
+  const Duration gap =
+      Duration::Nanoseconds(random_.UniformInRange(1, std::max<int64_t>(2 * mean, 1)));
   After(gap, [this, epoch] { TakeAction(epoch); });
 }
 
@@ -162,7 +182,7 @@ size_t FaultInjector::unavailable_count() const {
   size_t count = 0;
   for (NodeId id : world_.node_ids()) {
     const SimRuntime& node = world_.node(id);
-    if (!node.up() || node.paused()) ++count;
+    if (world_.started(id) && (!node.up() || node.paused())) ++count;
   }
   return count;
 }
@@ -209,14 +229,9 @@ void FaultInjector::TakeAction(uint64_t epoch) {
       world_.network().Flap(a, b, half_period, total);
       break;
     }
-    case Action::kReset: {
-      const NodeId a = DrawNode();
-      const NodeId b = DrawNode();
-      if (a == b) break;
-      Log(absl::StrCat("reset connection ", a, "<->", b));
-      world_.network().ResetConnection(a, b);
+    case Action::kReset:
+      Reset();
       break;
-    }
     case Action::kJump: {
       const NodeId id = DrawNode();
       const Duration forward = Duration::Milliseconds(random_.UniformInRange(1, 10'000));
@@ -242,6 +257,27 @@ void FaultInjector::TakeAction(uint64_t epoch) {
     }
   }
   ScheduleNextAction(epoch);
+}
+
+void FaultInjector::Reset() {
+  // Half the resets hit a client connection (if any is open), half a broker-to-broker one.
+  if (random_.OneIn(2)) {
+    std::vector<runtime::ConnectionId> clients;
+    for (NodeId id : world_.node_ids()) {
+      for (runtime::ConnectionId c : world_.network().client_connections(id)) clients.push_back(c);
+    }
+    if (!clients.empty()) {
+      const runtime::ConnectionId victim = clients[random_.Uniform(clients.size())];
+      Log(absl::StrCat("reset client connection ", victim));
+      world_.network().ResetClient(victim);
+      return;
+    }
+  }
+  const NodeId a = DrawNode();
+  const NodeId b = DrawNode();
+  if (a == b) return;
+  Log(absl::StrCat("reset connection ", a, "<->", b));
+  world_.network().ResetConnection(a, b);
 }
 
 void FaultInjector::Crash(uint64_t epoch) {
@@ -283,7 +319,8 @@ void FaultInjector::Partition(uint64_t epoch) {
     case 1:
     case 2: {
       // A random split with both sides non-empty: rotate a random non-trivial mask.
-      const uint64_t mask = 1 + random_.Uniform((uint64_t{1} << std::min<size_t>(ids.size(), 20)) - 2);
+      const uint64_t mask =
+          1 + random_.Uniform((uint64_t{1} << std::min<size_t>(ids.size(), 20)) - 2);
       for (size_t i = 0; i < ids.size(); ++i) {
         ((i < 20 && (mask >> i) & 1) ? side_a : side_b).push_back(ids[i]);
       }

@@ -5,16 +5,18 @@
 // [0, 2 × action_interval_mean]), takes one action drawn among the profile's enabled kinds:
 // crash a node (restarted after a drawn downtime), pause one (resumed later), partition
 // (symmetric split, one-way split, or isolate-one; healed later), clog a link, flap a link,
-// reset a connection, jump a clock, drift a clock, slow a node. At the start of each HEALED phase
-// it undoes everything: network clean and whole, disks without faults, every node restarted and
-// resumed, clocks without drift, no slow nodes. healed() tells liveness checkers where they are.
+// reset a connection (between brokers, or a client's), jump a clock, drift a clock, slow a
+// node. At the start of each HEALED phase it undoes everything: network clean and whole, disks
+// without faults, every node restarted and resumed, clocks without drift, no slow nodes.
+// healed() tells liveness checkers where they are.
 //
 // CONSTRAINTS the harness sets (FaultInjectorOptions):
 //   * storage_fault_nodes: only these nodes' disks get data-damaging faults (corruption,
 //     misdirection, latent sector errors), so the harness can keep at least one replica of every
 //     committed record valid. Latency, ENOSPC and fsync failures reach every node.
 //   * unavailable_nodes_max: at most this many nodes crashed or paused at once (default 1:
-//     a 3-node group keeps its quorum of processes).
+//     a 3-node group keeps its quorum of processes). Nodes not started yet (SimWorld's
+//     `started_later`) do not count, and healing does not start them.
 //
 // Restarts go through SimWorld::Restart(), which calls the world's lifecycle handlers: the
 // harness rebuilds its broker there.
@@ -32,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "core/base/random.h"
 #include "core/runtime/transport.h"
 #include "sim/faults/fault_profile.h"
@@ -66,6 +69,12 @@ class FaultInjector {
   // Schedules every phase transition on the world loop. Call once, before running the loop.
   void Start();
 
+  // Called at the start of every phase, after the injector applied it (e.g. a liveness checker
+  // arms its deadline when a healed phase begins).
+  void SetPhaseHandler(absl::AnyInvocable<void(const FaultPhase&)> handler) {
+    phase_handler_ = std::move(handler);
+  }
+
   bool healed() const { return healed_; }
   // Start of the current healed phase. REQUIRES: healed().
   Instant healed_since() const;
@@ -77,7 +86,15 @@ class FaultInjector {
 
  private:
   enum class Action {
-    kCrash, kPause, kPartition, kClog, kFlap, kReset, kJump, kDrift, kSlow,
+    kCrash,
+    kPause,
+    kPartition,
+    kClog,
+    kFlap,
+    kReset,
+    kJump,
+    kDrift,
+    kSlow,
   };
 
   void BeginPhase(size_t index);
@@ -97,6 +114,7 @@ class FaultInjector {
   size_t unavailable_count() const;
   void Log(std::string entry);
 
+  void Reset();
   void Crash(uint64_t epoch);
   void Pause(uint64_t epoch);
   void Partition(uint64_t epoch);
@@ -112,6 +130,7 @@ class FaultInjector {
   uint64_t epoch_ = 0;  // Bumped at every phase change.
   uint64_t actions_taken_ = 0;
   std::deque<std::string> log_;
+  absl::AnyInvocable<void(const FaultPhase&)> phase_handler_;
   // World-loop events not yet run, by token (tokens ascend; the map is only looked up and
   // cleared, so its order never reaches the run).
   std::map<uint64_t, runtime::TimerId> pending_;

@@ -53,6 +53,8 @@ FaultProfile DrawFaultProfile(Random& random) {
   p.fault_phase_max = Duration::Seconds(random.UniformInRange(5, 30));
   p.healed_phase_max = Duration::Seconds(random.UniformInRange(5, 15));
   p.action_interval_mean = Duration::Milliseconds(random.UniformInRange(200, 5'000));
+  p.duplicate_delay_max = Duration::Milliseconds(random.UniformInRange(10, 5'000));
+  p.per_link_rates = DrawFlag(random);
   EDDY_CHECK_LE(p.fault_phase_min, p.fault_phase_max);
   EDDY_CHECK_LE(p.healed_phase_min, p.healed_phase_max);
   return p;
@@ -67,10 +69,14 @@ std::vector<std::string> FaultProfile::EnabledKinds() const {
     if (on) kinds.push_back(name);
   };
   rate("loss", loss_ppm);
-  rate("duplication", duplicate_ppm);
+  if (duplicate_ppm != 0) {
+    kinds.push_back(absl::StrCat("duplication=", Percent(duplicate_ppm),
+                                 "(replay<=", duplicate_delay_max.milliseconds(), "ms)"));
+  }
   rate("net_corruption", corruption_ppm);
   rate("net_latency_spikes", latency_spike_ppm);
   flag("reorder", reorder);
+  flag("per_link_rates", per_link_rates);
   flag("partitions", partitions);
   flag("clogging", clogging);
   flag("flapping", flapping);

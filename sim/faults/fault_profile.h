@@ -20,22 +20,27 @@ namespace eddy::sim {
 
 struct FaultProfile {
   // ---- Network, per message.
-  uint32_t loss_ppm = 0;              // 0–30 %
-  uint32_t duplicate_ppm = 0;         // 0–50 %
-  uint32_t corruption_ppm = 0;        // 0–10 %
-  uint32_t latency_spike_ppm = 0;     // 0–5 %
+  uint32_t loss_ppm = 0;           // 0–30 %
+  uint32_t duplicate_ppm = 0;      // 0–50 %
+  uint32_t corruption_ppm = 0;     // 0–10 %
+  uint32_t latency_spike_ppm = 0;  // 0–5 %
   bool reorder = false;
+  // How late a duplicate may arrive after the original (a replayed stale message): 10 ms–5 s.
+  Duration duplicate_delay_max = Duration::Milliseconds(50);
+  // Per-link variety: each directed link gets its own rates, uniform in [0, the rates above],
+  // and its own latency ceiling, instead of every link sharing them.
+  bool per_link_rates = false;
   // ---- Network topology, as scheduled actions.
-  bool partitions = false;            // Symmetric, one-way, isolate-one.
+  bool partitions = false;  // Symmetric, one-way, isolate-one.
   bool clogging = false;
   bool flapping = false;
   bool connection_resets = false;
   // ---- Processes, as scheduled actions.
   bool crashes = false;
-  uint32_t torn_write_ppm = 0;        // Per crash: keep a torn unsynced tail. 80–100 % if crashes.
+  uint32_t torn_write_ppm = 0;  // Per crash: keep a torn unsynced tail. 80–100 % if crashes.
   bool pauses = false;
   bool clock_jumps = false;
-  int64_t clock_drift_ppm_max = 0;    // 0 = off; else drift drawn in ±this. Up to ±20 %.
+  int64_t clock_drift_ppm_max = 0;  // 0 = off; else drift drawn in ±this. Up to ±20 %.
   bool slow_nodes = false;
   // ---- Storage, per operation. Data-damaging kinds reach only the nodes the harness allows.
   uint32_t disk_latency_spike_ppm = 0;   // 0–5 %

@@ -4,13 +4,14 @@
 // seeds and off for others; the same seed draws the same profile; the printout names exactly the
 // enabled kinds; schedules tile the run, alternate, start healed and end with a healed phase long
 // enough for liveness checks.
+#include "sim/faults/fault_profile.h"
+
 #include <map>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "sim/base/rate.h"
-#include "sim/faults/fault_profile.h"
 #include "sim/faults/fault_schedule.h"
 
 namespace eddy::sim {
@@ -33,18 +34,37 @@ TEST(FaultProfileTest, IntensitiesStayInTheirRangesAndEveryKindIsSometimesOnAndO
       EXPECT_EQ(p.torn_write_ppm, 0u);
     }
     EXPECT_LE(p.clock_drift_ppm_max, 200'000);
+    EXPECT_GE(p.duplicate_delay_max, Duration::Milliseconds(10));
+    EXPECT_LE(p.duplicate_delay_max, Duration::Seconds(5));
     EXPECT_LE(p.fault_phase_min, p.fault_phase_max);
     EXPECT_LE(p.healed_phase_min, p.healed_phase_max);
     for (const std::string& kind : p.EnabledKinds()) {
       ++on_count[kind.substr(0, kind.find_first_of("=("))];
     }
   }
-  const char* kinds[] = {"loss", "duplication", "net_corruption", "net_latency_spikes", "reorder",
-                         "partitions", "clogging", "flapping", "connection_resets", "crashes",
-                         "pauses", "clock_jumps", "clock_drift", "slow_nodes",
-                         "disk_latency_spikes", "read_corruption", "write_corruption",
-                         "misdirected_writes", "latent_sector_errors", "enospc",
-                         "fsync_failures", "buggify"};
+  const char* kinds[] = {"loss",
+                         "duplication",
+                         "net_corruption",
+                         "net_latency_spikes",
+                         "reorder",
+                         "per_link_rates",
+                         "partitions",
+                         "clogging",
+                         "flapping",
+                         "connection_resets",
+                         "crashes",
+                         "pauses",
+                         "clock_jumps",
+                         "clock_drift",
+                         "slow_nodes",
+                         "disk_latency_spikes",
+                         "read_corruption",
+                         "write_corruption",
+                         "misdirected_writes",
+                         "latent_sector_errors",
+                         "enospc",
+                         "fsync_failures",
+                         "buggify"};
   EXPECT_EQ(on_count.size(), std::size(kinds));
   for (const char* kind : kinds) {
     EXPECT_GT(on_count[kind], kSeeds / 4) << kind;      // About half the seeds...

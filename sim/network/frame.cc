@@ -51,9 +51,8 @@ absl::StatusOr<std::vector<uint8_t>> DecodeFrame(std::span<const uint8_t> frame)
   const uint64_t checksum = GetU64(frame.data() + 8);
   if (magic != kFrameMagic) return absl::DataLossError(absl::StrCat("bad frame magic ", magic));
   if (uint64_t{length} != frame.size() - kFrameHeaderSizeBytes) {
-    return absl::DataLossError(
-        absl::StrCat("frame length ", length, " but ", frame.size() - kFrameHeaderSizeBytes,
-                     " payload bytes"));
+    return absl::DataLossError(absl::StrCat(
+        "frame length ", length, " but ", frame.size() - kFrameHeaderSizeBytes, " payload bytes"));
   }
   const std::span<const uint8_t> payload = frame.subspan(kFrameHeaderSizeBytes);
   if (FrameChecksum(magic, length, payload) != checksum) {

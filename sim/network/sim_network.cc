@@ -88,11 +88,12 @@ const SimNetwork::Link& SimNetwork::link(NodeId from, NodeId to) const {
   return it->second;
 }
 
-void SimNetwork::AddNode(NodeId id, runtime::Clock& node_clock) {
+void SimNetwork::AddNode(NodeId id, runtime::Clock& node_clock, bool up) {
   EDDY_CHECK_NE(id, runtime::kNoNode);
   EDDY_CHECK_LT(nodes_.size(), kNodesMax);
   auto state = std::make_unique<NodeState>();
   state->clock = &node_clock;
+  state->up = up;
   state->transport = std::make_unique<NodeTransport>(*this, id);
   for (const auto& [other, unused] : nodes_) {
     links_.try_emplace({id, other});
@@ -195,15 +196,14 @@ void SimNetwork::Launch(NodeId from, NodeId to, std::vector<uint8_t> frame, bool
   if (spread > 0) {
     latency += Duration::Nanoseconds(static_cast<int64_t>(random_.Uniform(spread + 1)));
   }
-  if (options.latency_spike_max > Duration::Zero() &&
-      DrawPpm(random_, options.latency_spike_ppm)) {
+  if (options.latency_spike_max > Duration::Zero() && DrawPpm(random_, options.latency_spike_ppm)) {
     ++stats_.latency_spikes;
-    latency += Duration::Nanoseconds(static_cast<int64_t>(
-        random_.Uniform(options.latency_spike_max.nanoseconds() + 1)));
+    latency += Duration::Nanoseconds(
+        static_cast<int64_t>(random_.Uniform(options.latency_spike_max.nanoseconds() + 1)));
   }
   if (duplicate && options.duplicate_delay_max > Duration::Zero()) {
-    latency += Duration::Nanoseconds(static_cast<int64_t>(
-        random_.Uniform(options.duplicate_delay_max.nanoseconds() + 1)));
+    latency += Duration::Nanoseconds(
+        static_cast<int64_t>(random_.Uniform(options.duplicate_delay_max.nanoseconds() + 1)));
   }
   Instant arrival = now + latency;
   if (state.clogged_until > arrival) {
@@ -241,11 +241,11 @@ void SimNetwork::Arrive(NodeId from, NodeId to, uint64_t generation, uint64_t se
     state.highest_arrived_sequence = sequence;
   }
   NodeState& receiver = node(to);
-  receiver.clock->Post([this, from, to, incarnation = receiver.incarnation,
-                        frame = std::move(frame)]() mutable {
-    if (node(to).incarnation != incarnation) return;
-    Deliver(from, to, std::move(frame));
-  });
+  receiver.clock->Post(
+      [this, from, to, incarnation = receiver.incarnation, frame = std::move(frame)]() mutable {
+        if (node(to).incarnation != incarnation) return;
+        Deliver(from, to, std::move(frame));
+      });
 }
 
 void SimNetwork::Deliver(NodeId from, NodeId to, std::vector<uint8_t> frame) {
@@ -382,8 +382,8 @@ ConnectionId SimNetwork::ConnectClient(NodeId broker, ClientCallbacks callbacks)
   EDDY_CHECK_LT(clients_.size(), kClientConnectionsOpenMax);
   const ConnectionId connection = next_connection_++;
   ++stats_.client_connections_opened;
-  clients_.emplace(connection, ClientConnection{.broker = broker,
-                                                .callbacks = std::move(callbacks)});
+  clients_.emplace(connection,
+                   ClientConnection{.broker = broker, .callbacks = std::move(callbacks)});
   if (!nodes_.contains(broker) || !node(broker).up) {
     CloseConnection(connection, /*notify_broker=*/false, /*notify_client=*/true);
   }
@@ -408,23 +408,23 @@ void SimNetwork::SendFromClient(ConnectionId connection, std::vector<uint8_t> me
   const Instant arrival =
       std::max(now + client_latency_ + node(broker).extra_latency, state.last_arrival_at_broker);
   state.last_arrival_at_broker = arrival;
-  world_.ScheduleAfter(arrival - now, [this, connection, broker,
-                                       message = std::move(message)]() mutable {
-    if (!clients_.contains(connection) || !node(broker).up) return;
-    NodeState& receiver = node(broker);
-    receiver.clock->Post([this, connection, broker, incarnation = receiver.incarnation,
-                          message = std::move(message)]() mutable {
-      NodeState& state = node(broker);
-      if (state.incarnation != incarnation || !clients_.contains(connection)) return;
-      if (!state.transport->client_handler) return;
-      ++stats_.client_messages_delivered;
-      if (trace_ != nullptr) {
-        trace_->Fold(world_.Now(), broker, TraceEvent::kClientDelivered,
-                     MixWord(connection, Digest64(message)));
-      }
-      state.transport->client_handler(connection, std::move(message));
-    });
-  });
+  world_.ScheduleAfter(
+      arrival - now, [this, connection, broker, message = std::move(message)]() mutable {
+        if (!clients_.contains(connection) || !node(broker).up) return;
+        NodeState& receiver = node(broker);
+        receiver.clock->Post([this, connection, broker, incarnation = receiver.incarnation,
+                              message = std::move(message)]() mutable {
+          NodeState& state = node(broker);
+          if (state.incarnation != incarnation || !clients_.contains(connection)) return;
+          if (!state.transport->client_handler) return;
+          ++stats_.client_messages_delivered;
+          if (trace_ != nullptr) {
+            trace_->Fold(world_.Now(), broker, TraceEvent::kClientDelivered,
+                         MixWord(connection, Digest64(message)));
+          }
+          state.transport->client_handler(connection, std::move(message));
+        });
+      });
 }
 
 void SimNetwork::SendToClient(NodeId from, ConnectionId connection, std::vector<uint8_t> message) {

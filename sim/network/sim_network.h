@@ -51,26 +51,26 @@ namespace eddy::sim {
 struct SimNetworkStats {
   uint64_t peer_messages_sent = 0;
   uint64_t peer_messages_delivered = 0;
-  uint64_t lost = 0;                  // Loss draws that fired.
-  uint64_t duplicated = 0;            // Extra copies injected.
-  uint64_t corrupted = 0;             // Frames with a bit flipped in flight.
-  uint64_t corruption_detected = 0;   // Frames the receiver rejected (must equal delivered
-                                      // corrupted frames: none may slip through).
-  uint64_t reordered = 0;             // Arrivals that overtook an earlier send on their link.
+  uint64_t lost = 0;                 // Loss draws that fired.
+  uint64_t duplicated = 0;           // Extra copies injected.
+  uint64_t corrupted = 0;            // Frames with a bit flipped in flight.
+  uint64_t corruption_detected = 0;  // Frames the receiver rejected (must equal delivered
+                                     // corrupted frames: none may slip through).
+  uint64_t reordered = 0;            // Arrivals that overtook an earlier send on their link.
   uint64_t latency_spikes = 0;
-  uint64_t clogged = 0;               // Messages held back by a clog.
-  uint64_t dropped_cut = 0;           // Dropped because the link was cut (send or arrival).
+  uint64_t clogged = 0;      // Messages held back by a clog.
+  uint64_t dropped_cut = 0;  // Dropped because the link was cut (send or arrival).
   uint64_t dropped_node_down = 0;
-  uint64_t dropped_reset = 0;         // In flight when the connection was reset.
+  uint64_t dropped_reset = 0;  // In flight when the connection was reset.
   uint64_t dropped_no_handler = 0;
-  uint64_t partitions = 0;            // Partition(), PartitionOneWay(), Isolate() calls.
-  uint64_t link_cuts = 0;             // Directed links cut (by any of the above or CutLink).
-  uint64_t flaps = 0;                 // Link state toggles by Flap().
-  uint64_t clogs = 0;                 // Clog() calls.
+  uint64_t partitions = 0;  // Partition(), PartitionOneWay(), Isolate() calls.
+  uint64_t link_cuts = 0;   // Directed links cut (by any of the above or CutLink).
+  uint64_t flaps = 0;       // Link state toggles by Flap().
+  uint64_t clogs = 0;       // Clog() calls.
   uint64_t connection_resets = 0;
   uint64_t client_messages_delivered = 0;  // Both directions.
   uint64_t client_connections_opened = 0;
-  uint64_t client_connections_reset = 0;   // By ResetClient() or a broker crash.
+  uint64_t client_connections_reset = 0;  // By ResetClient() or a broker crash.
 };
 
 class SimNetwork {
@@ -92,9 +92,9 @@ class SimNetwork {
   SimNetwork(const SimNetwork&) = delete;
   SimNetwork& operator=(const SimNetwork&) = delete;
 
-  // Registers a broker, up. Deliveries to it run on `node_clock`. REQUIRES: node != kNoNode,
-  // not registered yet, fewer than kNodesMax nodes.
-  void AddNode(runtime::NodeId node, runtime::Clock& node_clock);
+  // Registers a broker, up (or down, silently: nobody is notified). Deliveries to it run on
+  // `node_clock`. REQUIRES: node != kNoNode, not registered yet, fewer than kNodesMax nodes.
+  void AddNode(runtime::NodeId node, runtime::Clock& node_clock, bool up = true);
   runtime::Transport& transport(runtime::NodeId node);
 
   // Crash (false) / restart (true). Down: every link touching the node drops what is in flight,
@@ -162,8 +162,8 @@ class SimNetwork {
     bool cut = false;
     std::unique_ptr<LinkOptions> override_options;
     Instant clogged_until;
-    Instant last_arrival;      // FIFO when !reorder.
-    uint64_t generation = 0;   // Bumped on reset/crash: in-flight messages of older ones die.
+    Instant last_arrival;     // FIFO when !reorder.
+    uint64_t generation = 0;  // Bumped on reset/crash: in-flight messages of older ones die.
     uint64_t next_sequence = 0;
     uint64_t highest_arrived_sequence = 0;  // For the reorder counter; 0 = none yet.
   };
@@ -180,8 +180,7 @@ class SimNetwork {
   const Link& link(runtime::NodeId from, runtime::NodeId to) const;
 
   void SendPeer(runtime::NodeId from, runtime::NodeId to, std::vector<uint8_t> message);
-  void Launch(runtime::NodeId from, runtime::NodeId to, std::vector<uint8_t> frame,
-              bool duplicate);
+  void Launch(runtime::NodeId from, runtime::NodeId to, std::vector<uint8_t> frame, bool duplicate);
   void Arrive(runtime::NodeId from, runtime::NodeId to, uint64_t generation, uint64_t sequence,
               std::vector<uint8_t> frame);
   void Deliver(runtime::NodeId from, runtime::NodeId to, std::vector<uint8_t> frame);

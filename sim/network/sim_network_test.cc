@@ -151,8 +151,8 @@ TEST_F(SimNetworkTest, ReorderingLinkReordersAndTheCounterMatchesWhatTheReceiver
 }
 
 TEST_F(SimNetworkTest, FifoLinkNeverReordersEvenWithWideLatency) {
-  network_.SetDefaultLinkOptions({.latency_min = Duration::Microseconds(10),
-                                  .latency_max = Duration::Milliseconds(5)});
+  network_.SetDefaultLinkOptions(
+      {.latency_min = Duration::Microseconds(10), .latency_max = Duration::Milliseconds(5)});
   for (uint64_t i = 0; i < 500; ++i) {
     world_.ScheduleAfter(Duration::Microseconds(100 * i), [this, i] { Send(1, 2, i); });
   }
@@ -250,8 +250,8 @@ TEST_F(SimNetworkTest, ClogHoldsMessagesThenReleasesThemInOrderAtTheEnd) {
 }
 
 TEST_F(SimNetworkTest, FlappingLinkDropsWhileDownAndEndsUp) {
-  network_.SetDefaultLinkOptions({.latency_min = Duration::Microseconds(100),
-                                  .latency_max = Duration::Microseconds(100)});
+  network_.SetDefaultLinkOptions(
+      {.latency_min = Duration::Microseconds(100), .latency_max = Duration::Microseconds(100)});
   // Down during [0,10), up [10,20), ... 10 toggles over 100 ms, then up for good.
   network_.Flap(1, 2, Duration::Milliseconds(10), Duration::Milliseconds(100));
   for (uint64_t i = 0; i < 120; ++i) {
@@ -319,8 +319,8 @@ TEST_F(SimNetworkTest, PausedReceiverGetsNothingUntilResumed) {
 }
 
 TEST_F(SimNetworkTest, SlowNodeAddsLatencyBothWays) {
-  network_.SetDefaultLinkOptions({.latency_min = Duration::Milliseconds(1),
-                                  .latency_max = Duration::Milliseconds(1)});
+  network_.SetDefaultLinkOptions(
+      {.latency_min = Duration::Milliseconds(1), .latency_max = Duration::Milliseconds(1)});
   network_.SetNodeExtraLatency(2, Duration::Milliseconds(20));
   Send(1, 2, 0);
   Send(1, 3, 1);

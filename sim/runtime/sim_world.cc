@@ -30,12 +30,19 @@ SimWorld::SimWorld(SimWorldOptions options)
              options_.nodes.end());
   network_ = std::make_unique<SimNetwork>(loop_, seeder_.Next(), &trace_);
   network_->SetDefaultLinkOptions(options_.link);
+  not_started_.insert(options_.started_later.begin(), options_.started_later.end());
   for (NodeId id : options_.nodes) {
     auto node = std::make_unique<SimRuntime>(*this, id, seeder_.Next());
-    network_->AddNode(id, node->node_clock());
+    const bool up = !not_started_.contains(id);
+    network_->AddNode(id, node->node_clock(), up);
+    if (!up) {
+      node->node_clock().SetDown(true);
+      node->sim_disk().SetPoweredOn(false);
+    }
     nodes_.emplace(id, std::move(node));
   }
   EDDY_CHECK_EQ(nodes_.size(), options_.nodes.size());
+  for (NodeId id : not_started_) EDDY_CHECK_MSG(nodes_.contains(id), "unknown node " << id);
 }
 
 SimWorld::~SimWorld() {
@@ -63,9 +70,19 @@ void SimWorld::SetLifecycleHandlers(absl::AnyInvocable<void(NodeId)> on_crash,
 
 void SimWorld::CountFault(const std::string& name, NodeId id) {
   ++counters_[name];
-  const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(name.data()),
-                                       name.size());
+  const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(name.data()), name.size());
   trace_.Fold(loop_.Now(), id, TraceEvent::kFault, Digest64(bytes));
+}
+
+void SimWorld::Start(NodeId id) {
+  SimRuntime& target = node(id);
+  EDDY_CHECK_MSG(not_started_.erase(id) == 1, "node " << id << " was already started");
+  EDDY_CHECK(!target.up());
+  target.sim_disk().SetPoweredOn(true);
+  target.node_clock().SetDown(false);
+  network_->SetNodeUp(id, true);
+  if (on_restart_) on_restart_(id);
+  EDDY_CHECK(target.up());
 }
 
 void SimWorld::Crash(NodeId id, const CrashOptions& crash) {
@@ -87,6 +104,7 @@ void SimWorld::Crash(NodeId id, const CrashOptions& crash) {
 void SimWorld::Restart(NodeId id) {
   SimRuntime& target = node(id);
   EDDY_CHECK_MSG(!target.up(), "restart of node " << id << " which is up");
+  EDDY_CHECK_MSG(!not_started_.contains(id), "restart of node " << id << " never started");
   CountFault("process.restart", id);
   target.Reincarnate();
   target.sim_disk().SetPoweredOn(true);
@@ -145,10 +163,10 @@ FaultCoverage SimWorld::Coverage() const {
   // Every kind the world itself injects is listed, fired or not, so a report shows what was
   // never exercised.
   FaultCoverage coverage = {
-      {"buggify.fired", 0},        {"buggify.sites_enabled", 0},
-      {"process.clock_drift", 0},  {"process.clock_jump", 0},
-      {"process.crash", 0},        {"process.crash_keeping_unsynced_tail", 0},
-      {"process.pause", 0},        {"process.restart", 0},
+      {"buggify.fired", 0},       {"buggify.sites_enabled", 0},
+      {"process.clock_drift", 0}, {"process.clock_jump", 0},
+      {"process.crash", 0},       {"process.crash_keeping_unsynced_tail", 0},
+      {"process.pause", 0},       {"process.restart", 0},
       {"process.slow", 0},
   };
   for (const auto& [name, count] : counters_) coverage[name] = count;

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,9 @@ struct SimWorldOptions {
   uint64_t seed = 1;
   // Broker ids, each != kNoNode, distinct.
   std::vector<runtime::NodeId> nodes = {1, 2, 3};
+  // Nodes (among `nodes`) that exist but are not started: powered off, unreachable, empty disk,
+  // until Start(id) (e.g. brokers that join the cluster later).
+  std::vector<runtime::NodeId> started_later = {};
   SimDiskOptions disk = {};  // fault_seed is replaced per node.
   // Each node's clock starts at a different local time, drawn in [0, clock_offset_max] from the
   // node's seed: monotonic clocks of different machines share no epoch, and code that compares
@@ -91,6 +95,12 @@ class SimWorld {
   void SetLifecycleHandlers(absl::AnyInvocable<void(runtime::NodeId)> on_crash,
                             absl::AnyInvocable<void(runtime::NodeId)> on_restart);
 
+  // First start of a node listed in `started_later`: like Restart(), but not a fault (not
+  // counted) and not a new incarnation. REQUIRES: never started yet.
+  void Start(runtime::NodeId id);
+  // False only for a node in `started_later` that Start() has not started yet.
+  bool started(runtime::NodeId id) const { return !not_started_.contains(id); }
+
   // Process faults. REQUIRES (Crash, Pause, Resume): node up. REQUIRES (Restart): node down.
   void Crash(runtime::NodeId id, const CrashOptions& crash = {});
   void Restart(runtime::NodeId id);
@@ -132,6 +142,7 @@ class SimWorld {
   Random crash_random_;
   Random buggify_site_random_;
   std::map<std::string, bool> buggify_sites_;
+  std::set<runtime::NodeId> not_started_;
   FaultCoverage counters_;
   absl::AnyInvocable<void(runtime::NodeId)> on_crash_;
   absl::AnyInvocable<void(runtime::NodeId)> on_restart_;

@@ -27,8 +27,9 @@ FileHandle OpenSynced(SimWorld& world, NodeId id, const std::string& path) {
   FileHandle file = AwaitValue<FileHandle>(world.loop(), [&](auto done) {
                       disk.Open(path, runtime::OpenMode::kCreateNew, std::move(done));
                     }).value();
-  EXPECT_THAT(AwaitStatus(world.loop(), [&](auto done) { disk.SyncDirectory("", std::move(done)); }),
-              IsOk());
+  EXPECT_THAT(
+      AwaitStatus(world.loop(), [&](auto done) { disk.SyncDirectory("", std::move(done)); }),
+      IsOk());
   return file;
 }
 
@@ -66,12 +67,15 @@ TEST(SimWorldTest, CrashDestroysPendingWorkAndKeepsOnlyDurableBytes) {
   SimWorld world({.seed = 1});
   SimRuntime& node = world.node(1);
   const FileHandle file = OpenSynced(world, 1, "log");
-  ASSERT_THAT(AwaitValue<uint64_t>(world.loop(), [&](auto done) {
-                node.disk().Append(file, std::vector<uint8_t>(100, 1), std::move(done));
-              }),
+  ASSERT_THAT(AwaitValue<uint64_t>(world.loop(),
+                                   [&](auto done) {
+                                     node.disk().Append(file, std::vector<uint8_t>(100, 1),
+                                                        std::move(done));
+                                   }),
               IsOk());
-  ASSERT_THAT(AwaitStatus(world.loop(), [&](auto done) { node.disk().Sync(file, std::move(done)); }),
-              IsOk());
+  ASSERT_THAT(
+      AwaitStatus(world.loop(), [&](auto done) { node.disk().Sync(file, std::move(done)); }),
+      IsOk());
   int ran = 0;
   node.clock().ScheduleAfter(Duration::Seconds(1), [&] { ++ran; });
   node.disk().Append(file, std::vector<uint8_t>(50, 2), [&](absl::StatusOr<uint64_t>) { ++ran; });
@@ -138,17 +142,16 @@ TEST(SimWorldTest, SlowNodeIsSlowerOnDiskAndNetwork) {
                            .latency_max = Duration::Milliseconds(1)}});
   world.SetSlow(2, Duration::Milliseconds(40));
   Instant arrived;
-  world.node(2).transport().SetPeerHandler([&](NodeId, std::vector<uint8_t>) {
-    arrived = world.Now();
-  });
+  world.node(2).transport().SetPeerHandler(
+      [&](NodeId, std::vector<uint8_t>) { arrived = world.Now(); });
   world.node(1).transport().SendToPeer(2, {1});
   world.loop().RunUntilIdle();
   EXPECT_EQ(arrived - Instant(), Duration::Milliseconds(41));
   const Instant before = world.Now();
-  ASSERT_THAT(AwaitStatus(world.loop(), [&](auto done) {
-                world.node(2).disk().CreateDirectories("x", std::move(done));
-              }),
-              IsOk());
+  ASSERT_THAT(
+      AwaitStatus(world.loop(),
+                  [&](auto done) { world.node(2).disk().CreateDirectories("x", std::move(done)); }),
+      IsOk());
   EXPECT_EQ(world.Now() - before, Duration::Milliseconds(40) + SimDiskOptions{}.operation_latency);
 }
 
@@ -177,6 +180,30 @@ TEST(SimWorldTest, ClockOffsetsGiveEachNodeItsOwnEpoch) {
   world.node(2).clock().ScheduleAfter(Duration::Seconds(2), [&] { fired = world.Now(); });
   world.loop().RunUntilIdle();
   EXPECT_EQ(fired, Instant() + Duration::Seconds(2));
+}
+
+TEST(SimWorldTest, NodesStartedLaterAreUnreachableUntilStarted) {
+  SimWorld world({.seed = 1, .started_later = {3}});
+  EXPECT_TRUE(world.node(1).up());
+  EXPECT_FALSE(world.node(3).up());
+  std::vector<std::string> seen;
+  world.node(1).transport().SetPeerStateHandler([&](NodeId peer, bool reachable) {
+    seen.push_back(std::to_string(peer) + (reachable ? "+" : "-"));
+  });
+  int delivered = 0;
+  world.node(1).transport().SendToPeer(3, {1});
+  world.loop().RunUntilIdle();
+  std::vector<NodeId> started;
+  world.SetLifecycleHandlers(nullptr, [&](NodeId id) { started.push_back(id); });
+  world.Start(3);
+  EXPECT_EQ(started, std::vector<NodeId>{3});
+  world.node(3).transport().SetPeerHandler([&](NodeId, std::vector<uint8_t>) { ++delivered; });
+  world.node(1).transport().SendToPeer(3, {2});
+  world.loop().RunUntilIdle();
+  EXPECT_EQ(delivered, 1);  // Only the message sent after the start.
+  EXPECT_EQ(seen, std::vector<std::string>{"3+"});
+  EXPECT_EQ(world.node(3).incarnation(), 0u);
+  EXPECT_EQ(world.Coverage().at("process.restart"), 0u);  // A start is not a fault.
 }
 
 // A runtime that is not the simulator's: Buggify must default to false.

@@ -25,13 +25,20 @@ void TraceHash::Fold(Instant time, uint32_t node, TraceEvent kind, uint64_t dige
 
 const char* TraceEventName(TraceEvent kind) {
   switch (kind) {
-    case TraceEvent::kTimer: return "timer";
-    case TraceEvent::kDiskOperation: return "disk_op";
-    case TraceEvent::kPeerDelivered: return "peer_delivered";
-    case TraceEvent::kPeerDropped: return "peer_dropped";
-    case TraceEvent::kClientDelivered: return "client_delivered";
-    case TraceEvent::kPeerState: return "peer_state";
-    case TraceEvent::kFault: return "fault";
+    case TraceEvent::kTimer:
+      return "timer";
+    case TraceEvent::kDiskOperation:
+      return "disk_op";
+    case TraceEvent::kPeerDelivered:
+      return "peer_delivered";
+    case TraceEvent::kPeerDropped:
+      return "peer_dropped";
+    case TraceEvent::kClientDelivered:
+      return "client_delivered";
+    case TraceEvent::kPeerState:
+      return "peer_state";
+    case TraceEvent::kFault:
+      return "fault";
   }
   return "unknown";
 }
@@ -46,8 +53,9 @@ std::string TraceHash::FormatRecent() const {
   std::string out;
   char line[160];
   for (const Event& e : recent_) {
-    std::snprintf(line, sizeof(line), "@%" PRId64 ".%06" PRId64 "ms node %u %s digest=%016" PRIx64
-                  " hash=%016" PRIx64 "\n",
+    std::snprintf(line, sizeof(line),
+                  "@%" PRId64 ".%06" PRId64 "ms node %u %s digest=%016" PRIx64 " hash=%016" PRIx64
+                  "\n",
                   e.time.nanoseconds() / 1'000'000, e.time.nanoseconds() % 1'000'000, e.node,
                   TraceEventName(e.kind), e.digest, e.hash_after);
     out += line;

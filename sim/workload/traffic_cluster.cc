@@ -81,13 +81,13 @@ void TrafficCluster::ConnectClient() {
   ++client_connections_;
   connected_ = true;
   client_in_flight_ = 0;
-  connection_ = world_->network().ConnectClient(
-      broker, {.on_message =
-                   [this](std::vector<uint8_t>) {
-                     ++client_replies_;
-                     if (client_in_flight_ > 0) --client_in_flight_;
-                   },
-               .on_closed = [this] { connected_ = false; }});
+  connection_ =
+      world_->network().ConnectClient(broker, {.on_message =
+                                                   [this](std::vector<uint8_t>) {
+                                                     ++client_replies_;
+                                                     if (client_in_flight_ > 0) --client_in_flight_;
+                                                   },
+                                               .on_closed = [this] { connected_ = false; }});
 }
 
 void TrafficCluster::ClientStep() {

@@ -30,12 +30,12 @@ TrafficNode::TrafficNode(runtime::Runtime& runtime, std::vector<NodeId> peers,
     OnPeerMessage(from, std::move(message));
   });
   transport.SetPeerStateHandler([this](NodeId, bool) { ++stats_.peer_state_changes; });
-  transport.SetClientHandler([this](runtime::ConnectionId connection,
-                                    std::vector<uint8_t> message) {
-    ++stats_.client_requests;
-    message.push_back(static_cast<uint8_t>(runtime_.self()));
-    runtime_.transport().SendToClient(connection, std::move(message));
-  });
+  transport.SetClientHandler(
+      [this](runtime::ConnectionId connection, std::vector<uint8_t> message) {
+        ++stats_.client_requests;
+        message.push_back(static_cast<uint8_t>(runtime_.self()));
+        runtime_.transport().SendToClient(connection, std::move(message));
+      });
   transport.SetClientClosedHandler([](runtime::ConnectionId) {});
   OpenFile();
   tick_timer_ = runtime_.clock().ScheduleAfter(Duration::Milliseconds(1), [this] { Tick(); });
@@ -73,25 +73,25 @@ void TrafficNode::OpenFile() {
   if (opening_) return;
   opening_ = true;
   const std::string path = absl::StrCat("traffic/node-", runtime_.self());
-  runtime_.disk().CreateDirectories(
-      "traffic", [this, alive = alive_, path](absl::Status status) {
-        if (!*alive) return;
-        if (!status.ok()) {
-          opening_ = false;
-          return DiskError();
-        }
-        runtime_.disk().Open(path, runtime::OpenMode::kCreateIfMissing,
-                             [this, alive](absl::StatusOr<runtime::FileHandle> file) {
-                               if (!*alive) return;
-                               opening_ = false;
-                               if (!file.ok()) return DiskError();
-                               file_ = *file;
-                               runtime_.disk().Size(file_, [this, alive](absl::StatusOr<uint64_t> size) {
-                                 if (!*alive) return;
-                                 if (size.ok()) file_size_bytes_ = *size;
-                               });
-                             });
-      });
+  runtime_.disk().CreateDirectories("traffic", [this, alive = alive_, path](absl::Status status) {
+    if (!*alive) return;
+    if (!status.ok()) {
+      opening_ = false;
+      return DiskError();
+    }
+    runtime_.disk().Open(path, runtime::OpenMode::kCreateIfMissing,
+                         [this, alive](absl::StatusOr<runtime::FileHandle> file) {
+                           if (!*alive) return;
+                           opening_ = false;
+                           if (!file.ok()) return DiskError();
+                           file_ = *file;
+                           runtime_.disk().Size(file_,
+                                                [this, alive](absl::StatusOr<uint64_t> size) {
+                                                  if (!*alive) return;
+                                                  if (size.ok()) file_size_bytes_ = *size;
+                                                });
+                         });
+  });
 }
 
 void TrafficNode::Tick() {
@@ -119,7 +119,8 @@ void TrafficNode::Tick() {
       Read();
       break;
   }
-  Duration next = Duration::Milliseconds(1 + static_cast<int64_t>(random.Uniform(options_.tick_max_ms)));
+  Duration next =
+      Duration::Milliseconds(1 + static_cast<int64_t>(random.Uniform(options_.tick_max_ms)));
   if (EDDY_BUGGIFY(runtime_)) {
     ++stats_.buggify_taken;
     next = next * 10;  // A legal but unusual pause in this node's activity.
@@ -133,9 +134,10 @@ void TrafficNode::Append() {
   std::vector<uint8_t> bytes = RandomBytes(options_.append_size_bytes_max);
   file_size_bytes_ += bytes.size();
   ++stats_.appends;
-  runtime_.disk().Append(file_, std::move(bytes), [this, alive = alive_](absl::StatusOr<uint64_t> at) {
-    if (*alive && !at.ok()) DiskError();
-  });
+  runtime_.disk().Append(file_, std::move(bytes),
+                         [this, alive = alive_](absl::StatusOr<uint64_t> at) {
+                           if (*alive && !at.ok()) DiskError();
+                         });
 }
 
 void TrafficNode::Sync() {

@@ -54,8 +54,8 @@ TEST(DeterminismTest, SameSeedSameTraceUnderSwarmFaults) {
     SCOPED_TRACE("seed " + std::to_string(seed) + " " + a.profile);
     ExpectSameRun(a, b);
     hashes.insert(a.trace_hash);
-    std::cout << "seed " << seed << " trace " << std::hex << a.trace_hash << std::dec
-              << " events " << a.events << "\n  " << a.profile << "\n";
+    std::cout << "seed " << seed << " trace " << std::hex << a.trace_hash << std::dec << " events "
+              << a.events << "\n  " << a.profile << "\n";
   }
   EXPECT_EQ(hashes.size(), 6u);  // Different seeds, different runs.
 }
@@ -74,7 +74,8 @@ TEST(DeterminismTest, SeedFromEnvironmentReplays) {
   const TrafficRunResult a = RunOnce(seed, true);
   const TrafficRunResult b = RunOnce(seed, true);
   std::cout << "seed " << seed << " trace " << std::hex << a.trace_hash << std::dec << "\n"
-            << a.profile << "\n" << a.schedule << FormatCoverage(a.coverage);
+            << a.profile << "\n"
+            << a.schedule << FormatCoverage(a.coverage);
   ExpectSameRun(a, b);
 }
 

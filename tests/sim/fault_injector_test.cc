@@ -4,14 +4,16 @@
 // (crashed or paused) than allowed; inside a healed phase, every node up and running and every
 // link whole; data-damaging disk faults only on the allowed nodes; every crash followed by a
 // restart by the end; the same seed yields the same action log.
+#include "sim/faults/fault_injector.h"
+
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "sim/base/rate.h"
-#include "sim/faults/fault_injector.h"
 #include "sim/faults/fault_profile.h"
 #include "sim/faults/fault_schedule.h"
 #include "sim/runtime/sim_world.h"
@@ -125,7 +127,13 @@ std::string JoinLog(const FaultInjector& injector) {
 
 TEST(FaultInjectorTest, EveryActionFiresWithinBudgetAndHealedPhasesAreClean) {
   Harness harness(5, EveryActionOften(), {2, 3});
+  std::vector<std::pair<int64_t, bool>> phases;
+  harness.injector_->SetPhaseHandler([&](const FaultPhase& phase) {
+    phases.push_back({(harness.world_.Now() - Instant()).milliseconds(), phase.healed});
+  });
   harness.RunChecked();
+  EXPECT_EQ(phases,
+            (std::vector<std::pair<int64_t, bool>>{{0, true}, {1000, false}, {11000, true}}));
   const FaultCoverage coverage = harness.world_.Coverage();
   const std::string log = JoinLog(*harness.injector_);
   SCOPED_TRACE(log);
@@ -171,7 +179,9 @@ TEST(FaultInjectorTest, NetworkWorksAgainAfterTheFaultsHeal) {
   harness.world_.RunFor(Duration::Seconds(1));  // ...once their last messages have landed.
   for (NodeId id : harness.world_.node_ids()) {
     harness.world_.node(id).transport().SetPeerHandler(
-        [&got, id](NodeId from, std::vector<uint8_t>) { ++got[{from, id}]; });
+        [&got, id](NodeId from, std::vector<uint8_t>) {
+          ++got[{from, id}];
+        });
   }
   for (NodeId a : harness.world_.node_ids()) {
     for (NodeId b : harness.world_.node_ids()) {
@@ -183,6 +193,53 @@ TEST(FaultInjectorTest, NetworkWorksAgainAfterTheFaultsHeal) {
   harness.world_.RunFor(Duration::Seconds(1));
   EXPECT_EQ(got.size(), 6u);
   for (const auto& [link, count] : got) EXPECT_EQ(count, 50) << link.first << "->" << link.second;
+}
+
+TEST(FaultInjectorTest, PerLinkRatesGiveEachLinkItsOwnFaultsUntilHealed) {
+  FaultProfile profile;
+  profile.loss_ppm = 300'000;
+  profile.duplicate_ppm = 200'000;
+  profile.duplicate_delay_max = Duration::Seconds(2);
+  profile.per_link_rates = true;
+  Harness harness(3, profile, {});
+  harness.injector_->Start();
+  harness.world_.RunUntil(At(2000));  // Inside the fault phase.
+  std::set<uint32_t> loss_rates;
+  for (NodeId a : harness.world_.node_ids()) {
+    for (NodeId b : harness.world_.node_ids()) {
+      if (a == b) continue;
+      const LinkOptions& options = harness.world_.network().link_options(a, b);
+      EXPECT_LE(options.loss_ppm, 300'000u);
+      EXPECT_LE(options.duplicate_ppm, 200'000u);
+      EXPECT_EQ(options.duplicate_delay_max, Duration::Seconds(2));
+      loss_rates.insert(options.loss_ppm);
+    }
+  }
+  EXPECT_GT(loss_rates.size(), 3u);
+  harness.world_.RunUntil(At(12000));  // Healed.
+  EXPECT_EQ(harness.world_.network().link_options(2, 3).loss_ppm, 0u);
+  EXPECT_EQ(harness.world_.network().link_options(2, 3).duplicate_ppm, 0u);
+}
+
+TEST(FaultInjectorTest, NodesNotStartedYetAreLeftAloneAndDoNotSpendTheBudget) {
+  SimWorld world({.seed = 8, .nodes = {1, 2, 3, 4}, .started_later = {4}});
+  FaultProfile profile = EveryActionOften();
+  FaultInjector injector(world, profile, ThreePhases(), FaultInjectorOptions{}, 99);
+  injector.Start();
+  size_t max_unavailable = 0;
+  for (int64_t ms = 0; ms < 16000; ms += 5) {
+    world.RunUntil(At(ms));
+    size_t unavailable = 0;
+    for (NodeId id : {1u, 2u, 3u}) {
+      unavailable += !world.node(id).up() || world.node(id).paused();
+    }
+    max_unavailable = std::max(max_unavailable, unavailable);
+    EXPECT_FALSE(world.node(4).up()) << ms;
+  }
+  EXPECT_EQ(max_unavailable, 1u);  // The budget went to started nodes.
+  EXPECT_FALSE(world.started(4));
+  world.Start(4);
+  EXPECT_TRUE(world.node(4).up());
 }
 
 TEST(FaultInjectorTest, SameSeedSameActions) {
