@@ -67,7 +67,9 @@ class ModelCase {
     return sim::AwaitStatus(world_.loop(), std::move(submit));
   }
 
-  int64_t model_next() const { return model_.empty() ? first_offset_ : model_.back().last_offset + 1; }
+  int64_t model_next() const {
+    return model_.empty() ? first_offset_ : model_.back().last_offset + 1;
+  }
   int64_t model_last_term() const { return model_.empty() ? 0 : model_.back().term; }
 
   std::vector<uint8_t> NewBatch(int64_t base, int64_t term) {
@@ -252,8 +254,10 @@ class ModelCase {
         RC_ASSERT(header->base_offset == offset);
         RC_ASSERT(record::VerifyBatchCrc(rest.first(header->size_bytes())).ok());
         const auto bytes = rest.first(header->size_bytes());
-        batches.push_back({header->base_offset, header->last_offset(),
-                           header->partition_leader_epoch, {bytes.begin(), bytes.end()}});
+        batches.push_back({header->base_offset,
+                           header->last_offset(),
+                           header->partition_leader_epoch,
+                           {bytes.begin(), bytes.end()}});
         offset = header->last_offset() + 1;
         rest = rest.subspan(header->size_bytes());
       }

@@ -76,7 +76,8 @@ TEST(PartitionLogTest, FollowerAppendChecksOffsetsAndBatches) {
   PartitionLog& log = f.log();
   EXPECT_THAT(log.AppendAsFollower(MakeTestBatch({.base_offset = 1, .term = 1})),
               StatusIs(absl::StatusCode::kFailedPrecondition));
-  EDDY_ASSERT_OK(log.AppendAsFollower(MakeTestBatch({.base_offset = 0, .record_count = 3, .term = 4})));
+  EDDY_ASSERT_OK(
+      log.AppendAsFollower(MakeTestBatch({.base_offset = 0, .record_count = 3, .term = 4})));
   EXPECT_THAT(log.AppendAsFollower(MakeTestBatch({.base_offset = 3, .term = 2})),
               StatusIs(absl::StatusCode::kInvalidArgument));
   std::vector<uint8_t> corrupt = MakeTestBatch({.base_offset = 3, .term = 4});
@@ -100,12 +101,12 @@ TEST(PartitionLogTest, RaftViewAcrossSegments) {
   EDDY_ASSERT_OK(f.Append(5, 1, 100));
   PartitionLog& log = f.log();
   EXPECT_GE(log.segment_count(), 2u);
-  const std::vector<std::pair<int64_t, int64_t>> term_at = {
-      {0, 1}, {2, 1}, {3, 1}, {4, 2}, {8, 2}, {9, 5}};
+  const std::vector<std::pair<int64_t, int64_t>> term_at = {{0, 1}, {2, 1}, {3, 1},
+                                                            {4, 2}, {8, 2}, {9, 5}};
   for (auto [offset, term] : term_at) EXPECT_EQ(log.TermAt(offset), term) << offset;
   EXPECT_EQ(log.TermAt(10), std::nullopt);
-  const std::vector<std::pair<int64_t, int64_t>> before = {
-      {0, -1}, {1, -1}, {3, 2}, {4, 3}, {7, 3}, {9, 8}, {10, 9}};
+  const std::vector<std::pair<int64_t, int64_t>> before = {{0, -1}, {1, -1}, {3, 2}, {4, 3},
+                                                           {7, 3},  {9, 8},  {10, 9}};
   for (auto [offset, last] : before) EXPECT_EQ(log.LastOffsetBefore(offset), last) << offset;
   EXPECT_EQ(log.last_term(), 5);
 }
@@ -114,7 +115,7 @@ TEST(PartitionLogTest, ReadReturnsWholeBatchesWithinBudget) {
   LogFixture f;
   EDDY_ASSERT_OK(f.Open());
   for (int i = 0; i < 5; ++i) EDDY_ASSERT_OK(f.Append(1, 2, 39));  // 100-byte batches
-  EDDY_ASSERT_OK_AND_ASSIGN(ReadResult one, f.Read(3, 1));  // budget below one batch
+  EDDY_ASSERT_OK_AND_ASSIGN(ReadResult one, f.Read(3, 1));         // budget below one batch
   EXPECT_EQ(one.batch_count, 1u);
   EXPECT_EQ(one.bytes.size(), 100u);
   EXPECT_EQ(one.next_offset, 4);
@@ -343,9 +344,8 @@ TEST(PartitionLogTest, RetentionBySizeAndAge) {
   EDDY_ASSERT_OK(f.Open(options));
   for (int i = 0; i < 6; ++i) EDDY_ASSERT_OK(f.Append(1, 1, 300, 1000 * i));  // 361 bytes each
   EXPECT_EQ(f.log().segment_count(), 6u);
-  EDDY_ASSERT_OK(sim::AwaitStatus(f.loop(), [&](auto done) {
-    f.log().EnforceRetention(0, std::move(done));
-  }));
+  EDDY_ASSERT_OK(
+      sim::AwaitStatus(f.loop(), [&](auto done) { f.log().EnforceRetention(0, std::move(done)); }));
   EXPECT_EQ(f.log().first_offset(), 4);  // 2 segments = 722 bytes >= 700 remain
   EXPECT_EQ(f.log().size_bytes(), 722u);
 
