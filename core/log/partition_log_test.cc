@@ -174,6 +174,33 @@ TEST(PartitionLogTest, TruncateSuffixIntoSealedSegmentRemovesItsIndex) {
   EXPECT_EQ(f.log().TermAt(1), 7);
 }
 
+// The story Raft relies on: a conflicting suffix is cut, the leader's entries are appended, and
+// only the flush makes the cut durable. Before the flush a crash may bring the old entries back
+// (they were never acknowledged as replaced); after it, never.
+TEST(PartitionLogTest, TruncateSuffixBecomesDurableWithTheNextFlush) {
+  LogFixture f;
+  EDDY_ASSERT_OK(f.Open(SmallSegments()));
+  for (int i = 0; i < 6; ++i) EDDY_ASSERT_OK(f.Append(1, 1, 100));  // two batches per segment
+  EDDY_ASSERT_OK(f.Flush(5));
+  f.loop().RunUntilIdle();
+  EDDY_ASSERT_OK(f.log().TruncateSuffix(1));
+  EDDY_ASSERT_OK(f.Append(2, 1, 100));
+  f.loop().RunUntilIdle();  // every disk operation submitted, but no flush
+  f.Crash(/*keep_unsynced_prefix=*/false, /*tear_last_sector=*/false);
+  EDDY_ASSERT_OK(f.Open(SmallSegments()));
+  EXPECT_EQ(f.log().TermAt(1), 1);  // the unflushed replacement is gone, the old entry is back
+  EXPECT_EQ(f.report().bytes_truncated, 0u);
+
+  EDDY_ASSERT_OK(f.log().TruncateSuffix(1));
+  EDDY_ASSERT_OK(f.Append(2, 1, 100));
+  EDDY_ASSERT_OK(f.Flush(1));
+  f.Crash(/*keep_unsynced_prefix=*/true, /*tear_last_sector=*/true);
+  EDDY_ASSERT_OK(f.Open(SmallSegments()));
+  EXPECT_EQ(f.log().next_offset(), 2);
+  EXPECT_EQ(f.log().TermAt(1), 2);
+  EXPECT_EQ(f.log().TermAt(0), 1);
+}
+
 TEST(PartitionLogTest, TruncatePrefixDeletesWholeSegments) {
   LogFixture f;
   EDDY_ASSERT_OK(f.Open(SmallSegments()));
