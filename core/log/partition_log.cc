@@ -371,14 +371,18 @@ absl::StatusOr<int64_t> PartitionLog::TruncateSuffix(int64_t offset) {
   const int64_t new_last = location->base_offset - 1;
   flushed_offset_ = std::min(flushed_offset_, new_last);
   flush_round_target_ = std::min(flush_round_target_, new_last);
+  ++truncation_epoch_;
   // Flushes waiting for removed offsets now wait for the truncation itself to be durable.
-  std::vector<Done> rekeyed;
+  std::vector<FlushWaiter> rekeyed;
   while (!flush_waiters_.empty() && flush_waiters_.rbegin()->first > new_last) {
     auto last = std::prev(flush_waiters_.end());
     rekeyed.push_back(std::move(last->second));
     flush_waiters_.erase(last);
   }
-  for (Done& waiter : rekeyed) flush_waiters_.emplace(new_last, std::move(waiter));
+  for (FlushWaiter& waiter : rekeyed) {
+    waiter.truncation_epoch = truncation_epoch_;
+    flush_waiters_.emplace(new_last, std::move(waiter));
+  }
   CheckInvariants();
   return location->base_offset;
 }
@@ -455,11 +459,15 @@ void PartitionLog::DeleteSegment(std::shared_ptr<Segment> segment, bool sync_dir
 void PartitionLog::Flush(int64_t offset, Done done) {
   if (!failure_.ok()) return PostDone(std::move(done), failure_);
   const int64_t target = std::min(offset, last_offset());
-  if (target <= flushed_offset_) return PostDone(std::move(done), absl::OkStatus());
+  // A truncation not yet synced must become durable too, even below the flushed offset (a
+  // sealed segment's index must never describe a cut its file may not have kept).
+  if (target <= flushed_offset_ && truncation_epoch_ == durable_truncation_epoch_) {
+    return PostDone(std::move(done), absl::OkStatus());
+  }
   if (flush_waiters_.size() >= options_.flush_waiter_count_max) {
     return PostDone(std::move(done), absl::ResourceExhaustedError("too many pending flushes"));
   }
-  flush_waiters_.emplace(target, std::move(done));
+  flush_waiters_.emplace(target, FlushWaiter{truncation_epoch_, std::move(done)});
   if (!flush_round_running_) StartFlushRound();
 }
 
@@ -467,6 +475,7 @@ void PartitionLog::StartFlushRound() {
   EDDY_CHECK(!flush_round_running_);
   flush_round_running_ = true;
   flush_round_target_ = last_offset();
+  flush_round_truncation_epoch_ = truncation_epoch_;
   ++stats_.flush_rounds;
   // Parts of the round still running; the round itself holds one until everything is issued.
   auto pending = std::make_shared<int>(1);
@@ -502,10 +511,16 @@ void PartitionLog::FinishFlushRound() {
   flush_round_running_ = false;
   if (!failure_.ok()) return;  // Fail() answered the waiters
   flushed_offset_ = std::max(flushed_offset_, flush_round_target_);
+  durable_truncation_epoch_ = std::max(durable_truncation_epoch_, flush_round_truncation_epoch_);
   std::vector<Done> ready;
-  while (!flush_waiters_.empty() && flush_waiters_.begin()->first <= flushed_offset_) {
-    ready.push_back(std::move(flush_waiters_.begin()->second));
-    flush_waiters_.erase(flush_waiters_.begin());
+  for (auto it = flush_waiters_.begin();
+       it != flush_waiters_.end() && it->first <= flushed_offset_;) {
+    if (it->second.truncation_epoch > durable_truncation_epoch_) {
+      ++it;  // a truncation after this round started: the next round covers it
+      continue;
+    }
+    ready.push_back(std::move(it->second.done));
+    it = flush_waiters_.erase(it);
   }
   if (!flush_waiters_.empty()) StartFlushRound();
   for (Done& waiter : ready) std::move(waiter)(absl::OkStatus());
@@ -517,8 +532,8 @@ void PartitionLog::Fail(absl::Status status) {
   EDDY_CHECK(!status.ok());
   if (!failure_.ok()) return;
   failure_ = std::move(status);
-  std::multimap<int64_t, Done> waiters = std::exchange(flush_waiters_, {});
-  for (auto& [offset, waiter] : waiters) PostDone(std::move(waiter), failure_);
+  std::multimap<int64_t, FlushWaiter> waiters = std::exchange(flush_waiters_, {});
+  for (auto& [offset, waiter] : waiters) PostDone(std::move(waiter.done), failure_);
 }
 
 void PartitionLog::PostDone(Done done, absl::Status status) {

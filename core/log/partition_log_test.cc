@@ -201,6 +201,45 @@ TEST(PartitionLogTest, TruncateSuffixBecomesDurableWithTheNextFlush) {
   EXPECT_EQ(f.log().TermAt(0), 1);
 }
 
+// Regression (found by the model test): a cut inside a segment that is then sealed must be
+// synced before the segment's index is written, even though every offset the segment still
+// holds was already flushed; otherwise a crash brings the cut-off batches back and the log
+// ends before the newer segment that followed the cut, losing flushed data.
+TEST(PartitionLogTest, SealAfterTruncationSyncsTheCut) {
+  LogFixture f;
+  LogOptions options;
+  options.segment_size_bytes_max = 1000;
+  EDDY_ASSERT_OK(f.Open(options));
+  for (int i = 0; i < 5; ++i) EDDY_ASSERT_OK(f.Append(1, 1, 100));  // [0..4] in one segment
+  EDDY_ASSERT_OK(f.Flush(4));
+  EDDY_ASSERT_OK(f.log().TruncateSuffix(2));  // flushed offset 1: the cut is not durable yet
+  EDDY_ASSERT_OK(f.Append(2, 1, 900));        // does not fit: roll, seal the cut segment
+  f.loop().RunUntilIdle();
+  EXPECT_TRUE(f.disk().FileExists(f.SegmentPath(0, ".index")));
+  EDDY_ASSERT_OK(f.Open(options));  // clean reopen: the new segment is synced by recovery
+  EXPECT_EQ(f.log().flushed_offset(), 2);
+  f.Crash(/*keep_unsynced_prefix=*/false, /*tear_last_sector=*/false);
+  EDDY_ASSERT_OK(f.Open(options));
+  EXPECT_EQ(f.log().next_offset(), 3);
+  EXPECT_EQ(f.log().TermAt(2), 2);
+  EXPECT_EQ(f.report().segments_loaded, 1u);
+}
+
+// A flush asked for below the flushed offset still waits for an earlier truncation to be synced.
+TEST(PartitionLogTest, FlushBelowFlushedOffsetWaitsForTruncation) {
+  LogFixture f;
+  EDDY_ASSERT_OK(f.Open());
+  for (int i = 0; i < 5; ++i) EDDY_ASSERT_OK(f.Append(1));
+  EDDY_ASSERT_OK(f.Flush(4));
+  const uint64_t rounds = f.log().stats().flush_rounds;
+  EDDY_ASSERT_OK(f.log().TruncateSuffix(3));
+  EDDY_ASSERT_OK(f.Flush(1));
+  EXPECT_EQ(f.log().stats().flush_rounds, rounds + 1);
+  f.Crash(false, false);
+  EDDY_ASSERT_OK(f.Open());
+  EXPECT_EQ(f.log().next_offset(), 3);
+}
+
 TEST(PartitionLogTest, TruncatePrefixDeletesWholeSegments) {
   LogFixture f;
   EDDY_ASSERT_OK(f.Open(SmallSegments()));
