@@ -66,8 +66,9 @@ class LogWorld {
  public:
   LogWorld() : directory_(MakeTempDirectory()), disk_(loop_, directory_) {
     std::optional<absl::StatusOr<PartitionLog::Opened>> opened;
-    PartitionLog::Open(loop_, disk_, "p0", LogOptions{},
-                       [&](absl::StatusOr<PartitionLog::Opened> result) { opened = std::move(result); });
+    PartitionLog::Open(
+        loop_, disk_, "p0", LogOptions{},
+        [&](absl::StatusOr<PartitionLog::Opened> result) { opened = std::move(result); });
     loop_.RunUntil([&] { return opened.has_value(); });
     EDDY_CHECK_OK(opened->status());
     log_ = std::move((*opened)->log);
@@ -204,8 +205,8 @@ void RegisterAll() {
   for (int round = 0; round < kRounds; ++round) {
     for (int64_t size : {int64_t{16 * 1024}, int64_t{1024 * 1024}}) {
       for (int64_t flush : {0, 1}) {
-        for (auto [name, function] : {std::pair{"BM_LogAppend", &BM_LogAppend},
-                                      std::pair{"BM_RawAppend", &BM_RawAppend}}) {
+        for (auto [name, function] :
+             {std::pair{"BM_LogAppend", &BM_LogAppend}, std::pair{"BM_RawAppend", &BM_RawAppend}}) {
           benchmark::RegisterBenchmark(name, function)
               ->Args({size, flush})
               ->ArgNames({"batch_bytes", "flush"})
@@ -231,8 +232,10 @@ class MedianCollector : public benchmark::ConsoleReporter {
   }
 
   void PrintRatios() const {
-    std::printf("\nmedian MB/s over %d alternating rounds (log vs raw write()+fdatasync() / "
-                "pread() on the same disk)\n", kRounds);
+    std::printf(
+        "\nmedian MB/s over %d alternating rounds (log vs raw write()+fdatasync() / "
+        "pread() on the same disk)\n",
+        kRounds);
     for (const auto& [name, log_rates] : rates_) {
       if (name.rfind("BM_Log", 0) != 0) continue;
       auto raw = rates_.find("BM_Raw" + name.substr(6));

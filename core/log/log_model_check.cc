@@ -17,6 +17,13 @@
 namespace eddy::log::testing {
 namespace {
 
+// A uniform draw from [low, high), whatever RapidCheck's current size (inRange alone scales the
+// range down with the size, which would starve the rarer operations in early cases).
+template <typename T>
+T Uniform(T low, T high) {
+  return *rc::gen::resize(100, rc::gen::inRange<T>(low, high));
+}
+
 struct ModelBatch {
   int64_t base_offset;
   int64_t last_offset;
@@ -29,11 +36,11 @@ class ModelCase {
   explicit ModelCase(ModelCheckWorld& world) : world_(world) {}
 
   void Run() {
-    options_.segment_size_bytes_max = *rc::gen::inRange<uint64_t>(200, 3000);
+    options_.segment_size_bytes_max = Uniform<uint64_t>(200, 3000);
     Reopen();
-    const int steps = *rc::gen::inRange(1, 80);
+    const int steps = *rc::gen::inRange(1, 80);  // grows with RapidCheck's size
     for (int step = 0; step < steps; ++step) {
-      const int choice = *rc::gen::inRange(0, 100);
+      const int choice = Uniform<int>(0, 100);
       if (choice < 30) {
         LeaderAppend();
       } else if (choice < 40) {
@@ -53,12 +60,16 @@ class ModelCase {
       } else if (choice < 95 && world_.can_crash()) {
         CrashAndRecover();
       } else {
-        world_.loop().RunFor(Duration::Microseconds(*rc::gen::inRange(0, 200)));
+        world_.loop().RunFor(Duration::Microseconds(Uniform<int>(0, 200)));
       }
       CheckView();
     }
     RC_ASSERT(Await([&](auto done) { log_->Flush(log_->last_offset(), std::move(done)); }).ok());
     CheckContents();
+    // Shows in RapidCheck's summary that the interesting paths are taken.
+    RC_CLASSIFY(crashes_ > 0, "crashed");
+    RC_CLASSIFY(torn_recoveries_ > 0, "recovery truncated a tail");
+    RC_CLASSIFY(lost_unflushed_ > 0, "crash lost unflushed batches");
   }
 
  private:
@@ -67,15 +78,17 @@ class ModelCase {
     return sim::AwaitStatus(world_.loop(), std::move(submit));
   }
 
-  int64_t model_next() const { return model_.empty() ? first_offset_ : model_.back().last_offset + 1; }
+  int64_t model_next() const {
+    return model_.empty() ? first_offset_ : model_.back().last_offset + 1;
+  }
   int64_t model_last_term() const { return model_.empty() ? 0 : model_.back().term; }
 
   std::vector<uint8_t> NewBatch(int64_t base, int64_t term) {
     return MakeTestBatch({.base_offset = base,
-                          .record_count = *rc::gen::inRange(1, 6),
+                          .record_count = Uniform<int>(1, 6),
                           .term = term,
-                          .payload_size_bytes = *rc::gen::inRange<uint32_t>(0, 400),
-                          .max_timestamp_ms = *rc::gen::inRange<int64_t>(0, 1000),
+                          .payload_size_bytes = Uniform<uint32_t>(0, 400),
+                          .max_timestamp_ms = Uniform<int64_t>(0, 1000),
                           .fill_seed = ++fill_seed_});
   }
 
@@ -90,8 +103,8 @@ class ModelCase {
   }
 
   void LeaderAppend() {
-    if (*rc::gen::inRange(0, 10) == 0) ++term_;
-    if (model_last_term() > 0 && *rc::gen::inRange(0, 20) == 0) {
+    if (Uniform<int>(0, 10) == 0) ++term_;
+    if (model_last_term() > 0 && Uniform<int>(0, 20) == 0) {
       // A stale leader is refused and changes nothing.
       if (model_last_term() > 1) {
         RC_ASSERT(log_->AppendAsLeader(NewBatch(0, 1), model_last_term() - 1).status().code() ==
@@ -102,6 +115,8 @@ class ModelCase {
     std::vector<uint8_t> batch = NewBatch(/*base=*/987654, /*term=*/0);  // the log rewrites both
     auto result = log_->AppendAsLeader(batch, term_);
     RC_ASSERT(result.ok());
+    RC_LOG() << "leader append [" << result->base_offset << "," << result->last_offset << "] term "
+             << term_ << " size " << batch.size() << "\n";
     RC_ASSERT(result->base_offset == model_next());
     record::SetBaseOffset(batch, result->base_offset);
     record::SetPartitionLeaderEpoch(batch, static_cast<int32_t>(term_));
@@ -109,8 +124,8 @@ class ModelCase {
   }
 
   void FollowerAppend() {
-    if (*rc::gen::inRange(0, 10) == 0) ++term_;
-    if (*rc::gen::inRange(0, 8) == 0) {
+    if (Uniform<int>(0, 10) == 0) ++term_;
+    if (Uniform<int>(0, 8) == 0) {
       const int64_t wrong = model_next() + *rc::gen::element<int64_t>(-1, 1, 5);
       if (wrong >= 0) {
         RC_ASSERT(log_->AppendAsFollower(NewBatch(wrong, term_)).status().code() ==
@@ -120,6 +135,8 @@ class ModelCase {
     }
     std::vector<uint8_t> batch = NewBatch(model_next(), term_);
     RC_ASSERT(log_->AppendAsFollower(batch).ok());
+    RC_LOG() << "follower append at " << model_next() << " term " << term_ << " size "
+             << batch.size() << "\n";
     Accept(std::move(batch));
   }
 
@@ -132,8 +149,8 @@ class ModelCase {
   }
 
   void Read() {
-    const int64_t offset = *rc::gen::inRange<int64_t>(first_offset_ - 1, model_next() + 2);
-    const uint64_t budget = *rc::gen::inRange<uint64_t>(0, 2000);
+    const int64_t offset = Uniform<int64_t>(first_offset_ - 1, model_next() + 2);
+    const uint64_t budget = Uniform<uint64_t>(0, 2000);
     auto read = sim::AwaitValue<ReadResult>(
         world_.loop(), [&](auto done) { log_->Read(offset, budget, std::move(done)); });
     if (offset == model_next()) {
@@ -159,18 +176,20 @@ class ModelCase {
   }
 
   void TruncateSuffix() {
-    const int64_t offset = *rc::gen::inRange<int64_t>(first_offset_, model_next() + 1);
+    const int64_t offset = Uniform<int64_t>(first_offset_, model_next() + 1);
     auto result = log_->TruncateSuffix(offset);
     RC_ASSERT(result.ok());
+    RC_LOG() << "truncate suffix " << offset << " -> next " << *result << "\n";
     const std::optional<size_t> index = ModelFind(offset);
     if (index.has_value()) model_.resize(*index);
     RC_ASSERT(*result == model_next());
   }
 
   void TruncatePrefix() {
-    const int64_t offset = *rc::gen::inRange<int64_t>(first_offset_, model_next() + 1);
+    const int64_t offset = Uniform<int64_t>(first_offset_, model_next() + 1);
     RC_ASSERT(Await([&](auto done) { log_->TruncatePrefix(offset, std::move(done)); }).ok());
     const int64_t first = log_->first_offset();
+    RC_LOG() << "truncate prefix " << offset << " -> first " << first << "\n";
     // Whole segments only: the new start is a batch boundary at or below `offset`.
     RC_ASSERT(first >= first_offset_);
     RC_ASSERT(first <= offset);
@@ -183,7 +202,8 @@ class ModelCase {
   }
 
   void Flush(bool await) {
-    const int64_t offset = *rc::gen::inRange<int64_t>(first_offset_ - 1, model_next() + 1);
+    const int64_t offset = Uniform<int64_t>(first_offset_ - 1, model_next() + 1);
+    RC_LOG() << "flush " << offset << (await ? " awaited" : " in flight") << "\n";
     if (!await) {
       log_->Flush(offset, [](absl::Status) {});
       return;
@@ -193,6 +213,7 @@ class ModelCase {
   }
 
   void CleanReopen() {
+    RC_LOG() << "clean reopen\n";
     world_.loop().RunUntilIdle();  // every write lands; nothing is lost without a crash
     Reopen();
     RC_ASSERT(report_.bytes_truncated == 0u);
@@ -205,9 +226,15 @@ class ModelCase {
     sim::CrashOptions crash;
     crash.keep_unsynced_prefix = *rc::gen::arbitrary<bool>();
     crash.tear_last_sector = *rc::gen::arbitrary<bool>();
+    RC_LOG() << "crash (flushed " << flushed << ", keep " << crash.keep_unsynced_prefix << ", tear "
+             << crash.tear_last_sector << ")\n";
     world_.Crash(crash, random);
     log_.reset();
     Reopen();
+    RC_LOG() << "  recovered next " << log_->next_offset() << " truncated "
+             << report_.bytes_truncated << " " << report_.first_defect << "\n";
+    ++crashes_;
+    if (report_.bytes_truncated > 0) ++torn_recoveries_;
     // The log start never moves back: every prefix truncation was awaited, so it is durable.
     RC_ASSERT(log_->first_offset() == first_offset_);
     std::vector<ModelBatch> recovered = ReadEverything();
@@ -223,6 +250,7 @@ class ModelCase {
       // Beyond the flushed point: only batches that were really appended there.
       RC_ASSERT(history_[batch.base_offset].count(batch.bytes) == 1u);
     }
+    if (recovered.size() < model_.size()) ++lost_unflushed_;
     model_ = std::move(recovered);
   }
 
@@ -252,8 +280,10 @@ class ModelCase {
         RC_ASSERT(header->base_offset == offset);
         RC_ASSERT(record::VerifyBatchCrc(rest.first(header->size_bytes())).ok());
         const auto bytes = rest.first(header->size_bytes());
-        batches.push_back({header->base_offset, header->last_offset(),
-                           header->partition_leader_epoch, {bytes.begin(), bytes.end()}});
+        batches.push_back({header->base_offset,
+                           header->last_offset(),
+                           header->partition_leader_epoch,
+                           {bytes.begin(), bytes.end()}});
         offset = header->last_offset() + 1;
         rest = rest.subspan(header->size_bytes());
       }
@@ -275,7 +305,7 @@ class ModelCase {
     RC_ASSERT(log_->last_term() == model_last_term());
     RC_ASSERT(log_->flushed_offset() <= log_->last_offset());
     for (int probe = 0; probe < 3; ++probe) {
-      const int64_t offset = *rc::gen::inRange<int64_t>(first_offset_ - 1, model_next() + 2);
+      const int64_t offset = Uniform<int64_t>(first_offset_ - 1, model_next() + 2);
       const std::optional<size_t> index = ModelFind(offset);
       if (index.has_value()) {
         RC_ASSERT(log_->TermAt(offset) == std::optional<int64_t>(model_[*index].term));
@@ -301,6 +331,9 @@ class ModelCase {
   int64_t first_offset_ = 0;
   int64_t term_ = 1;
   uint64_t fill_seed_ = 0;
+  int crashes_ = 0;
+  int torn_recoveries_ = 0;
+  int lost_unflushed_ = 0;
 };
 
 }  // namespace

@@ -31,18 +31,21 @@ class LogRecoveryTest : public ::testing::Test {
 
   // Writes `bytes` to `path`, synced, directory synced.
   void WriteFile(const std::string& path, std::vector<uint8_t> bytes) {
-    EDDY_ASSERT_OK(sim::AwaitStatus(loop_, [&](auto done) { disk_.CreateDirectories("d", std::move(done)); }));
+    EDDY_ASSERT_OK(
+        sim::AwaitStatus(loop_, [&](auto done) { disk_.CreateDirectories("d", std::move(done)); }));
     auto file = sim::AwaitValue<runtime::FileHandle>(loop_, [&](auto done) {
       disk_.Open(path, runtime::OpenMode::kCreateIfMissing, std::move(done));
     });
     ASSERT_TRUE(file.ok());
-    EDDY_ASSERT_OK(sim::AwaitStatus(loop_, [&](auto done) { disk_.Truncate(*file, 0, std::move(done)); }));
-    EDDY_ASSERT_OK(sim::AwaitValue<uint64_t>(loop_, [&](auto done) {
-      disk_.Append(*file, std::move(bytes), std::move(done));
-    }));
+    EDDY_ASSERT_OK(
+        sim::AwaitStatus(loop_, [&](auto done) { disk_.Truncate(*file, 0, std::move(done)); }));
+    EDDY_ASSERT_OK(sim::AwaitValue<uint64_t>(
+        loop_, [&](auto done) { disk_.Append(*file, std::move(bytes), std::move(done)); }));
     EDDY_ASSERT_OK(sim::AwaitStatus(loop_, [&](auto done) { disk_.Sync(*file, std::move(done)); }));
-    EDDY_ASSERT_OK(sim::AwaitStatus(loop_, [&](auto done) { disk_.Close(*file, std::move(done)); }));
-    EDDY_ASSERT_OK(sim::AwaitStatus(loop_, [&](auto done) { disk_.SyncDirectory("d", std::move(done)); }));
+    EDDY_ASSERT_OK(
+        sim::AwaitStatus(loop_, [&](auto done) { disk_.Close(*file, std::move(done)); }));
+    EDDY_ASSERT_OK(
+        sim::AwaitStatus(loop_, [&](auto done) { disk_.SyncDirectory("d", std::move(done)); }));
   }
 
   // Batches of one record each, offsets [base, base + count).
@@ -127,14 +130,14 @@ TEST_F(LogRecoveryTest, OrphanIndexFilesRemoved) {
 
 TEST_F(LogRecoveryTest, ScannedDataIsSyncedByRecovery) {
   // Bytes written but never synced (they survived a process crash in the page cache).
-  EDDY_ASSERT_OK(sim::AwaitStatus(loop_, [&](auto done) { disk_.CreateDirectories("d", std::move(done)); }));
+  EDDY_ASSERT_OK(
+      sim::AwaitStatus(loop_, [&](auto done) { disk_.CreateDirectories("d", std::move(done)); }));
   auto file = sim::AwaitValue<runtime::FileHandle>(loop_, [&](auto done) {
     disk_.Open(Path(0, SegmentFileKind::kLog), runtime::OpenMode::kCreateNew, std::move(done));
   });
   ASSERT_TRUE(file.ok());
-  EDDY_ASSERT_OK(sim::AwaitValue<uint64_t>(loop_, [&](auto done) {
-    disk_.Append(*file, Batches(0, 3), std::move(done));
-  }));
+  EDDY_ASSERT_OK(sim::AwaitValue<uint64_t>(
+      loop_, [&](auto done) { disk_.Append(*file, Batches(0, 3), std::move(done)); }));
   EDDY_ASSERT_OK_AND_ASSIGN(RecoveredLog recovered, Recover());
   EXPECT_EQ(recovered.segments.back()->next_offset(), 3);
   recovered.segments.clear();

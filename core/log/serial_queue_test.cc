@@ -42,8 +42,8 @@ TEST(SerialQueueTest, AsyncStepsDoNotOverlap) {
   EXPECT_EQ(events, (std::vector<std::string>{"start0"}));
   EXPECT_EQ(queue.size(), 3u);
   loop.RunUntilIdle();
-  EXPECT_EQ(events, (std::vector<std::string>{"start0", "end0", "start1", "end1", "start2",
-                                              "end2"}));
+  EXPECT_EQ(events,
+            (std::vector<std::string>{"start0", "end0", "start1", "end1", "start2", "end2"}));
   EXPECT_EQ(queue.size(), 0u);
 }
 

@@ -3,7 +3,8 @@
 // flushes and clean reopens as on the SimDisk, minus crashes (a real disk cannot be made to lose
 // its page cache on demand). It proves the log's assumptions about the disk seam hold for real
 // files, not only for the simulator. A SimLoop drives completions: PosixDisk completes through
-// Clock::Post. Budget: RapidCheck's default 100 cases (well under a second on tmpfs); override with RC_PARAMS.
+// Clock::Post. Budget: RapidCheck's default 100 cases (well under a second on tmpfs); override with
+// RC_PARAMS.
 
 #include <stdlib.h>
 
