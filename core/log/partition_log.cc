@@ -428,30 +428,33 @@ void PartitionLog::DeleteSegment(std::shared_ptr<Segment> segment, bool sync_dir
   }));
   directory_dirty_ = true;
   directory_operations_.Enqueue([this, segment, sync_directory_after](SerialQueue::Next next) {
-    // log file, then index, then time index, then maybe the directory; missing index files are
+    // Popped from the back: log file, then index, then time index; missing index files are
     // expected (only sealed segments have them).
-    auto paths = std::make_shared<std::vector<std::string>>(std::vector<std::string>{
-        segment->time_index_path(), segment->index_path(), segment->log_path()});
-    auto step = std::make_shared<absl::AnyInvocable<void()>>();
-    *step = [this, paths, step, sync_directory_after, next = std::move(next)]() mutable {
-      if (paths->empty()) {
-        step.reset();  // break the self-reference once done
-        if (!sync_directory_after) return std::move(next)();
-        return disk_.SyncDirectory(
-            directory_, Guarded([this, next = std::move(next)](absl::Status status) mutable {
-              if (!status.ok()) Fail(std::move(status));
-              std::move(next)();
-            }));
-      }
-      std::string path = std::move(paths->back());
-      paths->pop_back();
-      disk_.Remove(path, Guarded([this, step](absl::Status status) {
-                     if (!status.ok() && !absl::IsNotFound(status)) Fail(std::move(status));
-                     (*step)();
-                   }));
-    };
-    (*step)();
+    std::vector<std::string> paths{segment->time_index_path(), segment->index_path(),
+                                   segment->log_path()};
+    RemoveFilesThen(std::move(paths), [this, sync_directory_after,
+                                       next = std::move(next)]() mutable {
+      if (!sync_directory_after) return std::move(next)();
+      disk_.SyncDirectory(directory_,
+                          Guarded([this, next = std::move(next)](absl::Status status) mutable {
+                            if (!status.ok()) Fail(std::move(status));
+                            std::move(next)();
+                          }));
+    });
   });
+}
+
+void PartitionLog::RemoveFilesThen(std::vector<std::string> paths, SerialQueue::Next then) {
+  if (paths.empty()) return std::move(then)();
+  std::string path = std::move(paths.back());
+  paths.pop_back();
+  // Each completion owns the rest of the work; nothing refers to itself, so a completion dropped
+  // by the log's destruction (or a crash) frees everything it held.
+  disk_.Remove(std::move(path), Guarded([this, paths = std::move(paths),
+                                         then = std::move(then)](absl::Status status) mutable {
+                 if (!status.ok() && !absl::IsNotFound(status)) Fail(std::move(status));
+                 RemoveFilesThen(std::move(paths), std::move(then));
+               }));
 }
 
 // --- Flushing -------------------------------------------------------------------------------

@@ -166,6 +166,8 @@ class PartitionLog {
                        SerialQueue::Next next);
   void Unseal(Segment& segment);
   void DeleteSegment(std::shared_ptr<Segment> segment, bool sync_directory_after);
+  // Removes `paths` one after another (from the back; missing files are fine), then runs `then`.
+  void RemoveFilesThen(std::vector<std::string> paths, SerialQueue::Next then);
   void StartFlushRound();
   void FinishFlushRound();
   void Fail(absl::Status status);
