@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Counts test cases from Bazel's per-target test.xml files and prints `N passed, M failed`.
 
-Usage: count_results.py TESTLOGS_DIR LABEL... (one call per Bazel configuration run; the
-counts of several calls are summed by passing --add FILE, which accumulates in a small state file).
-A target with no test.xml (it never ran: build failure) counts as one failure.
+Usage: count_results.py STATE_FILE TESTLOGS_DIR FAILED_LABELS LABEL...
+One call per Bazel run; STATE_FILE accumulates the counts across calls. FAILED_LABELS is a
+comma-separated list of targets Bazel reported as failed: each counts at least one failure even
+if its test.xml shows none (e.g. a sanitizer report printed after the last test case). A target
+with no test.xml (it never ran: build failure) counts as one failure.
 """
 import os
 import sys
@@ -31,7 +33,8 @@ def count_target(xml_path):
 
 
 def main(argv):
-    state_path, testlogs, labels = argv[1], argv[2], argv[3:]
+    state_path, testlogs, labels = argv[1], argv[2], argv[4:]
+    failed_by_bazel = set(filter(None, argv[3].split(",")))
     passed = failed = 0
     if os.path.exists(state_path) and os.path.getsize(state_path) > 0:
         with open(state_path) as state:
@@ -39,6 +42,8 @@ def main(argv):
     for label in labels:
         package, _, name = label.lstrip("/").partition(":")
         target_passed, target_failed = count_target(os.path.join(testlogs, package, name, "test.xml"))
+        if label in failed_by_bazel and target_failed == 0:
+            target_failed = 1
         if target_failed:
             print(f"FAILED: {label} ({target_failed} failing case(s))", file=sys.stderr)
         passed += target_passed

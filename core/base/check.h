@@ -33,34 +33,34 @@ std::string FormatOperands(const A& a, const B& b) {
 
 }  // namespace eddy::base_internal
 
-#define EDDY_CHECK(condition)                                                     \
-  do {                                                                            \
-    if (!(condition)) [[unlikely]] {                                              \
-      ::eddy::base_internal::CheckFailed(__FILE__, __LINE__, #condition, "");     \
-    }                                                                             \
+#define EDDY_CHECK(condition)                                                 \
+  do {                                                                        \
+    if (!(condition)) [[unlikely]] {                                          \
+      ::eddy::base_internal::CheckFailed(__FILE__, __LINE__, #condition, ""); \
+    }                                                                         \
   } while (false)
 
 // EDDY_CHECK_MSG(cond, message): `message` is anything streamable into std::ostream, built only
 // when the check fails.
-#define EDDY_CHECK_MSG(condition, message)                                        \
-  do {                                                                            \
-    if (!(condition)) [[unlikely]] {                                              \
-      std::ostringstream eddy_check_message;                                      \
-      eddy_check_message << message;                                              \
-      ::eddy::base_internal::CheckFailed(__FILE__, __LINE__, #condition,          \
-                                         eddy_check_message.str());               \
-    }                                                                             \
+#define EDDY_CHECK_MSG(condition, message)                               \
+  do {                                                                   \
+    if (!(condition)) [[unlikely]] {                                     \
+      std::ostringstream eddy_check_message;                             \
+      eddy_check_message << message;                                     \
+      ::eddy::base_internal::CheckFailed(__FILE__, __LINE__, #condition, \
+                                         eddy_check_message.str());      \
+    }                                                                    \
   } while (false)
 
-#define EDDY_CHECK_OP_(a, b, op)                                                  \
-  do {                                                                            \
-    const auto& eddy_check_a = (a);                                               \
-    const auto& eddy_check_b = (b);                                               \
-    if (!(eddy_check_a op eddy_check_b)) [[unlikely]] {                           \
-      ::eddy::base_internal::CheckFailed(                                         \
-          __FILE__, __LINE__, #a " " #op " " #b,                                  \
-          ::eddy::base_internal::FormatOperands(eddy_check_a, eddy_check_b));     \
-    }                                                                             \
+#define EDDY_CHECK_OP_(a, b, op)                                              \
+  do {                                                                        \
+    const auto& eddy_check_a = (a);                                           \
+    const auto& eddy_check_b = (b);                                           \
+    if (!(eddy_check_a op eddy_check_b)) [[unlikely]] {                       \
+      ::eddy::base_internal::CheckFailed(                                     \
+          __FILE__, __LINE__, #a " " #op " " #b,                              \
+          ::eddy::base_internal::FormatOperands(eddy_check_a, eddy_check_b)); \
+    }                                                                         \
   } while (false)
 
 #define EDDY_CHECK_EQ(a, b) EDDY_CHECK_OP_(a, b, ==)
@@ -72,16 +72,14 @@ std::string FormatOperands(const A& a, const B& b) {
 
 // Checks that an absl::Status (or StatusOr) expression is OK; for call sites where an error
 // can only mean a bug (e.g. encoding into a buffer we sized ourselves).
-#define EDDY_CHECK_OK(expression)                                                 \
-  do {                                                                            \
-    const absl::Status eddy_check_status =                                        \
-        ::eddy::base_internal::StatusOf((expression));                            \
-    if (!eddy_check_status.ok()) [[unlikely]] {                                   \
-      ::eddy::base_internal::CheckFailed(__FILE__, __LINE__, #expression ".ok()", \
-                                         std::string(eddy_check_status.ToString())); \
-    }                                                                             \
+#define EDDY_CHECK_OK(expression)                                                         \
+  do {                                                                                    \
+    const absl::Status eddy_check_status = ::eddy::base_internal::StatusOf((expression)); \
+    if (!eddy_check_status.ok()) [[unlikely]] {                                           \
+      ::eddy::base_internal::CheckFailed(__FILE__, __LINE__, #expression ".ok()",         \
+                                         std::string(eddy_check_status.ToString()));      \
+    }                                                                                     \
   } while (false)
 
 // Marks a branch that must never be reached.
-#define EDDY_UNREACHABLE()                                                        \
-  ::eddy::base_internal::CheckFailed(__FILE__, __LINE__, "unreachable", "")
+#define EDDY_UNREACHABLE() ::eddy::base_internal::CheckFailed(__FILE__, __LINE__, "unreachable", "")

@@ -24,9 +24,7 @@ class Random {
 
   // True with probability `numerator / denominator`. REQUIRES: denominator > 0.
   bool OneIn(uint64_t denominator) { return Uniform(denominator) == 0; }
-  bool Chance(uint64_t numerator, uint64_t denominator) {
-    return Uniform(denominator) < numerator;
-  }
+  bool Chance(uint64_t numerator, uint64_t denominator) { return Uniform(denominator) < numerator; }
 
   // Uniform double in [0, 1) with 53 random bits.
   double NextDouble();

@@ -18,10 +18,11 @@ const absl::Status& AsStatus(const absl::StatusOr<T>& status_or) {
 #define EDDY_STATUS_CONCAT_(a, b) EDDY_STATUS_CONCAT_INNER_(a, b)
 
 // EDDY_RETURN_IF_ERROR(expr): returns the status of `expr` (a Status or StatusOr) if not OK.
-#define EDDY_RETURN_IF_ERROR(expression)                                                  \
-  do {                                                                                    \
-    const absl::Status eddy_status_ = ::eddy::base_internal::AsStatus((expression));      \
-    if (!eddy_status_.ok()) [[unlikely]] return eddy_status_;                             \
+#define EDDY_RETURN_IF_ERROR(expression)                                             \
+  do {                                                                               \
+    const absl::Status eddy_status_ = ::eddy::base_internal::AsStatus((expression)); \
+    if (!eddy_status_.ok()) [[unlikely]]                                             \
+      return eddy_status_;                                                           \
   } while (false)
 
 // EDDY_ASSIGN_OR_RETURN(lhs, expr): evaluates the StatusOr `expr`; returns its status if not OK,
@@ -31,5 +32,6 @@ const absl::Status& AsStatus(const absl::StatusOr<T>& status_or) {
 
 #define EDDY_ASSIGN_OR_RETURN_IMPL_(status_or, lhs, expression) \
   auto status_or = (expression);                                \
-  if (!status_or.ok()) [[unlikely]] return status_or.status();  \
+  if (!status_or.ok()) [[unlikely]]                             \
+    return status_or.status();                                  \
   lhs = std::move(status_or).value()

@@ -24,8 +24,7 @@ MATCHER(IsOk, "is OK") {
   return status.ok();
 }
 
-MATCHER_P(StatusIs, code,
-          "has status code " + std::string(absl::StatusCodeToString(code))) {
+MATCHER_P(StatusIs, code, "has status code " + std::string(absl::StatusCodeToString(code))) {
   const absl::Status& status = GetStatus(arg);
   *result_listener << "status is " << status.ToString();
   return status.code() == code;
@@ -36,7 +35,7 @@ MATCHER_P(StatusIs, code,
 
 // EDDY_ASSERT_OK_AND_ASSIGN(auto batch, Decode(bytes)): fails the test (returning from it) if the
 // StatusOr is not OK, otherwise moves its value into the left-hand side.
-#define EDDY_ASSERT_OK_AND_ASSIGN(lhs, expression)                                            \
+#define EDDY_ASSERT_OK_AND_ASSIGN(lhs, expression) \
   EDDY_ASSERT_OK_AND_ASSIGN_IMPL_(EDDY_MATCHERS_CONCAT_(eddy_assert_or_, __LINE__), lhs, expression)
 #define EDDY_MATCHERS_CONCAT_INNER_(a, b) a##b
 #define EDDY_MATCHERS_CONCAT_(a, b) EDDY_MATCHERS_CONCAT_INNER_(a, b)

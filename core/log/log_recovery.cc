@@ -33,11 +33,11 @@ struct Candidate {
   FileHandle file = runtime::kNoFile;
   uint64_t file_size_bytes = 0;
   bool has_index_files = false;
-  bool sealed = false;             // loaded from intact, matching index files
-  bool index_was_intact = false;   // index files decoded, whether or not they matched
+  bool sealed = false;            // loaded from intact, matching index files
+  bool index_was_intact = false;  // index files decoded, whether or not they matched
   std::optional<OffsetIndex> offset_index;
   std::optional<TimeIndex> time_index;
-  std::string defect;              // set if the scan stopped before the end of the file
+  std::string defect;  // set if the scan stopped before the end of the file
 };
 
 class Recovery : public std::enable_shared_from_this<Recovery> {
@@ -50,11 +50,10 @@ class Recovery : public std::enable_shared_from_this<Recovery> {
     auto self = shared_from_this();
     disk_.CreateDirectories(directory_, [self](absl::Status status) {
       if (!status.ok()) return self->Finish(status);
-      self->disk_.List(self->directory_,
-                       [self](absl::StatusOr<std::vector<std::string>> names) {
-                         if (!names.ok()) return self->Finish(names.status());
-                         self->OnListed(*names);
-                       });
+      self->disk_.List(self->directory_, [self](absl::StatusOr<std::vector<std::string>> names) {
+        if (!names.ok()) return self->Finish(names.status());
+        self->OnListed(*names);
+      });
     });
   }
 
@@ -194,8 +193,8 @@ class Recovery : public std::enable_shared_from_this<Recovery> {
     auto self = shared_from_this();
     disk_.ReadAt(
         candidate.file, position, length,
-        [self, i, scanner, position, carry = std::move(carry)](
-            absl::StatusOr<std::vector<uint8_t>> chunk) mutable {
+        [self, i, scanner, position,
+         carry = std::move(carry)](absl::StatusOr<std::vector<uint8_t>> chunk) mutable {
           if (!chunk.ok()) return self->Finish(chunk.status());
           Candidate& candidate = self->candidates_[i];
           carry.insert(carry.end(), chunk->begin(), chunk->end());
@@ -211,8 +210,8 @@ class Recovery : public std::enable_shared_from_this<Recovery> {
             candidate.defect = absl::StrCat("segment ", candidate.base_offset, " at byte ",
                                             scanner->end_position(), ": ", scanner->defect());
             if (candidate.index_was_intact) {
-              return self->Finish(absl::DataLossError(
-                  absl::StrCat("corruption inside sealed ", candidate.defect)));
+              return self->Finish(
+                  absl::DataLossError(absl::StrCat("corruption inside sealed ", candidate.defect)));
             }
           }
           candidate.offset_index.emplace(scanner->TakeOffsetIndex());
@@ -287,9 +286,8 @@ class Recovery : public std::enable_shared_from_this<Recovery> {
                    });
       });
     }
-    Repair([this](SerialQueue::Next next) {
-      disk_.SyncDirectory(directory_, Then(std::move(next)));
-    });
+    Repair(
+        [this](SerialQueue::Next next) { disk_.SyncDirectory(directory_, Then(std::move(next))); });
     auto self = shared_from_this();
     repairs_.Enqueue([self](SerialQueue::Next next) {
       self->Finish(self->repair_status_);
@@ -351,8 +349,9 @@ class Recovery : public std::enable_shared_from_this<Recovery> {
     const Instant now = clock_.Now();
     for (size_t i = 0; i < candidates_.size(); ++i) {
       Candidate& candidate = candidates_[i];
-      auto segment = std::make_shared<Segment>(disk_, directory_, *std::move(candidate.offset_index),
-                                               *std::move(candidate.time_index), now);
+      auto segment =
+          std::make_shared<Segment>(disk_, directory_, *std::move(candidate.offset_index),
+                                    *std::move(candidate.time_index), now);
       segment->Attach(candidate.file);
       segment->set_seal_state(candidate.sealed ? SealState::kSealed : SealState::kActive);
       if (i > 0) EDDY_CHECK_EQ(segment->base_offset(), recovered.segments.back()->next_offset());

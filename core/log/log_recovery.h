@@ -30,12 +30,12 @@
 namespace eddy::log {
 
 struct RecoveryReport {
-  uint64_t segments_loaded = 0;    // trusted from their index files
-  uint64_t segments_scanned = 0;   // read and checked batch by batch
-  uint64_t indexes_rebuilt = 0;    // scanned segments that had index files which did not match
-  uint64_t segments_removed = 0;   // whole segment files dropped after the end of the log
-  uint64_t bytes_truncated = 0;    // bytes dropped: torn tails plus removed segments
-  std::string first_defect;        // what ended the log early; empty if nothing did
+  uint64_t segments_loaded = 0;   // trusted from their index files
+  uint64_t segments_scanned = 0;  // read and checked batch by batch
+  uint64_t indexes_rebuilt = 0;   // scanned segments that had index files which did not match
+  uint64_t segments_removed = 0;  // whole segment files dropped after the end of the log
+  uint64_t bytes_truncated = 0;   // bytes dropped: torn tails plus removed segments
+  std::string first_defect;       // what ended the log early; empty if nothing did
 };
 
 struct RecoveredLog {

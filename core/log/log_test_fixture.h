@@ -31,8 +31,8 @@ class LogFixture {
   }
 
   // Leader-appends a batch of `record_count` records with `payload` bytes after the header.
-  absl::StatusOr<AppendResult> Append(int64_t term, int32_t record_count = 1,
-                                      uint32_t payload = 32, int64_t timestamp_ms = 0) {
+  absl::StatusOr<AppendResult> Append(int64_t term, int32_t record_count = 1, uint32_t payload = 32,
+                                      int64_t timestamp_ms = 0) {
     return log_->AppendAsLeader(MakeTestBatch({.base_offset = 0,
                                                .record_count = record_count,
                                                .term = term,
@@ -61,9 +61,9 @@ class LogFixture {
   void Crash(bool keep_unsynced_prefix, bool tear_last_sector, uint64_t seed = 1) {
     log_.reset();
     Random random(seed);
-    disk_.Crash({.keep_unsynced_prefix = keep_unsynced_prefix,
-                 .tear_last_sector = tear_last_sector},
-                random);
+    disk_.Crash(
+        {.keep_unsynced_prefix = keep_unsynced_prefix, .tear_last_sector = tear_last_sector},
+        random);
     loop_.RunUntilIdle();
   }
 

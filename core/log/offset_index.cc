@@ -65,9 +65,9 @@ BatchLocation OffsetIndex::At(size_t index) const {
   const Entry& entry = entries_[index];
   BatchLocation location;
   location.index = index;
-  location.base_offset =
-      index == 0 ? base_offset_
-                 : base_offset_ + int64_t{entries_[index - 1].relative_last_offset} + 1;
+  location.base_offset = index == 0
+                             ? base_offset_
+                             : base_offset_ + int64_t{entries_[index - 1].relative_last_offset} + 1;
   location.last_offset = base_offset_ + int64_t{entry.relative_last_offset};
   location.position = entry.position;
   const uint64_t end = index + 1 < entries_.size() ? entries_[index + 1].position : end_position_;

@@ -32,8 +32,8 @@ void PartitionLog::Open(runtime::Clock& clock, runtime::Disk& disk, std::string 
                      if (!recovered.ok()) return std::move(done)(recovered.status());
                      Opened opened;
                      opened.report = recovered->report;
-                     opened.log.reset(new PartitionLog(clock, disk, std::move(directory),
-                                                       options, *std::move(recovered)));
+                     opened.log.reset(new PartitionLog(clock, disk, std::move(directory), options,
+                                                       *std::move(recovered)));
                      std::move(done)(std::move(opened));
                    });
 }
@@ -70,8 +70,8 @@ absl::StatusOr<record::BatchHeader> PartitionLog::ValidateBatch(
     return absl::InvalidArgumentError(absl::StrCat("bad batch: ", header.status().message()));
   }
   if (header->size_bytes() != batch.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("batch length says ", header->size_bytes(),
-                                                   " bytes, got ", batch.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("batch length says ", header->size_bytes(), " bytes, got ", batch.size()));
   }
   if (absl::Status crc = record::VerifyBatchCrc(batch); !crc.ok()) {
     return absl::InvalidArgumentError(crc.message());
@@ -122,8 +122,7 @@ absl::StatusOr<AppendResult> PartitionLog::AppendValidated(std::vector<uint8_t> 
   MaybeRoll(batch.size(), header.last_offset());
   Segment& segment = active();
   segment.offset_index().Append(header.base_offset, header.last_offset(),
-                                static_cast<uint32_t>(batch.size()),
-                                header.partition_leader_epoch);
+                                static_cast<uint32_t>(batch.size()), header.partition_leader_epoch);
   segment.time_index().Observe(header.base_offset, header.max_timestamp);
   segment.set_dirty(true);
   ++stats_.batches_appended;
@@ -158,17 +157,17 @@ void PartitionLog::Roll() {
   directory_dirty_ = true;
   ++stats_.segments_rolled;
   directory_operations_.Enqueue([this, segment](SerialQueue::Next next) {
-    disk_.Open(segment->log_path(), runtime::OpenMode::kCreateNew,
-               Guarded([this, segment, next = std::move(next)](
-                           absl::StatusOr<FileHandle> file) mutable {
-                 if (file.ok()) {
-                   segment->Attach(*file);
-                 } else {
-                   Fail(file.status());
-                   segment->FailOpen(file.status());
-                 }
-                 std::move(next)();
-               }));
+    disk_.Open(
+        segment->log_path(), runtime::OpenMode::kCreateNew,
+        Guarded([this, segment, next = std::move(next)](absl::StatusOr<FileHandle> file) mutable {
+          if (file.ok()) {
+            segment->Attach(*file);
+          } else {
+            Fail(file.status());
+            segment->FailOpen(file.status());
+          }
+          std::move(next)();
+        }));
   });
   StartSeal(std::move(previous));
 }
@@ -197,50 +196,52 @@ void PartitionLog::WriteIndexFiles(std::shared_ptr<Segment> segment, uint64_t ge
   if (stale() || !failure_.ok()) return std::move(next)();
   const BatchLocation last = segment->offset_index().At(segment->offset_index().batch_count() - 1);
   // The index records the last batch's CRC, read back from the file itself.
-  segment->Read(last.position, record::kBatchHeaderSizeBytes, Guarded([this, segment, last, stale,
-                                                                        next = std::move(next)](
-                                                                           absl::StatusOr<std::vector<uint8_t>> bytes) mutable {
-    if (!bytes.ok()) {
-      Fail(bytes.status());
-      return std::move(next)();
-    }
-    if (stale()) return std::move(next)();
-    absl::StatusOr<record::BatchHeader> header = record::ParseBatchHeader(*bytes);
-    if (!header.ok() || header->base_offset != last.base_offset ||
-        header->last_offset() != last.last_offset) {
-      Fail(absl::DataLossError(absl::StrCat("last batch of segment ", segment->base_offset(),
-                                            " does not match its index")));
-      return std::move(next)();
-    }
-    std::vector<uint8_t> time_bytes = segment->time_index().Encode();
-    WriteWholeFile(
-        disk_, segment->index_path(), segment->offset_index().Encode(header->crc),
-        Guarded([this, segment, stale, time_bytes = std::move(time_bytes),
-                 next = std::move(next)](absl::Status status) mutable {
-          if (!status.ok()) {
-            Fail(std::move(status));
-            return std::move(next)();
-          }
-          WriteWholeFile(
-              disk_, segment->time_index_path(), std::move(time_bytes),
-              Guarded([this, segment, stale, next = std::move(next)](absl::Status status) mutable {
-                if (!status.ok()) {
-                  Fail(std::move(status));
-                  return std::move(next)();
-                }
-                disk_.SyncDirectory(
-                    directory_, Guarded([this, segment, stale, next = std::move(next)](
-                                            absl::Status status) mutable {
-                      if (!status.ok()) {
-                        Fail(std::move(status));
-                      } else if (!stale()) {
-                        segment->set_seal_state(SealState::kSealed);
-                      }
-                      std::move(next)();
-                    }));
-              }));
-        }));
-  }));
+  segment->Read(
+      last.position, record::kBatchHeaderSizeBytes,
+      Guarded([this, segment, last, stale,
+               next = std::move(next)](absl::StatusOr<std::vector<uint8_t>> bytes) mutable {
+        if (!bytes.ok()) {
+          Fail(bytes.status());
+          return std::move(next)();
+        }
+        if (stale()) return std::move(next)();
+        absl::StatusOr<record::BatchHeader> header = record::ParseBatchHeader(*bytes);
+        if (!header.ok() || header->base_offset != last.base_offset ||
+            header->last_offset() != last.last_offset) {
+          Fail(absl::DataLossError(absl::StrCat("last batch of segment ", segment->base_offset(),
+                                                " does not match its index")));
+          return std::move(next)();
+        }
+        std::vector<uint8_t> time_bytes = segment->time_index().Encode();
+        WriteWholeFile(disk_, segment->index_path(), segment->offset_index().Encode(header->crc),
+                       Guarded([this, segment, stale, time_bytes = std::move(time_bytes),
+                                next = std::move(next)](absl::Status status) mutable {
+                         if (!status.ok()) {
+                           Fail(std::move(status));
+                           return std::move(next)();
+                         }
+                         WriteWholeFile(
+                             disk_, segment->time_index_path(), std::move(time_bytes),
+                             Guarded([this, segment, stale,
+                                      next = std::move(next)](absl::Status status) mutable {
+                               if (!status.ok()) {
+                                 Fail(std::move(status));
+                                 return std::move(next)();
+                               }
+                               disk_.SyncDirectory(
+                                   directory_,
+                                   Guarded([this, segment, stale,
+                                            next = std::move(next)](absl::Status status) mutable {
+                                     if (!status.ok()) {
+                                       Fail(std::move(status));
+                                     } else if (!stale()) {
+                                       segment->set_seal_state(SealState::kSealed);
+                                     }
+                                     std::move(next)();
+                                   }));
+                             }));
+                       }));
+      }));
 }
 
 void PartitionLog::Unseal(Segment& segment) {
@@ -258,13 +259,12 @@ void PartitionLog::Unseal(Segment& segment) {
       disk_.Remove(shared->time_index_path(),
                    Guarded([this, shared, next = std::move(next)](absl::Status status) mutable {
                      if (!status.ok() && !absl::IsNotFound(status)) Fail(status);
-                     disk_.SyncDirectory(
-                         directory_,
-                         Guarded([this, shared, next = std::move(next)](absl::Status status) mutable {
-                           if (!status.ok()) Fail(status);
-                           shared->Unblock();
-                           std::move(next)();
-                         }));
+                     disk_.SyncDirectory(directory_, Guarded([this, shared, next = std::move(next)](
+                                                                 absl::Status status) mutable {
+                                           if (!status.ok()) Fail(status);
+                                           shared->Unblock();
+                                           std::move(next)();
+                                         }));
                    }));
     };
     disk_.Remove(shared->index_path(), Guarded(std::move(remove_time_index)));
@@ -285,8 +285,8 @@ void PartitionLog::Read(int64_t offset, uint64_t size_bytes_max, DoneWith<ReadRe
   }
   const std::optional<BatchLocation> first = FindBatch(offset);
   if (!first.has_value()) {
-    return fail(absl::OutOfRangeError(absl::StrCat("offset ", offset, " outside [",
-                                                   first_offset(), ", ", next_offset(), "]")));
+    return fail(absl::OutOfRangeError(
+        absl::StrCat("offset ", offset, " outside [", first_offset(), ", ", next_offset(), "]")));
   }
   const Segment* segment = SegmentFor(offset);
   const OffsetIndex& index = segment->offset_index();
@@ -304,45 +304,45 @@ void PartitionLog::Read(int64_t offset, uint64_t size_bytes_max, DoneWith<ReadRe
   ++stats_.reads;
   const int64_t base = first->base_offset;
   std::shared_ptr<Segment> shared = segments_.at(segment->base_offset());
-  shared->Read(first->position, total_bytes,
-               Guarded([this, base, count, total_bytes, terms = std::move(terms),
-                        done = std::move(done)](
-                           absl::StatusOr<std::vector<uint8_t>> bytes) mutable {
-                 if (!bytes.ok()) {
-                   if (absl::IsDataLoss(bytes.status())) ++stats_.corrupt_reads;
-                   return std::move(done)(bytes.status());
-                 }
-                 // Never serve a batch we cannot vouch for: re-walk and re-check every one.
-                 absl::Status problem;
-                 int64_t expected_base = base;
-                 std::span<const uint8_t> rest(*bytes);
-                 if (bytes->size() != total_bytes) {
-                   problem = absl::DataLossError("segment file shorter than its index");
-                 }
-                 for (size_t i = 0; problem.ok() && i < count; ++i) {
-                   absl::StatusOr<record::BatchHeader> header = record::ParseBatchHeader(rest);
-                   if (!header.ok() || header->size_bytes() > rest.size() ||
-                       header->base_offset != expected_base) {
-                     problem = absl::DataLossError(
-                         absl::StrCat("bad batch header at offset ", expected_base));
-                     break;
-                   }
-                   if (header->partition_leader_epoch != terms[i]) {
-                     problem = absl::DataLossError(
-                         absl::StrCat("batch at offset ", expected_base, " has term ",
-                                      header->partition_leader_epoch, ", index says ", terms[i]));
-                     break;
-                   }
-                   problem = record::VerifyBatchCrc(rest.first(header->size_bytes()));
-                   expected_base = header->last_offset() + 1;
-                   rest = rest.subspan(header->size_bytes());
-                 }
-                 if (!problem.ok()) {
-                   ++stats_.corrupt_reads;
-                   return std::move(done)(absl::DataLossError(problem.message()));
-                 }
-                 std::move(done)(ReadResult{*std::move(bytes), expected_base, count});
-               }));
+  shared->Read(
+      first->position, total_bytes,
+      Guarded([this, base, count, total_bytes, terms = std::move(terms),
+               done = std::move(done)](absl::StatusOr<std::vector<uint8_t>> bytes) mutable {
+        if (!bytes.ok()) {
+          if (absl::IsDataLoss(bytes.status())) ++stats_.corrupt_reads;
+          return std::move(done)(bytes.status());
+        }
+        // Never serve a batch we cannot vouch for: re-walk and re-check every one.
+        absl::Status problem;
+        int64_t expected_base = base;
+        std::span<const uint8_t> rest(*bytes);
+        if (bytes->size() != total_bytes) {
+          problem = absl::DataLossError("segment file shorter than its index");
+        }
+        for (size_t i = 0; problem.ok() && i < count; ++i) {
+          absl::StatusOr<record::BatchHeader> header = record::ParseBatchHeader(rest);
+          if (!header.ok() || header->size_bytes() > rest.size() ||
+              header->base_offset != expected_base) {
+            problem =
+                absl::DataLossError(absl::StrCat("bad batch header at offset ", expected_base));
+            break;
+          }
+          if (header->partition_leader_epoch != terms[i]) {
+            problem = absl::DataLossError(absl::StrCat("batch at offset ", expected_base,
+                                                       " has term ", header->partition_leader_epoch,
+                                                       ", index says ", terms[i]));
+            break;
+          }
+          problem = record::VerifyBatchCrc(rest.first(header->size_bytes()));
+          expected_base = header->last_offset() + 1;
+          rest = rest.subspan(header->size_bytes());
+        }
+        if (!problem.ok()) {
+          ++stats_.corrupt_reads;
+          return std::move(done)(absl::DataLossError(problem.message()));
+        }
+        std::move(done)(ReadResult{*std::move(bytes), expected_base, count});
+      }));
 }
 
 // --- Truncation -----------------------------------------------------------------------------
@@ -352,8 +352,8 @@ absl::StatusOr<int64_t> PartitionLog::TruncateSuffix(int64_t offset) {
   if (offset == next_offset()) return offset;
   const std::optional<BatchLocation> location = FindBatch(offset);
   if (!location.has_value()) {
-    return absl::OutOfRangeError(absl::StrCat("offset ", offset, " outside [", first_offset(),
-                                              ", ", next_offset(), "]"));
+    return absl::OutOfRangeError(
+        absl::StrCat("offset ", offset, " outside [", first_offset(), ", ", next_offset(), "]"));
   }
   std::shared_ptr<Segment> segment = segments_.at(SegmentFor(offset)->base_offset());
   while (segments_.rbegin()->first > segment->base_offset()) {
@@ -371,14 +371,18 @@ absl::StatusOr<int64_t> PartitionLog::TruncateSuffix(int64_t offset) {
   const int64_t new_last = location->base_offset - 1;
   flushed_offset_ = std::min(flushed_offset_, new_last);
   flush_round_target_ = std::min(flush_round_target_, new_last);
+  ++truncation_epoch_;
   // Flushes waiting for removed offsets now wait for the truncation itself to be durable.
-  std::vector<Done> rekeyed;
+  std::vector<FlushWaiter> rekeyed;
   while (!flush_waiters_.empty() && flush_waiters_.rbegin()->first > new_last) {
     auto last = std::prev(flush_waiters_.end());
     rekeyed.push_back(std::move(last->second));
     flush_waiters_.erase(last);
   }
-  for (Done& waiter : rekeyed) flush_waiters_.emplace(new_last, std::move(waiter));
+  for (FlushWaiter& waiter : rekeyed) {
+    waiter.truncation_epoch = truncation_epoch_;
+    flush_waiters_.emplace(new_last, std::move(waiter));
+  }
   CheckInvariants();
   return location->base_offset;
 }
@@ -424,30 +428,33 @@ void PartitionLog::DeleteSegment(std::shared_ptr<Segment> segment, bool sync_dir
   }));
   directory_dirty_ = true;
   directory_operations_.Enqueue([this, segment, sync_directory_after](SerialQueue::Next next) {
-    // log file, then index, then time index, then maybe the directory; missing index files are
+    // Popped from the back: log file, then index, then time index; missing index files are
     // expected (only sealed segments have them).
-    auto paths = std::make_shared<std::vector<std::string>>(std::vector<std::string>{
-        segment->time_index_path(), segment->index_path(), segment->log_path()});
-    auto step = std::make_shared<absl::AnyInvocable<void()>>();
-    *step = [this, paths, step, sync_directory_after, next = std::move(next)]() mutable {
-      if (paths->empty()) {
-        step.reset();  // break the self-reference once done
-        if (!sync_directory_after) return std::move(next)();
-        return disk_.SyncDirectory(directory_, Guarded([this, next = std::move(next)](
-                                                           absl::Status status) mutable {
-                                     if (!status.ok()) Fail(std::move(status));
-                                     std::move(next)();
-                                   }));
-      }
-      std::string path = std::move(paths->back());
-      paths->pop_back();
-      disk_.Remove(path, Guarded([this, step](absl::Status status) {
-                     if (!status.ok() && !absl::IsNotFound(status)) Fail(std::move(status));
-                     (*step)();
-                   }));
-    };
-    (*step)();
+    std::vector<std::string> paths{segment->time_index_path(), segment->index_path(),
+                                   segment->log_path()};
+    RemoveFilesThen(std::move(paths), [this, sync_directory_after,
+                                       next = std::move(next)]() mutable {
+      if (!sync_directory_after) return std::move(next)();
+      disk_.SyncDirectory(directory_,
+                          Guarded([this, next = std::move(next)](absl::Status status) mutable {
+                            if (!status.ok()) Fail(std::move(status));
+                            std::move(next)();
+                          }));
+    });
   });
+}
+
+void PartitionLog::RemoveFilesThen(std::vector<std::string> paths, SerialQueue::Next then) {
+  if (paths.empty()) return std::move(then)();
+  std::string path = std::move(paths.back());
+  paths.pop_back();
+  // Each completion owns the rest of the work; nothing refers to itself, so a completion dropped
+  // by the log's destruction (or a crash) frees everything it held.
+  disk_.Remove(std::move(path), Guarded([this, paths = std::move(paths),
+                                         then = std::move(then)](absl::Status status) mutable {
+                 if (!status.ok() && !absl::IsNotFound(status)) Fail(std::move(status));
+                 RemoveFilesThen(std::move(paths), std::move(then));
+               }));
 }
 
 // --- Flushing -------------------------------------------------------------------------------
@@ -455,11 +462,15 @@ void PartitionLog::DeleteSegment(std::shared_ptr<Segment> segment, bool sync_dir
 void PartitionLog::Flush(int64_t offset, Done done) {
   if (!failure_.ok()) return PostDone(std::move(done), failure_);
   const int64_t target = std::min(offset, last_offset());
-  if (target <= flushed_offset_) return PostDone(std::move(done), absl::OkStatus());
+  // A truncation not yet synced must become durable too, even below the flushed offset (a
+  // sealed segment's index must never describe a cut its file may not have kept).
+  if (target <= flushed_offset_ && truncation_epoch_ == durable_truncation_epoch_) {
+    return PostDone(std::move(done), absl::OkStatus());
+  }
   if (flush_waiters_.size() >= options_.flush_waiter_count_max) {
     return PostDone(std::move(done), absl::ResourceExhaustedError("too many pending flushes"));
   }
-  flush_waiters_.emplace(target, std::move(done));
+  flush_waiters_.emplace(target, FlushWaiter{truncation_epoch_, std::move(done)});
   if (!flush_round_running_) StartFlushRound();
 }
 
@@ -467,6 +478,7 @@ void PartitionLog::StartFlushRound() {
   EDDY_CHECK(!flush_round_running_);
   flush_round_running_ = true;
   flush_round_target_ = last_offset();
+  flush_round_truncation_epoch_ = truncation_epoch_;
   ++stats_.flush_rounds;
   // Parts of the round still running; the round itself holds one until everything is issued.
   auto pending = std::make_shared<int>(1);
@@ -486,8 +498,8 @@ void PartitionLog::StartFlushRound() {
     directory_dirty_ = false;
     ++*pending;
     directory_operations_.Enqueue([this, part_done](SerialQueue::Next next) mutable {
-      disk_.SyncDirectory(directory_, Guarded([part_done, next = std::move(next)](
-                                                  absl::Status status) mutable {
+      disk_.SyncDirectory(directory_,
+                          Guarded([part_done, next = std::move(next)](absl::Status status) mutable {
                             part_done(std::move(status));
                             std::move(next)();
                           }));
@@ -502,10 +514,16 @@ void PartitionLog::FinishFlushRound() {
   flush_round_running_ = false;
   if (!failure_.ok()) return;  // Fail() answered the waiters
   flushed_offset_ = std::max(flushed_offset_, flush_round_target_);
+  durable_truncation_epoch_ = std::max(durable_truncation_epoch_, flush_round_truncation_epoch_);
   std::vector<Done> ready;
-  while (!flush_waiters_.empty() && flush_waiters_.begin()->first <= flushed_offset_) {
-    ready.push_back(std::move(flush_waiters_.begin()->second));
-    flush_waiters_.erase(flush_waiters_.begin());
+  for (auto it = flush_waiters_.begin();
+       it != flush_waiters_.end() && it->first <= flushed_offset_;) {
+    if (it->second.truncation_epoch > durable_truncation_epoch_) {
+      ++it;  // a truncation after this round started: the next round covers it
+      continue;
+    }
+    ready.push_back(std::move(it->second.done));
+    it = flush_waiters_.erase(it);
   }
   if (!flush_waiters_.empty()) StartFlushRound();
   for (Done& waiter : ready) std::move(waiter)(absl::OkStatus());
@@ -517,8 +535,8 @@ void PartitionLog::Fail(absl::Status status) {
   EDDY_CHECK(!status.ok());
   if (!failure_.ok()) return;
   failure_ = std::move(status);
-  std::multimap<int64_t, Done> waiters = std::exchange(flush_waiters_, {});
-  for (auto& [offset, waiter] : waiters) PostDone(std::move(waiter), failure_);
+  std::multimap<int64_t, FlushWaiter> waiters = std::exchange(flush_waiters_, {});
+  for (auto& [offset, waiter] : waiters) PostDone(std::move(waiter.done), failure_);
 }
 
 void PartitionLog::PostDone(Done done, absl::Status status) {

@@ -90,8 +90,9 @@ class PartitionLog {
   // --- Appending -------------------------------------------------------------------------------
   // Leader append: `batch` is exactly one RecordBatch v2 with a valid CRC; the log gives it the
   // next offset (SetBaseOffset) and `term` (SetPartitionLeaderEpoch), which the CRC does not
-  // cover. Errors: kInvalidArgument malformed batch; kFailedPrecondition term lower than the last
-  // batch's term, or term > kTermMax; the log's failure status.
+  // cover. Errors: kInvalidArgument malformed batch or term outside [0, kTermMax];
+  // kFailedPrecondition term lower than the last batch's term (a stale leader); the log's
+  // failure status.
   absl::StatusOr<AppendResult> AppendAsLeader(std::vector<uint8_t> batch, int64_t term);
   // Follower append: the batch keeps its offsets and term. Errors: kInvalidArgument malformed
   // batch or term lower than the last batch's; kFailedPrecondition base offset != next_offset().
@@ -118,7 +119,8 @@ class PartitionLog {
   void EnforceRetention(int64_t now_timestamp_ms, Done done);
 
   // --- Durability ------------------------------------------------------------------------------
-  // Completes once every batch up to min(offset, last_offset()) is durable. Flushes that arrive
+  // Completes once every batch up to min(offset, last_offset()) is durable, and every suffix
+  // truncation submitted before this call (even one below the flushed offset). Flushes that arrive
   // while a sync round is running share the next round (group commit): one sync per dirty file
   // per round, however many callers wait.
   void Flush(int64_t offset, Done done);
@@ -164,6 +166,8 @@ class PartitionLog {
                        SerialQueue::Next next);
   void Unseal(Segment& segment);
   void DeleteSegment(std::shared_ptr<Segment> segment, bool sync_directory_after);
+  // Removes `paths` one after another (from the back; missing files are fine), then runs `then`.
+  void RemoveFilesThen(std::vector<std::string> paths, SerialQueue::Next then);
   void StartFlushRound();
   void FinishFlushRound();
   void Fail(absl::Status status);
@@ -182,10 +186,20 @@ class PartitionLog {
   SerialQueue directory_operations_;
   bool directory_dirty_ = false;  // entries created or removed since the last directory sync
 
+  // A flush waiter needs every batch up to `offset` durable, and every suffix truncation
+  // submitted before it (up to `truncation_epoch`): the flushed offset alone cannot say that a
+  // file was cut, so truncations are counted in epochs.
+  struct FlushWaiter {
+    uint64_t truncation_epoch;
+    Done done;
+  };
   int64_t flushed_offset_ = -1;
-  std::multimap<int64_t, Done> flush_waiters_;  // by the offset each one waits for
+  uint64_t truncation_epoch_ = 0;          // suffix truncations submitted so far
+  uint64_t durable_truncation_epoch_ = 0;  // ... of which a completed sync round covered
+  std::multimap<int64_t, FlushWaiter> flush_waiters_;  // by the offset each one waits for
   bool flush_round_running_ = false;
   int64_t flush_round_target_ = -1;
+  uint64_t flush_round_truncation_epoch_ = 0;
 
   absl::Status failure_;
   LogStats stats_;

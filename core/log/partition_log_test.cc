@@ -76,7 +76,8 @@ TEST(PartitionLogTest, FollowerAppendChecksOffsetsAndBatches) {
   PartitionLog& log = f.log();
   EXPECT_THAT(log.AppendAsFollower(MakeTestBatch({.base_offset = 1, .term = 1})),
               StatusIs(absl::StatusCode::kFailedPrecondition));
-  EDDY_ASSERT_OK(log.AppendAsFollower(MakeTestBatch({.base_offset = 0, .record_count = 3, .term = 4})));
+  EDDY_ASSERT_OK(
+      log.AppendAsFollower(MakeTestBatch({.base_offset = 0, .record_count = 3, .term = 4})));
   EXPECT_THAT(log.AppendAsFollower(MakeTestBatch({.base_offset = 3, .term = 2})),
               StatusIs(absl::StatusCode::kInvalidArgument));
   std::vector<uint8_t> corrupt = MakeTestBatch({.base_offset = 3, .term = 4});
@@ -100,12 +101,12 @@ TEST(PartitionLogTest, RaftViewAcrossSegments) {
   EDDY_ASSERT_OK(f.Append(5, 1, 100));
   PartitionLog& log = f.log();
   EXPECT_GE(log.segment_count(), 2u);
-  const std::vector<std::pair<int64_t, int64_t>> term_at = {
-      {0, 1}, {2, 1}, {3, 1}, {4, 2}, {8, 2}, {9, 5}};
+  const std::vector<std::pair<int64_t, int64_t>> term_at = {{0, 1}, {2, 1}, {3, 1},
+                                                            {4, 2}, {8, 2}, {9, 5}};
   for (auto [offset, term] : term_at) EXPECT_EQ(log.TermAt(offset), term) << offset;
   EXPECT_EQ(log.TermAt(10), std::nullopt);
-  const std::vector<std::pair<int64_t, int64_t>> before = {
-      {0, -1}, {1, -1}, {3, 2}, {4, 3}, {7, 3}, {9, 8}, {10, 9}};
+  const std::vector<std::pair<int64_t, int64_t>> before = {{0, -1}, {1, -1}, {3, 2}, {4, 3},
+                                                           {7, 3},  {9, 8},  {10, 9}};
   for (auto [offset, last] : before) EXPECT_EQ(log.LastOffsetBefore(offset), last) << offset;
   EXPECT_EQ(log.last_term(), 5);
 }
@@ -114,7 +115,7 @@ TEST(PartitionLogTest, ReadReturnsWholeBatchesWithinBudget) {
   LogFixture f;
   EDDY_ASSERT_OK(f.Open());
   for (int i = 0; i < 5; ++i) EDDY_ASSERT_OK(f.Append(1, 2, 39));  // 100-byte batches
-  EDDY_ASSERT_OK_AND_ASSIGN(ReadResult one, f.Read(3, 1));  // budget below one batch
+  EDDY_ASSERT_OK_AND_ASSIGN(ReadResult one, f.Read(3, 1));         // budget below one batch
   EXPECT_EQ(one.batch_count, 1u);
   EXPECT_EQ(one.bytes.size(), 100u);
   EXPECT_EQ(one.next_offset, 4);
@@ -171,6 +172,72 @@ TEST(PartitionLogTest, TruncateSuffixIntoSealedSegmentRemovesItsIndex) {
   EDDY_ASSERT_OK(f.Open(SmallSegments()));
   EXPECT_EQ(f.log().next_offset(), 2);
   EXPECT_EQ(f.log().TermAt(1), 7);
+}
+
+// The story Raft relies on: a conflicting suffix is cut, the leader's entries are appended, and
+// only the flush makes the cut durable. Before the flush a crash may bring the old entries back
+// (they were never acknowledged as replaced); after it, never.
+TEST(PartitionLogTest, TruncateSuffixBecomesDurableWithTheNextFlush) {
+  LogFixture f;
+  EDDY_ASSERT_OK(f.Open(SmallSegments()));
+  for (int i = 0; i < 6; ++i) EDDY_ASSERT_OK(f.Append(1, 1, 100));  // two batches per segment
+  EDDY_ASSERT_OK(f.Flush(5));
+  f.loop().RunUntilIdle();
+  EDDY_ASSERT_OK(f.log().TruncateSuffix(1));
+  EDDY_ASSERT_OK(f.Append(2, 1, 100));
+  f.loop().RunUntilIdle();  // every disk operation submitted, but no flush
+  f.Crash(/*keep_unsynced_prefix=*/false, /*tear_last_sector=*/false);
+  EDDY_ASSERT_OK(f.Open(SmallSegments()));
+  EXPECT_EQ(f.log().TermAt(1), 1);  // the unflushed replacement is gone, the old entry is back
+  EXPECT_EQ(f.report().bytes_truncated, 0u);
+
+  EDDY_ASSERT_OK(f.log().TruncateSuffix(1));
+  EDDY_ASSERT_OK(f.Append(2, 1, 100));
+  EDDY_ASSERT_OK(f.Flush(1));
+  f.Crash(/*keep_unsynced_prefix=*/true, /*tear_last_sector=*/true);
+  EDDY_ASSERT_OK(f.Open(SmallSegments()));
+  EXPECT_EQ(f.log().next_offset(), 2);
+  EXPECT_EQ(f.log().TermAt(1), 2);
+  EXPECT_EQ(f.log().TermAt(0), 1);
+}
+
+// Regression (found by the model test): a cut inside a segment that is then sealed must be
+// synced before the segment's index is written, even though every offset the segment still
+// holds was already flushed; otherwise a crash brings the cut-off batches back and the log
+// ends before the newer segment that followed the cut, losing flushed data.
+TEST(PartitionLogTest, SealAfterTruncationSyncsTheCut) {
+  LogFixture f;
+  LogOptions options;
+  options.segment_size_bytes_max = 1000;
+  EDDY_ASSERT_OK(f.Open(options));
+  for (int i = 0; i < 5; ++i) EDDY_ASSERT_OK(f.Append(1, 1, 100));  // [0..4] in one segment
+  EDDY_ASSERT_OK(f.Flush(4));
+  EDDY_ASSERT_OK(f.log().TruncateSuffix(2));  // flushed offset 1: the cut is not durable yet
+  EDDY_ASSERT_OK(f.Append(2, 1, 900));        // does not fit: roll, seal the cut segment
+  f.loop().RunUntilIdle();
+  EXPECT_TRUE(f.disk().FileExists(f.SegmentPath(0, ".index")));
+  EDDY_ASSERT_OK(f.Open(options));  // clean reopen: the new segment is synced by recovery
+  EXPECT_EQ(f.log().flushed_offset(), 2);
+  f.Crash(/*keep_unsynced_prefix=*/false, /*tear_last_sector=*/false);
+  EDDY_ASSERT_OK(f.Open(options));
+  EXPECT_EQ(f.log().next_offset(), 3);
+  EXPECT_EQ(f.log().TermAt(2), 2);
+  EXPECT_EQ(f.report().segments_loaded, 1u);
+}
+
+// A flush asked for below the flushed offset still waits for an earlier truncation to be synced.
+TEST(PartitionLogTest, FlushBelowFlushedOffsetWaitsForTruncation) {
+  LogFixture f;
+  EDDY_ASSERT_OK(f.Open());
+  for (int i = 0; i < 5; ++i) EDDY_ASSERT_OK(f.Append(1));
+  EDDY_ASSERT_OK(f.Flush(4));
+  const uint64_t rounds = f.log().stats().flush_rounds;
+  EDDY_ASSERT_OK(f.log().TruncateSuffix(3));
+  EDDY_ASSERT_OK(f.Flush(1));
+  EXPECT_EQ(f.log().stats().flush_rounds, rounds + 1);
+  f.Crash(false, false);
+  EDDY_ASSERT_OK(f.Open());
+  EXPECT_EQ(f.log().next_offset(), 3);
 }
 
 TEST(PartitionLogTest, TruncatePrefixDeletesWholeSegments) {
@@ -343,9 +410,8 @@ TEST(PartitionLogTest, RetentionBySizeAndAge) {
   EDDY_ASSERT_OK(f.Open(options));
   for (int i = 0; i < 6; ++i) EDDY_ASSERT_OK(f.Append(1, 1, 300, 1000 * i));  // 361 bytes each
   EXPECT_EQ(f.log().segment_count(), 6u);
-  EDDY_ASSERT_OK(sim::AwaitStatus(f.loop(), [&](auto done) {
-    f.log().EnforceRetention(0, std::move(done));
-  }));
+  EDDY_ASSERT_OK(
+      sim::AwaitStatus(f.loop(), [&](auto done) { f.log().EnforceRetention(0, std::move(done)); }));
   EXPECT_EQ(f.log().first_offset(), 4);  // 2 segments = 722 bytes >= 700 remain
   EXPECT_EQ(f.log().size_bytes(), 722u);
 

@@ -49,7 +49,8 @@ void Segment::Unblock() {
 
 void Segment::Submit(Operation operation) {
   EDDY_CHECK(!closed_);
-  const bool ready = blocked_count_ == 0 && queued_.empty() && (file_ != runtime::kNoFile || !open_status_.ok());
+  const bool ready =
+      blocked_count_ == 0 && queued_.empty() && (file_ != runtime::kNoFile || !open_status_.ok());
   if (!ready) {
     EDDY_CHECK_LT(queued_.size(), kQueuedOperationCountMax);
     queued_.push_back(std::move(operation));
@@ -76,8 +77,8 @@ void Segment::Drain() {
 }
 
 void Segment::Append(std::vector<uint8_t> bytes, runtime::Disk::Done done) {
-  Submit([this, bytes = std::move(bytes), done = std::move(done)](
-             absl::StatusOr<FileHandle> file) mutable {
+  Submit([this, bytes = std::move(bytes),
+          done = std::move(done)](absl::StatusOr<FileHandle> file) mutable {
     if (!file.ok()) return std::move(done)(file.status());
     disk_.Append(*file, std::move(bytes),
                  [done = std::move(done)](absl::StatusOr<uint64_t> position) mutable {

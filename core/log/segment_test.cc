@@ -24,9 +24,8 @@ class SegmentTest : public ::testing::Test {
     return std::make_shared<Segment>(disk_, "dir", OffsetIndex(base), TimeIndex(base), loop_.Now());
   }
   runtime::FileHandle OpenFile(const std::string& path) {
-    EDDY_CHECK_OK(sim::AwaitStatus(loop_, [&](auto done) {
-      disk_.CreateDirectories("dir", std::move(done));
-    }));
+    EDDY_CHECK_OK(sim::AwaitStatus(
+        loop_, [&](auto done) { disk_.CreateDirectories("dir", std::move(done)); }));
     auto file = sim::AwaitValue<runtime::FileHandle>(loop_, [&](auto done) {
       disk_.Open(path, runtime::OpenMode::kCreateIfMissing, std::move(done));
     });
@@ -46,9 +45,8 @@ TEST_F(SegmentTest, NamesFollowBaseOffset) {
 }
 
 TEST_F(SegmentTest, QueuesUntilAttachedThenKeepsOrder) {
-  EDDY_ASSERT_OK(sim::AwaitStatus(loop_, [&](auto done) {
-    disk_.CreateDirectories("dir", std::move(done));
-  }));
+  EDDY_ASSERT_OK(
+      sim::AwaitStatus(loop_, [&](auto done) { disk_.CreateDirectories("dir", std::move(done)); }));
   auto segment = NewSegment(0);
   std::vector<std::string> events;
   segment->Append({1, 2, 3}, [&](absl::Status s) { events.push_back("append " + s.ToString()); });

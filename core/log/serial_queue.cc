@@ -14,29 +14,33 @@ void SerialQueue::Enqueue(Step step) {
 }
 
 void SerialQueue::RunNext() {
-  // A loop rather than recursion: steps that finish inline would otherwise nest.
+  // A loop rather than recursion: steps that finish inline would otherwise nest. A step may own
+  // (through what it captured) the object that owns this queue, so the queue can be destroyed
+  // when a finished step is: `alive` notices.
+  const std::weak_ptr<SerialQueue*> alive = self_;
   while (!running_ && !steps_.empty()) {
-    Step step = std::move(steps_.front());
-    steps_.pop_front();
-    running_ = true;
-    // Shared with `next`, which may run inline (then the loop continues) or later.
     auto in_step = std::make_shared<bool>(true);
     auto finished_inline = std::make_shared<bool>(false);
-    std::weak_ptr<SerialQueue*> weak = self_;
-    std::move(step)([weak, in_step, finished_inline]() mutable {
-      std::shared_ptr<SerialQueue*> self = weak.lock();
-      if (self == nullptr) return;
-      SerialQueue* queue = *self;
-      EDDY_CHECK(queue->running_);
-      queue->running_ = false;
-      if (*in_step) {
-        *finished_inline = true;
-      } else {
-        queue->RunNext();
-      }
-    });
-    *in_step = false;
-    if (!*finished_inline) return;
+    {
+      Step step = std::move(steps_.front());
+      steps_.pop_front();
+      running_ = true;
+      std::move(step)([alive, in_step, finished_inline]() mutable {
+        // Not holding the lock across RunNext(): `alive` must expire if the queue dies inside.
+        SerialQueue* queue = nullptr;
+        if (std::shared_ptr<SerialQueue*> self = alive.lock()) queue = *self;
+        if (queue == nullptr) return;
+        EDDY_CHECK(queue->running_);
+        queue->running_ = false;
+        if (*in_step) {
+          *finished_inline = true;  // the loop in RunNext picks up the next step
+        } else {
+          queue->RunNext();
+        }
+      });
+      *in_step = false;
+    }  // the step (and what it captured) is destroyed here
+    if (alive.expired() || !*finished_inline) return;
   }
 }
 

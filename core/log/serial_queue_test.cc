@@ -42,8 +42,8 @@ TEST(SerialQueueTest, AsyncStepsDoNotOverlap) {
   EXPECT_EQ(events, (std::vector<std::string>{"start0"}));
   EXPECT_EQ(queue.size(), 3u);
   loop.RunUntilIdle();
-  EXPECT_EQ(events, (std::vector<std::string>{"start0", "end0", "start1", "end1", "start2",
-                                              "end2"}));
+  EXPECT_EQ(events,
+            (std::vector<std::string>{"start0", "end0", "start1", "end1", "start2", "end2"}));
   EXPECT_EQ(queue.size(), 0u);
 }
 
@@ -62,6 +62,27 @@ TEST(SerialQueueTest, DestroyedQueueDropsPendingWork) {
   }
   loop.RunUntilIdle();  // the first step's `next` runs against a destroyed queue: a no-op
   EXPECT_FALSE(second_ran);
+}
+
+// The last step may hold the only reference to the queue's owner; finishing it destroys the
+// queue while the queue is still running its loop (the pattern LogRecovery uses).
+TEST(SerialQueueTest, StepMayOwnTheQueue) {
+  sim::SimLoop loop;
+  struct Owner {
+    SerialQueue queue;
+  };
+  auto owner = std::make_shared<Owner>();
+  bool finished = false;
+  owner->queue.Enqueue([&loop](SerialQueue::Next next) {
+    loop.ScheduleAfter(Duration::Milliseconds(1), std::move(next));
+  });
+  owner->queue.Enqueue([owner, &finished](SerialQueue::Next next) mutable {
+    finished = true;
+    std::move(next)();
+  });
+  owner.reset();  // only the second step keeps it alive now
+  loop.RunUntilIdle();
+  EXPECT_TRUE(finished);
 }
 
 }  // namespace

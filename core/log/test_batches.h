@@ -12,11 +12,11 @@ namespace eddy::log::testing {
 
 struct TestBatchSpec {
   int64_t base_offset = 0;
-  int32_t record_count = 1;    // last_offset_delta = record_count - 1
+  int32_t record_count = 1;  // last_offset_delta = record_count - 1
   int64_t term = 1;
   uint32_t payload_size_bytes = 16;  // bytes after the 61-byte header
   int64_t max_timestamp_ms = 0;
-  uint64_t fill_seed = 0;      // varies the payload bytes
+  uint64_t fill_seed = 0;  // varies the payload bytes
 };
 
 // A batch with a correct header and CRC.

@@ -40,9 +40,9 @@ void TimeIndex::Observe(int64_t batch_base_offset, int64_t batch_max_timestamp) 
 }
 
 std::optional<int64_t> TimeIndex::Lookup(int64_t timestamp) const {
-  const auto it = std::lower_bound(
-      entries_.begin(), entries_.end(), timestamp,
-      [](const Entry& entry, int64_t value) { return entry.timestamp < value; });
+  const auto it =
+      std::lower_bound(entries_.begin(), entries_.end(), timestamp,
+                       [](const Entry& entry, int64_t value) { return entry.timestamp < value; });
   if (it == entries_.end()) return std::nullopt;
   return base_offset_ + int64_t{it->relative_offset};
 }

@@ -45,22 +45,23 @@ void ReadChunk(std::shared_ptr<ReadState> state) {
   const uint64_t length = std::min(state->size_bytes - position, limits::kDiskReadSizeBytesMax);
   Disk& disk = state->disk;
   const FileHandle file = state->file;
-  disk.ReadAt(file, position, length,
-              [state = std::move(state), length](absl::StatusOr<std::vector<uint8_t>> chunk) mutable {
-                if (!chunk.ok()) return FinishRead(std::move(state), chunk.status());
-                if (chunk->size() != length) {
-                  return FinishRead(std::move(state),
-                                    absl::DataLossError("file shrank while being read"));
-                }
-                state->contents.insert(state->contents.end(), chunk->begin(), chunk->end());
-                ReadChunk(std::move(state));
-              });
+  disk.ReadAt(
+      file, position, length,
+      [state = std::move(state), length](absl::StatusOr<std::vector<uint8_t>> chunk) mutable {
+        if (!chunk.ok()) return FinishRead(std::move(state), chunk.status());
+        if (chunk->size() != length) {
+          return FinishRead(std::move(state), absl::DataLossError("file shrank while being read"));
+        }
+        state->contents.insert(state->contents.end(), chunk->begin(), chunk->end());
+        ReadChunk(std::move(state));
+      });
 }
 
 }  // namespace
 
 void ReadWholeFile(Disk& disk, std::string path, Disk::DoneWith<std::vector<uint8_t>> done) {
-  auto state = std::make_shared<ReadState>(ReadState{disk, runtime::kNoFile, 0, {}, std::move(done)});
+  auto state =
+      std::make_shared<ReadState>(ReadState{disk, runtime::kNoFile, 0, {}, std::move(done)});
   disk.Open(std::move(path), runtime::OpenMode::kExisting,
             [state = std::move(state)](absl::StatusOr<FileHandle> file) mutable {
               if (!file.ok()) return std::move(state->done)(file.status());
@@ -80,27 +81,25 @@ void ReadWholeFile(Disk& disk, std::string path, Disk::DoneWith<std::vector<uint
 }
 
 void WriteWholeFile(Disk& disk, std::string path, std::vector<uint8_t> contents, Disk::Done done) {
-  disk.Open(std::move(path), runtime::OpenMode::kCreateIfMissing,
-            [&disk, contents = std::move(contents),
-             done = std::move(done)](absl::StatusOr<FileHandle> file) mutable {
-              if (!file.ok()) return std::move(done)(file.status());
-              // Same file, so FIFO: truncate, append, sync, close; the first error wins.
-              auto first_error = std::make_shared<absl::Status>();
-              auto note = [first_error](absl::Status status) {
-                if (first_error->ok()) *first_error = std::move(status);
-              };
-              disk.Truncate(*file, 0, note);
-              disk.Append(*file, std::move(contents),
-                          [note](absl::StatusOr<uint64_t> position) mutable {
-                            note(position.status());
-                          });
-              disk.Sync(*file, note);
-              disk.Close(*file, [first_error, note,
-                                 done = std::move(done)](absl::Status closed) mutable {
-                note(std::move(closed));
-                std::move(done)(*first_error);
-              });
-            });
+  disk.Open(
+      std::move(path), runtime::OpenMode::kCreateIfMissing,
+      [&disk, contents = std::move(contents),
+       done = std::move(done)](absl::StatusOr<FileHandle> file) mutable {
+        if (!file.ok()) return std::move(done)(file.status());
+        // Same file, so FIFO: truncate, append, sync, close; the first error wins.
+        auto first_error = std::make_shared<absl::Status>();
+        auto note = [first_error](absl::Status status) {
+          if (first_error->ok()) *first_error = std::move(status);
+        };
+        disk.Truncate(*file, 0, note);
+        disk.Append(*file, std::move(contents),
+                    [note](absl::StatusOr<uint64_t> position) mutable { note(position.status()); });
+        disk.Sync(*file, note);
+        disk.Close(*file, [first_error, note, done = std::move(done)](absl::Status closed) mutable {
+          note(std::move(closed));
+          std::move(done)(*first_error);
+        });
+      });
 }
 
 }  // namespace eddy::log

@@ -22,9 +22,8 @@ using ::eddy::testing::StatusIs;
 class WholeFileTest : public ::testing::Test {
  protected:
   absl::Status Write(std::string path, std::vector<uint8_t> bytes) {
-    return sim::AwaitStatus(loop_, [&](auto done) {
-      WriteWholeFile(disk_, path, std::move(bytes), std::move(done));
-    });
+    return sim::AwaitStatus(
+        loop_, [&](auto done) { WriteWholeFile(disk_, path, std::move(bytes), std::move(done)); });
   }
   absl::StatusOr<std::vector<uint8_t>> Read(std::string path) {
     return sim::AwaitValue<std::vector<uint8_t>>(
@@ -59,14 +58,17 @@ TEST_F(WholeFileTest, LargerThanOneDiskRead) {
 
 TEST_F(WholeFileTest, ContentsDurableAfterDirectorySync) {
   EDDY_ASSERT_OK(Write("x", {9, 9}));
-  EDDY_ASSERT_OK(sim::AwaitStatus(loop_, [&](auto done) { disk_.SyncDirectory("", std::move(done)); }));
+  EDDY_ASSERT_OK(
+      sim::AwaitStatus(loop_, [&](auto done) { disk_.SyncDirectory("", std::move(done)); }));
   Random random(1);
   disk_.Crash({.keep_unsynced_prefix = true, .tear_last_sector = true}, random);
   EDDY_ASSERT_OK_AND_ASSIGN(std::vector<uint8_t> read, Read("x"));
   EXPECT_EQ(read, (std::vector<uint8_t>{9, 9}));
 }
 
-TEST_F(WholeFileTest, MissingFile) { EXPECT_THAT(Read("nope"), StatusIs(absl::StatusCode::kNotFound)); }
+TEST_F(WholeFileTest, MissingFile) {
+  EXPECT_THAT(Read("nope"), StatusIs(absl::StatusCode::kNotFound));
+}
 
 }  // namespace
 }  // namespace eddy::log

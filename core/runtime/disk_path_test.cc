@@ -1,6 +1,5 @@
 // Proves the path helpers every Disk implementation and the log share.
 #include "core/runtime/disk.h"
-
 #include "gtest/gtest.h"
 
 namespace eddy::runtime {

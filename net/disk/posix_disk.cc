@@ -176,13 +176,12 @@ void PosixDisk::Append(FileHandle file, std::vector<uint8_t> data, DoneWith<uint
   Complete(std::move(done), DoAppend(file, data));
 }
 
-void PosixDisk::WriteAt(FileHandle file, uint64_t position, std::vector<uint8_t> data,
-                        Done done) {
+void PosixDisk::WriteAt(FileHandle file, uint64_t position, std::vector<uint8_t> data, Done done) {
   Complete(std::move(done), DoWriteAt(file, position, data));
 }
 
 absl::StatusOr<std::vector<uint8_t>> PosixDisk::DoReadAt(FileHandle file, uint64_t position,
-                                                        uint64_t length_bytes) {
+                                                         uint64_t length_bytes) {
   auto open_file = Find(file);
   if (!open_file.ok()) return open_file.status();
   if (length_bytes > limits::kDiskReadSizeBytesMax) {
@@ -228,9 +227,8 @@ void PosixDisk::Truncate(FileHandle file, uint64_t size_bytes, Done done) {
   absl::Status status = [&]() -> absl::Status {
     auto open_file = Find(file);
     if (!open_file.ok()) return open_file.status();
-    if (RetryOnEintr([&] {
-          return ::ftruncate((*open_file)->fd, static_cast<off_t>(size_bytes));
-        }) != 0) {
+    if (RetryOnEintr(
+            [&] { return ::ftruncate((*open_file)->fd, static_cast<off_t>(size_bytes)); }) != 0) {
       return ErrnoToStatus(errno, "ftruncate", (*open_file)->path);
     }
     (*open_file)->size_bytes = size_bytes;

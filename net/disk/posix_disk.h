@@ -59,7 +59,7 @@ class PosixDisk final : public runtime::Disk {
  private:
   struct OpenFile {
     int fd = -1;
-    std::string path;  // For error messages.
+    std::string path;         // For error messages.
     uint64_t size_bytes = 0;  // Tracked so Append needs no fstat per call.
   };
 

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "core/base/status_matchers.h"
+#include "core/runtime/await.h"
 #include "gtest/gtest.h"
-#include "net/loop/asio_await.h"
 #include "net/loop/asio_loop.h"
 
 namespace eddy::net {
@@ -32,19 +32,18 @@ std::string MakeTempRoot() {
 class PosixDiskTest : public ::testing::Test {
  protected:
   absl::StatusOr<FileHandle> Open(const std::string& path, OpenMode mode) {
-    return AwaitValue<FileHandle>(loop_, [&](auto done) { disk_.Open(path, mode, std::move(done)); });
+    return runtime::AwaitValue<FileHandle>(
+        loop_, [&](auto done) { disk_.Open(path, mode, std::move(done)); });
   }
   absl::StatusOr<uint64_t> Append(FileHandle file, std::vector<uint8_t> data) {
-    return AwaitValue<uint64_t>(loop_, [&](auto done) {
-      disk_.Append(file, std::move(data), std::move(done));
-    });
+    return runtime::AwaitValue<uint64_t>(
+        loop_, [&](auto done) { disk_.Append(file, std::move(data), std::move(done)); });
   }
   absl::StatusOr<std::vector<uint8_t>> Read(FileHandle file, uint64_t position, uint64_t length) {
-    return AwaitValue<std::vector<uint8_t>>(loop_, [&](auto done) {
-      disk_.ReadAt(file, position, length, std::move(done));
-    });
+    return runtime::AwaitValue<std::vector<uint8_t>>(
+        loop_, [&](auto done) { disk_.ReadAt(file, position, length, std::move(done)); });
   }
-  absl::Status Status(auto submit) { return AwaitStatus(loop_, submit); }
+  absl::Status Status(auto submit) { return runtime::AwaitStatus(loop_, submit); }
 
   AsioLoop loop_;
   PosixDisk disk_{loop_, MakeTempRoot()};
@@ -87,7 +86,8 @@ TEST_F(PosixDiskTest, TruncateRenameRemoveList) {
   EXPECT_EQ(bytes.size(), 10u);
   ASSERT_THAT(Open("a", OpenMode::kCreateNew), IsOk());
   ASSERT_THAT(Status([&](auto d) { disk_.Rename("b", "c", std::move(d)); }), IsOk());
-  auto names = AwaitValue<std::vector<std::string>>(loop_, [&](auto d) { disk_.List("", std::move(d)); });
+  auto names = runtime::AwaitValue<std::vector<std::string>>(
+      loop_, [&](auto d) { disk_.List("", std::move(d)); });
   ASSERT_THAT(names, IsOk());
   EXPECT_EQ(*names, (std::vector<std::string>{"a", "c"}));
   ASSERT_THAT(Status([&](auto d) { disk_.Remove("a", std::move(d)); }), IsOk());

@@ -34,6 +34,11 @@ class AsioLoop final : public runtime::Clock {
 
   // Runs until no callback or I/O is pending, or Stop(). Returns how many handlers ran.
   uint64_t Run();
+  // Runs one ready handler, waiting for timers if needed; false if nothing is pending.
+  bool RunOne() {
+    if (io_context_.stopped()) io_context_.restart();
+    return io_context_.run_one() > 0;
+  }
   // Runs until `done()` is true after some handler, or nothing is pending.
   template <typename Predicate>
   void RunUntil(Predicate done) {
