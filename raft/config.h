@@ -55,6 +55,9 @@ struct Config {
   uint64_t uncommitted_size_bytes_max = 64 * kMiB;
   // Read-index requests waiting for their heartbeat quorum.
   int read_requests_max = 1024;
+  // Outgoing messages queued for the next Ready. Beyond it new messages are dropped (and
+  // counted): losing a message is always safe in Raft, unbounded memory is not.
+  int outgoing_messages_max = 16384;
 
   PlantedBug planted_bug = PlantedBug::kNone;
 
@@ -66,6 +69,7 @@ struct Config {
           heartbeat_interval_ticks, " and ", election_timeout_ticks));
     }
     if (inflight_messages_max < 1 || append_entries_count_max < 1 || read_requests_max < 1 ||
+        outgoing_messages_max < 1 ||
         append_size_bytes_max < 1 || snapshot_chunk_size_bytes_max < 1) {
       return absl::InvalidArgumentError("limits must be >= 1");
     }

@@ -102,6 +102,10 @@ void RawNode::Send(Message m) {
   EDDY_CHECK_NE(m.to(), config_.id);
   EDDY_CHECK_NE(m.to(), kNoNode);
   EDDY_CHECK_GT(m.term(), 0u);
+  if (static_cast<int>(messages_.size()) >= config_.outgoing_messages_max) {
+    ++counters_.outgoing_messages_dropped;  // as if the network lost it
+    return;
+  }
   messages_.push_back(std::move(m));
 }
 
@@ -1218,6 +1222,7 @@ void RawNode::Advance(const Ready& ready) {
 
 void RawNode::CheckInvariants() {
   log_.CheckInvariants(term_);
+  EDDY_CHECK_LE(static_cast<int>(messages_.size()), config_.outgoing_messages_max);
   EDDY_CHECK_GE(commit_, checked_commit_);  // commit never goes back
   checked_commit_ = commit_;
   EDDY_CHECK_GE(commit_, log_.SnapshotOffset());

@@ -48,6 +48,7 @@ struct Counters {
   uint64_t disruptive_votes_ignored = 0;  // vote requests while we hear a leader (check-quorum)
   uint64_t snapshot_chunks_ignored = 0;   // out-of-order snapshot chunks
   uint64_t proposals_refused = 0;         // Propose on a non-leader, during transfer, or full
+  uint64_t outgoing_messages_dropped = 0; // queue beyond Config::outgoing_messages_max
 };
 
 class RawNode {

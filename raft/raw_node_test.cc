@@ -145,6 +145,29 @@ TEST_F(BadInputTest, ProposalsOnAFollowerAreRefused) {
   EXPECT_EQ(cluster_.raft(2).counters().proposals_refused, 1u);
 }
 
+TEST(OutgoingQueueTest, MessagesBeyondTheLimitAreDroppedAndCounted) {
+  SnapshotMeta snap;
+  snap.set_last_offset(kNoOffset);
+  for (NodeId v : {1, 2, 3}) snap.mutable_conf_state()->add_voters(v);
+  MemoryLog log(snap);
+  Config config;
+  config.id = 1;
+  config.outgoing_messages_max = 4;
+  RawNode node(config, &log, RawNode::InitialHardState(), Random(1));
+  for (int i = 0; i < 10; ++i) {
+    Message m;
+    m.set_type(MSG_HEARTBEAT);
+    m.set_from(2);
+    m.set_to(1);
+    m.set_term(1);
+    ASSERT_THAT(node.Step(m), IsOk());  // each answered with a heartbeat response
+  }
+  EXPECT_EQ(node.counters().outgoing_messages_dropped, 6u);
+  Ready rd = node.TakeReady();
+  EXPECT_EQ(rd.messages.size(), 4u);
+  node.Advance(rd);
+}
+
 // Arbitrary messages: whatever a peer sends, Step returns and the invariants hold.
 RC_GTEST_PROP(RawNodeFuzzTest, ArbitraryMessagesNeverCrash, ()) {
   testing::Cluster::Options options;
