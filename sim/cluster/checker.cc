@@ -29,7 +29,10 @@ void Checker::OnOpened(NodeId node, GroupId group, const raft::driver::OpenRepor
     Fail("term-monotonic", absl::StrCat(who, " reopened in term ", d.term, " with vote ",
                                         report.hard_state.vote(), " after voting ", d.vote));
   }
-  if (!report.data_loss && report.hard_state.commit_offset() < d.commit) {
+  // The commit offset is volatile state in the Raft paper (only term and vote must persist);
+  // a replica whose hard-state files took damage may fall back to an older record's commit.
+  if (!report.data_loss && report.damaged_state_records == 0 &&
+      report.hard_state.commit_offset() < d.commit) {
     Fail("commit-monotonic", absl::StrCat(who, " reopened with commit offset ",
                                           report.hard_state.commit_offset(),
                                           " after persisting ", d.commit));
