@@ -43,8 +43,9 @@ void Checker::OnOpened(NodeId node, GroupId group, const raft::driver::OpenRepor
                       " but had declared offsets up to ", d.mark,
                       " durable, and its disk took no data-damaging fault"));
   }
-  if (report.data_loss) {
-    // Declared media damage: the replica is fenced; start its durable history afresh.
+  if (report.data_loss || report.damaged_state_records > 0) {
+    // Declared media damage: the replica is fenced (or fell back to an older hard-state record);
+    // its commit history restarts here.
     d.commit = report.hard_state.commit_offset();
   }
 }
