@@ -410,10 +410,13 @@ void GroupDriver::ProcessReady() {
   if (ready.hard_state.has_value()) hard_state_ = *ready.hard_state;
   const int64_t last = log_->last_offset();
   const int64_t new_mark = fenced_ ? std::max(mark_, last) : last;
-  const Term new_mark_term = new_mark == mark_ ? mark_term_
-                                               : static_cast<Term>(log_->TermAt(new_mark).value_or(0));
-  const bool save =
-      ready.hard_state.has_value() || new_mark != mark_ || new_mark_term != mark_term_;
+  // While fenced the mark may lie beyond the log; its term is then the one remembered.
+  const Term new_mark_term = new_mark > last
+                                 ? mark_term_
+                                 : static_cast<Term>(log_->TermAt(new_mark).value_or(0));
+  const bool save = ready.hard_state.has_value() || new_mark != mark_ ||
+                    new_mark_term != mark_term_ || term_starts_dirty_;
+  term_starts_dirty_ = false;
   const bool flush = ready.must_sync || !ready.entries.empty();
 
   // The log first, then the state that points into it: a durable mark (or commit offset)
@@ -468,6 +471,7 @@ absl::Status GroupDriver::AppendEntries(std::vector<Entry>& entries) {
     view_->ForgetFrom(first);
     view_->SetVisibleLast(std::min(view_->LastOffset(), first - 1));
     term_starts_.erase(term_starts_.lower_bound(first), term_starts_.end());
+    term_starts_dirty_ = true;
     ++stats_.conflict_truncations;
     Event("conflicting suffix truncated");
     observer_->OnTruncated(self_, options_.group_id, first);
@@ -499,6 +503,7 @@ absl::Status GroupDriver::AppendEntries(std::vector<Entry>& entries) {
     view_->NoteEntry(meta);
     if (term_starts_.empty() || term_starts_.rbegin()->second != meta.term) {
       term_starts_[meta.base_offset] = meta.term;
+      term_starts_dirty_ = true;
     }
     ++stats_.entries_appended;
   }

@@ -157,6 +157,7 @@ class GroupDriver {
   int64_t mark_ = kNoOffset;       // durable mark (see REPAIR FENCE), as persisted
   Term mark_term_ = 0;             // term of the entry ending at mark_ when declared
   std::map<int64_t, Term> term_starts_;  // first offset of each term in the log
+  bool term_starts_dirty_ = false;       // changed since the last save
   bool fenced_ = false;
   bool ready_busy_ = false;
   bool kick_posted_ = false;

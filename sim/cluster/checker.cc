@@ -29,7 +29,10 @@ void Checker::OnOpened(NodeId node, GroupId group, const raft::driver::OpenRepor
     Fail("term-monotonic", absl::StrCat(who, " reopened in term ", d.term, " with vote ",
                                         report.hard_state.vote(), " after voting ", d.vote));
   }
-  if (!report.data_loss && report.hard_state.commit_offset() < d.commit) {
+  // The commit offset is volatile state in the Raft paper (only term and vote must persist);
+  // a replica whose hard-state files took damage may fall back to an older record's commit.
+  if (!report.data_loss && report.damaged_state_records == 0 &&
+      report.hard_state.commit_offset() < d.commit) {
     Fail("commit-monotonic", absl::StrCat(who, " reopened with commit offset ",
                                           report.hard_state.commit_offset(),
                                           " after persisting ", d.commit));
@@ -40,8 +43,9 @@ void Checker::OnOpened(NodeId node, GroupId group, const raft::driver::OpenRepor
                       " but had declared offsets up to ", d.mark,
                       " durable, and its disk took no data-damaging fault"));
   }
-  if (report.data_loss) {
-    // Declared media damage: the replica is fenced; start its durable history afresh.
+  if (report.data_loss || report.damaged_state_records > 0) {
+    // Declared media damage: the replica is fenced (or fell back to an older hard-state record);
+    // its commit history restarts here.
     d.commit = report.hard_state.commit_offset();
   }
 }

@@ -371,7 +371,8 @@ std::string Cluster::ReplayCommand() const {
       "bazel run -c opt //sim/cluster:eddy-sim -- --seed=", options_.seed,
       " --nodes=", options_.node_count, " --groups=", options_.group_count,
       " --duration=", options_.duration.nanoseconds() / 1'000'000'000,
-      " --faults=", FaultModeName(options_.faults), " --rate=", options_.batches_per_second);
+      " --faults=", FaultModeName(options_.faults), " --rate=", options_.batches_per_second,
+      " --reads=", options_.reads_per_second);
   if (options_.bug != raft::driver::DriverBug::kNone) {
     absl::StrAppend(&command, " --bug=", raft::driver::DriverBugName(options_.bug));
   }
