@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The full test suite: installs what is missing, runs every test, then the core tests again
-# under AddressSanitizer + UndefinedBehaviorSanitizer, and ends with one line `N passed, M failed`
-# counted from the test cases of every target. Exits non-zero on any failure.
+# The full test suite: installs what is missing, runs every test, then everything but the long
+# simulation sweeps again under AddressSanitizer + UndefinedBehaviorSanitizer, and ends with one
+# line `N passed, M failed` counted from the test cases of every target. Exits non-zero on any
+# failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh || exit 1
@@ -10,18 +11,20 @@ state=$(mktemp)
 trap 'rm -f "$state"' EXIT
 status=0
 
-# run_suite NAME PATTERN [BAZEL FLAGS...]: tests every target matching PATTERN, then counts.
+# run_suite NAME "PATTERN..." [BAZEL FLAGS...]: tests every target matching the patterns, then
+# counts.
 run_suite() {
-  local name=$1 pattern=$2
+  local name=$1 patterns=$2
   shift 2
-  echo "=== $name: bazel test $* $pattern"
+  echo "=== $name: bazel test $* $patterns"
   local output
   output=$(mktemp)
-  bazel test "$@" -- "$pattern" 2>&1 | tee "$output"
+  # shellcheck disable=SC2086 # the patterns are meant to split
+  bazel test "$@" -- $patterns 2>&1 | tee "$output"
   [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
   local testlogs labels failed_labels
   testlogs=$(bazel info "$@" bazel-testlogs 2>/dev/null)
-  labels=$(bazel query "tests($pattern)" 2>/dev/null)
+  labels=$(bazel query "tests(${patterns// / + })" 2>/dev/null)
   # Targets Bazel itself judged failed (a sanitizer report after the last test case, a timeout,
   # a build failure) count as failed even when their test.xml says every case passed.
   failed_labels=$(grep -oE '^//[^ ]+ +(FAILED|TIMEOUT|NO STATUS|INCOMPLETE|FAILED TO BUILD)' "$output" |
@@ -31,7 +34,9 @@ run_suite() {
 }
 
 run_suite "all tests" "//..."
-run_suite "core under ASan+UBSan" "//core/..." --config=asan --config=ubsan
+# Everything but the long simulation sweeps again under the sanitizers.
+run_suite "under ASan+UBSan" "//core/... //raft/... //sim/... //net/... //tests/log/... //tests/sim/scenarios/..." \
+  --config=asan --config=ubsan
 
 read -r passed failed < "$state" || { passed=0; failed=1; }
 [ "$failed" -eq 0 ] || status=1
