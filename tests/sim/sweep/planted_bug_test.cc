@@ -6,6 +6,7 @@
 
 #include "gtest/gtest.h"
 #include "sim/cluster/cluster.h"
+#include "tests/sim/sweep/sweep_options.h"
 
 namespace eddy::sim::cluster {
 namespace {
@@ -19,14 +20,7 @@ class PlantedBugTest : public testing::TestWithParam<DriverBug> {};
 TEST_P(PlantedBugTest, CaughtWithinTwoHundredSeeds) {
   const DriverBug bug = GetParam();
   for (uint64_t seed = 1; seed <= kSeedsMax; ++seed) {
-    ClusterOptions options;
-    options.seed = seed;
-    options.node_count = 3;
-    options.group_count = 2;
-    options.duration = Duration::Seconds(20);
-    options.batches_per_second = 50;
-    options.reads_per_second = 10;
-    options.faults = FaultMode::kSwarm;
+    ClusterOptions options = SweepOptions(seed);
     options.bug = bug;
     Cluster cluster(options);
     const RunResult r = cluster.Run();

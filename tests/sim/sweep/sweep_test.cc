@@ -16,24 +16,13 @@
 
 #include "gtest/gtest.h"
 #include "sim/cluster/cluster.h"
+#include "tests/sim/sweep/sweep_options.h"
 
 namespace eddy::sim::cluster {
 namespace {
 
 constexpr uint64_t kFirstSeed = 1;
 constexpr uint64_t kSeedCount = 200;
-
-ClusterOptions SweepOptions(uint64_t seed) {
-  ClusterOptions options;
-  options.seed = seed;
-  options.node_count = 3;
-  options.group_count = 2;
-  options.duration = Duration::Seconds(20);
-  options.batches_per_second = 50;
-  options.reads_per_second = 10;
-  options.faults = FaultMode::kSwarm;
-  return options;
-}
 
 TEST(SweepTest, TwoHundredSeedsKeepEveryPropertyAndCoverEveryPath) {
   std::map<std::string, uint64_t> coverage;
