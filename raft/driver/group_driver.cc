@@ -231,6 +231,7 @@ void GroupDriver::BuildNode(const LoadedState& loaded, OpenReport report) {
   config.id = self_;
   node_ = std::make_unique<RawNode>(config, view_.get(), hs, runtime_.random().Fork());
   hard_state_ = node_->hard_state();
+  saved_hard_state_ = hard_state_;
   applied_ = kNoOffset;
   commit_target_ = kNoOffset;
   ready_busy_ = false;
@@ -414,7 +415,14 @@ void GroupDriver::ProcessReady() {
   const Term new_mark_term = new_mark > last
                                  ? mark_term_
                                  : static_cast<Term>(log_->TermAt(new_mark).value_or(0));
-  const bool save = ready.hard_state.has_value() || new_mark != mark_ ||
+  // Only what something sent after this Ready depends on must be durable first: the term and
+  // vote (votes, §5.2), the durable mark and term starts (append acks, the repair fence). The
+  // commit offset and the membership as of it are volatile in Raft (a restarted replica
+  // re-learns them from the leader; the pair is always written together, so the membership on
+  // disk is the one as of the commit on disk): a Ready that only advances them writes nothing,
+  // and they ride along with the next save.
+  const bool save = hard_state_.term() != saved_hard_state_.term() ||
+                    hard_state_.vote() != saved_hard_state_.vote() || new_mark != mark_ ||
                     new_mark_term != mark_term_ || term_starts_dirty_;
   term_starts_dirty_ = false;
   const bool flush = ready.must_sync || !ready.entries.empty();
@@ -423,12 +431,14 @@ void GroupDriver::ProcessReady() {
   // never refers to entries that are not durable yet.
   auto shared_ready = std::make_shared<Ready>(std::move(ready));
   const uint64_t generation = generation_;
-  auto finish = [this, alive = alive_, generation, shared_ready, new_mark,
-                 new_mark_term](absl::Status s) {
+  auto finish = [this, alive = alive_, generation, shared_ready, new_mark, new_mark_term,
+                 saved = save ? std::optional<HardState>(hard_state_)
+                              : std::nullopt](absl::Status s) {
     if (!*alive || generation != generation_) return;
     if (!s.ok()) return Fail(s);
     mark_ = new_mark;
     mark_term_ = new_mark_term;
+    if (saved.has_value()) saved_hard_state_ = *saved;
     FinishReady(std::move(*shared_ready));
   };
   auto after_flush = [this, alive = alive_, generation, save, new_mark, new_mark_term,
@@ -437,7 +447,7 @@ void GroupDriver::ProcessReady() {
     if (!s.ok()) return Fail(s);
     if (!save) return finish(absl::OkStatus());
     PersistedState state;
-    *state.mutable_hard_state() = hard_state_;
+    *state.mutable_hard_state() = hard_state_;  // as of the Ready: nothing newer was handed out
     state.set_durable_last_offset(new_mark);
     state.set_durable_last_term(new_mark_term);
     for (const auto& [offset, term] : term_starts_) {
@@ -512,7 +522,7 @@ absl::Status GroupDriver::AppendEntries(std::vector<Entry>& entries) {
 
 void GroupDriver::FinishReady(Ready ready) {
   // What this replica now declares durable is its whole log (the fence target may be higher).
-  observer_->OnPersisted(self_, options_.group_id, hard_state_, log_->last_offset());
+  observer_->OnPersisted(self_, options_.group_id, saved_hard_state_, log_->last_offset());
   if (fenced_ && log_->last_offset() >= mark_) {
     fenced_ = false;
     Event("repair fence lifted: log repaired from the leader");

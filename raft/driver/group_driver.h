@@ -154,6 +154,9 @@ class GroupDriver {
   std::unique_ptr<RawNode> node_;
 
   HardState hard_state_;           // the latest the core handed out
+  // The latest written by a completed save (or opened with): term and vote changes are saved
+  // before anything is sent; commit-only changes wait for the next save (see ProcessReady).
+  HardState saved_hard_state_;
   int64_t mark_ = kNoOffset;       // durable mark (see REPAIR FENCE), as persisted
   Term mark_term_ = 0;             // term of the entry ending at mark_ when declared
   std::map<int64_t, Term> term_starts_;  // first offset of each term in the log

@@ -48,25 +48,21 @@ void SimNodeClock::Rebase() {
 
 runtime::TimerId SimNodeClock::ScheduleAfter(Duration delay, Callback callback) {
   EDDY_CHECK_LT(queue_.size(), kPendingCallbacksMax);
-  if (down_) return next_timer_++;  // `callback` is destroyed on return, unrun.
+  if (down_) return queue_.DeadId();  // `callback` is destroyed on return, unrun.
   const Instant now = Now();
   const Instant due = delay > Duration::Zero() ? now + delay : now;
-  const runtime::TimerId timer = next_timer_++;
-  queue_.emplace(Key{due, timer}, std::move(callback));
-  due_by_timer_.emplace(timer, due);
-  if (queue_.begin()->first.second == timer) Arm();
+  const bool was_empty = queue_.empty();
+  const runtime::TimerId timer = queue_.Push(due, std::move(callback));
+  // Re-arm only if the new entry comes first: earlier than what the wake-up is armed for.
+  if (!waking_ && (was_empty || due < armed_for_.due)) Arm();
   CheckInvariants();
   return timer;
 }
 
 bool SimNodeClock::Cancel(runtime::TimerId timer) {
-  auto it = due_by_timer_.find(timer);
-  if (it == due_by_timer_.end()) return false;
-  const Key key{it->second, timer};
-  const bool was_first = queue_.begin()->first == key;
-  EDDY_CHECK_EQ(queue_.erase(key), 1u);
-  due_by_timer_.erase(it);
-  if (was_first) Arm();
+  if (!queue_.Cancel(timer)) return false;
+  // The wake-up may now point at a cancelled entry; re-arm if the first entry changed.
+  if (!waking_ && (queue_.empty() || !(queue_.NextKey() == armed_for_))) Arm();
   CheckInvariants();
   return true;
 }
@@ -77,8 +73,8 @@ void SimNodeClock::Arm() {
     wakeup_ = runtime::kNoTimer;
   }
   if (paused_ || queue_.empty()) return;
-  armed_for_ = queue_.begin()->first;
-  const Instant world_due = WorldWhen(armed_for_.first);
+  armed_for_ = queue_.NextKey();
+  const Instant world_due = WorldWhen(armed_for_.due);
   wakeup_ = world_.ScheduleAfter(world_due - world_.Now(), [this] { Wake(); });
 }
 
@@ -86,18 +82,26 @@ void SimNodeClock::Wake() {
   wakeup_ = runtime::kNoTimer;
   EDDY_CHECK(!paused_);
   EDDY_CHECK(!queue_.empty());
-  auto node = queue_.extract(queue_.begin());
-  EDDY_CHECK(node.key() == armed_for_);
-  EDDY_CHECK_GE(Now(), node.key().first);
-  due_by_timer_.erase(node.key().second);
-  if (trace_ != nullptr) {
-    trace_->Fold(world_.Now(), node_, TraceEvent::kTimer,
-                 static_cast<uint64_t>(node.key().first.nanoseconds()));
+  EDDY_CHECK(queue_.NextKey() == armed_for_);
+  const Instant now = Now();
+  EDDY_CHECK_GE(now, armed_for_.due);
+  // Everything due by now, in order, including what the callbacks post for now; re-armed once
+  // at the end (schedules and cancels from the callbacks do not touch the world loop).
+  waking_ = true;
+  for (size_t ran = 0; ran < kCallbacksPerWakeMax && !paused_ && !down_ && !queue_.empty() &&
+                       queue_.NextKey().due <= now;
+       ++ran) {
+    TimerQueue::Popped next = queue_.Pop();
+    if (trace_ != nullptr) {
+      trace_->Fold(world_.Now(), node_, TraceEvent::kTimer,
+                   static_cast<uint64_t>(next.key.due.nanoseconds()));
+    }
+    ++callbacks_run_;
+    std::move(next.callback)();
   }
-  // Arm for the next entry BEFORE running the callback: the callback may schedule or cancel,
-  // and both keep the invariant from there.
-  Arm();
-  std::move(node.mapped())();
+  waking_ = false;
+  if (wakeup_ == runtime::kNoTimer || queue_.empty() || !(queue_.NextKey() == armed_for_)) Arm();
+  CheckInvariants();
 }
 
 void SimNodeClock::SetDriftPpm(int64_t drift_ppm) {
@@ -132,10 +136,9 @@ void SimNodeClock::Resume() {
 }
 
 void SimNodeClock::DropAll() {
-  // Move out first: destroying a callback may run destructors that call back into this clock.
-  std::map<Key, Callback> dropped = std::move(queue_);
-  queue_.clear();
-  due_by_timer_.clear();
+  // Take them out first: destroying a callback may run destructors that call back into this
+  // clock.
+  std::vector<Callback> dropped = queue_.TakeAll();
   Arm();
   dropped.clear();
   CheckInvariants();
@@ -147,10 +150,10 @@ void SimNodeClock::SetDown(bool down) {
   EDDY_CHECK(!down_ || queue_.empty());
 }
 
-void SimNodeClock::CheckInvariants() const {
-  EDDY_CHECK_EQ(queue_.size(), due_by_timer_.size());
+void SimNodeClock::CheckInvariants() {
+  if (waking_) return;  // Wake() restores the invariant when it ends.
   EDDY_CHECK_EQ(wakeup_ != runtime::kNoTimer, !paused_ && !queue_.empty());
-  if (wakeup_ != runtime::kNoTimer) EDDY_CHECK(armed_for_ == queue_.begin()->first);
+  if (wakeup_ != runtime::kNoTimer) EDDY_CHECK(armed_for_ == queue_.NextKey());
 }
 
 }  // namespace eddy::sim

@@ -11,26 +11,27 @@
 //     fires at once, in order. Local time never goes backwards: Now() stays monotonic.
 //   * Pause: the wake-up is disarmed; events pile up (their local due times pass) and run in
 //     order on Resume(), as after a long GC pause or SIGSTOP.
-//   * Crash: DropAll() destroys every pending callback unrun. Timer ids keep increasing, so a
+//   * Crash: DropAll() destroys every pending callback unrun. Timer ids are never reused, so a
 //     stale id held by the dead incarnation can never cancel a new incarnation's timer.
 //     SetDown(true) does the same and keeps doing it until SetDown(false): whatever the dead
 //     process's leftovers (destructors, late calls) schedule is destroyed unrun, so nothing of
 //     one incarnation can ever run in the next.
 //
-// Events of different nodes that fall due at the same world instant interleave in the world
-// loop's scheduling order, which is itself deterministic.
+// One wake-up runs every entry that is due at that instant — including what those callbacks
+// post for "now" — in (local due time, scheduling order), so a burst of work on one node (a
+// Ready, its disk completions, its posted follow-ups) costs one world event, not one each. Events
+// of different nodes that fall due at the same world instant therefore interleave node by node,
+// in the world loop's scheduling order of their wake-ups, which is itself deterministic.
 //
 // OWNERSHIP: the world loop must outlive this clock. The trace (if given) must too. Single
 // threaded, like everything in sim/.
 #pragma once
 
 #include <cstdint>
-#include <map>
-#include <utility>
 
-#include "absl/container/flat_hash_map.h"
 #include "core/runtime/clock.h"
 #include "sim/loop/sim_loop.h"
+#include "sim/loop/timer_queue.h"
 #include "sim/trace/trace_hash.h"
 
 namespace eddy::sim {
@@ -41,6 +42,9 @@ class SimNodeClock final : public runtime::Clock {
   static constexpr int64_t kDriftPpmMax = 500'000;
   // A node with more pending callbacks than this is in a runaway loop.
   static constexpr size_t kPendingCallbacksMax = size_t{1} << 22;
+  // Callbacks one wake-up runs at most; the rest (a node that keeps posting for "now") wait for
+  // the next wake-up, re-armed at once, so other nodes' events at the same instant get a turn.
+  static constexpr size_t kCallbacksPerWakeMax = 4096;
 
   SimNodeClock(SimLoop& world, uint32_t node, TraceHash* trace = nullptr);
   ~SimNodeClock() override;
@@ -69,10 +73,12 @@ class SimNodeClock final : public runtime::Clock {
   bool paused() const { return paused_; }
   int64_t drift_ppm() const { return drift_ppm_; }
   size_t pending_count() const { return queue_.size(); }
+  // Callbacks run so far (several may share one world event, see above).
+  uint64_t callbacks_run() const { return callbacks_run_; }
   uint32_t node() const { return node_; }
 
  private:
-  using Key = std::pair<Instant, runtime::TimerId>;
+  using Key = TimerQueue::Key;
 
   // Local time at world instant `world` (>= the current base).
   Instant LocalAt(Instant world) const;
@@ -83,7 +89,7 @@ class SimNodeClock final : public runtime::Clock {
   // Keeps the invariant: the wake-up is armed for the earliest entry iff not paused and not empty.
   void Arm();
   void Wake();
-  void CheckInvariants() const;
+  void CheckInvariants();
 
   SimLoop& world_;
   const uint32_t node_;
@@ -93,12 +99,11 @@ class SimNodeClock final : public runtime::Clock {
   int64_t drift_ppm_ = 0;
   bool paused_ = false;
   bool down_ = false;
-  runtime::TimerId next_timer_ = 1;
   runtime::TimerId wakeup_ = runtime::kNoTimer;  // World-loop timer id, or none.
   Key armed_for_{};                              // The entry the wake-up was armed for.
-  std::map<Key, Callback> queue_;
-  // Looked up only, never iterated.
-  absl::flat_hash_map<runtime::TimerId, Instant> due_by_timer_;
+  bool waking_ = false;  // Inside Wake(): it re-arms once at the end, not per schedule/cancel.
+  uint64_t callbacks_run_ = 0;
+  TimerQueue queue_;                             // By (local due time, scheduling order).
 };
 
 }  // namespace eddy::sim

@@ -9,11 +9,9 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
-#include <utility>
 
-#include "absl/container/flat_hash_map.h"
 #include "core/runtime/clock.h"
+#include "sim/loop/timer_queue.h"
 
 namespace eddy::sim {
 
@@ -48,17 +46,12 @@ class SimLoop final : public runtime::Clock {
   size_t pending_count() const { return queue_.size(); }
   uint64_t events_processed() const { return events_processed_; }
   // Due time of the earliest pending callback. REQUIRES: pending_count() > 0.
-  Instant next_due() const;
+  Instant next_due();
 
  private:
-  using Key = std::pair<Instant, runtime::TimerId>;
-
   Instant now_;
-  runtime::TimerId next_timer_ = 1;
   uint64_t events_processed_ = 0;
-  std::map<Key, Callback> queue_;
-  // Only looked up, never iterated: iteration order cannot leak into the run.
-  absl::flat_hash_map<runtime::TimerId, Instant> due_by_timer_;
+  TimerQueue queue_;
 };
 
 }  // namespace eddy::sim
