@@ -386,6 +386,15 @@ absl::Status GroupDriver::ProposeConfChange(ConfChangeType type, NodeId node) {
 // --- Ready ------------------------------------------------------------------------------------
 
 void GroupDriver::Kick() {
+  if (kick_batch_ != nullptr && kick_batch_->collecting) {
+    // The owner is dispatching a batch of inputs (an envelope, a tick): it processes every
+    // kicked group once when the batch ends, in the order they were kicked.
+    if (!kick_collected_) {
+      kick_collected_ = true;
+      kick_batch_->kicked.push_back(this);
+    }
+    return;
+  }
   if (kick_posted_) return;
   kick_posted_ = true;
   runtime_.clock().Post([this, alive = alive_, generation = generation_] {
@@ -393,6 +402,12 @@ void GroupDriver::Kick() {
     kick_posted_ = false;
     ProcessReady();
   });
+}
+
+void GroupDriver::ProcessKicked() {
+  EDDY_CHECK(kick_collected_);
+  kick_collected_ = false;
+  ProcessReady();
 }
 
 void GroupDriver::ProcessReady() {
@@ -527,7 +542,7 @@ void GroupDriver::FinishReady(Ready ready) {
     fenced_ = false;
     Event("repair fence lifted: log repaired from the leader");
   }
-  for (Message& m : ready.messages) SendMessage(std::move(m));
+  SendMessages(std::move(ready.messages));
   if (!ready.committed.empty()) {
     commit_target_ = std::max(commit_target_, ready.committed.last_offset);
   }
@@ -538,26 +553,38 @@ void GroupDriver::FinishReady(Ready ready) {
     return Fail(absl::InternalError("planted bug: reopening to cut committed entries"));
   }
   ApplyMore();
-  Kick();
+  // Steps that arrived while this Ready was being persisted may have left another one: take it
+  // now (recursion is shallow: a Ready finished synchronously leaves nothing new behind).
+  ProcessReady();
 }
 
-void GroupDriver::SendMessage(Message m) {
-  if (fenced_ && IsVoteRequest(m.type())) {
-    ++stats_.votes_suppressed;
-    Event("vote suppressed by repair fence");
-    return;
+void GroupDriver::SendMessages(std::vector<Message> messages) {
+  // Appends that name the same entries (a leader replicating one batch to every follower)
+  // share one log read; ordered by range, so the sends stay deterministic.
+  std::map<std::pair<int64_t, int64_t>, std::vector<Message>> appends;
+  for (Message& m : messages) {
+    if (fenced_ && IsVoteRequest(m.type())) {
+      ++stats_.votes_suppressed;
+      Event("vote suppressed by repair fence");
+      continue;
+    }
+    if (m.type() != MSG_APPEND || m.entries().empty()) {
+      const NodeId to = m.to();
+      send_(to, options_.group_id, std::move(m));
+      continue;
+    }
+    const int64_t first = m.entries(0).base_offset();
+    const int64_t last = m.entries(m.entries_size() - 1).last_offset();
+    appends[{first, last}].push_back(std::move(m));
   }
-  if (m.type() != MSG_APPEND || m.entries().empty()) {
-    const NodeId to = m.to();
-    send_(to, options_.group_id, std::move(m));
-    return;
-  }
+  for (auto& [range, same] : appends) AttachAndSend(range.first, range.second, std::move(same));
+}
+
+void GroupDriver::AttachAndSend(int64_t first, int64_t last, std::vector<Message> messages) {
   // Attach payloads from the log. The log may have changed by the time the read completes
   // (this replica stepped down and truncated): a batch that no longer matches drops the message,
   // which Raft tolerates like any lost message.
-  const int64_t first = m.entries(0).base_offset();
-  const int64_t last = m.entries(m.entries_size() - 1).last_offset();
-  auto shared = std::make_shared<Message>(std::move(m));
+  auto shared = std::make_shared<std::vector<Message>>(std::move(messages));
   ReadBatches(first, last,
               [this, generation = generation_, shared](absl::StatusOr<Batches> batches) {
                 if (!Current(generation)) return;
@@ -567,21 +594,27 @@ void GroupDriver::SendMessage(Message m) {
                   }
                   return;
                 }
-                Message& msg = *shared;
-                if (batches->size() != static_cast<size_t>(msg.entries_size())) return;
-                for (int i = 0; i < msg.entries_size(); ++i) {
-                  const std::vector<uint8_t>& b = (*batches)[i];
-                  absl::StatusOr<EntryMeta> stored = DecodeEntryMeta(b);
-                  const Entry& e = msg.entries(i);
-                  if (!stored.ok() || stored->base_offset != e.base_offset() ||
-                      stored->last_offset != e.last_offset() || stored->term != e.term()) {
-                    return;
-                  }
-                  msg.mutable_entries(i)->set_data(std::string(b.begin(), b.end()));
+                for (Message& msg : *shared) {
+                  if (!AttachPayloads(*batches, msg)) continue;
+                  const NodeId to = msg.to();
+                  send_(to, options_.group_id, std::move(msg));
                 }
-                const NodeId to = msg.to();
-                send_(to, options_.group_id, std::move(msg));
               });
+}
+
+bool GroupDriver::AttachPayloads(const Batches& batches, Message& msg) const {
+  if (batches.size() != static_cast<size_t>(msg.entries_size())) return false;
+  for (int i = 0; i < msg.entries_size(); ++i) {
+    const std::vector<uint8_t>& b = batches[i];
+    absl::StatusOr<EntryMeta> stored = DecodeEntryMeta(b);
+    const Entry& e = msg.entries(i);
+    if (!stored.ok() || stored->base_offset != e.base_offset() ||
+        stored->last_offset != e.last_offset() || stored->term != e.term()) {
+      return false;
+    }
+    msg.mutable_entries(i)->set_data(std::string(b.begin(), b.end()));
+  }
+  return true;
 }
 
 // --- Apply ------------------------------------------------------------------------------------

@@ -64,6 +64,14 @@ struct GroupStats {
   uint64_t proposals_failed = 0;
 };
 
+class GroupDriver;
+
+// Groups kicked while their NodeDriver dispatches one batch of inputs (see SetKickBatch).
+struct KickBatch {
+  bool collecting = false;
+  std::vector<GroupDriver*> kicked;
+};
+
 class GroupDriver {
  public:
   using SendFn = absl::AnyInvocable<void(NodeId to, GroupId group, Message message)>;
@@ -98,6 +106,13 @@ class GroupDriver {
   // beyond the applied prefix. Every batch is CRC-checked (kDataLoss if bad).
   void ReadCommitted(int64_t offset, uint64_t size_bytes_max, ReadFn done);
 
+  // Batching hook for the owner (NodeDriver), set once: while `batch->collecting`, Kick()
+  // appends this group to `batch->kicked` (once) instead of posting its own loop event, and the
+  // owner, when it has dispatched its batch of inputs (an envelope, a tick), stops collecting
+  // and calls ProcessKicked() on each collected group. `batch` outlives this driver.
+  void SetKickBatch(KickBatch* batch) { kick_batch_ = batch; }
+  void ProcessKicked();
+
   // --- observers ---
   bool running() const { return state_ == State::kRunning; }
   const RawNode* raft() const { return running() ? node_.get() : nullptr; }
@@ -125,7 +140,11 @@ class GroupDriver {
   void ProcessReady();
   absl::Status AppendEntries(std::vector<Entry>& entries);
   void FinishReady(Ready ready);
-  void SendMessage(Message message);
+  void SendMessages(std::vector<Message> messages);
+  // Sends `messages` (MSG_APPEND naming the entries [first, last]) once their payloads are read.
+  void AttachAndSend(int64_t first, int64_t last, std::vector<Message> messages);
+  // Fills `msg`'s entry payloads from `batches`; false if they no longer match its entries.
+  bool AttachPayloads(const Batches& batches, Message& msg) const;
   void ApplyMore();
   void ResolveAcks(const EntryMeta& applied);
   void FailAllAcks(const absl::Status& status);
@@ -164,6 +183,8 @@ class GroupDriver {
   bool fenced_ = false;
   bool ready_busy_ = false;
   bool kick_posted_ = false;
+  KickBatch* kick_batch_ = nullptr;  // see SetKickBatch
+  bool kick_collected_ = false;
   int64_t applied_ = kNoOffset;
   int64_t commit_target_ = kNoOffset;
   bool apply_busy_ = false;

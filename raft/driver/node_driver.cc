@@ -27,6 +27,7 @@ void NodeDriver::AddGroup(GroupOptions options) {
       runtime_, std::move(options), absl::StrCat("g", id),
       [this](NodeId to, GroupId g, Message m) { Send(to, g, std::move(m)); }, observer_);
   GroupDriver* raw = group.get();
+  raw->SetKickBatch(&kick_batch_);
   groups_[id] = std::move(group);
   raw->Start();
 }
@@ -49,7 +50,26 @@ GroupDriver* NodeDriver::group(GroupId id) {
 
 void NodeDriver::OnTick() {
   tick_timer_ = runtime_.clock().ScheduleAfter(options_.tick_interval, [this] { OnTick(); });
+  BeginBatch();
   for (auto& [id, group] : groups_) group->Tick();
+  EndBatch();
+}
+
+void NodeDriver::BeginBatch() {
+  EDDY_CHECK(!kick_batch_.collecting);
+  EDDY_CHECK(kick_batch_.kicked.empty());
+  kick_batch_.collecting = true;
+}
+
+void NodeDriver::EndBatch() {
+  // Collection ends before processing: a Ready may kick (its own or another group) again, and
+  // that kick takes the ordinary path.
+  EDDY_CHECK(kick_batch_.collecting);
+  kick_batch_.collecting = false;
+  std::vector<GroupDriver*> kicked = std::move(kick_batch_.kicked);
+  kick_batch_.kicked.clear();
+  EDDY_CHECK_LE(kicked.size(), groups_.size());
+  for (GroupDriver* group : kicked) group->ProcessKicked();
 }
 
 void NodeDriver::Send(NodeId to, GroupId group, Message message) {
@@ -77,13 +97,14 @@ void NodeDriver::FlushOutbox() {
   outbox_bytes_.clear();
   for (auto& [to, envelope] : outbox) {
     if (envelope.messages().empty()) continue;
-    std::string bytes;
-    EDDY_CHECK(envelope.SerializeToString(&bytes));
-    EDDY_CHECK_LE(bytes.size(), runtime::kMessageSizeBytesMax);
+    // Serialized straight into the buffer the transport takes (no intermediate string).
+    const size_t size = envelope.ByteSizeLong();
+    EDDY_CHECK_LE(size, runtime::kMessageSizeBytesMax);
+    std::vector<uint8_t> bytes(size);
+    EDDY_CHECK(envelope.SerializeWithCachedSizesToArray(bytes.data()) == bytes.data() + size);
     ++stats_.envelopes_sent;
     stats_.messages_sent += envelope.messages_size();
-    runtime_.transport().SendToPeer(static_cast<runtime::NodeId>(to),
-                                    std::vector<uint8_t>(bytes.begin(), bytes.end()));
+    runtime_.transport().SendToPeer(static_cast<runtime::NodeId>(to), std::move(bytes));
   }
 }
 
@@ -94,6 +115,9 @@ void NodeDriver::OnPeerMessage(runtime::NodeId from, std::vector<uint8_t> bytes)
     return;
   }
   ++stats_.envelopes_received;
+  // Every message first, then one Ready pass per group that has work: the groups' Readys of one
+  // envelope are taken in the same loop event (no event per group).
+  BeginBatch();
   for (GroupMessage& gm : *envelope.mutable_messages()) {
     GroupDriver* g = group(gm.group_id());
     if (g == nullptr || gm.message().from() != from) {
@@ -102,6 +126,7 @@ void NodeDriver::OnPeerMessage(runtime::NodeId from, std::vector<uint8_t> bytes)
     }
     g->Receive(std::move(*gm.mutable_message()));
   }
+  EndBatch();
 }
 
 }  // namespace eddy::raft::driver

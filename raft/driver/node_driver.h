@@ -58,6 +58,10 @@ class NodeDriver {
   void Send(NodeId to, GroupId group, Message message);
   void FlushOutbox();
   void OnPeerMessage(runtime::NodeId from, std::vector<uint8_t> bytes);
+  // Around dispatching a batch of inputs (an envelope, a tick) to the groups: kicked groups are
+  // collected, then each processes its Ready once, in kick order, in this same loop event.
+  void BeginBatch();
+  void EndBatch();
 
   runtime::Runtime& runtime_;
   const NodeOptions options_;
@@ -66,6 +70,7 @@ class NodeDriver {
   std::map<NodeId, Envelope> outbox_;  // by peer; ordered so flushes go out in id order
   std::map<NodeId, uint64_t> outbox_bytes_;
   bool flush_posted_ = false;
+  KickBatch kick_batch_;  // groups kicked during BeginBatch..EndBatch
   runtime::TimerId tick_timer_ = runtime::kNoTimer;
   NodeStats stats_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

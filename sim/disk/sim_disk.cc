@@ -67,7 +67,8 @@ Duration SimDisk::DrawLatency() {
   return latency;
 }
 
-void SimDisk::Complete(uint64_t order_key, absl::AnyInvocable<void() &&> completion) {
+template <typename Completion>
+void SimDisk::Complete(uint64_t order_key, Completion completion) {
   ++stats_.operations;
   const Instant now = clock_.Now();
   // FIFO per key, exactly disk.h's promise and no more: with variable latency, operations on
@@ -80,6 +81,8 @@ void SimDisk::Complete(uint64_t order_key, absl::AnyInvocable<void() &&> complet
     // Forget keys whose last completion is due already: nothing can be ordered after it anymore.
     std::erase_if(last_due_by_key_, [&](const auto& entry) { return entry.second <= now; });
   }
+  // One callable per operation: the crash check is folded into the operation's own completion
+  // rather than wrapping it in a second one.
   clock_.ScheduleAfter(
       due - now, [this, generation = generation_, completion = std::move(completion)]() mutable {
         if (generation != generation_) return;  // Crashed since submission.

@@ -182,7 +182,9 @@ class SimDisk final : public runtime::Disk {
 
   // Schedules `completion` after the operation latency unless a crash intervenes, never before
   // an earlier completion with the same `order_key`.
-  void Complete(uint64_t order_key, absl::AnyInvocable<void() &&> completion);
+  // `Completion` is a move-only callable `void() &&` (instantiated in sim_disk.cc only).
+  template <typename Completion>
+  void Complete(uint64_t order_key, Completion completion);
   // Looks up an open handle; nullptr if invalid.
   Inode* Find(runtime::FileHandle file) const;
   absl::Status CheckPath(const std::string& path) const;

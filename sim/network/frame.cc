@@ -42,7 +42,7 @@ std::vector<uint8_t> EncodeFrame(std::span<const uint8_t> payload) {
   return frame;
 }
 
-absl::StatusOr<std::vector<uint8_t>> DecodeFrame(std::span<const uint8_t> frame) {
+absl::StatusOr<uint64_t> VerifyFrame(std::span<const uint8_t> frame) {
   if (frame.size() < kFrameHeaderSizeBytes) {
     return absl::DataLossError(absl::StrCat("frame of ", frame.size(), " bytes too short"));
   }
@@ -58,6 +58,13 @@ absl::StatusOr<std::vector<uint8_t>> DecodeFrame(std::span<const uint8_t> frame)
   if (FrameChecksum(magic, length, payload) != checksum) {
     return absl::DataLossError("frame checksum mismatch");
   }
+  return checksum;
+}
+
+absl::StatusOr<std::vector<uint8_t>> DecodeFrame(std::span<const uint8_t> frame) {
+  absl::StatusOr<uint64_t> checksum = VerifyFrame(frame);
+  if (!checksum.ok()) return checksum.status();
+  const std::span<const uint8_t> payload = frame.subspan(kFrameHeaderSizeBytes);
   return std::vector<uint8_t>(payload.begin(), payload.end());
 }
 

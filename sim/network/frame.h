@@ -23,4 +23,9 @@ std::vector<uint8_t> EncodeFrame(std::span<const uint8_t> payload);
 // the frame's size, or a checksum mismatch. Never crashes on any input.
 absl::StatusOr<std::vector<uint8_t>> DecodeFrame(std::span<const uint8_t> frame);
 
+// The same checks as DecodeFrame without copying the payload: the frame's checksum (a digest of
+// the payload, see FORMAT.md) if the frame is well-formed, kDataLoss otherwise. The payload is
+// then frame[kFrameHeaderSizeBytes, end).
+absl::StatusOr<uint64_t> VerifyFrame(std::span<const uint8_t> frame);
+
 }  // namespace eddy::sim
