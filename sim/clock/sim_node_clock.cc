@@ -38,9 +38,20 @@ Instant SimNodeClock::WorldWhen(Instant local) const {
   return world;
 }
 
-Instant SimNodeClock::Now() const { return LocalAt(world_.Now()); }
+Instant SimNodeClock::Now() const {
+  // Asked many times per world instant (every schedule, every disk operation): the drifted
+  // conversion is computed once per instant and per clock setting.
+  const Instant world = world_.Now();
+  if (world != now_cache_world_ || !now_cache_valid_) {
+    now_cache_local_ = LocalAt(world);
+    now_cache_world_ = world;
+    now_cache_valid_ = true;
+  }
+  return now_cache_local_;
+}
 
 void SimNodeClock::Rebase() {
+  now_cache_valid_ = false;  // the drift or the offset is about to change
   const Instant now = world_.Now();
   local_base_ = LocalAt(now);
   world_base_ = now;

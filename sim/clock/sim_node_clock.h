@@ -101,6 +101,10 @@ class SimNodeClock final : public runtime::Clock {
   bool down_ = false;
   runtime::TimerId wakeup_ = runtime::kNoTimer;  // World-loop timer id, or none.
   Key armed_for_{};                              // The entry the wake-up was armed for.
+  // Now() at the last world instant it was asked (see Now()); invalidated by Rebase().
+  mutable bool now_cache_valid_ = false;
+  mutable Instant now_cache_world_;
+  mutable Instant now_cache_local_;
   bool waking_ = false;  // Inside Wake(): it re-arms once at the end, not per schedule/cancel.
   uint64_t callbacks_run_ = 0;
   TimerQueue queue_;                             // By (local due time, scheduling order).

@@ -48,6 +48,7 @@ bool TimerQueue::Cancel(runtime::TimerId id) {
   if (!s.live || s.generation != generation) return false;
   Callback doomed = std::move(s.callback);
   Release(slot);
+  DropGarbageAtTop();  // keeps the top live
   // Garbage beyond the live entries (plus slack) is swept in one linear rebuild.
   if (heap_.size() > 2 * live_ + 64) {
     std::erase_if(heap_, [this](const Entry& e) { return Stale(e); });
@@ -73,22 +74,15 @@ void TimerQueue::DropGarbageAtTop() {
   }
 }
 
-TimerQueue::Key TimerQueue::NextKey() {
-  EDDY_CHECK_GT(live_, 0u);
-  DropGarbageAtTop();
-  EDDY_CHECK(!heap_.empty());
-  return Key{heap_.front().due, heap_.front().sequence};
-}
-
 TimerQueue::Popped TimerQueue::Pop() {
   EDDY_CHECK_GT(live_, 0u);
-  DropGarbageAtTop();
-  EDDY_CHECK(!heap_.empty());
+  EDDY_CHECK(!heap_.empty() && !Stale(heap_.front()));
   std::pop_heap(heap_.begin(), heap_.end(), Later{});
   const Entry e = heap_.back();
   heap_.pop_back();
   Popped popped{Key{e.due, e.sequence}, std::move(slots_[e.slot].callback)};
   Release(e.slot);
+  DropGarbageAtTop();  // keeps the top live
   return popped;
 }
 

@@ -4,8 +4,9 @@
 // A binary min-heap of small entries (due, sequence, slot, generation) over a slot array that
 // holds the callbacks, with a free list. An id names (slot, generation): Cancel() finds its
 // entry in O(1) without a map, destroys the callback at once and leaves the heap entry behind as
-// garbage, recognised (its slot's generation moved on) and dropped when it reaches the top, or
-// by a rebuild when garbage outgrows the live entries. Every operation is a pure function of
+// garbage, recognised (its slot's generation moved on) and dropped as soon as it reaches the top
+// (the top is always live, so NextKey() is a plain read), or by a rebuild when garbage outgrows
+// the live entries. Every operation is a pure function of
 // the calls made, so the order in which callbacks come out is deterministic: by due time, then
 // by the order they were pushed.
 //
@@ -46,13 +47,13 @@ class TimerQueue {
   bool empty() const { return live_ == 0; }
   size_t size() const { return live_; }
 
-  // The earliest pending entry. REQUIRES: !empty(). (Not const: drops garbage at the top.)
+  // The earliest pending entry. REQUIRES: !empty().
   struct Key {
     Instant due;
     uint64_t sequence = 0;
     friend bool operator==(const Key&, const Key&) = default;
   };
-  Key NextKey();
+  Key NextKey() const { return Key{heap_.front().due, heap_.front().sequence}; }
 
   // Removes the earliest pending entry and returns its callback. REQUIRES: !empty().
   struct Popped {

@@ -1,5 +1,8 @@
 #include "sim/trace/digest.h"
 
+#include <bit>
+#include <cstring>
+
 namespace eddy::sim {
 namespace {
 
@@ -13,12 +16,21 @@ constexpr uint64_t Avalanche(uint64_t z) {
   return z ^ (z >> 31);
 }
 
-// Little-endian by construction (the same value on every platform); compilers turn it into
-// one load.
-uint64_t LoadWord(const uint8_t* p, size_t n) {
+// Little-endian by construction, so the value is the same on every platform.
+uint64_t LoadTail(const uint8_t* p, size_t n) {
   uint64_t word = 0;
   for (size_t i = 0; i < n; ++i) word |= uint64_t{p[i]} << (8 * i);
   return word;
+}
+
+uint64_t LoadWord(const uint8_t* p) {
+  if constexpr (std::endian::native == std::endian::little) {
+    uint64_t word;
+    std::memcpy(&word, p, sizeof(word));  // one load
+    return word;
+  } else {
+    return LoadTail(p, 8);
+  }
 }
 
 // One step per 8-byte word: xor, multiply by an odd constant, xorshift. Each is a bijection of
@@ -34,9 +46,9 @@ uint64_t Digest64(std::span<const uint8_t> bytes, uint64_t seed) {
   uint64_t state = kOffsetBasis ^ seed;
   const uint8_t* p = bytes.data();
   size_t left = bytes.size();
-  for (; left >= 8; left -= 8, p += 8) state = Step(state, LoadWord(p, 8));
+  for (; left >= 8; left -= 8, p += 8) state = Step(state, LoadWord(p));
   // The tail, zero-padded: equal lengths pad alike, and the length is mixed in below.
-  if (left > 0) state = Step(state, LoadWord(p, left));
+  if (left > 0) state = Step(state, LoadTail(p, left));
   // The avalanche is a bijection too, so it keeps the single-word-difference guarantee.
   return Avalanche(state ^ bytes.size());
 }
