@@ -1,10 +1,12 @@
 // Proves the node clock's fault semantics against the world loop's time: drift makes timers
 // fire early or late by exactly the drift; a jump fires everything in the gap at once and keeps
 // Now() monotonic; pause holds events until resume, in order; DropAll (crash) destroys pending
-// callbacks unrun; and events of two nodes due at the same world time interleave
-// deterministically.
+// callbacks unrun; events of two nodes due at the same world time interleave
+// deterministically; and one wake-up runs everything due at its instant (including work the
+// callbacks post for "now", in order, cancellations respected) as one world event, bounded.
 #include "sim/clock/sim_node_clock.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -153,6 +155,65 @@ TEST(SimNodeClockTest, TwoNodesInterleaveByWorldTime) {
   b.ScheduleAfter(Duration::Milliseconds(4), [&] { order += "b4"; });
   world.RunUntilIdle();
   EXPECT_EQ(order, "b1a2a3b4");
+}
+
+TEST(SimNodeClockTest, OneWakeUpRunsEverythingDueAtItsInstantInOrder) {
+  SimLoop world;
+  SimNodeClock clock(world, 1);
+  std::string order;
+  clock.ScheduleAfter(Duration::Milliseconds(1), [&] {
+    order += "a";
+    clock.Post([&] {
+      order += "c";
+      clock.Post([&] { order += "e"; });
+    });
+    clock.Post([&] { order += "X"; });
+  });
+  clock.ScheduleAfter(Duration::Milliseconds(1), [&] { order += "b"; });
+  clock.ScheduleAfter(Duration::Milliseconds(2), [&] { order += "f"; });
+  world.RunUntil(At(Duration::Milliseconds(1)));
+  EXPECT_EQ(order, "abcXe");
+  EXPECT_EQ(world.events_processed(), 1u);  // one wake-up for all five
+  EXPECT_EQ(clock.callbacks_run(), 5u);
+  EXPECT_EQ(clock.pending_count(), 1u);
+  world.RunUntilIdle();
+  EXPECT_EQ(order, "abcXef");
+  EXPECT_EQ(world.events_processed(), 2u);
+}
+
+TEST(SimNodeClockTest, CancelInsideAWakeUpIsRespected) {
+  SimLoop world;
+  SimNodeClock clock(world, 1);
+  std::string order;
+  runtime::TimerId later = runtime::kNoTimer;
+  clock.Post([&] {
+    order += "a";
+    EXPECT_TRUE(clock.Cancel(later));
+  });
+  later = clock.ScheduleAfter(Duration::Zero(), [&] { order += "X"; });
+  clock.Post([&] { order += "b"; });
+  world.RunUntilIdle();
+  EXPECT_EQ(order, "ab");
+  EXPECT_EQ(world.events_processed(), 1u);
+}
+
+TEST(SimNodeClockTest, AWakeUpIsBoundedAndOthersGetATurn) {
+  SimLoop world;
+  SimNodeClock busy(world, 1);
+  SimNodeClock other(world, 2);
+  size_t ran = 0;
+  bool other_ran_before_busy_finished = false;
+  const size_t total = 2 * SimNodeClock::kCallbacksPerWakeMax + 10;
+  std::function<void()> again = [&] {
+    if (++ran < total) busy.Post([&] { again(); });
+  };
+  busy.Post([&] { again(); });
+  other.Post([&] { other_ran_before_busy_finished = ran < total; });
+  world.RunUntilIdle();
+  EXPECT_EQ(ran, total);
+  EXPECT_TRUE(other_ran_before_busy_finished);
+  EXPECT_GE(world.events_processed(), 3u + 1u);  // busy needed at least three wake-ups
+  EXPECT_EQ(world.Now(), At(Duration::Zero()));  // all at one instant
 }
 
 }  // namespace
