@@ -3,10 +3,15 @@
 //
 // WHAT IT DOES WITH EACH READY (raft/ready.h), IN THIS ORDER:
 //   1. truncate the log at a conflict, append the entries (state changes at submission);
-//   2. write the hard state and the durable mark (HardStateStore) and Flush the log — both in
-//      flight at once, one log sync covering every append since the last (group commit);
+//   2. Flush the log (one sync covering every append since the last: group commit), THEN write
+//      the hard state and the durable mark (HardStateStore), so the state on disk never points
+//      at entries that are not. The save is skipped when nothing a message depends on changed:
+//      term, vote, durable mark and term starts are saved before anything is sent; a change of
+//      only the commit offset (and the membership as of it) is volatile in Raft and rides along
+//      with the next save (OnPersisted reports what was actually saved);
 //   3. ONLY WHEN BOTH ARE DURABLE: send the messages (payloads of MSG_APPEND read back from the
-//      log and attached here), call Advance, and queue the committed range for apply;
+//      log and attached here, one read per distinct range), call Advance, and queue the
+//      committed range for apply; then take the next Ready if the core has one;
 //   4. apply committed entries in order, reading them from the log (CRC-checked); a client's
 //      proposal is acknowledged when its entry is applied here, i.e. committed AND durable on
 //      this leader, with the term it was proposed in.

@@ -6,6 +6,10 @@
 // message per tick, and a burst of appends shares a frame. Incoming envelopes are split and each
 // message handed to its group; malformed input is counted and dropped.
 //
+// READY BATCHING: while it dispatches one envelope (or one tick) the node collects the groups
+// that got work (KickBatch) and then lets each take its Ready once, in the same loop event —
+// not one posted event per group.
+//
 // LOOP AFFINITY: the runtime's loop. OWNERSHIP: the runtime and observer outlive the driver;
 // destroying the driver (a crash) drops everything in flight.
 #pragma once
