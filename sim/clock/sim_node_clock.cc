@@ -94,13 +94,29 @@ void SimNodeClock::Wake() {
   EDDY_CHECK(!paused_);
   EDDY_CHECK(!queue_.empty());
   EDDY_CHECK(queue_.NextKey() == armed_for_);
+  EDDY_CHECK_GE(Now(), armed_for_.due);
+  EDDY_CHECK(!waking_);
+  waking_ = true;
+  RunDue(0);
+}
+
+void SimNodeClock::BeginInlineRun() {
+  EDDY_CHECK(!waking_ && !paused_ && !down_);
+  waking_ = true;
+  if (trace_ != nullptr) {
+    trace_->Fold(world_.Now(), node_, TraceEvent::kTimer,
+                 static_cast<uint64_t>(Now().nanoseconds()));
+  }
+  ++callbacks_run_;
+}
+
+void SimNodeClock::RunDue(size_t ran) {
+  EDDY_CHECK(waking_);
   const Instant now = Now();
-  EDDY_CHECK_GE(now, armed_for_.due);
   // Everything due by now, in order, including what the callbacks post for now; re-armed once
   // at the end (schedules and cancels from the callbacks do not touch the world loop).
-  waking_ = true;
-  for (size_t ran = 0; ran < kCallbacksPerWakeMax && !paused_ && !down_ && !queue_.empty() &&
-                       queue_.NextKey().due <= now;
+  for (; ran < kCallbacksPerWakeMax && !paused_ && !down_ && !queue_.empty() &&
+         queue_.NextKey().due <= now;
        ++ran) {
     TimerQueue::Popped next = queue_.Pop();
     if (trace_ != nullptr) {

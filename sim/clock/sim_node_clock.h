@@ -57,6 +57,15 @@ class SimNodeClock final : public runtime::Clock {
   runtime::TimerId ScheduleAfter(Duration delay, Callback callback) override;
   bool Cancel(runtime::TimerId timer) override;
 
+  // For the world's own events handing work to this node (a message arriving): if the node
+  // could run it right now — up, not paused, not inside a wake-up, nothing of its own due by
+  // now — runs `work` at once as one of its callbacks (traced and counted like one), then
+  // whatever it posted for now, exactly as a wake-up would; otherwise posts it. Either way it
+  // runs at this instant in the node's order, but without a second world event. Dropped while
+  // down, like anything scheduled then.
+  template <typename Work>
+  void RunOrPost(Work work);
+
   // Faults. REQUIRES: |drift_ppm| <= kDriftPpmMax.
   void SetDriftPpm(int64_t drift_ppm);
   // REQUIRES: forward >= 0.
@@ -89,6 +98,12 @@ class SimNodeClock final : public runtime::Clock {
   // Keeps the invariant: the wake-up is armed for the earliest entry iff not paused and not empty.
   void Arm();
   void Wake();
+  // Starts running callbacks at this instant (waking_), with one already counted and traced
+  // (RunOrPost's work).
+  void BeginInlineRun();
+  // Runs the entries due by now (after `ran` callbacks already ran in this wake-up), as one
+  // wake-up does; ends the wake-up and re-arms once. REQUIRES: waking_.
+  void RunDue(size_t ran);
   void CheckInvariants();
 
   SimLoop& world_;
@@ -109,5 +124,17 @@ class SimNodeClock final : public runtime::Clock {
   uint64_t callbacks_run_ = 0;
   TimerQueue queue_;                             // By (local due time, scheduling order).
 };
+
+template <typename Work>
+void SimNodeClock::RunOrPost(Work work) {
+  if (down_) return;  // destroyed unrun, as ScheduleAfter would
+  if (paused_ || waking_ || (!queue_.empty() && queue_.NextKey().due <= Now())) {
+    Post(std::move(work));
+    return;
+  }
+  BeginInlineRun();
+  std::move(work)();
+  RunDue(1);
+}
 
 }  // namespace eddy::sim

@@ -2,8 +2,9 @@
 // fire early or late by exactly the drift; a jump fires everything in the gap at once and keeps
 // Now() monotonic; pause holds events until resume, in order; DropAll (crash) destroys pending
 // callbacks unrun; events of two nodes due at the same world time interleave
-// deterministically; and one wake-up runs everything due at its instant (including work the
-// callbacks post for "now", in order, cancellations respected) as one world event, bounded.
+// deterministically; one wake-up runs everything due at its instant (including work the
+// callbacks post for "now", in order, cancellations respected) as one world event, bounded; and
+// RunOrPost runs work at once only when the node is idle (else it queues behind the node's own).
 #include "sim/clock/sim_node_clock.h"
 
 #include <functional>
@@ -195,6 +196,37 @@ TEST(SimNodeClockTest, CancelInsideAWakeUpIsRespected) {
   world.RunUntilIdle();
   EXPECT_EQ(order, "ab");
   EXPECT_EQ(world.events_processed(), 1u);
+}
+
+TEST(SimNodeClockTest, RunOrPostRunsAtOnceOnlyWhenNothingOfTheNodeIsDue) {
+  SimLoop world;
+  SimNodeClock clock(world, 1);
+  std::string order;
+  // Idle node: runs in the caller's (world) event, then what it posted for now.
+  clock.RunOrPost([&] {
+    order += "a";
+    clock.Post([&] { order += "b"; });
+  });
+  EXPECT_EQ(order, "ab");
+  EXPECT_EQ(clock.callbacks_run(), 2u);
+  EXPECT_EQ(world.pending_count(), 0u);
+  // Something of the node's own is due now: it goes first, so the work is posted behind it.
+  clock.Post([&] { order += "c"; });
+  clock.RunOrPost([&] { order += "d"; });
+  EXPECT_EQ(order, "ab");
+  world.RunUntilIdle();
+  EXPECT_EQ(order, "abcd");
+  // Paused: held like any other event; down: dropped.
+  clock.Pause();
+  clock.RunOrPost([&] { order += "e"; });
+  EXPECT_EQ(order, "abcd");
+  clock.Resume();
+  world.RunUntilIdle();
+  EXPECT_EQ(order, "abcde");
+  clock.SetDown(true);
+  clock.RunOrPost([&] { order += "X"; });
+  world.RunUntilIdle();
+  EXPECT_EQ(order, "abcde");
 }
 
 TEST(SimNodeClockTest, AWakeUpIsBoundedAndOthersGetATurn) {

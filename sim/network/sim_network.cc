@@ -51,6 +51,7 @@ class SimNetwork::NodeTransport final : public runtime::Transport {
 
 struct SimNetwork::NodeState {
   runtime::Clock* clock = nullptr;
+  SimNodeClock* sim_clock = nullptr;  // the same clock, when it is a simulated node's
   bool up = true;
   // Bumped when the node goes down: work posted to its clock for an older incarnation is void
   // (the world also drops it from the clock; this guards standalone use).
@@ -86,6 +87,11 @@ const SimNetwork::Link& SimNetwork::link(NodeId from, NodeId to) const {
   auto it = links_.find({from, to});
   EDDY_CHECK_MSG(it != links_.end(), "no link " << from << " -> " << to);
   return it->second;
+}
+
+void SimNetwork::AddNode(NodeId id, SimNodeClock& node_clock, bool up) {
+  AddNode(id, static_cast<runtime::Clock&>(node_clock), up);
+  node(id).sim_clock = &node_clock;
 }
 
 void SimNetwork::AddNode(NodeId id, runtime::Clock& node_clock, bool up) {
@@ -241,11 +247,16 @@ void SimNetwork::Arrive(NodeId from, NodeId to, uint64_t generation, uint64_t se
     state.highest_arrived_sequence = sequence;
   }
   NodeState& receiver = node(to);
-  receiver.clock->Post(
-      [this, from, to, incarnation = receiver.incarnation, frame = std::move(frame)]() mutable {
-        if (node(to).incarnation != incarnation) return;
-        Deliver(from, to, std::move(frame));
-      });
+  auto deliver = [this, from, to, incarnation = receiver.incarnation,
+                  frame = std::move(frame)]() mutable {
+    if (node(to).incarnation != incarnation) return;
+    Deliver(from, to, std::move(frame));
+  };
+  if (receiver.sim_clock != nullptr) {
+    receiver.sim_clock->RunOrPost(std::move(deliver));  // no second world event when idle
+  } else {
+    receiver.clock->Post(std::move(deliver));
+  }
 }
 
 void SimNetwork::Deliver(NodeId from, NodeId to, std::vector<uint8_t> frame) {

@@ -42,6 +42,7 @@
 #include "core/base/random.h"
 #include "core/runtime/clock.h"
 #include "core/runtime/transport.h"
+#include "sim/clock/sim_node_clock.h"
 #include "sim/loop/sim_loop.h"
 #include "sim/network/link_options.h"
 #include "sim/trace/trace_hash.h"
@@ -95,6 +96,10 @@ class SimNetwork {
   // Registers a broker, up (or down, silently: nobody is notified). Deliveries to it run on
   // `node_clock`. REQUIRES: node != kNoNode, not registered yet, fewer than kNodesMax nodes.
   void AddNode(runtime::NodeId node, runtime::Clock& node_clock, bool up = true);
+  // The same for a simulated node's own clock (what SimWorld registers): an arriving message is
+  // then delivered in the arrival's world event when the node is idle (SimNodeClock::RunOrPost)
+  // rather than in a second one.
+  void AddNode(runtime::NodeId node, SimNodeClock& node_clock, bool up = true);
   runtime::Transport& transport(runtime::NodeId node);
 
   // Crash (false) / restart (true). Down: every link touching the node drops what is in flight,
