@@ -66,12 +66,19 @@ SimNetwork::SimNetwork(SimLoop& world, uint64_t seed, TraceHash* trace)
 SimNetwork::~SimNetwork() = default;
 
 SimNetwork::NodeState& SimNetwork::node(NodeId id) {
+  // Looked up for every message: small ids (the usual 1..N) go through a direct table.
+  if (id < node_by_small_id_.size() && node_by_small_id_[id] != nullptr) {
+    return *node_by_small_id_[id];
+  }
   auto it = nodes_.find(id);
   EDDY_CHECK_MSG(it != nodes_.end(), "unknown node " << id);
   return *it->second;
 }
 
 const SimNetwork::NodeState& SimNetwork::node(NodeId id) const {
+  if (id < node_by_small_id_.size() && node_by_small_id_[id] != nullptr) {
+    return *node_by_small_id_[id];
+  }
   auto it = nodes_.find(id);
   EDDY_CHECK_MSG(it != nodes_.end(), "unknown node " << id);
   return *it->second;
@@ -104,6 +111,10 @@ void SimNetwork::AddNode(NodeId id, runtime::Clock& node_clock, bool up) {
   for (const auto& [other, unused] : nodes_) {
     links_.try_emplace({id, other});
     links_.try_emplace({other, id});
+  }
+  if (id < kSmallIdsMax) {
+    if (node_by_small_id_.size() <= id) node_by_small_id_.resize(id + 1, nullptr);
+    node_by_small_id_[id] = state.get();
   }
   const bool inserted = nodes_.emplace(id, std::move(state)).second;
   EDDY_CHECK_MSG(inserted, "node " << id << " added twice");

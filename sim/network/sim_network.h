@@ -208,6 +208,9 @@ class SimNetwork {
   LinkOptions default_options_;
   Duration client_latency_ = Duration::Microseconds(200);
   std::map<runtime::NodeId, std::unique_ptr<NodeState>> nodes_;
+  // The same states by id, for ids below kSmallIdsMax (lookups only; never iterated).
+  static constexpr runtime::NodeId kSmallIdsMax = 1024;
+  std::vector<NodeState*> node_by_small_id_;
   std::map<std::pair<runtime::NodeId, runtime::NodeId>, Link> links_;
   std::map<runtime::ConnectionId, ClientConnection> clients_;
   runtime::ConnectionId next_connection_ = 1;
