@@ -26,12 +26,12 @@ absl::Status SplitBatches(const std::vector<uint8_t>& bytes, int64_t last, bool 
       return absl::DataLossError("malformed batch in a log read");
     }
     std::span<const uint8_t> batch = rest.first(header->size_bytes());
+    if (header->base_offset > last) break;  // not asked for: neither checked nor kept
     if (verify_crc) {
       // The log checked it already; pair the check on our side of the seam.
       absl::Status crc = record::VerifyBatchCrc(batch);
       if (!crc.ok()) return crc;
     }
-    if (header->base_offset > last) break;
     out->emplace_back(batch.begin(), batch.end());
     *next_offset = header->last_offset() + 1;
     at += header->size_bytes();
@@ -675,7 +675,9 @@ void GroupDriver::ReadBatches(int64_t first, int64_t last, ReadFn done, uint64_t
       Cursor{first, last, {}, std::move(done), 0, size_bytes_max});
   auto step = std::make_shared<absl::AnyInvocable<void()>>();
   *step = [this, cursor, step, generation = generation_]() {
-    log_->Read(cursor->next, std::min(options_.read_size_bytes_max, cursor->size_bytes_max),
+    log_->Read(cursor->next,
+               std::min({options_.read_size_bytes_max, cursor->size_bytes_max,
+                         BytesThrough(cursor->next, cursor->last)}),
                [this, cursor, step, generation](absl::StatusOr<log::ReadResult> read) {
                  if (!Current(generation)) {
                    *step = nullptr;  // break the cycle
@@ -709,6 +711,20 @@ void GroupDriver::ReadBatches(int64_t first, int64_t last, ReadFn done, uint64_t
                });
   };
   (*step)();
+}
+
+uint64_t GroupDriver::BytesThrough(int64_t first, int64_t last) const {
+  // The log reads whole batches from `first` up to the budget (at least one batch, never past
+  // its segment): a budget that ends at `last` spares reading (and checking) what follows it.
+  // Only an estimate — any budget is correct — so batches in different segments (a later
+  // position that is not later in the file) just fall back to the full budget.
+  std::optional<log::BatchLocation> a = log_->FindBatch(first);
+  std::optional<log::BatchLocation> b = log_->FindBatch(std::min(last, log_->last_offset()));
+  if (!a.has_value() || !b.has_value() || b->base_offset < a->base_offset ||
+      b->position < a->position) {
+    return UINT64_MAX;
+  }
+  return uint64_t{b->position} + b->size_bytes - a->position;
 }
 
 void GroupDriver::ReadCommitted(int64_t offset, uint64_t size_bytes_max, ReadFn done) {

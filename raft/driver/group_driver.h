@@ -160,6 +160,9 @@ class GroupDriver {
   // Stops early once `size_bytes_max` bytes were read (at least one log read).
   void ReadBatches(int64_t first, int64_t last, ReadFn done,
                    uint64_t size_bytes_max = UINT64_MAX);
+  // Bytes from the batch holding `first` through the one holding `last`, if the log's index says
+  // they are contiguous; UINT64_MAX if it cannot tell (a read budget, never a correctness bound).
+  uint64_t BytesThrough(int64_t first, int64_t last) const;
   void Event(const char* name);
   bool Current(uint64_t generation) const { return generation == generation_ && *alive_; }
 
