@@ -123,6 +123,12 @@ void GroupDriver::OnLogOpened(uint64_t generation, log::PartitionLog::Opened ope
           absl::StatusOr<std::pair<std::unique_ptr<HardStateStore>, LoadedState>> store) mutable {
         if (!*alive || generation != generation_) return;
         if (!store.ok()) return Fail(store.status());
+        if (!store->second.newest_certain) {
+          return Halt(absl::DataLossError(absl::StrCat(
+              "hard state unreadable after its newest surviving record (sequence ",
+              store->second.state.has_value() ? store->second.state->sequence() : 0,
+              "): term and vote may have gone back; rebuild this replica")));
+        }
         OnStoreOpened(generation, std::move(store->first), std::move(store->second), report);
       });
 }
@@ -244,7 +250,7 @@ void GroupDriver::BuildNode(const LoadedState& loaded, OpenReport report) {
 
 void GroupDriver::Fail(absl::Status status) {
   EDDY_CHECK(!status.ok());
-  if (state_ == State::kFailed) return;
+  if (state_ == State::kFailed || state_ == State::kHalted) return;
   ++stats_.failures;
   if (status.code() == absl::StatusCode::kDataLoss) {
     ++stats_.corrupt_reads;
@@ -256,9 +262,25 @@ void GroupDriver::Fail(absl::Status status) {
   } else {
     Event("disk error: replica stopped");
   }
+  Stop(status, State::kFailed);
+  reopen_timer_ = runtime_.clock().ScheduleAfter(options_.reopen_delay, [this, alive = alive_] {
+    if (!*alive) return;
+    Open();
+  });
+}
+
+void GroupDriver::Halt(absl::Status status) {
+  EDDY_CHECK(!status.ok());
+  if (state_ == State::kHalted) return;
+  ++stats_.halts;
+  Event(kHaltedEvent);
+  Stop(status, State::kHalted);
+}
+
+void GroupDriver::Stop(const absl::Status& status, State next) {
   observer_->OnFailed(self_, options_.group_id, status);
   ++generation_;
-  state_ = State::kFailed;
+  state_ = next;
   FailAllAcks(absl::UnavailableError(absl::StrCat("replica stopped: ", status.message())));
   node_.reset();
   view_.reset();
@@ -267,10 +289,6 @@ void GroupDriver::Fail(absl::Status status) {
   ready_busy_ = false;
   apply_busy_ = false;
   kick_posted_ = false;
-  reopen_timer_ = runtime_.clock().ScheduleAfter(options_.reopen_delay, [this, alive = alive_] {
-    if (!*alive) return;
-    Open();
-  });
 }
 
 void GroupDriver::FailAllAcks(const absl::Status& status) {

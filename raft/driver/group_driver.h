@@ -62,6 +62,7 @@ struct GroupStats {
   uint64_t votes_suppressed = 0;  // by the repair fence
   uint64_t proposals_acked = 0;
   uint64_t proposals_failed = 0;
+  uint64_t halts = 0;  // hard state found uncertain on open
 };
 
 class GroupDriver {
@@ -70,6 +71,9 @@ class GroupDriver {
   using AckFn = absl::AnyInvocable<void(absl::StatusOr<EntryMeta>) &&>;
   using Batches = std::vector<std::vector<uint8_t>>;
   using ReadFn = absl::AnyInvocable<void(absl::StatusOr<Batches>) &&>;
+
+  // The OnEvent name reported when a replica halts.
+  static constexpr const char* kHaltedEvent = "hard state lost: replica halted";
 
   // Outstanding client proposals per replica; more are refused with kResourceExhausted.
   static constexpr size_t kPendingAcksMax = 4096;
@@ -103,6 +107,9 @@ class GroupDriver {
   const RawNode* raft() const { return running() ? node_.get() : nullptr; }
   int64_t applied_offset() const { return applied_; }
   bool fenced() const { return fenced_; }
+  // The replica stopped for good: its hard state may have lost the newest term or vote
+  // (HardStateStore CERTAINTY), so it neither votes nor replicates until it is rebuilt.
+  bool halted() const { return state_ == State::kHalted; }
   // Term of the batch containing `offset` in this replica's log; nullopt if not running/absent.
   std::optional<int64_t> TermAt(int64_t offset) const;
   int64_t log_last_offset() const;
@@ -110,7 +117,9 @@ class GroupDriver {
   GroupId group_id() const { return options_.group_id; }
 
  private:
-  enum class State { kOpening, kRunning, kFailed };
+  // kHalted is final: the replica cannot run Raft safely (its hard state may have gone back)
+  // and waits for an operator to rebuild it.
+  enum class State { kOpening, kRunning, kFailed, kHalted };
 
   void Open();
   void OnLogOpened(uint64_t generation, log::PartitionLog::Opened opened);
@@ -119,7 +128,11 @@ class GroupDriver {
                      LoadedState loaded, OpenReport report);
   void ScanLog(uint64_t generation, const LoadedState& loaded, absl::AnyInvocable<void()> then);
   void BuildNode(const LoadedState& loaded, OpenReport report);
+  // Stops the replica and reopens it after options_.reopen_delay.
   void Fail(absl::Status status);
+  // Stops the replica for good (State::kHalted).
+  void Halt(absl::Status status);
+  void Stop(const absl::Status& status, State next);
 
   void Kick();
   void ProcessReady();
