@@ -149,6 +149,15 @@ class GroupDriver {
   // Stops early once `size_bytes_max` bytes were read (at least one log read).
   void ReadBatches(int64_t first, int64_t last, ReadFn done,
                    uint64_t size_bytes_max = UINT64_MAX);
+  struct ReadCursor {
+    int64_t next;
+    int64_t last;
+    Batches out;
+    ReadFn done;
+    uint64_t size_bytes = 0;
+    uint64_t size_bytes_max;
+  };
+  void ReadMore(std::shared_ptr<ReadCursor> cursor, uint64_t generation);
   void Event(const char* name);
   bool Current(uint64_t generation) const { return generation == generation_ && *alive_; }
 
