@@ -127,6 +127,7 @@ void Cluster::StartNode(runtime::NodeId id) {
     group.group_id = static_cast<GroupId>(g);
     group.voters = voters;
     group.bug = options_.bug;
+    group.read_size_bytes_max = options_.read_size_bytes_max;
     node->AddGroup(std::move(group));
   }
   node->Start();
