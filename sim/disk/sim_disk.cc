@@ -83,43 +83,11 @@ void SimDisk::Complete(uint64_t order_key, Completion completion) {
   }
   // One callable per operation: the crash check is folded into the operation's own completion
   // rather than wrapping it in a second one.
-  absl::AnyInvocable<void() &&> checked = [this, generation = generation_,
-                                           completion = std::move(completion)]() mutable {
-    if (generation != generation_) return;  // Crashed since submission.
-    std::move(completion)();
-  };
-  // Completions due at the same instant share one clock callback (a hard-state save's append,
-  // sync and read-back; a log append and its flush), run in submission order — which keeps the
-  // per-file FIFO, since a file's completions are never due before its earlier ones.
-  if (open_batch_ != nullptr && open_batch_->due == due) {
-    EDDY_CHECK_LT(open_batch_->completions.size(), kCompletionsPerBatchMax);
-    open_batch_->completions.push_back(std::move(checked));
-    return;
-  }
-  auto batch = std::make_unique<CompletionBatch>();
-  batch->due = due;
-  batch->completions.push_back(std::move(checked));
-  batch->open_slot = &open_batch_;
-  if (open_batch_ != nullptr) open_batch_->open_slot = nullptr;  // no longer the open one
-  open_batch_ = batch.get();
-  clock_.ScheduleAfter(due - now, [batch = std::move(batch)]() {
-    // Closed before running: what the completions submit goes to a new batch (even at a zero
-    // latency), never into the one being run.
-    batch->Close();
-    for (size_t i = 0; i < batch->completions.size(); ++i) std::move(batch->completions[i])();
-  });
-}
-
-SimDisk::CompletionBatch::~CompletionBatch() { Close(); }
-
-void SimDisk::CompletionBatch::Close() {
-  if (open_slot != nullptr && *open_slot == this) *open_slot = nullptr;
-  open_slot = nullptr;
-}
-
-SimDisk::~SimDisk() {
-  // A batch still pending on the clock outlives this disk: it must not point back into it.
-  if (open_batch_ != nullptr) open_batch_->open_slot = nullptr;
+  clock_.ScheduleAfter(
+      due - now, [this, generation = generation_, completion = std::move(completion)]() mutable {
+        if (generation != generation_) return;  // Crashed since submission.
+        std::move(completion)();
+      });
 }
 
 void SimDisk::TraceOperation(uint32_t operation, uint64_t size, const std::string& path) {

@@ -27,8 +27,6 @@
 // SimDiskStats. Completions of operations on one file handle stay in submission order whatever
 // the latency (so do namespace operations among themselves), exactly as disk.h promises; with
 // jitter or spikes, operations on different files may complete out of order, as disk.h allows.
-// Completions that fall due at the same instant run in one clock callback, in submission order
-// (one node event for a burst of I/O, not one each).
 #pragma once
 
 #include <cstdint>
@@ -38,7 +36,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/inlined_vector.h"
 #include "core/base/random.h"
 #include "core/runtime/clock.h"
 #include "core/runtime/disk.h"
@@ -114,7 +111,6 @@ class SimDisk final : public runtime::Disk {
 
   // `clock` delivers completions; it must outlive this disk.
   SimDisk(runtime::Clock& clock, SimDiskOptions options = {});
-  ~SimDisk() override;
   SimDisk(const SimDisk&) = delete;
   SimDisk& operator=(const SimDisk&) = delete;
 
@@ -184,19 +180,6 @@ class SimDisk final : public runtime::Disk {
   };
   using InodePtr = std::shared_ptr<Inode>;
 
-  // Completions due at one instant, run by one clock callback (which owns the batch) in
-  // submission order. While it is the disk's open batch, `open_slot` points at the disk's
-  // pointer to it, which the batch clears when it runs or is destroyed unrun (a crash dropping
-  // the clock's callbacks), so the disk never appends to a batch that is gone or running.
-  struct CompletionBatch {
-    ~CompletionBatch();
-    void Close();
-    Instant due;
-    CompletionBatch** open_slot = nullptr;
-    absl::InlinedVector<absl::AnyInvocable<void() &&>, 4> completions;
-  };
-  static constexpr size_t kCompletionsPerBatchMax = size_t{1} << 20;
-
   // Schedules `completion` after the operation latency unless a crash intervenes, never before
   // an earlier completion with the same `order_key`.
   // `Completion` is a move-only callable `void() &&` (instantiated in sim_disk.cc only).
@@ -222,9 +205,6 @@ class SimDisk final : public runtime::Disk {
   Random fault_random_;
   // Per order key (a file handle, or kNamespaceKey): completions are never due before this.
   std::map<uint64_t, Instant> last_due_by_key_;
-  // The batch the latest completion joined, while it is still pending on the clock (the clock
-  // owns it; see CompletionBatch).
-  CompletionBatch* open_batch_ = nullptr;
   TraceHash* trace_ = nullptr;
   uint32_t trace_node_ = 0;
   const runtime::Clock* trace_time_source_ = nullptr;

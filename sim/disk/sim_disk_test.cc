@@ -1,9 +1,7 @@
 // Proves SimDisk keeps the promises of disk.h that the partition log's recovery depends on:
 // reads see unsynced writes; a crash keeps exactly the synced bytes of files whose directory
 // entries were synced; a torn tail is cut at a sector boundary; completions never run inline
-// and are dropped by a crash; completions due at one instant run in one loop event in
-// submission order (what they submit goes to a later event); a full disk answers
-// kResourceExhausted.
+// and are dropped by a crash; a full disk answers kResourceExhausted.
 #include "sim/disk/sim_disk.h"
 
 #include <string>
@@ -64,32 +62,6 @@ TEST_F(SimDiskTest, CompletionsNeverRunInline) {
   EXPECT_FALSE(done);
   loop_.RunUntilIdle();
   EXPECT_TRUE(done);
-}
-
-TEST_F(SimDiskTest, CompletionsDueTogetherRunInOneEventInSubmissionOrder) {
-  const FileHandle a = Open("a");
-  const FileHandle b = Open("b");
-  const uint64_t events_before = loop_.events_processed();
-  std::string order;
-  disk_.Append(a, Bytes(1, 1), [&](absl::StatusOr<uint64_t>) {
-    order += "1";
-    // Submitted while the batch runs: completes later, in an event of its own.
-    disk_.Sync(a, [&](absl::Status) { order += "5"; });
-  });
-  disk_.Sync(b, [&](absl::Status) { order += "2"; });
-  disk_.ReadAt(a, 0, 1, [&](absl::StatusOr<std::vector<uint8_t>>) { order += "3"; });
-  disk_.Size(b, [&](absl::StatusOr<uint64_t>) { order += "4"; });
-  loop_.RunFor(SimDiskOptions{}.operation_latency);
-  EXPECT_EQ(order, "1234");
-  EXPECT_EQ(loop_.events_processed(), events_before + 1);
-  loop_.RunUntilIdle();
-  EXPECT_EQ(order, "12345");
-  EXPECT_EQ(loop_.events_processed(), events_before + 2);
-  // A crash drops a pending batch whole.
-  disk_.Sync(a, [&](absl::Status) { order += "X"; });
-  disk_.Crash(CrashOptions{}, random_);
-  loop_.RunUntilIdle();
-  EXPECT_EQ(order, "12345");
 }
 
 TEST_F(SimDiskTest, ReadsSeeUnsyncedWritesAndStopAtEnd) {
