@@ -48,8 +48,9 @@ GroupDriver::GroupDriver(runtime::Runtime& runtime, GroupOptions options, std::s
       directory_(std::move(directory)),
       send_(std::move(send)),
       observer_(observer),
-      self_(runtime.self()) {
+      self_(options_.replica_id == kNoNode ? runtime.self() : options_.replica_id) {
   EDDY_CHECK(observer_ != nullptr);
+  EDDY_CHECK_EQ(NodeOfReplica(self_), runtime.self());
   EDDY_CHECK(!options_.voters.empty());
 }
 
