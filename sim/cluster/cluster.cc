@@ -301,7 +301,7 @@ void Cluster::Trace(std::string line) {
 
 void Cluster::OnOpened(raft::NodeId node, GroupId group, const raft::driver::OpenReport& r) {
   Trace(absl::StrCat("n", ReplicaName(node), " g", group, " opened: log ends at ",
-                     r.log_last_offset,
+                     r.log_last_offset, " (declared durable to ", r.durable_mark, ")",
                      ", term ", r.hard_state.term(), ", commit ", r.hard_state.commit_offset(),
                      r.data_loss ? ", DATA LOSS (fenced)" : "",
                      r.bytes_truncated > 0 ? absl::StrCat(", recovery cut ", r.bytes_truncated,
