@@ -322,8 +322,7 @@ void Cluster::OnSoftState(raft::NodeId node, GroupId group, const raft::SoftStat
                        soft.term));
   } else if (before.role == raft::Role::kLeader && soft.role != raft::Role::kLeader) {
     Trace(absl::StrCat("n", ReplicaName(node), " g", group, " stepped down (term ", before.term,
-                       " -> ",
-                       soft.term, ")"));
+                       " -> ", soft.term, ")"));
   }
   before = soft;
   checker_.OnSoftState(node, group, soft);
@@ -346,9 +345,9 @@ void Cluster::OnApplied(raft::NodeId node, GroupId group, const raft::EntryMeta&
     Count("membership change applied");
     if (committed_conf_[group].emplace(meta.base_offset, meta).second) {
       Count("membership change committed");
-      Trace(absl::StrCat("g", group, " committed ", raft::ConfChangeType_Name(meta.conf_change_type),
-                         " ", ReplicaName(meta.conf_change_node), " at offset ",
-                         meta.base_offset));
+      Trace(absl::StrCat("g", group, " committed ",
+                         raft::ConfChangeType_Name(meta.conf_change_type), " ",
+                         ReplicaName(meta.conf_change_node), " at offset ", meta.base_offset));
     }
   }
   checker_.OnApplied(node, group, meta, batch);
@@ -469,8 +468,8 @@ void Cluster::TransferStep() {
   const GroupId group = 1 + random_.Uniform(static_cast<uint64_t>(options_.group_count));
   const raft::NodeId leader = LeaderOf(group);
   if (leader != raft::kNoNode && options_.node_count > 1) {
-    runtime::NodeId target =
-        static_cast<runtime::NodeId>(1 + random_.Uniform(static_cast<uint64_t>(options_.node_count)));
+    const uint64_t nodes = static_cast<uint64_t>(options_.node_count);
+    runtime::NodeId target = static_cast<runtime::NodeId>(1 + random_.Uniform(nodes));
     if (target == leader) target = 1 + target % static_cast<runtime::NodeId>(options_.node_count);
     const raft::NodeId replica = ReplicaIdOf(target, group);
     if (node(leader)->group(group)->TransferLeadership(replica).ok()) {
