@@ -267,11 +267,13 @@ raft::NodeId Cluster::WipeReplica(runtime::NodeId node, GroupId group) {
   const raft::NodeId retired = ReplicaIdOf(node, group);
   // Retired for good: its term, vote and log are about to vanish, so the id must never speak
   // again (driver_options.h, REPLICA IDENTITY). The checker holds the harness to it.
-  checker_.OnReplicaRetired(retired, group);
-  ++incarnation_[{node, group}];
+  if (!options_.reuse_wiped_replica_id) {
+    checker_.OnReplicaRetired(retired, group);
+    ++incarnation_[{node, group}];
+  }
   wipe_pending_[node].insert(group);
   const raft::NodeId fresh = ReplicaIdOf(node, group);
-  EDDY_CHECK_NE(fresh, retired);
+  EDDY_CHECK(fresh != retired || options_.reuse_wiped_replica_id);
   EDDY_CHECK_EQ(NodeOfReplica(fresh), node);
   Trace(absl::StrCat("membership: g", group, " wipe replica ", ReplicaName(retired), " on node ",
                      node, "; it rejoins as ", ReplicaName(fresh)));

@@ -63,6 +63,9 @@ struct ClusterOptions {
   // that wipe the replica they remove.
   Duration membership_interval_mean = Duration::Seconds(6);
   uint32_t wipe_percent = 50;
+  // TEST ONLY, a planted harness bug: a wiped replica rejoins under its OLD id (empty term, vote
+  // and log) instead of a new incarnation. Scenario tests show the checker catches it.
+  bool reuse_wiped_replica_id = false;
   Duration liveness_bound = Duration::Seconds(300);
   Duration tick_interval = Duration::Milliseconds(50);
   raft::driver::DriverBug bug = raft::driver::DriverBug::kNone;

@@ -238,6 +238,80 @@ TEST(ScenarioTest, WipeWhileTheNodeIsDownHappensAtItsRestart) {
   ExpectConverges(cluster, Duration::Seconds(60));
 }
 
+// Why a wiped replica must rejoin under a new id. Node S is cut off; the leader L commits data
+// and the removal of node 3 with 3's help; 3 is wiped. Then L is cut off and S meets 3. S never
+// learned of the removal, so in its configuration {1, 2, 3} it needs one more vote. Under its
+// old id the empty replica grants it (no term, no vote, an empty log is never more up to date),
+// S wins and overwrites what L and 3 had committed (the checker reports the id's term going
+// backwards as soon as the empty replica opens). Under a new id the request, addressed to
+// the old id, is refused, S cannot win, and healing the network lets the cycle finish.
+struct Cast {
+  raft::NodeId leader = raft::kNoNode;  // leads while the stale node is cut off
+  raft::NodeId stale = raft::kNoNode;
+  int64_t acked_before_meeting = raft::kNoOffset;  // last acked offset while `leader` led
+};
+
+void CutOffStaleNodeWipeNode3ThenLetThemMeet(Cluster& cluster, Cast* cast) {
+  cluster.StartWorkload();
+  cluster.world().RunFor(Duration::Seconds(3));
+  if (cluster.LeaderOf(1) == 3) {
+    ASSERT_TRUE(cluster.node(3)->group(1)->TransferLeadership(1).ok());
+    cluster.world().RunFor(Duration::Seconds(1));
+  }
+  const raft::NodeId leader = cluster.LeaderOf(1);
+  ASSERT_TRUE(leader == 1 || leader == 2) << leader;
+  const runtime::NodeId stale = leader == 1 ? 2 : 1;
+  cast->leader = leader;
+  cast->stale = stale;
+  cluster.world().network().Isolate(stale);
+  cluster.world().RunFor(Duration::Seconds(2));
+  cluster.membership().Begin(1, 3, /*wipe=*/true);
+  const Instant deadline = cluster.world().Now() + Duration::Seconds(10);
+  while (CountOf(cluster, "replica directory wiped") == 0 && cluster.world().Now() < deadline) {
+    cluster.world().RunFor(Duration::Milliseconds(100));
+  }
+  ASSERT_EQ(CountOf(cluster, "replica directory wiped"), 1u);
+  cluster.world().RunFor(Duration::Milliseconds(500));
+  cast->acked_before_meeting = cluster.checker().max_acked_offset(1);
+  cluster.world().network().HealAll();
+  cluster.world().network().Isolate(static_cast<runtime::NodeId>(leader));
+  cluster.world().RunFor(Duration::Seconds(5));
+}
+
+TEST(ScenarioTest, WipedReplicaReusingItsOldIdLetsAStaleNodeOverwriteCommittedData) {
+  ClusterOptions options = Quiet(43);
+  options.reuse_wiped_replica_id = true;  // the planted harness bug
+  Cluster cluster(options);
+  Cast cast;
+  CutOffStaleNodeWipeNode3ThenLetThemMeet(cluster, &cast);
+  // The checker notices at once: under one id, the replica's persisted term went backwards.
+  ASSERT_TRUE(cluster.checker().failed()) << "the reused id went unnoticed";
+  EXPECT_EQ(cluster.checker().violation()->property, "term-monotonic")
+      << cluster.checker().violation()->detail;
+  // And the damage is real: the stale node leads, and its log holds something else where the
+  // cut-off leader holds the last acknowledged (committed) batch.
+  EXPECT_EQ(cluster.LeaderOf(1), cast.stale);
+  const int64_t acked = cast.acked_before_meeting;
+  const std::optional<int64_t> committed_term = cluster.node(cast.leader)->group(1)->TermAt(acked);
+  const std::optional<int64_t> stale_term = cluster.node(cast.stale)->group(1)->TermAt(acked);
+  ASSERT_TRUE(committed_term.has_value()) << "offset " << acked;
+  ASSERT_TRUE(stale_term.has_value()) << "offset " << acked;
+  EXPECT_NE(*stale_term, *committed_term) << "offset " << acked;
+}
+
+TEST(ScenarioTest, WipedReplicaUnderANewIdCannotHelpAStaleNodeWin) {
+  Cluster cluster(Quiet(43));
+  Cast cast;
+  CutOffStaleNodeWipeNode3ThenLetThemMeet(cluster, &cast);
+  EXPECT_NE(cluster.LeaderOf(1), cast.stale);
+  EXPECT_FALSE(cluster.checker().failed()) << cluster.checker().violation()->property << ": "
+                                           << cluster.checker().violation()->detail;
+  cluster.world().network().HealAll();
+  ExpectCycleCompletes(cluster, Duration::Seconds(60));
+  EXPECT_EQ(cluster.ReplicaIdOf(3, 1), raft::driver::ReplicaId(3, 1));
+  ExpectConverges(cluster, Duration::Seconds(60));
+}
+
 TEST(ScenarioTest, PinnedSeedFencedReplicaKeepsItsMarkInLogOrder) {
   // Regression (seed 52, 5 nodes, 3 groups, all faults, membership cycles on): a fenced replica
   // acknowledged a later-term leader's entries below its old mark without moving the mark, and
