@@ -124,6 +124,12 @@ void GroupDriver::OnLogOpened(uint64_t generation, log::PartitionLog::Opened ope
           absl::StatusOr<std::pair<std::unique_ptr<HardStateStore>, LoadedState>> store) mutable {
         if (!*alive || generation != generation_) return;
         if (!store.ok()) return Fail(store.status());
+        if (!store->second.newest_certain) {
+          return Halt(absl::DataLossError(absl::StrCat(
+              "hard state unreadable after its newest surviving record (sequence ",
+              store->second.state.has_value() ? store->second.state->sequence() : 0,
+              "): term and vote may have gone back; rebuild this replica")));
+        }
         OnStoreOpened(generation, std::move(store->first), std::move(store->second), report);
       });
 }
@@ -248,7 +254,7 @@ void GroupDriver::BuildNode(const LoadedState& loaded, OpenReport report) {
 
 void GroupDriver::Fail(absl::Status status) {
   EDDY_CHECK(!status.ok());
-  if (state_ == State::kFailed) return;
+  if (state_ == State::kFailed || state_ == State::kHalted) return;
   ++stats_.failures;
   if (status.code() == absl::StatusCode::kDataLoss) {
     ++stats_.corrupt_reads;
@@ -260,9 +266,25 @@ void GroupDriver::Fail(absl::Status status) {
   } else {
     Event("disk error: replica stopped");
   }
+  Stop(status, State::kFailed);
+  reopen_timer_ = runtime_.clock().ScheduleAfter(options_.reopen_delay, [this, alive = alive_] {
+    if (!*alive) return;
+    Open();
+  });
+}
+
+void GroupDriver::Halt(absl::Status status) {
+  EDDY_CHECK(!status.ok());
+  if (state_ == State::kHalted) return;
+  ++stats_.halts;
+  Event(kHaltedEvent);
+  Stop(status, State::kHalted);
+}
+
+void GroupDriver::Stop(const absl::Status& status, State next) {
   observer_->OnFailed(self_, options_.group_id, status);
   ++generation_;
-  state_ = State::kFailed;
+  state_ = next;
   FailAllAcks(absl::UnavailableError(absl::StrCat("replica stopped: ", status.message())));
   node_.reset();
   view_.reset();
@@ -271,10 +293,6 @@ void GroupDriver::Fail(absl::Status status) {
   ready_busy_ = false;
   apply_busy_ = false;
   kick_posted_ = false;
-  reopen_timer_ = runtime_.clock().ScheduleAfter(options_.reopen_delay, [this, alive = alive_] {
-    if (!*alive) return;
-    Open();
-  });
 }
 
 void GroupDriver::FailAllAcks(const absl::Status& status) {
@@ -631,52 +649,37 @@ void GroupDriver::ResolveAcks(const EntryMeta& applied) {
 
 void GroupDriver::ReadBatches(int64_t first, int64_t last, ReadFn done, uint64_t size_bytes_max) {
   EDDY_CHECK_LE(first, last);
-  struct Cursor {
-    int64_t next;
-    int64_t last;
-    Batches out;
-    ReadFn done;
-    uint64_t size_bytes = 0;
-    uint64_t size_bytes_max;
-  };
-  auto cursor = std::make_shared<Cursor>(
-      Cursor{first, last, {}, std::move(done), 0, size_bytes_max});
-  auto step = std::make_shared<absl::AnyInvocable<void()>>();
-  *step = [this, cursor, step, generation = generation_]() {
-    log_->Read(cursor->next, std::min(options_.read_size_bytes_max, cursor->size_bytes_max),
-               [this, cursor, step, generation](absl::StatusOr<log::ReadResult> read) {
-                 if (!Current(generation)) {
-                   *step = nullptr;  // break the cycle
-                   return;
-                 }
-                 if (!read.ok()) {
-                   if (read.status().code() == absl::StatusCode::kDataLoss) {
-                     Event("corruption detected on read");
-                   }
-                   std::move(cursor->done)(read.status());
-                   *step = nullptr;
-                   return;
-                 }
-                 const int64_t before = cursor->next;
-                 absl::Status split = SplitBatches(read->bytes, cursor->last, true, &cursor->out,
-                                                   &cursor->next);
-                 if (!split.ok()) {
+  ReadMore(std::make_shared<ReadCursor>(
+                ReadCursor{first, last, {}, std::move(done), 0, size_bytes_max}),
+            generation_);
+}
+
+void GroupDriver::ReadMore(std::shared_ptr<ReadCursor> cursor, uint64_t generation) {
+  // Each step's completion owns the cursor and nothing owns the completion but the log, so a
+  // read dropped by a crash frees everything (a closure holding itself would leak).
+  log_->Read(cursor->next, std::min(options_.read_size_bytes_max, cursor->size_bytes_max),
+             [this, cursor, generation](absl::StatusOr<log::ReadResult> read) {
+               if (!Current(generation)) return;
+               if (!read.ok()) {
+                 if (read.status().code() == absl::StatusCode::kDataLoss) {
                    Event("corruption detected on read");
-                   std::move(cursor->done)(split);
-                   *step = nullptr;
-                   return;
                  }
-                 cursor->size_bytes += read->bytes.size();
-                 if (cursor->next > cursor->last || cursor->next == before || !running() ||
-                     cursor->size_bytes >= cursor->size_bytes_max) {
-                   std::move(cursor->done)(std::move(cursor->out));
-                   *step = nullptr;
-                   return;
-                 }
-                 (*step)();
-               });
-  };
-  (*step)();
+                 return std::move(cursor->done)(read.status());
+               }
+               const int64_t before = cursor->next;
+               absl::Status split =
+                   SplitBatches(read->bytes, cursor->last, true, &cursor->out, &cursor->next);
+               if (!split.ok()) {
+                 Event("corruption detected on read");
+                 return std::move(cursor->done)(split);
+               }
+               cursor->size_bytes += read->bytes.size();
+               if (cursor->next > cursor->last || cursor->next == before || !running() ||
+                   cursor->size_bytes >= cursor->size_bytes_max) {
+                 return std::move(cursor->done)(std::move(cursor->out));
+               }
+               ReadMore(std::move(cursor), generation);
+             });
 }
 
 void GroupDriver::ReadCommitted(int64_t offset, uint64_t size_bytes_max, ReadFn done) {

@@ -66,6 +66,7 @@ struct GroupStats {
   uint64_t votes_suppressed = 0;  // by the repair fence
   uint64_t proposals_acked = 0;
   uint64_t proposals_failed = 0;
+  uint64_t halts = 0;  // hard state found uncertain on open
 };
 
 class GroupDriver {
@@ -74,6 +75,9 @@ class GroupDriver {
   using AckFn = absl::AnyInvocable<void(absl::StatusOr<EntryMeta>) &&>;
   using Batches = std::vector<std::vector<uint8_t>>;
   using ReadFn = absl::AnyInvocable<void(absl::StatusOr<Batches>) &&>;
+
+  // The OnEvent name reported when a replica halts.
+  static constexpr const char* kHaltedEvent = "hard state lost: replica halted";
 
   // Outstanding client proposals per replica; more are refused with kResourceExhausted.
   static constexpr size_t kPendingAcksMax = 4096;
@@ -107,6 +111,9 @@ class GroupDriver {
   const RawNode* raft() const { return running() ? node_.get() : nullptr; }
   int64_t applied_offset() const { return applied_; }
   bool fenced() const { return fenced_; }
+  // The replica stopped for good: its hard state may have lost the newest term or vote
+  // (HardStateStore CERTAINTY), so it neither votes nor replicates until it is rebuilt.
+  bool halted() const { return state_ == State::kHalted; }
   // Term of the batch containing `offset` in this replica's log; nullopt if not running/absent.
   std::optional<int64_t> TermAt(int64_t offset) const;
   int64_t log_last_offset() const;
@@ -114,7 +121,9 @@ class GroupDriver {
   GroupId group_id() const { return options_.group_id; }
 
  private:
-  enum class State { kOpening, kRunning, kFailed };
+  // kHalted is final: the replica cannot run Raft safely (its hard state may have gone back)
+  // and waits for an operator to rebuild it.
+  enum class State { kOpening, kRunning, kFailed, kHalted };
 
   void Open();
   void OnLogOpened(uint64_t generation, log::PartitionLog::Opened opened);
@@ -123,7 +132,11 @@ class GroupDriver {
                      LoadedState loaded, OpenReport report);
   void ScanLog(uint64_t generation, const LoadedState& loaded, absl::AnyInvocable<void()> then);
   void BuildNode(const LoadedState& loaded, OpenReport report);
+  // Stops the replica and reopens it after options_.reopen_delay.
   void Fail(absl::Status status);
+  // Stops the replica for good (State::kHalted).
+  void Halt(absl::Status status);
+  void Stop(const absl::Status& status, State next);
 
   void Kick();
   void ProcessReady();
@@ -140,6 +153,15 @@ class GroupDriver {
   // Stops early once `size_bytes_max` bytes were read (at least one log read).
   void ReadBatches(int64_t first, int64_t last, ReadFn done,
                    uint64_t size_bytes_max = UINT64_MAX);
+  struct ReadCursor {
+    int64_t next;
+    int64_t last;
+    Batches out;
+    ReadFn done;
+    uint64_t size_bytes = 0;
+    uint64_t size_bytes_max;
+  };
+  void ReadMore(std::shared_ptr<ReadCursor> cursor, uint64_t generation);
   void Event(const char* name);
   bool Current(uint64_t generation) const { return generation == generation_ && *alive_; }
 
