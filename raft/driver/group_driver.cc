@@ -428,6 +428,46 @@ void GroupDriver::ProcessReady() {
     // Partition logs never drop a prefix here, so no leader sends a snapshot.
     return Fail(absl::UnimplementedError("snapshot install is not supported by this driver"));
   }
+  if (!fenced_ && !ready.entries.empty() && ready.entries.front().base_offset() <= mark_) {
+    return LowerMarkThenPersist(std::move(ready));
+  }
+  PersistReady(std::move(ready));
+}
+
+void GroupDriver::LowerMarkThenPersist(Ready ready) {
+  // Raft is about to cut a suffix this replica once declared durable (§5.3: it was never
+  // committed, or this leader could not have been elected). Lower the durable mark to the cut
+  // FIRST: if the replica stopped after the cut but before the next save, it would reopen with
+  // its log below the mark and fence itself for entries that no longer exist anywhere, and a
+  // fence only a log holding them can lift never lifts.
+  const int64_t lowered = ready.entries.front().base_offset() - 1;
+  const Term lowered_term = static_cast<Term>(log_->TermAt(lowered).value_or(0));
+  Event("durable mark lowered before a conflict truncation");
+  PersistedState state = StateToPersist(lowered, lowered_term);
+  store_->Save(std::move(state), [this, alive = alive_, generation = generation_, lowered,
+                                  lowered_term, ready = std::move(ready)](absl::Status s) mutable {
+    if (!*alive || generation != generation_) return;
+    if (!s.ok()) return Fail(s);
+    mark_ = lowered;
+    mark_term_ = lowered_term;
+    PersistReady(std::move(ready));
+  });
+}
+
+PersistedState GroupDriver::StateToPersist(int64_t mark, Term mark_term) const {
+  PersistedState state;
+  *state.mutable_hard_state() = hard_state_;
+  state.set_durable_last_offset(mark);
+  state.set_durable_last_term(mark_term);
+  for (const auto& [offset, term] : term_starts_) {
+    TermStart* t = state.add_term_starts();
+    t->set_offset(offset);
+    t->set_term(term);
+  }
+  return state;
+}
+
+void GroupDriver::PersistReady(Ready ready) {
   if (absl::Status s = AppendEntries(ready.entries); !s.ok()) return Fail(s);
   if (ready.hard_state.has_value()) hard_state_ = *ready.hard_state;
   const int64_t last = log_->last_offset();
@@ -463,16 +503,7 @@ void GroupDriver::ProcessReady() {
     if (!*alive || generation != generation_) return;
     if (!s.ok()) return Fail(s);
     if (!save) return finish(absl::OkStatus());
-    PersistedState state;
-    *state.mutable_hard_state() = hard_state_;
-    state.set_durable_last_offset(new_mark);
-    state.set_durable_last_term(new_mark_term);
-    for (const auto& [offset, term] : term_starts_) {
-      TermStart* t = state.add_term_starts();
-      t->set_offset(offset);
-      t->set_term(term);
-    }
-    store_->Save(std::move(state), std::move(finish));
+    store_->Save(StateToPersist(new_mark, new_mark_term), std::move(finish));
   };
   if (!flush) return after_flush(absl::OkStatus());
   ++stats_.log_flushes;

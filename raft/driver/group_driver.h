@@ -139,7 +139,12 @@ class GroupDriver {
   void Stop(const absl::Status& status, State next);
 
   void Kick();
+  // Takes a Ready and persists it: log append and flush, hard-state save, then FinishReady.
   void ProcessReady();
+  void LowerMarkThenPersist(Ready ready);
+  void PersistReady(Ready ready);
+  // The hard state, durable mark and term starts as one record.
+  PersistedState StateToPersist(int64_t mark, Term mark_term) const;
   absl::Status AppendEntries(std::vector<Entry>& entries);
   void FinishReady(Ready ready);
   void SendMessage(Message message);

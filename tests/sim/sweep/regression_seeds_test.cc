@@ -36,9 +36,17 @@ struct PinnedSeed {
 // "node 3 group 1 reopened at term 2 after persisting term 4"; "term 4 after persisting term 7").
 // Unit tests: HardStateStoreTest.BadSectorCostsItsSectorNotTheWholeChunk and
 // BadSectorAfterTheNewestValidRecordInBothCopiesIsUncertain (raft/driver).
+// 3289, 7550: a follower cut a conflicting suffix it had declared durable, then stopped (a
+// failed fsync, a full disk) before the hard-state save that lowers its durable mark; it reopened
+// fenced for entries that no longer existed anywhere, and with a second (really damaged) replica
+// fenced too, no candidate could ever win ("liveness: not converged"). The driver now lowers the
+// mark before such a cut; the checker's "fence-only-after-media-damage" property catches a false
+// fence directly (3 of seeds 1..300 in this shape without the fix).
 constexpr PinnedSeed kPinnedSeeds[] = {
     {1581, "hard state lost to a latent sector error in both copies"},
     {1638, "hard state lost to a latent sector error in both copies"},
+    {3289, "false repair fence after a conflict truncation outran the durable mark"},
+    {7550, "false repair fence after a conflict truncation outran the durable mark"},
 };
 
 TEST(RegressionSeedsTest, PinnedSeedsStaySafe) {
