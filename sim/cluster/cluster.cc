@@ -201,6 +201,7 @@ void Cluster::BuildNode(runtime::NodeId id) {
     group.replica_id = ReplicaIdOf(id, group.group_id);
     group.voters = voters;
     group.bug = options_.bug;
+    group.read_size_bytes_max = options_.read_size_bytes_max;
     node->AddGroup(std::move(group));
   }
   node->Start();
