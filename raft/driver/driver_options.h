@@ -16,6 +16,27 @@ namespace eddy::raft::driver {
 
 using GroupId = uint64_t;
 
+// REPLICA IDENTITY. A replica's Raft id names one incarnation of one node's replica of a group:
+// Raft's persistent state (term, vote, log) belongs to that id, so an id must NEVER come back
+// with less state than it persisted. A replica whose storage is wiped therefore rejoins under a
+// new id, the next incarnation on the same node (an empty replica reusing its old id could grant
+// a second vote in a term it already voted in, and replaying the log from offset 0 it starts in
+// the bootstrap membership, where the old id may still be a voter: two quorums, two leaders).
+// The transport address of a replica is its node: the low 32 bits of the id. Incarnation 0 is
+// the node id itself, so a cluster that never wipes a replica sees plain node ids.
+inline constexpr int kReplicaIncarnationShift = 32;
+inline constexpr NodeId ReplicaId(uint32_t node, uint32_t incarnation) {
+  return (static_cast<NodeId>(incarnation) << kReplicaIncarnationShift) | node;
+}
+inline constexpr uint32_t NodeOfReplica(NodeId replica) {
+  return static_cast<uint32_t>(replica & 0xffff'ffffULL);
+}
+inline constexpr uint32_t IncarnationOfReplica(NodeId replica) {
+  return static_cast<uint32_t>(replica >> kReplicaIncarnationShift);
+}
+static_assert(NodeOfReplica(ReplicaId(3, 7)) == 3 && IncarnationOfReplica(ReplicaId(3, 7)) == 7);
+static_assert(ReplicaId(3, 0) == 3);
+
 // Classic driver bugs, planted behind this test-only switch so the simulator's checkers can be
 // shown to catch them. kNone is the only production value.
 enum class DriverBug {
@@ -40,7 +61,13 @@ bool ParseDriverBug(const std::string& name, DriverBug* bug);
 
 struct GroupOptions {
   GroupId group_id = 0;
-  // The group's members at creation (every replica is created with the same list).
+  // This replica's Raft id (see REPLICA IDENTITY); kNoNode: the node's own id (incarnation 0).
+  // REQUIRES: NodeOfReplica(replica_id) is the runtime's node, and an id other than the one
+  // the directory was written under is given only to an EMPTY directory (a wiped replica): the
+  // owner, like a controller, remembers which incarnation each directory holds.
+  NodeId replica_id = kNoNode;
+  // The group's members at creation (every replica, of every incarnation, is created with the
+  // same list: it is the membership at offset -1, and the log replays every change after it).
   std::vector<NodeId> voters;
   // id, timeouts, limits; `raft.id` is set by the NodeDriver.
   Config raft;

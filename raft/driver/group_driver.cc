@@ -48,8 +48,9 @@ GroupDriver::GroupDriver(runtime::Runtime& runtime, GroupOptions options, std::s
       directory_(std::move(directory)),
       send_(std::move(send)),
       observer_(observer),
-      self_(runtime.self()) {
+      self_(options_.replica_id == kNoNode ? runtime.self() : options_.replica_id) {
   EDDY_CHECK(observer_ != nullptr);
+  EDDY_CHECK_EQ(NodeOfReplica(self_), runtime.self());
   EDDY_CHECK(!options_.voters.empty());
 }
 
@@ -224,7 +225,10 @@ void GroupDriver::BuildNode(const LoadedState& loaded, OpenReport report) {
     mark_ = log_->last_offset();  // the buggy driver believes its cut was legitimate
     mark_term_ = static_cast<Term>(log_->TermAt(mark_).value_or(0));
   }
-  report.data_loss = log_->last_offset() < mark_;
+  // Compared in §5.4.1's order, as the mark is kept (ProcessReady).
+  const Term last_term = static_cast<Term>(log_->TermAt(log_->last_offset()).value_or(0));
+  report.data_loss = last_term < mark_term_ ||
+                     (last_term == mark_term_ && log_->last_offset() < mark_);
   fenced_ = report.data_loss;
   if (fenced_) Event("data loss detected on open: replica fenced until repaired");
   if (hs.commit_offset() > log_->last_offset()) hs.set_commit_offset(log_->last_offset());
@@ -488,11 +492,16 @@ void GroupDriver::PersistReady(Ready ready) {
   if (absl::Status s = AppendEntries(ready.entries); !s.ok()) return Fail(s);
   if (ready.hard_state.has_value()) hard_state_ = *ready.hard_state;
   const int64_t last = log_->last_offset();
-  const int64_t new_mark = fenced_ ? std::max(mark_, last) : last;
-  // While fenced the mark may lie beyond the log; its term is then the one remembered.
-  const Term new_mark_term = new_mark > last
-                                 ? mark_term_
-                                 : static_cast<Term>(log_->TermAt(new_mark).value_or(0));
+  const Term last_term = static_cast<Term>(log_->TermAt(last).value_or(0));
+  // The mark is the most up-to-date position this replica ever declared durable, in §5.4.1's
+  // order (term, then offset), because that is the order the fence compares candidates in.
+  // While fenced the log may be behind the mark by offset yet ahead of it by term (the leader
+  // replaced the lost suffix with entries of a later term): acknowledging those must move the
+  // mark to them, or the fence would grant a vote to a candidate lacking them.
+  const bool log_ahead_of_mark =
+      !fenced_ || last_term > mark_term_ || (last_term == mark_term_ && last >= mark_);
+  const int64_t new_mark = log_ahead_of_mark ? last : mark_;
+  const Term new_mark_term = log_ahead_of_mark ? last_term : mark_term_;
   // Only what something sent after this Ready depends on must be durable first: the term and
   // vote (votes, §5.2), the durable mark and term starts (append acks, the repair fence). The
   // commit offset and the membership as of it are volatile in Raft (a restarted replica
@@ -592,7 +601,9 @@ absl::Status GroupDriver::AppendEntries(std::vector<Entry>& entries) {
 void GroupDriver::FinishReady(Ready ready) {
   // What this replica now declares durable is its whole log (the fence target may be higher).
   observer_->OnPersisted(self_, options_.group_id, saved_hard_state_, log_->last_offset());
-  if (fenced_ && log_->last_offset() >= mark_) {
+  // Repaired once the log is at least as up to date as the mark (which then is the log's end).
+  if (fenced_ && mark_ == log_->last_offset() &&
+      mark_term_ == static_cast<Term>(log_->TermAt(mark_).value_or(0))) {
     fenced_ = false;
     Event("repair fence lifted: log repaired from the leader");
   }

@@ -23,12 +23,16 @@
 // fail with kUnavailable); it reopens after GroupOptions::reopen_delay, recovery repairing the
 // files — the crash-restart path, never continuing past a failed fsync.
 //
-// REPAIR FENCE: the replica persists the last offset it ever declared durable (the mark). If it
-// reopens with a log ending below the mark, media damage lost entries a quorum may have counted
-// on: until its log reaches the mark again (repaired from the leader), it requests no votes and
+// REPAIR FENCE: the replica persists the most up-to-date log end it ever declared durable, in
+// §5.4.1's order (term, then offset): the mark. If it reopens with a log below the mark, media
+// damage lost entries a quorum may have counted on: until its log reaches the mark again in that
+// order (repaired from the leader), it requests no votes and
 // grants a vote only to a candidate whose log is at least as up to date as the log it had lost
 // (the persisted (term, offset) of the mark) — the §5.4.1 restriction against its old log — so it
 // never helps elect a leader that lacks an entry it had acknowledged.
+//
+// IDENTITY: the replica's Raft id is GroupOptions::replica_id (driver_options.h, REPLICA
+// IDENTITY); its node is the runtime's. It is not persisted: the owner names the incarnation.
 //
 // LOOP AFFINITY: the runtime's loop. OWNERSHIP: owned by a NodeDriver; the runtime and the
 // observer outlive it. Callbacks handed in (acks, reads) are called at most once, never after

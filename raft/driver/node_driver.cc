@@ -73,15 +73,17 @@ void NodeDriver::EndBatch() {
 }
 
 void NodeDriver::Send(NodeId to, GroupId group, Message message) {
-  EDDY_CHECK_NE(to, runtime_.self());
+  // `to` is a replica id; its node is the transport address (driver_options.h).
+  const NodeId node = NodeOfReplica(to);
+  EDDY_CHECK_NE(node, runtime_.self());
   const uint64_t size = message.ByteSizeLong() + 16;
   // One envelope must fit one transport message: flush early rather than overflow.
-  if (outbox_bytes_[to] + size > runtime::kMessageSizeBytesMax) FlushOutbox();
+  if (outbox_bytes_[node] + size > runtime::kMessageSizeBytesMax) FlushOutbox();
   if (size > runtime::kMessageSizeBytesMax) return;  // cannot be carried; Raft retries smaller
-  GroupMessage* gm = outbox_[to].add_messages();
+  GroupMessage* gm = outbox_[node].add_messages();
   gm->set_group_id(group);
   *gm->mutable_message() = std::move(message);
-  outbox_bytes_[to] += size;
+  outbox_bytes_[node] += size;
   if (!flush_posted_) {
     flush_posted_ = true;
     runtime_.clock().Post([this, alive = alive_] {
@@ -120,7 +122,7 @@ void NodeDriver::OnPeerMessage(runtime::NodeId from, std::vector<uint8_t> bytes)
   BeginBatch();
   for (GroupMessage& gm : *envelope.mutable_messages()) {
     GroupDriver* g = group(gm.group_id());
-    if (g == nullptr || gm.message().from() != from) {
+    if (g == nullptr || NodeOfReplica(gm.message().from()) != from) {
       ++stats_.unknown_group_messages;
       continue;
     }

@@ -71,7 +71,7 @@ class NodeDriver {
   const NodeOptions options_;
   DriverObserver* const observer_;
   std::map<GroupId, std::unique_ptr<GroupDriver>> groups_;
-  std::map<NodeId, Envelope> outbox_;  // by peer; ordered so flushes go out in id order
+  std::map<NodeId, Envelope> outbox_;  // by peer node; ordered so flushes go out in id order
   std::map<NodeId, uint64_t> outbox_bytes_;
   bool flush_posted_ = false;
   KickBatch kick_batch_;  // groups kicked during BeginBatch..EndBatch

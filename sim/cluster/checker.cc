@@ -15,7 +15,16 @@ void Checker::Fail(std::string property, std::string detail) {
   violation_ = Violation{std::move(property), std::move(detail)};
 }
 
+void Checker::OnReplicaRetired(NodeId replica, GroupId group) { retired_.insert({replica, group}); }
+
+void Checker::CheckActive(NodeId node, GroupId group, const char* what) {
+  if (!retired_.contains({node, group})) return;
+  Fail("retired-replica-active", absl::StrCat("replica ", node, " of group ", group,
+                                              " was wiped and retired, yet it ", what));
+}
+
 void Checker::OnOpened(NodeId node, GroupId group, const raft::driver::OpenReport& report) {
+  CheckActive(node, group, "opened again");
   const Key key{node, group};
   applied_[key] = raft::kNoOffset;
   Durable& d = durable_[key];
@@ -60,6 +69,7 @@ void Checker::OnOpened(NodeId node, GroupId group, const raft::driver::OpenRepor
 }
 
 void Checker::OnSoftState(NodeId node, GroupId group, const raft::SoftState& soft) {
+  CheckActive(node, group, "changed role");
   if (soft.role != raft::Role::kLeader) return;
   auto [it, inserted] = leaders_.emplace(std::make_pair(group, soft.term), node);
   if (!inserted && it->second != node) {
@@ -70,6 +80,7 @@ void Checker::OnSoftState(NodeId node, GroupId group, const raft::SoftState& sof
 }
 
 void Checker::OnPersisted(NodeId node, GroupId group, const raft::HardState& hs, int64_t mark) {
+  CheckActive(node, group, "persisted a hard state");
   Durable& d = durable_[{node, group}];
   const std::string who = absl::StrCat("node ", node, " group ", group);
   if (d.seen && hs.term() < d.term) {
@@ -94,6 +105,7 @@ void Checker::OnTruncated(NodeId node, GroupId group, int64_t offset) {
 void Checker::OnApplied(NodeId node, GroupId group, const raft::EntryMeta& meta,
                         std::span<const uint8_t> batch) {
   ++applied_count_;
+  CheckActive(node, group, "applied an entry");
   const uint64_t digest = raft::driver::BatchDigest(batch);
   const std::string at = absl::StrCat("group ", group, " offsets [", meta.base_offset, ", ",
                                       meta.last_offset, "]");

@@ -14,6 +14,11 @@
 //                                 with less log than it had declared durable
 //   apply-contiguous              a replica applied out of order or skipped an entry
 //   read-uncommitted-or-corrupt   a read returned a batch that is not the committed one
+//   retired-replica-active        a replica id retired by a wipe opened, persisted, led or
+//                                 applied again (a wiped replica must rejoin under a NEW id:
+//                                 raft/driver/driver_options.h, REPLICA IDENTITY)
+// Facts are per replica id, so a wiped replica's new incarnation starts a fresh history (term,
+// vote, commit, durable mark, apply position) while every group-wide property still binds it.
 // Liveness is the harness's business (cluster.h).
 //
 // DETERMINISTIC: ordered maps only. Single-threaded, the world's loop.
@@ -23,6 +28,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <tuple>
@@ -56,6 +62,8 @@ class Checker {
   void OnAcked(GroupId group, const raft::EntryMeta& meta, uint64_t digest);
   // A reader got `batch` from `node`.
   void OnRead(NodeId node, GroupId group, std::span<const uint8_t> batch);
+  // The harness wiped `replica` of `group`: that id must never be heard of again.
+  void OnReplicaRetired(NodeId replica, GroupId group);
   // End of run: every acknowledged batch is in the committed map with its digest.
   void CheckFinal();
 
@@ -81,6 +89,8 @@ class Checker {
     bool seen = false;
   };
   using Key = std::pair<NodeId, GroupId>;
+  // Fails retired-replica-active if (node, group) was retired; `what` names the fact.
+  void CheckActive(NodeId node, GroupId group, const char* what);
 
   std::function<bool(NodeId)> disk_damaged_;
   std::optional<Violation> violation_;
@@ -89,6 +99,7 @@ class Checker {
   std::map<std::pair<GroupId, uint64_t>, NodeId> leaders_;  // (group, term) -> leader
   std::map<Key, Durable> durable_;
   std::map<Key, int64_t> applied_;  // last applied offset per replica incarnation
+  std::set<Key> retired_;
   uint64_t acked_count_ = 0;
   uint64_t applied_count_ = 0;
 };

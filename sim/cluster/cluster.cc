@@ -16,6 +16,7 @@ namespace eddy::sim::cluster {
 
 using raft::driver::GroupId;
 using raft::driver::NodeDriver;
+using raft::driver::NodeOfReplica;
 
 namespace {
 
@@ -51,6 +52,11 @@ FaultProfile AllFaults(Random& random) {
   return p;
 }
 
+// A replica's files live in these subdirectories of its group directory (raft/driver:
+// GroupDriver's log and hard state); a wipe erases all of them.
+constexpr const char* kReplicaSubdirectories[] = {"log", "raft"};
+constexpr Duration kWipeRetryDelay = Duration::Milliseconds(100);
+
 std::string FormatTime(Instant t) {
   return absl::StrFormat("%10.3fs", static_cast<double>(t.nanoseconds()) / 1e9);
 }
@@ -76,7 +82,7 @@ bool ParseFaultMode(const std::string& name, FaultMode* mode) {
 
 Cluster::Cluster(ClusterOptions options)
     : options_(std::move(options)),
-      checker_([this](raft::NodeId id) { return DiskDamaged(id); }),
+      checker_([this](raft::NodeId replica) { return DiskDamaged(replica); }),
       random_(options_.seed ^ kWorkloadSeedSalt) {
   EDDY_CHECK_GE(options_.node_count, 1);
   EDDY_CHECK_GE(options_.group_count, 1);
@@ -86,6 +92,15 @@ Cluster::Cluster(ClusterOptions options)
   world_->SetLifecycleHandlers([this](runtime::NodeId id) { StopNode(id); },
                                [this](runtime::NodeId id) { StartNode(id); });
   profile_text_ = NoFaults().ToString();
+  // Data-damaging faults, and wipes, reach only a minority (the highest ids): every committed
+  // record is on a majority, so at least one undamaged copy survives, and the undamaged majority
+  // can elect.
+  const size_t damaged = static_cast<size_t>((options_.node_count - 1) / 2);
+  const std::vector<runtime::NodeId> damageable(ids.end() - static_cast<int64_t>(damaged),
+                                                ids.end());
+  membership_ = std::make_unique<MembershipCycle>(
+      *this, damageable, options_.seed ^ kMembershipSeedSalt, options_.membership_interval_mean,
+      options_.wipe_percent);
   if (options_.faults != FaultMode::kNone) {
     Random fault_random(options_.seed ^ kFaultSeedSalt);
     Random profile_random = fault_random.Fork();
@@ -98,11 +113,8 @@ Cluster::Cluster(ClusterOptions options)
     profile_text_ = profile.ToString();
     world_->SetBuggifyEnabled(profile.buggify);
     FaultInjectorOptions injector_options;
-    // Data-damaging faults reach only a minority (the highest ids): every committed record is on
-    // a majority, so at least one undamaged copy survives, and the undamaged majority can elect.
-    const size_t damaged = static_cast<size_t>((options_.node_count - 1) / 2);
     injector_options.storage_fault_nodes =
-        std::set<runtime::NodeId>(ids.end() - static_cast<int64_t>(damaged), ids.end());
+        std::set<runtime::NodeId>(damageable.begin(), damageable.end());
     injector_options.unavailable_nodes_max = static_cast<size_t>((options_.node_count - 1) / 2);
     injector_ = std::make_unique<FaultInjector>(*world_, profile, std::move(schedule),
                                                 std::move(injector_options), fault_random.Next());
@@ -113,18 +125,80 @@ Cluster::Cluster(ClusterOptions options)
 Cluster::~Cluster() {
   *alive_ = false;
   StopWorkload();
+  membership_.reset();
   nodes_.clear();  // brokers before the world
   injector_.reset();
 }
 
 void Cluster::StartNode(runtime::NodeId id) {
   EDDY_CHECK(nodes_[id] == nullptr);
+  auto pending = wipe_pending_.find(id);
+  if (pending != wipe_pending_.end() && !pending->second.empty()) return WipeThenBuild(id);
+  BuildNode(id);
+}
+
+void Cluster::WipeThenBuild(runtime::NodeId id) {
+  // What an operator does to scrub a replica: remove its files and make the removals durable,
+  // through the node's own disk, BEFORE the broker runs the new incarnation. A crash meanwhile
+  // abandons this attempt (its completions never arrive); the next start begins it again.
+  const uint64_t epoch = node_epoch_[id];
+  SimDisk& disk = world_->node(id).sim_disk();
+  std::vector<std::string> dirs;
+  for (GroupId g : wipe_pending_[id]) {
+    for (const char* sub : kReplicaSubdirectories) dirs.push_back(absl::StrCat("g", g, "/", sub));
+  }
+  auto remaining = std::make_shared<size_t>(dirs.size());
+  auto failed = std::make_shared<bool>(false);
+  auto one_done = [this, alive = alive_, id, epoch, remaining, failed](absl::Status s) {
+    if (!*alive || node_epoch_[id] != epoch) return;
+    if (!s.ok()) *failed = true;
+    EDDY_CHECK_GT(*remaining, 0u);
+    if (--*remaining > 0) return;
+    if (*failed) {
+      Trace(absl::StrCat("node ", id, " wipe failed; retrying"));
+      world_->loop().ScheduleAfter(kWipeRetryDelay, [this, alive, id, epoch] {
+        if (*alive && node_epoch_[id] == epoch && world_->node(id).up()) WipeThenBuild(id);
+      });
+      return;
+    }
+    for (GroupId g : wipe_pending_[id]) {
+      Trace(absl::StrCat("node ", id, " g", g, " directory wiped; starts as replica ",
+                         ReplicaName(ReplicaIdOf(id, g))));
+      Count("replica directory wiped");
+    }
+    wipe_pending_.erase(id);
+    BuildNode(id);
+  };
+  for (const std::string& dir : dirs) {
+    disk.List(dir, [alive = alive_, &disk, dir, one_done](
+                       absl::StatusOr<std::vector<std::string>> names) mutable {
+      if (!*alive) return;
+      if (!names.ok()) {
+        // Never created: nothing to erase.
+        if (names.status().code() == absl::StatusCode::kNotFound) return one_done(absl::OkStatus());
+        return one_done(names.status());
+      }
+      for (const std::string& name : *names) {
+        disk.Remove(absl::StrCat(dir, "/", name), [](absl::Status) {});
+      }
+      // Namespace operations complete in order: this one reports after every Remove.
+      disk.SyncDirectory(dir, one_done);
+    });
+  }
+}
+
+void Cluster::BuildNode(runtime::NodeId id) {
+  EDDY_CHECK(nodes_[id] == nullptr);
+  EDDY_CHECK(!wipe_pending_.contains(id));
   auto node = std::make_unique<NodeDriver>(
       world_->node(id), raft::driver::NodeOptions{.tick_interval = options_.tick_interval}, this);
+  // Every replica, of every incarnation, starts from the bootstrap membership at offset -1;
+  // the log replays every change since.
   std::vector<raft::NodeId> voters(world_->node_ids().begin(), world_->node_ids().end());
   for (int g = 1; g <= options_.group_count; ++g) {
     raft::driver::GroupOptions group;
     group.group_id = static_cast<GroupId>(g);
+    group.replica_id = ReplicaIdOf(id, group.group_id);
     group.voters = voters;
     group.bug = options_.bug;
     group.read_size_bytes_max = options_.read_size_bytes_max;
@@ -135,11 +209,14 @@ void Cluster::StartNode(runtime::NodeId id) {
 }
 
 void Cluster::StopNode(runtime::NodeId id) {
+  ++node_epoch_[id];
   auto it = nodes_.find(id);
-  EDDY_CHECK(it != nodes_.end() && it->second != nullptr);
+  // No broker only while a wipe was in progress (it starts again at the next restart).
+  EDDY_CHECK(it != nodes_.end());
+  EDDY_CHECK(it->second != nullptr || wipe_pending_.contains(id));
   it->second.reset();
   for (auto& [key, soft] : soft_) {
-    if (key.first == id) soft = raft::SoftState{};
+    if (NodeOfReplica(key.first) == id) soft = raft::SoftState{};
   }
   Trace(absl::StrCat("node ", id, " crashed"));
 }
@@ -149,9 +226,71 @@ NodeDriver* Cluster::node(raft::NodeId id) {
   return it == nodes_.end() ? nullptr : it->second.get();
 }
 
-bool Cluster::DiskDamaged(raft::NodeId id) const {
+raft::NodeId Cluster::ReplicaIdOf(runtime::NodeId node, GroupId group) const {
+  auto it = incarnation_.find({node, group});
+  return raft::driver::ReplicaId(node, it == incarnation_.end() ? 0 : it->second);
+}
+
+std::string Cluster::ReplicaName(raft::NodeId replica) {
+  const uint32_t incarnation = raft::driver::IncarnationOfReplica(replica);
+  return incarnation == 0 ? absl::StrCat(NodeOfReplica(replica))
+                          : absl::StrCat(NodeOfReplica(replica), "#", incarnation);
+}
+
+raft::driver::GroupDriver* Cluster::LeaderGroup(GroupId group) {
+  const raft::NodeId leader = LeaderOf(group);
+  return leader == raft::kNoNode ? nullptr : node(leader)->group(group);
+}
+
+raft::Membership Cluster::CommittedMembership(GroupId group) const {
+  raft::ConfState bootstrap;
+  for (runtime::NodeId id : world_->node_ids()) bootstrap.add_voters(id);
+  raft::Membership membership = raft::Membership::FromProto(bootstrap);
+  auto it = committed_conf_.find(group);
+  if (it == committed_conf_.end()) return membership;
+  // Illegal changes are ignored, exactly as every replica's core ignores them.
+  for (const auto& [offset, change] : it->second) {
+    membership.Apply(change.conf_change_type, change.conf_change_node);
+  }
+  return membership;
+}
+
+bool Cluster::FullMembership(GroupId group) const {
+  const raft::Membership membership = CommittedMembership(group);
+  std::vector<raft::NodeId> expected;
+  for (runtime::NodeId id : world_->node_ids()) expected.push_back(ReplicaIdOf(id, group));
+  std::sort(expected.begin(), expected.end());
+  return membership.learners().empty() && membership.voters() == expected;
+}
+
+raft::NodeId Cluster::WipeReplica(runtime::NodeId node, GroupId group) {
+  SimRuntime& runtime = world_->node(node);
+  EDDY_CHECK(!runtime.paused());
+  const raft::NodeId retired = ReplicaIdOf(node, group);
+  // Retired for good: its term, vote and log are about to vanish, so the id must never speak
+  // again (driver_options.h, REPLICA IDENTITY). The checker holds the harness to it.
+  if (!options_.reuse_wiped_replica_id) {
+    checker_.OnReplicaRetired(retired, group);
+    ++incarnation_[{node, group}];
+  }
+  wipe_pending_[node].insert(group);
+  const raft::NodeId fresh = ReplicaIdOf(node, group);
+  EDDY_CHECK(fresh != retired || options_.reuse_wiped_replica_id);
+  EDDY_CHECK_EQ(NodeOfReplica(fresh), node);
+  Trace(absl::StrCat("membership: g", group, " wipe replica ", ReplicaName(retired), " on node ",
+                     node, "; it rejoins as ", ReplicaName(fresh)));
+  if (runtime.up()) {
+    // The operator stops the broker, erases the directory, starts it again (StartNode wipes).
+    world_->Crash(node);
+    world_->Restart(node);
+  }
+  return fresh;
+}
+
+bool Cluster::DiskDamaged(raft::NodeId replica) const {
+  const runtime::NodeId id = NodeOfReplica(replica);
   if (manually_damaged_.contains(id)) return true;
-  const SimDiskStats& s = world_->node(static_cast<runtime::NodeId>(id)).sim_disk().stats();
+  const SimDiskStats& s = world_->node(id).sim_disk().stats();
   return s.read_corruptions + s.write_corruptions + s.misdirected_writes + s.latent_sector_errors +
              s.latent_sector_read_failures >
          0;
@@ -165,7 +304,8 @@ void Cluster::Trace(std::string line) {
 // --- Observer ---------------------------------------------------------------------------------
 
 void Cluster::OnOpened(raft::NodeId node, GroupId group, const raft::driver::OpenReport& r) {
-  Trace(absl::StrCat("n", node, " g", group, " opened: log ends at ", r.log_last_offset,
+  Trace(absl::StrCat("n", ReplicaName(node), " g", group, " opened: log ends at ",
+                     r.log_last_offset, " (declared durable to ", r.durable_mark, ")",
                      ", term ", r.hard_state.term(), ", commit ", r.hard_state.commit_offset(),
                      r.data_loss ? ", DATA LOSS (fenced)" : "",
                      r.bytes_truncated > 0 ? absl::StrCat(", recovery cut ", r.bytes_truncated,
@@ -182,10 +322,11 @@ void Cluster::OnSoftState(raft::NodeId node, GroupId group, const raft::SoftStat
   }
   if (soft.role == raft::Role::kLeader && before.role != raft::Role::kLeader) {
     Count("leader elected");
-    Trace(absl::StrCat("n", node, " g", group, " became leader in term ", soft.term));
+    Trace(absl::StrCat("n", ReplicaName(node), " g", group, " became leader in term ",
+                       soft.term));
   } else if (before.role == raft::Role::kLeader && soft.role != raft::Role::kLeader) {
-    Trace(absl::StrCat("n", node, " g", group, " stepped down (term ", before.term, " -> ",
-                       soft.term, ")"));
+    Trace(absl::StrCat("n", ReplicaName(node), " g", group, " stepped down (term ", before.term,
+                       " -> ", soft.term, ")"));
   }
   before = soft;
   checker_.OnSoftState(node, group, soft);
@@ -197,18 +338,28 @@ void Cluster::OnPersisted(raft::NodeId node, GroupId group, const raft::HardStat
 }
 
 void Cluster::OnTruncated(raft::NodeId node, GroupId group, int64_t offset) {
-  Trace(absl::StrCat("n", node, " g", group, " truncated its log from offset ", offset));
+  Trace(absl::StrCat("n", ReplicaName(node), " g", group, " truncated its log from offset ",
+                     offset));
   checker_.OnTruncated(node, group, offset);
 }
 
 void Cluster::OnApplied(raft::NodeId node, GroupId group, const raft::EntryMeta& meta,
                         std::span<const uint8_t> batch) {
-  if (meta.type == raft::ENTRY_CONF_CHANGE) Count("membership change applied");
+  if (meta.type == raft::ENTRY_CONF_CHANGE) {
+    Count("membership change applied");
+    if (committed_conf_[group].emplace(meta.base_offset, meta).second) {
+      Count("membership change committed");
+      Trace(absl::StrCat("g", group, " committed ",
+                         raft::ConfChangeType_Name(meta.conf_change_type), " ",
+                         ReplicaName(meta.conf_change_node), " at offset ", meta.base_offset));
+    }
+  }
   checker_.OnApplied(node, group, meta, batch);
 }
 
 void Cluster::OnFailed(raft::NodeId node, GroupId group, const absl::Status& status) {
-  Trace(absl::StrCat("n", node, " g", group, " replica stopped: ", status.ToString()));
+  Trace(absl::StrCat("n", ReplicaName(node), " g", group, " replica stopped: ",
+                     status.ToString()));
 }
 
 void Cluster::OnEvent(raft::NodeId node, GroupId group, const char* name) {
@@ -328,11 +479,14 @@ void Cluster::TransferStep() {
   const GroupId group = 1 + random_.Uniform(static_cast<uint64_t>(options_.group_count));
   const raft::NodeId leader = LeaderOf(group);
   if (leader != raft::kNoNode && options_.node_count > 1) {
-    raft::NodeId target = 1 + random_.Uniform(static_cast<uint64_t>(options_.node_count));
-    if (target == leader) target = 1 + target % static_cast<raft::NodeId>(options_.node_count);
-    if (node(leader)->group(group)->TransferLeadership(target).ok()) {
+    const uint64_t nodes = static_cast<uint64_t>(options_.node_count);
+    runtime::NodeId target = static_cast<runtime::NodeId>(1 + random_.Uniform(nodes));
+    if (target == leader) target = 1 + target % static_cast<runtime::NodeId>(options_.node_count);
+    const raft::NodeId replica = ReplicaIdOf(target, group);
+    if (node(leader)->group(group)->TransferLeadership(replica).ok()) {
       Count("leadership transfer started");
-      Trace(absl::StrCat("g", group, " transfer leadership ", leader, " -> ", target));
+      Trace(absl::StrCat("g", group, " transfer leadership ", leader, " -> ",
+                         ReplicaName(replica)));
     }
   }
   const int64_t mean_ns = options_.transfer_interval_mean.nanoseconds();
@@ -348,10 +502,13 @@ void Cluster::StartWorkload() {
     transfer_timer_ = world_->loop().ScheduleAfter(options_.transfer_interval_mean,
                                                    [this] { TransferStep(); });
   }
+  membership_->Start();
 }
 
 void Cluster::StopWorkload() {
   workload_running_ = false;
+  // No new membership cycle; one in progress runs to completion (liveness waits for it).
+  if (membership_ != nullptr) membership_->Stop();
   for (runtime::TimerId* t : {&workload_timer_, &read_timer_, &transfer_timer_}) {
     if (*t != runtime::kNoTimer) world_->loop().Cancel(*t);
     *t = runtime::kNoTimer;
@@ -361,9 +518,11 @@ void Cluster::StopWorkload() {
 // --- Run --------------------------------------------------------------------------------------
 
 bool Cluster::Converged() const {
+  if (!membership_->idle()) return false;
   for (int g = 1; g <= options_.group_count; ++g) {
     const GroupId group = static_cast<GroupId>(g);
-    if (LeaderOf(group) == raft::kNoNode) return false;
+    // The current configuration is every node's current replica, as a voter.
+    if (LeaderOf(group) == raft::kNoNode || !FullMembership(group)) return false;
     const int64_t acked = checker_.max_acked_offset(group);
     for (const auto& [id, node] : nodes_) {
       if (node == nullptr) return false;
@@ -384,7 +543,9 @@ std::string Cluster::ReplayCommand() const {
       " --nodes=", options_.node_count, " --groups=", options_.group_count,
       " --duration=", options_.duration.nanoseconds() / 1'000'000'000,
       " --faults=", FaultModeName(options_.faults), " --rate=", options_.batches_per_second,
-      " --reads=", options_.reads_per_second);
+      " --reads=", options_.reads_per_second,
+      " --membership=", options_.membership_interval_mean.nanoseconds() / 1'000'000'000,
+      " --wipe=", options_.wipe_percent);
   if (options_.bug != raft::driver::DriverBug::kNone) {
     absl::StrAppend(&command, " --bug=", raft::driver::DriverBugName(options_.bug));
   }
@@ -410,9 +571,11 @@ RunResult Cluster::Run() {
       if (options_.progress) options_.progress(Progress());
     }
     if (!checker_.failed() && !Converged()) {
-      std::string detail;
+      std::string detail = absl::StrCat(" ", membership_->Describe(), ";");
       for (int g = 1; g <= options_.group_count; ++g) {
         absl::StrAppend(&detail, " g", g, ": leader ", LeaderOf(static_cast<GroupId>(g)),
+                        " committed ",
+                        CommittedMembership(static_cast<GroupId>(g)).DebugString(),
                         ", acked to ", checker_.max_acked_offset(static_cast<GroupId>(g)),
                         ", applied");
         for (const auto& [id, node] : nodes_) {

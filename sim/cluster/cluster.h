@@ -2,9 +2,17 @@
 // raft::driver::NodeDriver with G Raft groups over its simulated disk and network; a workload
 // that proposes client batches at a rate to each group's leader and records every
 // acknowledgement; readers that read committed data from random replicas; leadership transfers;
-// a swarm FaultInjector; and the Checker, fed by every replica. After the run's last (healed)
-// phase the harness checks liveness: within `liveness_bound` simulated time every group has a
-// leader and every acknowledged batch is applied (read from its log) on every replica.
+// membership cycles (remove a voter, maybe wipe its replica, add it back as a learner, promote
+// it: membership_cycle.h); a swarm FaultInjector; and the Checker, fed by every replica. After
+// the run's last (healed) phase the harness checks liveness: within `liveness_bound` simulated
+// time any membership cycle in progress completes, every group has a leader whose committed
+// configuration is every node's current replica as a voter, and every acknowledged batch is
+// applied (read from its log) on every replica.
+//
+// REPLICA IDS: each (node, group) replica has a Raft id, ReplicaId(node, incarnation) (see
+// raft/driver/driver_options.h). The incarnation starts at 0 (the id is the node id) and goes up
+// by one each time the harness wipes that replica; the harness remembers it like a controller
+// would, and wipes a replica's directory BEFORE its node runs the new incarnation.
 //
 // A run is a pure function of ClusterOptions: same options, same trace hash.
 //
@@ -26,6 +34,7 @@
 #include "core/base/random.h"
 #include "raft/driver/node_driver.h"
 #include "sim/cluster/checker.h"
+#include "sim/cluster/membership_cycle.h"
 #include "sim/faults/fault_injector.h"
 #include "sim/runtime/sim_world.h"
 
@@ -53,6 +62,13 @@ struct ClusterOptions {
   uint64_t read_size_bytes_max = 1 * kMiB;
   // Mean gap between leadership transfers (zero: none).
   Duration transfer_interval_mean = Duration::Seconds(4);
+  // Mean gap between attempts to start a membership cycle (zero: none); the share of cycles
+  // that wipe the replica they remove.
+  Duration membership_interval_mean = Duration::Seconds(6);
+  uint32_t wipe_percent = 50;
+  // TEST ONLY, a planted harness bug: a wiped replica rejoins under its OLD id (empty term, vote
+  // and log) instead of a new incarnation. Scenario tests show the checker catches it.
+  bool reuse_wiped_replica_id = false;
   Duration liveness_bound = Duration::Seconds(300);
   Duration tick_interval = Duration::Milliseconds(50);
   raft::driver::DriverBug bug = raft::driver::DriverBug::kNone;
@@ -81,6 +97,7 @@ class Cluster final : public raft::driver::DriverObserver {
  public:
   static constexpr uint64_t kFaultSeedSalt = 0xfa017'5eedULL;
   static constexpr uint64_t kWorkloadSeedSalt = 0x3017'10adULL;
+  static constexpr uint64_t kMembershipSeedSalt = 0x3e3b'e75eULL;
   static constexpr size_t kInFlightPerGroupMax = 256;
 
   explicit Cluster(ClusterOptions options);
@@ -102,9 +119,33 @@ class Cluster final : public raft::driver::DriverObserver {
   // ProposeOne by hand.
   void StartWorkload();
   void StopWorkload();
-  // True once every group has a leader and every acked batch is applied on every replica.
+  // True once no membership cycle is in progress, every group has a leader whose committed
+  // configuration is FullMembership, and every acked batch is applied on every replica.
   bool Converged() const;
   Checker& checker() { return checker_; }
+  MembershipCycle& membership() { return *membership_; }
+  int group_count() const { return options_.group_count; }
+
+  // --- replica identity and membership (MembershipCycle uses these) ---
+  // The Raft id of `node`'s current replica of `group`.
+  raft::NodeId ReplicaIdOf(runtime::NodeId node, raft::driver::GroupId group) const;
+  // "3", or "3#2" for node 3's second incarnation after wipes.
+  static std::string ReplicaName(raft::NodeId replica);
+  // The driver of `group`'s leader (LeaderOf), or nullptr.
+  raft::driver::GroupDriver* LeaderGroup(raft::driver::GroupId group);
+  // `group`'s membership as of the highest committed offset any replica has applied: the
+  // bootstrap voters, then every committed change in log order. (Not a leader's view: a newly
+  // elected leader's commit offset, hence its membership, may lag until its no-op commits.)
+  raft::Membership CommittedMembership(raft::driver::GroupId group) const;
+  // Is CommittedMembership every node's current replica as a voter, and no learner?
+  bool FullMembership(raft::driver::GroupId group) const;
+  // Wipes `node`'s replica of `group` and returns its new Raft id: the old id is retired (the
+  // checker is told), the node stopped if it is up (a crash, as an operator's kill), the group's
+  // directory erased on its disk, then the node restarted (or, if it was down, the wipe happens
+  // when it restarts) running the new incarnation. REQUIRES: the old replica's removal from the
+  // group is committed; the node is not paused.
+  raft::NodeId WipeReplica(runtime::NodeId node, raft::driver::GroupId group);
+  void CountRecovery(const std::string& name) { Count(name); }
   // A test damaged `node`'s disk by hand (SimDisk::CorruptByte): data loss there is expected.
   void NoteManualDamage(raft::NodeId node) { manually_damaged_.insert(node); }
   const std::map<std::string, uint64_t>& recovery_counts() const { return recovery_; }
@@ -127,6 +168,9 @@ class Cluster final : public raft::driver::DriverObserver {
 
  private:
   void StartNode(runtime::NodeId id);
+  // Erases the directories of the node's groups awaiting a wipe, then BuildNode.
+  void WipeThenBuild(runtime::NodeId id);
+  void BuildNode(runtime::NodeId id);
   void StopNode(runtime::NodeId id);
   bool DiskDamaged(raft::NodeId id) const;
   void WorkloadStep();
@@ -141,6 +185,15 @@ class Cluster final : public raft::driver::DriverObserver {
   std::string profile_text_;
   Checker checker_;
   std::map<runtime::NodeId, std::unique_ptr<raft::driver::NodeDriver>> nodes_;
+  std::map<std::pair<runtime::NodeId, raft::driver::GroupId>, uint32_t> incarnation_;
+  // Groups whose directory must be erased before the node's next broker starts.
+  std::map<runtime::NodeId, std::set<raft::driver::GroupId>> wipe_pending_;
+  // Bumped when a node stops: a wipe in flight for an older epoch is abandoned.
+  std::map<runtime::NodeId, uint64_t> node_epoch_;
+  std::unique_ptr<MembershipCycle> membership_;
+  // Committed membership changes seen applied, per group, by offset (a prefix-closed set:
+  // every replica applies in log order).
+  std::map<raft::driver::GroupId, std::map<int64_t, raft::EntryMeta>> committed_conf_;
   std::map<std::pair<raft::NodeId, raft::driver::GroupId>, raft::SoftState> soft_;
   Random random_;
   bool workload_running_ = false;

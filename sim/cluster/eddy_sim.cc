@@ -1,7 +1,11 @@
 // eddy-sim: runs replicated-partition simulations (sim/cluster) from the command line.
 //
 //   eddy-sim --seed=N | --seeds=A..B  [--nodes=3] [--groups=1] [--duration=30] [--faults=swarm]
-//            [--rate=100] [--reads=20] [--bug=NAME] [--coverage] [--quiet]
+//            [--rate=100] [--reads=20] [--membership=6] [--wipe=50] [--bug=NAME] [--coverage]
+//            [--quiet]
+//
+// --membership: mean seconds between membership cycles (0: none); --wipe: percent of cycles
+// that wipe the replica they remove (sim/cluster/membership_cycle.h).
 //
 // Per run it prints the seed, the fault kinds drawn, events processed, the simulated/real time
 // ratio and the trace hash; on failure the violated property, the event trace before it and the
@@ -45,7 +49,8 @@ bool ParseFlag(const std::string& arg, const char* name, std::string* value) {
   std::fprintf(stderr,
                "eddy-sim: %s\nusage: eddy-sim --seed=N | --seeds=A..B [--nodes=3] [--groups=1] "
                "[--duration=SECONDS] [--faults=none|swarm|all] [--rate=BATCHES_PER_S] "
-               "[--reads=READS_PER_S] [--bug=NAME] [--coverage] [--quiet]\n",
+               "[--reads=READS_PER_S] [--membership=SECONDS] [--wipe=PERCENT] [--bug=NAME] "
+               "[--coverage] [--quiet]\n",
                problem.c_str());
   std::exit(2);
 }
@@ -80,6 +85,12 @@ Flags ParseFlags(int argc, char** argv) {
       f.options.batches_per_second = Number<int>(v, "rate");
     } else if (ParseFlag(arg, "reads", &v)) {
       f.options.reads_per_second = Number<int>(v, "reads");
+    } else if (ParseFlag(arg, "membership", &v)) {
+      f.options.membership_interval_mean =
+          eddy::Duration::Seconds(Number<int64_t>(v, "membership"));
+    } else if (ParseFlag(arg, "wipe", &v)) {
+      f.options.wipe_percent = Number<uint32_t>(v, "wipe");
+      if (f.options.wipe_percent > 100) Usage("--wipe is a percentage");
     } else if (ParseFlag(arg, "faults", &v)) {
       if (!eddy::sim::cluster::ParseFaultMode(v, &f.options.faults)) Usage("bad --faults");
     } else if (ParseFlag(arg, "bug", &v)) {

@@ -2,10 +2,14 @@
 // simulated cluster (sim/cluster) without random faults: the script injects exactly one
 // situation and asserts the recovery path the driver must take, while the checker verifies
 // every safety property throughout and the cluster must converge (every acknowledged batch on
-// every replica) afterwards.
+// every replica) afterwards. The membership stories drive one MembershipCycle by hand (remove a
+// replica, maybe wipe it, add it back as a learner, promote it) and then check the configuration,
+// the replica's identity, and that the group stays live and readable.
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
+#include "raft/driver/entry_batch.h"
 #include "raft/driver/node_driver.h"
 #include "sim/cluster/cluster.h"
 
@@ -22,6 +26,7 @@ ClusterOptions Quiet(uint64_t seed) {
   options.faults = FaultMode::kNone;
   options.batches_per_second = 200;
   options.transfer_interval_mean = Duration::Zero();
+  options.membership_interval_mean = Duration::Zero();  // scripted by the test when wanted
   return options;
 }
 
@@ -141,6 +146,258 @@ TEST(ScenarioTest, FollowerLosingAcknowledgedDataIsFencedFromVotingUntilRepaired
   const raft::driver::GroupDriver* g = cluster.node(victim)->group(1);
   ASSERT_NE(g, nullptr);
   EXPECT_FALSE(g->fenced());
+}
+
+// Runs until the membership cycle in progress completes, or fails after `bound`.
+void ExpectCycleCompletes(Cluster& cluster, Duration bound) {
+  const Instant deadline = cluster.world().Now() + bound;
+  while (!cluster.membership().idle() && cluster.world().Now() < deadline) {
+    cluster.world().RunFor(Duration::Milliseconds(100));
+  }
+  ASSERT_TRUE(cluster.membership().idle()) << cluster.membership().Describe();
+}
+
+// Reads `group`'s whole committed prefix from `node` through the client read path, handing
+// every batch to the checker (which fails the run if one differs from the committed batch).
+// Returns the offset after the last batch read.
+int64_t ReadEverything(Cluster& cluster, raft::NodeId node, raft::driver::GroupId group) {
+  int64_t next = 0;
+  for (int reads = 0; reads < 100'000; ++reads) {
+    raft::driver::GroupDriver* g = cluster.node(node)->group(group);
+    if (g == nullptr || next > g->applied_offset()) break;
+    bool done = false;
+    std::vector<std::vector<uint8_t>> batches;
+    g->ReadCommitted(next, 64 * kKiB, [&](absl::StatusOr<raft::driver::GroupDriver::Batches> r) {
+      done = true;
+      if (r.ok()) batches = *std::move(r);
+    });
+    while (!done) cluster.world().RunFor(Duration::Milliseconds(1));
+    if (batches.empty()) break;
+    for (const std::vector<uint8_t>& b : batches) {
+      cluster.checker().OnRead(node, group, b);
+      next = raft::driver::DecodeEntryMeta(b)->last_offset + 1;
+    }
+  }
+  return next;
+}
+
+TEST(ScenarioTest, RemovedReplicaIsWipedRejoinsAsLearnerUnderANewIdAndIsPromoted) {
+  Cluster cluster(Quiet(31));
+  cluster.StartWorkload();
+  cluster.world().RunFor(Duration::Seconds(3));
+  const uint64_t acked_before = cluster.checker().acked_count();
+  // Remove node 3's replica, wipe its directory, add it back as a learner, promote it.
+  cluster.membership().Begin(1, 3, /*wipe=*/true);
+  ExpectCycleCompletes(cluster, Duration::Seconds(30));
+  const raft::NodeId rejoined = raft::driver::ReplicaId(3, 1);
+  EXPECT_EQ(cluster.ReplicaIdOf(3, 1), rejoined);
+  EXPECT_EQ(cluster.CommittedMembership(1).voters(), (std::vector<raft::NodeId>{1, 2, rejoined}));
+  EXPECT_TRUE(cluster.CommittedMembership(1).learners().empty());
+  EXPECT_EQ(CountOf(cluster, "replica directory wiped"), 1u);
+  EXPECT_EQ(CountOf(cluster, "replica wiped and rejoined"), 1u);
+  EXPECT_EQ(CountOf(cluster, "learner promoted"), 1u);
+  EXPECT_GE(CountOf(cluster, "membership change committed"), 3u);  // remove, add, promote
+  // The new incarnation rebuilt its log from offset 0 (the old files are gone) and serves it.
+  const raft::driver::GroupDriver* g3 = cluster.node(3)->group(1);
+  ASSERT_NE(g3, nullptr);
+  ASSERT_NE(g3->raft(), nullptr);
+  EXPECT_EQ(g3->raft()->id(), rejoined);
+  EXPECT_GT(cluster.checker().acked_count(), acked_before);
+
+  // Now lose node 1: the group of {2, 3#1} must stay live, and every acknowledged batch must be
+  // readable from both survivors, the rejoined one included.
+  cluster.world().Crash(1);
+  const uint64_t acked_at_crash = cluster.checker().acked_count();
+  cluster.world().RunFor(Duration::Seconds(5));
+  const raft::NodeId leader = cluster.LeaderOf(1);
+  EXPECT_TRUE(leader == 2 || leader == 3) << leader;
+  EXPECT_GT(cluster.checker().acked_count(), acked_at_crash + 100) << "the group stalled";
+  cluster.StopWorkload();
+  cluster.world().RunFor(Duration::Seconds(2));
+  for (raft::NodeId survivor : {raft::NodeId{2}, raft::NodeId{3}}) {
+    EXPECT_GT(ReadEverything(cluster, survivor, 1), cluster.checker().max_acked_offset(1))
+        << "node " << survivor;
+  }
+  cluster.checker().CheckFinal();
+  ASSERT_FALSE(cluster.checker().failed()) << cluster.checker().violation()->property << ": "
+                                           << cluster.checker().violation()->detail;
+  cluster.world().Restart(1);
+  ExpectConverges(cluster, Duration::Seconds(60));
+}
+
+TEST(ScenarioTest, RemovedReplicaKeepingItsDiskRejoinsUnderItsOwnId) {
+  // Without a wipe the replica keeps its term, vote and log, so its id may come back.
+  Cluster cluster(Quiet(37));
+  cluster.StartWorkload();
+  cluster.world().RunFor(Duration::Seconds(3));
+  cluster.membership().Begin(1, 3, /*wipe=*/false);
+  ExpectCycleCompletes(cluster, Duration::Seconds(30));
+  EXPECT_EQ(cluster.ReplicaIdOf(3, 1), 3u);
+  EXPECT_EQ(cluster.CommittedMembership(1).voters(), (std::vector<raft::NodeId>{1, 2, 3}));
+  EXPECT_EQ(CountOf(cluster, "replica directory wiped"), 0u);
+  EXPECT_EQ(CountOf(cluster, "learner promoted"), 1u);
+  ExpectConverges(cluster, Duration::Seconds(60));
+}
+
+TEST(ScenarioTest, WipeWhileTheNodeIsDownHappensAtItsRestart) {
+  // The replica's node is down when the cycle reaches the wipe: the directory is erased when it
+  // comes back, before the broker starts, and the replica rejoins under its new id.
+  Cluster cluster(Quiet(41));
+  cluster.StartWorkload();
+  cluster.world().RunFor(Duration::Seconds(3));
+  cluster.membership().Begin(1, 3, /*wipe=*/true);
+  cluster.world().Crash(3);
+  cluster.world().RunFor(Duration::Seconds(2));
+  // Removed and retired; the new id may be added as a learner already, but it cannot catch up
+  // (so cannot be promoted) while its node is down.
+  EXPECT_TRUE(cluster.membership().step() == MembershipCycle::Step::kAdd ||
+              cluster.membership().step() == MembershipCycle::Step::kPromote)
+      << cluster.membership().Describe();
+  EXPECT_EQ(CountOf(cluster, "replica directory wiped"), 0u);
+  cluster.world().Restart(3);
+  ExpectCycleCompletes(cluster, Duration::Seconds(30));
+  EXPECT_EQ(CountOf(cluster, "replica directory wiped"), 1u);
+  EXPECT_EQ(cluster.ReplicaIdOf(3, 1), raft::driver::ReplicaId(3, 1));
+  ExpectConverges(cluster, Duration::Seconds(60));
+}
+
+// Why a wiped replica must rejoin under a new id. Node S is cut off; the leader L commits data
+// and the removal of node 3 with 3's help; 3 is wiped. Then L is cut off and S meets 3. S never
+// learned of the removal, so in its configuration {1, 2, 3} it needs one more vote. Under its
+// old id the empty replica grants it (no term, no vote, an empty log is never more up to date),
+// S wins and overwrites what L and 3 had committed (the checker reports the id's term going
+// backwards as soon as the empty replica opens). Under a new id the request, addressed to
+// the old id, is refused, S cannot win, and healing the network lets the cycle finish.
+struct Cast {
+  raft::NodeId leader = raft::kNoNode;  // leads while the stale node is cut off
+  raft::NodeId stale = raft::kNoNode;
+  int64_t acked_before_meeting = raft::kNoOffset;  // last acked offset while `leader` led
+};
+
+void CutOffStaleNodeWipeNode3ThenLetThemMeet(Cluster& cluster, Cast* cast) {
+  cluster.StartWorkload();
+  cluster.world().RunFor(Duration::Seconds(3));
+  if (cluster.LeaderOf(1) == 3) {
+    ASSERT_TRUE(cluster.node(3)->group(1)->TransferLeadership(1).ok());
+    cluster.world().RunFor(Duration::Seconds(1));
+  }
+  const raft::NodeId leader = cluster.LeaderOf(1);
+  ASSERT_TRUE(leader == 1 || leader == 2) << leader;
+  const runtime::NodeId stale = leader == 1 ? 2 : 1;
+  cast->leader = leader;
+  cast->stale = stale;
+  cluster.world().network().Isolate(stale);
+  cluster.world().RunFor(Duration::Seconds(2));
+  cluster.membership().Begin(1, 3, /*wipe=*/true);
+  const Instant deadline = cluster.world().Now() + Duration::Seconds(10);
+  while (CountOf(cluster, "replica directory wiped") == 0 && cluster.world().Now() < deadline) {
+    cluster.world().RunFor(Duration::Milliseconds(100));
+  }
+  ASSERT_EQ(CountOf(cluster, "replica directory wiped"), 1u);
+  cluster.world().RunFor(Duration::Milliseconds(500));
+  cast->acked_before_meeting = cluster.checker().max_acked_offset(1);
+  cluster.world().network().HealAll();
+  cluster.world().network().Isolate(static_cast<runtime::NodeId>(leader));
+  cluster.world().RunFor(Duration::Seconds(5));
+}
+
+TEST(ScenarioTest, WipedReplicaReusingItsOldIdLetsAStaleNodeOverwriteCommittedData) {
+  ClusterOptions options = Quiet(43);
+  options.reuse_wiped_replica_id = true;  // the planted harness bug
+  Cluster cluster(options);
+  Cast cast;
+  CutOffStaleNodeWipeNode3ThenLetThemMeet(cluster, &cast);
+  // The checker notices at once: under one id, the replica's persisted term went backwards.
+  ASSERT_TRUE(cluster.checker().failed()) << "the reused id went unnoticed";
+  EXPECT_EQ(cluster.checker().violation()->property, "term-monotonic")
+      << cluster.checker().violation()->detail;
+  // And the damage is real: the stale node leads, and its log holds something else where the
+  // cut-off leader holds the last acknowledged (committed) batch.
+  EXPECT_EQ(cluster.LeaderOf(1), cast.stale);
+  const int64_t acked = cast.acked_before_meeting;
+  const std::optional<int64_t> committed_term = cluster.node(cast.leader)->group(1)->TermAt(acked);
+  const std::optional<int64_t> stale_term = cluster.node(cast.stale)->group(1)->TermAt(acked);
+  ASSERT_TRUE(committed_term.has_value()) << "offset " << acked;
+  ASSERT_TRUE(stale_term.has_value()) << "offset " << acked;
+  EXPECT_NE(*stale_term, *committed_term) << "offset " << acked;
+}
+
+TEST(ScenarioTest, WipedReplicaUnderANewIdCannotHelpAStaleNodeWin) {
+  Cluster cluster(Quiet(43));
+  Cast cast;
+  CutOffStaleNodeWipeNode3ThenLetThemMeet(cluster, &cast);
+  EXPECT_NE(cluster.LeaderOf(1), cast.stale);
+  EXPECT_FALSE(cluster.checker().failed()) << cluster.checker().violation()->property << ": "
+                                           << cluster.checker().violation()->detail;
+  cluster.world().network().HealAll();
+  ExpectCycleCompletes(cluster, Duration::Seconds(60));
+  EXPECT_EQ(cluster.ReplicaIdOf(3, 1), raft::driver::ReplicaId(3, 1));
+  ExpectConverges(cluster, Duration::Seconds(60));
+}
+
+// Crashes `node`, flips a bit in the middle of its durable log (recovery cuts there, below what
+// it acknowledged) and restarts it: it comes back fenced.
+void RotMiddleOfLog(Cluster& cluster, runtime::NodeId node) {
+  cluster.world().Crash(node);
+  SimDisk& disk = cluster.world().node(node).sim_disk();
+  const uint64_t size = disk.DurableContents(kSegment).size();
+  disk.CorruptByte(kSegment, size / 2, 0x01);
+  cluster.NoteManualDamage(node);
+  cluster.world().Restart(node);
+}
+
+TEST(ScenarioTest, FencedReplicaMovesItsMarkToLaterTermEntriesItAcknowledges) {
+  // Node 3 leads while cut off and appends a long uncommitted suffix (its mark: old term, high
+  // offset). Its disk rots; it comes back fenced and the new leader replaces that suffix with a
+  // shorter log of a later term, which 3 acknowledges, helping commit its last entries while
+  // node C is cut off. Its disk rots again, below those entries. Now C, lacking them, asks 3 for
+  // its vote with the leader cut off: C's log has a later term than the OLD mark but is shorter
+  // than what 3 acknowledged since. The fence must refuse (the mark moved to the later-term
+  // entries, §5.4.1's order); had it kept the old mark, C would win and overwrite them (as the
+  // driver did until found by membership cycles: eddy-sim --seed=52 --nodes=5 --groups=3
+  // --faults=all; with the old mark this test fails with one-value-per-offset).
+  Cluster cluster(Quiet(47));
+  cluster.StartWorkload();
+  cluster.world().RunFor(Duration::Seconds(2));
+  cluster.StopWorkload();
+  if (cluster.LeaderOf(1) != 3) {
+    ASSERT_TRUE(cluster.node(cluster.LeaderOf(1))->group(1)->TransferLeadership(3).ok());
+    cluster.world().RunFor(Duration::Seconds(1));
+  }
+  ASSERT_EQ(cluster.LeaderOf(1), 3u);
+  cluster.world().network().Isolate(3);
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(cluster.ProposeOne(1));
+  cluster.world().RunFor(Duration::Seconds(3));  // {1, 2} elect a leader; 3 steps down
+  const raft::NodeId leader = cluster.LeaderOf(1);
+  ASSERT_TRUE(leader == 1 || leader == 2) << leader;
+  const runtime::NodeId other = leader == 1 ? 2 : 1;
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(cluster.ProposeOne(1));
+  cluster.world().RunFor(Duration::Milliseconds(500));
+
+  RotMiddleOfLog(cluster, 3);
+  cluster.world().network().HealAll();
+  cluster.world().RunFor(Duration::Seconds(2));
+  EXPECT_GT(CountOf(cluster, "data loss detected on open: replica fenced until repaired"), 0u);
+  ASSERT_EQ(cluster.LeaderOf(1), leader);
+  // The leader commits entries with 3's help only; C (`other`) lacks them.
+  cluster.world().network().Isolate(other);
+  const uint64_t acked_before = cluster.checker().acked_count();
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(cluster.ProposeOne(1));
+  cluster.world().RunFor(Duration::Seconds(1));
+  ASSERT_GT(cluster.checker().acked_count(), acked_before);
+  const int64_t acked = cluster.checker().max_acked_offset(1);
+  ASSERT_FALSE(cluster.node(other)->group(1)->TermAt(acked).has_value());
+
+  RotMiddleOfLog(cluster, 3);
+  cluster.world().RunFor(Duration::Milliseconds(500));
+  cluster.world().network().HealAll();
+  cluster.world().network().Isolate(static_cast<runtime::NodeId>(leader));
+  cluster.world().RunFor(Duration::Seconds(5));
+  EXPECT_NE(cluster.LeaderOf(1), other) << "a leader lacking committed entries was elected";
+  EXPECT_FALSE(cluster.checker().failed()) << cluster.checker().violation()->property << ": "
+                                           << cluster.checker().violation()->detail;
+  cluster.world().network().HealAll();
+  ExpectConverges(cluster, Duration::Seconds(60));
 }
 
 }  // namespace

@@ -7,7 +7,8 @@
 // It also proves the sweep is worth something: the coverage it accumulates must include every
 // fault kind the injector has and every recovery path the driver has (torn tail truncated,
 // corruption detected, replica fenced after data loss and repaired, conflicting suffix
-// truncated, leader stepped down, leadership transferred, hard-state copy damaged, ...). A path
+// truncated, leader stepped down, leadership transferred, hard-state copy damaged, membership
+// change committed, learner promoted, replica wiped and rejoined under a new id, ...). A path
 // the sweep no longer reaches fails the test, so coverage cannot silently rot.
 #include <cstdio>
 #include <map>
@@ -68,6 +69,10 @@ TEST(SweepTest, TwoHundredSeedsKeepEveryPropertyAndCoverEveryPath) {
       "recovery: hard state copy damaged, other copy used",
       "recovery: leader restarted to reset a damaged follower's progress",
       "recovery: durable mark lowered before a conflict truncation",
+      // Membership cycles (sim/cluster/membership_cycle.h) under the same faults.
+      "recovery: membership change committed",
+      "recovery: learner promoted",
+      "recovery: replica wiped and rejoined",
   };
   std::string report;
   for (const auto& [name, count] : coverage) {
