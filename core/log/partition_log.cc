@@ -293,13 +293,18 @@ void PartitionLog::Read(int64_t offset, uint64_t size_bytes_max, DoneWith<ReadRe
   const OffsetIndex& index = segment->offset_index();
   const uint64_t budget_bytes = std::min(size_bytes_max, limits::kDiskReadSizeBytesMax);
   uint64_t total_bytes = first->size_bytes;
-  // The terms as of now: the term field is outside the CRC, so the read cross-checks it.
+  // The terms and last offsets as of now: the term field is outside the CRC, so the read
+  // cross-checks it; the last offset is checked too, because an old batch at the same position
+  // (a conflicting one that a truncation replaced, left there by a lost or misdirected write)
+  // can carry a valid CRC and the right base offset.
   std::vector<int64_t> terms = {first->term};
+  std::vector<int64_t> last_offsets = {first->last_offset};
   for (size_t i = first->index + 1; i < index.batch_count(); ++i) {
     const BatchLocation next = index.At(i);
     if (total_bytes + next.size_bytes > budget_bytes) break;
     total_bytes += next.size_bytes;
     terms.push_back(next.term);
+    last_offsets.push_back(next.last_offset);
   }
   const size_t count = terms.size();
   ++stats_.reads;
@@ -308,6 +313,7 @@ void PartitionLog::Read(int64_t offset, uint64_t size_bytes_max, DoneWith<ReadRe
   shared->Read(
       first->position, total_bytes,
       Guarded([this, base, count, total_bytes, terms = std::move(terms),
+               last_offsets = std::move(last_offsets),
                done = std::move(done)](absl::StatusOr<std::vector<uint8_t>> bytes) mutable {
         if (!bytes.ok()) {
           if (absl::IsDataLoss(bytes.status())) ++stats_.corrupt_reads;
@@ -326,6 +332,12 @@ void PartitionLog::Read(int64_t offset, uint64_t size_bytes_max, DoneWith<ReadRe
               header->base_offset != expected_base) {
             problem =
                 absl::DataLossError(absl::StrCat("bad batch header at offset ", expected_base));
+            break;
+          }
+          if (header->last_offset() != last_offsets[i]) {
+            problem = absl::DataLossError(absl::StrCat("batch at offset ", expected_base,
+                                                       " ends at ", header->last_offset(),
+                                                       ", index says ", last_offsets[i]));
             break;
           }
           if (header->partition_leader_epoch != terms[i]) {

@@ -136,7 +136,9 @@ void GroupDriver::OnStoreOpened(uint64_t generation, std::unique_ptr<HardStateSt
   for (NodeId voter : options_.voters) bootstrap.add_voters(voter);
   std::sort(bootstrap.mutable_voters()->begin(), bootstrap.mutable_voters()->end());
   view_ = std::make_unique<PartitionLogView>(log_.get(), bootstrap);
-  ScanLog(generation, loaded, [this, loaded, report]() mutable { BuildNode(loaded, report); });
+  ReconcileSnapshot(generation, loaded, [this, generation, loaded, report]() mutable {
+    ScanLog(generation, loaded, [this, loaded, report]() mutable { BuildNode(loaded, report); });
+  });
 }
 
 void GroupDriver::ScanLog(uint64_t generation, const LoadedState& loaded,
@@ -158,14 +160,27 @@ void GroupDriver::ScanLog(uint64_t generation, const LoadedState& loaded,
     for (const TermStart& t : loaded.state->term_starts()) persisted_starts[t.offset()] = t.term();
   }
   term_starts_.clear();
-  if (log_->last_offset() < log_->first_offset()) return then();
-  ReadBatches(log_->first_offset(), log_->last_offset(),
-              [this, generation, term_max, checked_last,
+  // Raft's log starts after the snapshot point (older batches may remain in whole segments).
+  const int64_t first = view_->FirstOffset();
+  const Term snapshot_term = view_->Snapshot().term();
+  if (log_->last_offset() < first) return then();
+  ReadBatches(first, log_->last_offset(),
+              [this, generation, term_max, checked_last, first, snapshot_term,
                persisted_starts = std::move(persisted_starts),
                then = std::move(then)](absl::StatusOr<Batches> batches) mutable {
                 if (!Current(generation)) return;
-                if (!batches.ok()) return Fail(batches.status());
-                Term previous = 0;
+                if (!batches.ok()) {
+                  // A batch of a sealed segment (trusted by recovery without a scan) is
+                  // unreadable: reopening would find it again, forever. Rebuild the log from
+                  // the leader, as when recovery itself cannot read it.
+                  if (absl::IsDataLoss(batches.status())) {
+                    view_.reset();
+                    log_.reset();  // no step of the old log may run while the wipe does
+                    return WipeLog(generation);
+                  }
+                  return Fail(batches.status());
+                }
+                Term previous = snapshot_term;
                 for (const std::vector<uint8_t>& batch : *batches) {
                   absl::StatusOr<EntryMeta> meta = DecodeEntryMeta(batch);
                   std::optional<Term> expected;
@@ -183,7 +198,7 @@ void GroupDriver::ScanLog(uint64_t generation, const LoadedState& loaded,
                   if (!meta.ok()) {
                     const int64_t cut = record::ParseBatchHeader(batch).ok()
                                             ? record::ParseBatchHeader(batch)->base_offset
-                                            : log_->first_offset();
+                                            : first;
                     Event("corrupt batch found on open: log cut there");
                     absl::StatusOr<int64_t> next = log_->TruncateSuffix(cut);
                     if (!next.ok()) return Fail(next.status());
@@ -191,7 +206,11 @@ void GroupDriver::ScanLog(uint64_t generation, const LoadedState& loaded,
                     term_starts_.erase(term_starts_.lower_bound(cut), term_starts_.end());
                     break;
                   }
-                  if (meta->term != previous) term_starts_[meta->base_offset] = meta->term;
+                  // The first batch after the snapshot point starts a run even when it
+                  // continues the point's term: term starts must cover every batch.
+                  if (meta->term != previous || term_starts_.empty()) {
+                    term_starts_[meta->base_offset] = meta->term;
+                  }
                   previous = meta->term;
                   view_->NoteEntry(*meta);
                 }
@@ -214,6 +233,8 @@ void GroupDriver::BuildNode(const LoadedState& loaded, OpenReport report) {
   mark_ = persisted.durable_last_offset();
   mark_term_ = persisted.durable_last_term();
   report.durable_mark = mark_;
+  report.snapshot_last_offset = view_->Snapshot().last_offset();
+  report.log_reset_on_open = log_reset_on_open_;
   if (options_.bug == DriverBug::kTruncateCommittedOnConflict && mark_ > log_->last_offset()) {
     mark_ = log_->last_offset();  // the buggy driver believes its cut was legitimate
     mark_term_ = static_cast<Term>(log_->TermAt(mark_).value_or(0));
@@ -231,8 +252,9 @@ void GroupDriver::BuildNode(const LoadedState& loaded, OpenReport report) {
   config.id = self_;
   node_ = std::make_unique<RawNode>(config, view_.get(), hs, runtime_.random().Fork());
   hard_state_ = node_->hard_state();
-  applied_ = kNoOffset;
-  commit_target_ = kNoOffset;
+  // Nothing at or below the snapshot point is applied by this incarnation.
+  applied_ = view_->Snapshot().last_offset();
+  commit_target_ = applied_;
   ready_busy_ = false;
   apply_busy_ = false;
   state_ = State::kRunning;
@@ -395,25 +417,24 @@ void GroupDriver::Kick() {
 }
 
 void GroupDriver::ProcessReady() {
-  if (!running() || ready_busy_ || !node_->HasReady()) return;
+  if (!running() || ready_busy_) return;
+  if (MaybeCompact()) return;
+  if (!node_->HasReady()) return;
   Ready ready = node_->TakeReady();
   ready_busy_ = true;
   ++stats_.readies;
   if (ready.soft_state.has_value()) {
     observer_->OnSoftState(self_, options_.group_id, *ready.soft_state);
   }
-  if (ready.snapshot.has_value()) {
-    // Partition logs never drop a prefix here, so no leader sends a snapshot.
-    return Fail(absl::UnimplementedError("snapshot install is not supported by this driver"));
-  }
+  if (ready.snapshot.has_value()) return InstallSnapshot(std::move(ready));
+  PersistReady(std::move(ready));
+}
+
+void GroupDriver::PersistReady(Ready ready) {
   if (absl::Status s = AppendEntries(ready.entries); !s.ok()) return Fail(s);
   if (ready.hard_state.has_value()) hard_state_ = *ready.hard_state;
   const int64_t last = log_->last_offset();
-  const int64_t new_mark = fenced_ ? std::max(mark_, last) : last;
-  // While fenced the mark may lie beyond the log; its term is then the one remembered.
-  const Term new_mark_term = new_mark > last
-                                 ? mark_term_
-                                 : static_cast<Term>(log_->TermAt(new_mark).value_or(0));
+  const auto [new_mark, new_mark_term] = NextMark(last, TermOfEntryEnd(last));
   const bool save = ready.hard_state.has_value() || new_mark != mark_ ||
                     new_mark_term != mark_term_ || term_starts_dirty_;
   term_starts_dirty_ = false;
@@ -440,6 +461,7 @@ void GroupDriver::ProcessReady() {
     *state.mutable_hard_state() = hard_state_;
     state.set_durable_last_offset(new_mark);
     state.set_durable_last_term(new_mark_term);
+    *state.mutable_snapshot() = view_->Snapshot();
     for (const auto& [offset, term] : term_starts_) {
       TermStart* t = state.add_term_starts();
       t->set_offset(offset);
@@ -457,6 +479,22 @@ void GroupDriver::ProcessReady() {
     return after_flush(absl::OkStatus());
   }
   log_->Flush(last, std::move(after_flush));
+}
+
+Term GroupDriver::TermOfEntryEnd(int64_t offset) const {
+  if (offset == view_->Snapshot().last_offset()) return view_->Snapshot().term();
+  return static_cast<Term>(log_->TermAt(offset).value_or(0));
+}
+
+std::pair<int64_t, Term> GroupDriver::NextMark(int64_t last, Term last_term) const {
+  // Unfenced, the mark is the log's end. Fenced, the mark may lie beyond the log (the entries
+  // lost to damage) and stays until the log is at least as up to date as it, in Raft's order
+  // (term first, then offset): a log that ends with a newer term than the mark's superseded the
+  // lost tail (a leader's conflict truncation removed it), and what this replica acknowledges
+  // from then on must be what fences its votes.
+  const bool advance = !fenced_ || last_term > mark_term_ ||
+                       (last_term == mark_term_ && last >= mark_);
+  return advance ? std::make_pair(last, last_term) : std::make_pair(mark_, mark_term_);
 }
 
 absl::Status GroupDriver::AppendEntries(std::vector<Entry>& entries) {
@@ -513,7 +551,8 @@ absl::Status GroupDriver::AppendEntries(std::vector<Entry>& entries) {
 void GroupDriver::FinishReady(Ready ready) {
   // What this replica now declares durable is its whole log (the fence target may be higher).
   observer_->OnPersisted(self_, options_.group_id, hard_state_, log_->last_offset());
-  if (fenced_ && log_->last_offset() >= mark_) {
+  if (fenced_ && log_->last_offset() >= mark_ &&
+      TermOfEntryEnd(log_->last_offset()) >= mark_term_) {
     fenced_ = false;
     Event("repair fence lifted: log repaired from the leader");
   }
@@ -536,6 +575,10 @@ void GroupDriver::SendMessage(Message m) {
     ++stats_.votes_suppressed;
     Event("vote suppressed by repair fence");
     return;
+  }
+  if (m.type() == MSG_SNAPSHOT) {
+    ++stats_.snapshots_sent;
+    Event("snapshot sent");
   }
   if (m.type() != MSG_APPEND || m.entries().empty()) {
     const NodeId to = m.to();
@@ -581,9 +624,11 @@ void GroupDriver::ApplyMore() {
   apply_busy_ = true;
   const int64_t first = applied_ + 1;
   const int64_t last = commit_target_;
-  ReadBatches(first, last, [this, generation = generation_](absl::StatusOr<Batches> batches) {
+  ReadBatches(first, last, [this, first, generation = generation_](absl::StatusOr<Batches> batches) {
     if (!Current(generation)) return;
     apply_busy_ = false;
+    // A snapshot installed meanwhile moved the apply point: this read is stale.
+    if (first != applied_ + 1) return ApplyMore();
     if (!batches.ok()) return Fail(batches.status());
     for (const std::vector<uint8_t>& batch : *batches) {
       absl::StatusOr<EntryMeta> meta = DecodeEntryMeta(batch);
@@ -656,7 +701,9 @@ void GroupDriver::ReadBatches(int64_t first, int64_t last, ReadFn done, uint64_t
                    return;
                  }
                  cursor->size_bytes += read->bytes.size();
-                 if (cursor->next > cursor->last || cursor->next == before || !running() ||
+                 // (Not "!running()": ScanLog reads the whole log while the replica opens.)
+                 if (cursor->next > cursor->last || cursor->next == before ||
+                     state_ == State::kFailed ||
                      cursor->size_bytes >= cursor->size_bytes_max) {
                    std::move(cursor->done)(std::move(cursor->out));
                    *step = nullptr;
@@ -670,6 +717,10 @@ void GroupDriver::ReadBatches(int64_t first, int64_t last, ReadFn done, uint64_t
 
 void GroupDriver::ReadCommitted(int64_t offset, uint64_t size_bytes_max, ReadFn done) {
   if (!running()) return std::move(done)(absl::UnavailableError("replica not running"));
+  if (offset < view_->FirstOffset()) {
+    return std::move(done)(absl::OutOfRangeError(absl::StrCat(
+        "offset ", offset, " is below the log start ", view_->FirstOffset())));
+  }
   if (offset > applied_) return std::move(done)(Batches{});
   if (options_.bug == DriverBug::kSkipCrcOnRead && log_->segment_count() == 1) {
     return RawRead(offset, std::move(done));
@@ -706,6 +757,10 @@ void GroupDriver::RawRead(int64_t offset, ReadFn done) {
 std::optional<int64_t> GroupDriver::TermAt(int64_t offset) const {
   if (!running()) return std::nullopt;
   return log_->TermAt(offset);
+}
+
+int64_t GroupDriver::log_start_offset() const {
+  return running() ? view_->FirstOffset() : kNoOffset;
 }
 
 int64_t GroupDriver::log_last_offset() const {

@@ -62,6 +62,9 @@ struct GroupStats {
   uint64_t votes_suppressed = 0;  // by the repair fence
   uint64_t proposals_acked = 0;
   uint64_t proposals_failed = 0;
+  uint64_t snapshots_sent = 0;       // MSG_SNAPSHOT chunks sent (leader)
+  uint64_t snapshots_installed = 0;  // follower installs
+  uint64_t compactions = 0;          // snapshot point moved by retention
 };
 
 class GroupDriver {
@@ -95,13 +98,16 @@ class GroupDriver {
 
   // Batches starting at the one containing `offset`, only from the applied (committed) prefix,
   // about `size_bytes_max` bytes but at least one batch (as a Kafka fetch); empty if `offset` is
-  // beyond the applied prefix. Every batch is CRC-checked (kDataLoss if bad).
+  // beyond the applied prefix; kOutOfRange below log_start_offset() (the prefix a snapshot
+  // replaced). Every batch is CRC-checked (kDataLoss if bad).
   void ReadCommitted(int64_t offset, uint64_t size_bytes_max, ReadFn done);
 
   // --- observers ---
   bool running() const { return state_ == State::kRunning; }
   const RawNode* raft() const { return running() ? node_.get() : nullptr; }
   int64_t applied_offset() const { return applied_; }
+  // Raft's log start (snapshot point + 1): reads below it are kOutOfRange. -1 if not running.
+  int64_t log_start_offset() const;
   bool fenced() const { return fenced_; }
   // Term of the batch containing `offset` in this replica's log; nullopt if not running/absent.
   std::optional<int64_t> TermAt(int64_t offset) const;
@@ -123,7 +129,13 @@ class GroupDriver {
 
   void Kick();
   void ProcessReady();
+  // The rest of a Ready after its snapshot (if any) is installed: append, flush, save, send.
+  void PersistReady(Ready ready);
   absl::Status AppendEntries(std::vector<Entry>& entries);
+  // Term of the entry ending at `offset` (the snapshot point's term at the snapshot point).
+  Term TermOfEntryEnd(int64_t offset) const;
+  // The durable mark after declaring the log durable up to `last` (see REPAIR FENCE).
+  std::pair<int64_t, Term> NextMark(int64_t last, Term last_term) const;
   void FinishReady(Ready ready);
   void SendMessage(Message message);
   void ApplyMore();
@@ -131,6 +143,21 @@ class GroupDriver {
   void FailAllAcks(const absl::Status& status);
   absl::Status ValidateIncoming(const Message& message) const;
   void RawRead(int64_t offset, ReadFn done);
+
+  // --- Snapshots (group_driver_snapshot.cc) ---
+  // On open: makes the log agree with the persisted snapshot point (finishes an interrupted
+  // prefix truncation, or resets the log when it does not hold the point), sets the view's
+  // snapshot point, then runs `then`.
+  void ReconcileSnapshot(uint64_t generation, const LoadedState& loaded,
+                         absl::AnyInvocable<void()> then);
+  // Retention: if due, moves the snapshot point forward (persisted first, then the log prefix is
+  // dropped). Returns true if it started (ready_busy_ is held until it is done).
+  bool MaybeCompact();
+  // Ready::snapshot: persist the snapshot point (with the hard state and mark), reset the log to
+  // start after it, then PersistReady.
+  void InstallSnapshot(Ready ready);
+  // Fails pending acknowledgements of entries at or below `offset` (replaced by a snapshot).
+  void FailAcksThrough(int64_t offset);
 
   // Reads whole batches covering [first, last] from the log (CRC-checked by the log), in order.
   // Stops early once `size_bytes_max` bytes were read (at least one log read).
@@ -159,7 +186,8 @@ class GroupDriver {
   std::map<int64_t, Term> term_starts_;  // first offset of each term in the log
   bool term_starts_dirty_ = false;       // changed since the last save
   bool fenced_ = false;
-  bool ready_busy_ = false;
+  bool log_reset_on_open_ = false;  // ReconcileSnapshot reset the log (OpenReport)
+  bool ready_busy_ = false;         // a Ready (or a compaction) is being persisted
   bool kick_posted_ = false;
   int64_t applied_ = kNoOffset;
   int64_t commit_target_ = kNoOffset;

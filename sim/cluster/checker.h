@@ -14,6 +14,8 @@
 //                                 with less log than it had declared durable
 //   apply-contiguous              a replica applied out of order or skipped an entry
 //   read-uncommitted-or-corrupt   a read returned a batch that is not the committed one
+//   snapshot-not-committed        a replica installed (or reopened at) a snapshot point that is
+//                                 not the end of a batch some replica applied (committed)
 // Liveness is the harness's business (cluster.h).
 //
 // DETERMINISTIC: ordered maps only. Single-threaded, the world's loop.
@@ -52,6 +54,8 @@ class Checker {
   void OnTruncated(NodeId node, GroupId group, int64_t offset);
   void OnApplied(NodeId node, GroupId group, const raft::EntryMeta& meta,
                  std::span<const uint8_t> batch);
+  // A replica installed a snapshot ending at `last_offset`: it applies from last_offset + 1 on.
+  void OnSnapshotInstalled(NodeId node, GroupId group, int64_t last_offset);
   // A client was told its batch (stored bytes digest `digest`) is committed at `meta`.
   void OnAcked(GroupId group, const raft::EntryMeta& meta, uint64_t digest);
   // A reader got `batch` from `node`.
@@ -81,6 +85,8 @@ class Checker {
     bool seen = false;
   };
   using Key = std::pair<NodeId, GroupId>;
+  // Fails unless `last_offset` (>= 0) ends a committed batch of `group`.
+  void CheckSnapshotPoint(NodeId node, GroupId group, int64_t last_offset);
 
   std::function<bool(NodeId)> disk_damaged_;
   std::optional<Violation> violation_;

@@ -126,6 +126,10 @@ void Cluster::StartNode(runtime::NodeId id) {
     group.group_id = static_cast<GroupId>(g);
     group.voters = voters;
     group.bug = options_.bug;
+    group.retention_offsets = options_.retention_offsets;
+    if (options_.segment_size_bytes_max > 0) {
+      group.log.segment_size_bytes_max = options_.segment_size_bytes_max;
+    }
     node->AddGroup(std::move(group));
   }
   node->Start();
@@ -203,6 +207,13 @@ void Cluster::OnApplied(raft::NodeId node, GroupId group, const raft::EntryMeta&
                         std::span<const uint8_t> batch) {
   if (meta.type == raft::ENTRY_CONF_CHANGE) Count("membership change applied");
   checker_.OnApplied(node, group, meta, batch);
+}
+
+void Cluster::OnSnapshotInstalled(raft::NodeId node, GroupId group,
+                                  const raft::SnapshotMeta& meta) {
+  Trace(absl::StrCat("n", node, " g", group, " installed a snapshot at offset ",
+                     meta.last_offset(), " (term ", meta.term(), ")"));
+  checker_.OnSnapshotInstalled(node, group, meta.last_offset());
 }
 
 void Cluster::OnFailed(raft::NodeId node, GroupId group, const absl::Status& status) {
@@ -292,8 +303,12 @@ void Cluster::ReadStep() {
   if (n != nullptr && !world_->node(id).paused()) {
     raft::driver::GroupDriver* g = n->group(group);
     const int64_t top = g->applied_offset();
-    if (top >= 0) {
-      const int64_t offset = random_.UniformInRange(0, top);
+    // Mostly from the log start on; sometimes below it, where the answer must be kOutOfRange.
+    const int64_t start = g->log_start_offset();
+    const bool below = start > 0 && random_.Uniform(8) == 0;
+    if (top >= 0 && (below || top >= start)) {
+      const int64_t offset =
+          below ? random_.UniformInRange(0, start - 1) : random_.UniformInRange(start, top);
       ++reads_;
       g->ReadCommitted(offset, 4 * kKiB, [this, alive = alive_, id, group](
                                    absl::StatusOr<raft::driver::GroupDriver::Batches> batches) {
@@ -301,6 +316,8 @@ void Cluster::ReadStep() {
         if (!batches.ok()) {
           if (batches.status().code() == absl::StatusCode::kDataLoss) {
             Count("read refused: corruption detected");
+          } else if (batches.status().code() == absl::StatusCode::kOutOfRange) {
+            Count("read below the log start refused");
           }
           return;
         }
@@ -373,6 +390,12 @@ std::string Cluster::ReplayCommand() const {
       " --duration=", options_.duration.nanoseconds() / 1'000'000'000,
       " --faults=", FaultModeName(options_.faults), " --rate=", options_.batches_per_second,
       " --reads=", options_.reads_per_second);
+  if (options_.retention_offsets > 0) {
+    absl::StrAppend(&command, " --retention=", options_.retention_offsets);
+  }
+  if (options_.segment_size_bytes_max > 0) {
+    absl::StrAppend(&command, " --segment_bytes=", options_.segment_size_bytes_max);
+  }
   if (options_.bug != raft::driver::DriverBug::kNone) {
     absl::StrAppend(&command, " --bug=", raft::driver::DriverBugName(options_.bug));
   }

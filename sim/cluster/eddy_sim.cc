@@ -1,7 +1,8 @@
 // eddy-sim: runs replicated-partition simulations (sim/cluster) from the command line.
 //
 //   eddy-sim --seed=N | --seeds=A..B  [--nodes=3] [--groups=1] [--duration=30] [--faults=swarm]
-//            [--rate=100] [--reads=20] [--bug=NAME] [--coverage] [--quiet]
+//            [--rate=100] [--reads=20] [--retention=OFFSETS] [--segment_bytes=N] [--bug=NAME]
+//            [--coverage] [--quiet]
 //
 // Per run it prints the seed, the fault kinds drawn, events processed, the simulated/real time
 // ratio and the trace hash; on failure the violated property, the event trace before it and the
@@ -45,7 +46,8 @@ bool ParseFlag(const std::string& arg, const char* name, std::string* value) {
   std::fprintf(stderr,
                "eddy-sim: %s\nusage: eddy-sim --seed=N | --seeds=A..B [--nodes=3] [--groups=1] "
                "[--duration=SECONDS] [--faults=none|swarm|all] [--rate=BATCHES_PER_S] "
-               "[--reads=READS_PER_S] [--bug=NAME] [--coverage] [--quiet]\n",
+               "[--reads=READS_PER_S] [--retention=OFFSETS] [--segment_bytes=N] [--bug=NAME] "
+               "[--coverage] [--quiet]\n",
                problem.c_str());
   std::exit(2);
 }
@@ -76,6 +78,10 @@ Flags ParseFlags(int argc, char** argv) {
       f.options.group_count = Number<int>(v, "groups");
     } else if (ParseFlag(arg, "duration", &v)) {
       f.options.duration = eddy::Duration::Seconds(Number<int64_t>(v, "duration"));
+    } else if (ParseFlag(arg, "retention", &v)) {
+      f.options.retention_offsets = Number<int64_t>(v, "retention");
+    } else if (ParseFlag(arg, "segment_bytes", &v)) {
+      f.options.segment_size_bytes_max = Number<uint64_t>(v, "segment_bytes");
     } else if (ParseFlag(arg, "rate", &v)) {
       f.options.batches_per_second = Number<int>(v, "rate");
     } else if (ParseFlag(arg, "reads", &v)) {
