@@ -693,6 +693,11 @@ std::optional<BatchLocation> PartitionLog::FindBatch(int64_t offset) const {
   return segment->offset_index().Find(offset);
 }
 
+std::optional<int64_t> PartitionLog::SegmentBaseFor(int64_t offset) const {
+  if (!FindBatch(offset).has_value()) return std::nullopt;
+  return SegmentFor(offset)->base_offset();
+}
+
 std::optional<int64_t> PartitionLog::TermAt(int64_t offset) const {
   if (offset == -1) return 0;
   const std::optional<BatchLocation> location = FindBatch(offset);

@@ -151,6 +151,9 @@ class PartitionLog {
   std::optional<int64_t> LastOffsetBefore(int64_t offset) const;
   // The batch containing `offset`, or std::nullopt outside [first_offset(), last_offset()].
   std::optional<BatchLocation> FindBatch(int64_t offset) const;
+  // Base offset of the segment (file name) holding `offset`; std::nullopt outside
+  // [first_offset(), last_offset()].
+  std::optional<int64_t> SegmentBaseFor(int64_t offset) const;
 
   // Base offset of the first batch holding a record with timestamp >= `timestamp_ms`
   // (batch granularity, see TimeIndex); std::nullopt if there is none.

@@ -722,7 +722,7 @@ void GroupDriver::ReadCommitted(int64_t offset, uint64_t size_bytes_max, ReadFn 
         "offset ", offset, " is below the log start ", view_->FirstOffset())));
   }
   if (offset > applied_) return std::move(done)(Batches{});
-  if (options_.bug == DriverBug::kSkipCrcOnRead && log_->segment_count() == 1) {
+  if (options_.bug == DriverBug::kSkipCrcOnRead) {
     return RawRead(offset, std::move(done));
   }
   ReadBatches(offset, applied_, std::move(done), size_bytes_max);
@@ -732,8 +732,9 @@ void GroupDriver::RawRead(int64_t offset, ReadFn done) {
   // Planted bug: a "zero-copy" fetch that reads the segment file directly and trusts it.
   std::optional<log::BatchLocation> at = log_->FindBatch(offset);
   if (!at.has_value()) return std::move(done)(Batches{});
-  const std::string path = absl::StrCat(directory_, "/log/",
-                                        log::SegmentFileNameFor(0, log::SegmentFileKind::kLog));
+  const std::string path = absl::StrCat(
+      directory_, "/log/",
+      log::SegmentFileNameFor(*log_->SegmentBaseFor(offset), log::SegmentFileKind::kLog));
   runtime::Disk& disk = runtime_.disk();
   auto shared_done = std::make_shared<ReadFn>(std::move(done));
   disk.Open(path, runtime::OpenMode::kExisting,

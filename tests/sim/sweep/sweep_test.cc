@@ -7,8 +7,9 @@
 // It also proves the sweep is worth something: the coverage it accumulates must include every
 // fault kind the injector has and every recovery path the driver has (torn tail truncated,
 // corruption detected, replica fenced after data loss and repaired, conflicting suffix
-// truncated, leader stepped down, leadership transferred, hard-state copy damaged, ...). A path
-// the sweep no longer reaches fails the test, so coverage cannot silently rot.
+// truncated, leader stepped down, leadership transferred, hard-state copy damaged, snapshot sent
+// and installed, ...). A path the sweep no longer reaches fails the test, so coverage cannot
+// silently rot.
 #include <cstdio>
 #include <map>
 #include <string>
@@ -67,6 +68,12 @@ TEST(SweepTest, TwoHundredSeedsKeepEveryPropertyAndCoverEveryPath) {
       "recovery: vote suppressed by repair fence",
       "recovery: hard state copy damaged, other copy used",
       "recovery: leader restarted to reset a damaged follower's progress",
+      // Snapshots (retention on): prefix dropped, snapshot sent by a leader and installed by a
+      // follower behind the leader's log start, reads below the log start refused.
+      "recovery: log prefix truncated to the snapshot point",
+      "recovery: snapshot sent",
+      "recovery: snapshot installed",
+      "recovery: read below the log start refused",
   };
   std::string report;
   for (const auto& [name, count] : coverage) {
