@@ -123,6 +123,12 @@ void GroupDriver::OnLogOpened(uint64_t generation, log::PartitionLog::Opened ope
           absl::StatusOr<std::pair<std::unique_ptr<HardStateStore>, LoadedState>> store) mutable {
         if (!*alive || generation != generation_) return;
         if (!store.ok()) return Fail(store.status());
+        if (!store->second.newest_certain) {
+          return Halt(absl::DataLossError(absl::StrCat(
+              "hard state unreadable after its newest surviving record (sequence ",
+              store->second.state.has_value() ? store->second.state->sequence() : 0,
+              "): term and vote may have gone back; rebuild this replica")));
+        }
         OnStoreOpened(generation, std::move(store->first), std::move(store->second), report);
       });
 }
@@ -266,7 +272,7 @@ void GroupDriver::BuildNode(const LoadedState& loaded, OpenReport report) {
 
 void GroupDriver::Fail(absl::Status status) {
   EDDY_CHECK(!status.ok());
-  if (state_ == State::kFailed) return;
+  if (state_ == State::kFailed || state_ == State::kHalted) return;
   ++stats_.failures;
   if (status.code() == absl::StatusCode::kDataLoss) {
     ++stats_.corrupt_reads;
@@ -278,9 +284,25 @@ void GroupDriver::Fail(absl::Status status) {
   } else {
     Event("disk error: replica stopped");
   }
+  Stop(status, State::kFailed);
+  reopen_timer_ = runtime_.clock().ScheduleAfter(options_.reopen_delay, [this, alive = alive_] {
+    if (!*alive) return;
+    Open();
+  });
+}
+
+void GroupDriver::Halt(absl::Status status) {
+  EDDY_CHECK(!status.ok());
+  if (state_ == State::kHalted) return;
+  ++stats_.halts;
+  Event(kHaltedEvent);
+  Stop(status, State::kHalted);
+}
+
+void GroupDriver::Stop(const absl::Status& status, State next) {
   observer_->OnFailed(self_, options_.group_id, status);
   ++generation_;
-  state_ = State::kFailed;
+  state_ = next;
   FailAllAcks(absl::UnavailableError(absl::StrCat("replica stopped: ", status.message())));
   node_.reset();
   view_.reset();
@@ -289,10 +311,6 @@ void GroupDriver::Fail(absl::Status status) {
   ready_busy_ = false;
   apply_busy_ = false;
   kick_posted_ = false;
-  reopen_timer_ = runtime_.clock().ScheduleAfter(options_.reopen_delay, [this, alive = alive_] {
-    if (!*alive) return;
-    Open();
-  });
 }
 
 void GroupDriver::FailAllAcks(const absl::Status& status) {
@@ -426,8 +444,46 @@ void GroupDriver::ProcessReady() {
   if (ready.soft_state.has_value()) {
     observer_->OnSoftState(self_, options_.group_id, *ready.soft_state);
   }
+  // An install lowers the durable mark in its own first save (group_driver_snapshot.cc).
   if (ready.snapshot.has_value()) return InstallSnapshot(std::move(ready));
+  if (!fenced_ && !ready.entries.empty() && ready.entries.front().base_offset() <= mark_) {
+    return LowerMarkThenPersist(std::move(ready));
+  }
   PersistReady(std::move(ready));
+}
+
+void GroupDriver::LowerMarkThenPersist(Ready ready) {
+  // Raft is about to cut a suffix this replica once declared durable (§5.3: it was never
+  // committed, or this leader could not have been elected). Lower the durable mark to the cut
+  // FIRST: if the replica stopped after the cut but before the next save, it would reopen with
+  // its log below the mark and fence itself for entries that no longer exist anywhere, and a
+  // fence only a log holding them can lift never lifts.
+  const int64_t lowered = ready.entries.front().base_offset() - 1;
+  const Term lowered_term = TermOfEntryEnd(lowered);
+  Event("durable mark lowered before a conflict truncation");
+  PersistedState state = StateToPersist(lowered, lowered_term);
+  store_->Save(std::move(state), [this, alive = alive_, generation = generation_, lowered,
+                                  lowered_term, ready = std::move(ready)](absl::Status s) mutable {
+    if (!*alive || generation != generation_) return;
+    if (!s.ok()) return Fail(s);
+    mark_ = lowered;
+    mark_term_ = lowered_term;
+    PersistReady(std::move(ready));
+  });
+}
+
+PersistedState GroupDriver::StateToPersist(int64_t mark, Term mark_term) const {
+  PersistedState state;
+  *state.mutable_hard_state() = hard_state_;
+  state.set_durable_last_offset(mark);
+  state.set_durable_last_term(mark_term);
+  *state.mutable_snapshot() = view_->Snapshot();
+  for (const auto& [offset, term] : term_starts_) {
+    TermStart* t = state.add_term_starts();
+    t->set_offset(offset);
+    t->set_term(term);
+  }
+  return state;
 }
 
 void GroupDriver::PersistReady(Ready ready) {
@@ -457,17 +513,7 @@ void GroupDriver::PersistReady(Ready ready) {
     if (!*alive || generation != generation_) return;
     if (!s.ok()) return Fail(s);
     if (!save) return finish(absl::OkStatus());
-    PersistedState state;
-    *state.mutable_hard_state() = hard_state_;
-    state.set_durable_last_offset(new_mark);
-    state.set_durable_last_term(new_mark_term);
-    *state.mutable_snapshot() = view_->Snapshot();
-    for (const auto& [offset, term] : term_starts_) {
-      TermStart* t = state.add_term_starts();
-      t->set_offset(offset);
-      t->set_term(term);
-    }
-    store_->Save(std::move(state), std::move(finish));
+    store_->Save(StateToPersist(new_mark, new_mark_term), std::move(finish));
   };
   if (!flush) return after_flush(absl::OkStatus());
   ++stats_.log_flushes;
@@ -665,54 +711,39 @@ void GroupDriver::ResolveAcks(const EntryMeta& applied) {
 
 void GroupDriver::ReadBatches(int64_t first, int64_t last, ReadFn done, uint64_t size_bytes_max) {
   EDDY_CHECK_LE(first, last);
-  struct Cursor {
-    int64_t next;
-    int64_t last;
-    Batches out;
-    ReadFn done;
-    uint64_t size_bytes = 0;
-    uint64_t size_bytes_max;
-  };
-  auto cursor = std::make_shared<Cursor>(
-      Cursor{first, last, {}, std::move(done), 0, size_bytes_max});
-  auto step = std::make_shared<absl::AnyInvocable<void()>>();
-  *step = [this, cursor, step, generation = generation_]() {
-    log_->Read(cursor->next, std::min(options_.read_size_bytes_max, cursor->size_bytes_max),
-               [this, cursor, step, generation](absl::StatusOr<log::ReadResult> read) {
-                 if (!Current(generation)) {
-                   *step = nullptr;  // break the cycle
-                   return;
-                 }
-                 if (!read.ok()) {
-                   if (read.status().code() == absl::StatusCode::kDataLoss) {
-                     Event("corruption detected on read");
-                   }
-                   std::move(cursor->done)(read.status());
-                   *step = nullptr;
-                   return;
-                 }
-                 const int64_t before = cursor->next;
-                 absl::Status split = SplitBatches(read->bytes, cursor->last, true, &cursor->out,
-                                                   &cursor->next);
-                 if (!split.ok()) {
+  ReadMore(std::make_shared<ReadCursor>(
+                ReadCursor{first, last, {}, std::move(done), 0, size_bytes_max}),
+            generation_);
+}
+
+void GroupDriver::ReadMore(std::shared_ptr<ReadCursor> cursor, uint64_t generation) {
+  // Each step's completion owns the cursor and nothing owns the completion but the log, so a
+  // read dropped by a crash frees everything (a closure holding itself would leak).
+  log_->Read(cursor->next, std::min(options_.read_size_bytes_max, cursor->size_bytes_max),
+             [this, cursor, generation](absl::StatusOr<log::ReadResult> read) {
+               if (!Current(generation)) return;
+               if (!read.ok()) {
+                 if (read.status().code() == absl::StatusCode::kDataLoss) {
                    Event("corruption detected on read");
-                   std::move(cursor->done)(split);
-                   *step = nullptr;
-                   return;
                  }
-                 cursor->size_bytes += read->bytes.size();
-                 // (Not "!running()": ScanLog reads the whole log while the replica opens.)
-                 if (cursor->next > cursor->last || cursor->next == before ||
-                     state_ == State::kFailed ||
-                     cursor->size_bytes >= cursor->size_bytes_max) {
-                   std::move(cursor->done)(std::move(cursor->out));
-                   *step = nullptr;
-                   return;
-                 }
-                 (*step)();
-               });
-  };
-  (*step)();
+                 return std::move(cursor->done)(read.status());
+               }
+               const int64_t before = cursor->next;
+               absl::Status split =
+                   SplitBatches(read->bytes, cursor->last, true, &cursor->out, &cursor->next);
+               if (!split.ok()) {
+                 Event("corruption detected on read");
+                 return std::move(cursor->done)(split);
+               }
+               cursor->size_bytes += read->bytes.size();
+               // (Not "!running()": ScanLog reads the whole log while the replica opens.)
+               if (cursor->next > cursor->last || cursor->next == before ||
+                   state_ == State::kFailed || state_ == State::kHalted ||
+                   cursor->size_bytes >= cursor->size_bytes_max) {
+                 return std::move(cursor->done)(std::move(cursor->out));
+               }
+               ReadMore(std::move(cursor), generation);
+             });
 }
 
 void GroupDriver::ReadCommitted(int64_t offset, uint64_t size_bytes_max, ReadFn done) {

@@ -65,6 +65,7 @@ struct GroupStats {
   uint64_t snapshots_sent = 0;       // MSG_SNAPSHOT chunks sent (leader)
   uint64_t snapshots_installed = 0;  // follower installs
   uint64_t compactions = 0;          // snapshot point moved by retention
+  uint64_t halts = 0;  // hard state found uncertain on open
 };
 
 class GroupDriver {
@@ -73,6 +74,9 @@ class GroupDriver {
   using AckFn = absl::AnyInvocable<void(absl::StatusOr<EntryMeta>) &&>;
   using Batches = std::vector<std::vector<uint8_t>>;
   using ReadFn = absl::AnyInvocable<void(absl::StatusOr<Batches>) &&>;
+
+  // The OnEvent name reported when a replica halts.
+  static constexpr const char* kHaltedEvent = "hard state lost: replica halted";
 
   // Outstanding client proposals per replica; more are refused with kResourceExhausted.
   static constexpr size_t kPendingAcksMax = 4096;
@@ -109,6 +113,9 @@ class GroupDriver {
   // Raft's log start (snapshot point + 1): reads below it are kOutOfRange. -1 if not running.
   int64_t log_start_offset() const;
   bool fenced() const { return fenced_; }
+  // The replica stopped for good: its hard state may have lost the newest term or vote
+  // (HardStateStore CERTAINTY), so it neither votes nor replicates until it is rebuilt.
+  bool halted() const { return state_ == State::kHalted; }
   // Term of the batch containing `offset` in this replica's log; nullopt if not running/absent.
   std::optional<int64_t> TermAt(int64_t offset) const;
   int64_t log_last_offset() const;
@@ -116,7 +123,9 @@ class GroupDriver {
   GroupId group_id() const { return options_.group_id; }
 
  private:
-  enum class State { kOpening, kRunning, kFailed };
+  // kHalted is final: the replica cannot run Raft safely (its hard state may have gone back)
+  // and waits for an operator to rebuild it.
+  enum class State { kOpening, kRunning, kFailed, kHalted };
 
   void Open();
   void OnLogOpened(uint64_t generation, log::PartitionLog::Opened opened);
@@ -125,12 +134,20 @@ class GroupDriver {
                      LoadedState loaded, OpenReport report);
   void ScanLog(uint64_t generation, const LoadedState& loaded, absl::AnyInvocable<void()> then);
   void BuildNode(const LoadedState& loaded, OpenReport report);
+  // Stops the replica and reopens it after options_.reopen_delay.
   void Fail(absl::Status status);
+  // Stops the replica for good (State::kHalted).
+  void Halt(absl::Status status);
+  void Stop(const absl::Status& status, State next);
 
   void Kick();
+  // Takes a Ready and persists it: log append and flush, hard-state save, then FinishReady.
   void ProcessReady();
+  void LowerMarkThenPersist(Ready ready);
   // The rest of a Ready after its snapshot (if any) is installed: append, flush, save, send.
   void PersistReady(Ready ready);
+  // The hard state, durable mark, term starts and snapshot point as one record.
+  PersistedState StateToPersist(int64_t mark, Term mark_term) const;
   absl::Status AppendEntries(std::vector<Entry>& entries);
   // Term of the entry ending at `offset` (the snapshot point's term at the snapshot point).
   Term TermOfEntryEnd(int64_t offset) const;
@@ -163,6 +180,15 @@ class GroupDriver {
   // Stops early once `size_bytes_max` bytes were read (at least one log read).
   void ReadBatches(int64_t first, int64_t last, ReadFn done,
                    uint64_t size_bytes_max = UINT64_MAX);
+  struct ReadCursor {
+    int64_t next;
+    int64_t last;
+    Batches out;
+    ReadFn done;
+    uint64_t size_bytes = 0;
+    uint64_t size_bytes_max;
+  };
+  void ReadMore(std::shared_ptr<ReadCursor> cursor, uint64_t generation);
   void Event(const char* name);
   bool Current(uint64_t generation) const { return generation == generation_ && *alive_; }
 

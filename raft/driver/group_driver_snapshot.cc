@@ -89,11 +89,9 @@ bool GroupDriver::MaybeCompact() {
   auto covering = starts.upper_bound(point + 1);
   if (covering != starts.begin()) starts.erase(starts.begin(), std::prev(covering));
 
-  PersistedState state;
-  *state.mutable_hard_state() = hard_state_;
-  state.set_durable_last_offset(mark_);
-  state.set_durable_last_term(mark_term_);
+  PersistedState state = StateToPersist(mark_, mark_term_);
   *state.mutable_snapshot() = next;
+  state.clear_term_starts();
   for (const auto& [offset, t] : starts) {
     TermStart* s = state.add_term_starts();
     s->set_offset(offset);
@@ -130,11 +128,9 @@ void GroupDriver::InstallSnapshot(Ready ready) {
   // by a mark more up to date than the point.
   observer_->OnTruncated(self_, options_.group_id, point + 1);
   const auto [new_mark, new_mark_term] = NextMark(point, meta.term());
-  PersistedState state;
-  *state.mutable_hard_state() = hard_state_;
-  state.set_durable_last_offset(new_mark);
-  state.set_durable_last_term(new_mark_term);
-  *state.mutable_snapshot() = meta;  // no term starts: the log will hold nothing
+  PersistedState state = StateToPersist(new_mark, new_mark_term);
+  *state.mutable_snapshot() = meta;
+  state.clear_term_starts();  // the log will hold nothing
   auto shared_ready = std::make_shared<Ready>(std::move(ready));
   store_->Save(std::move(state), [this, alive = alive_, generation = generation_, meta, point,
                                   new_mark, new_mark_term, shared_ready](absl::Status s) {

@@ -45,6 +45,15 @@ void Checker::OnOpened(NodeId node, GroupId group, const raft::driver::OpenRepor
                       " but had declared offsets up to ", d.mark,
                       " durable, and its disk took no data-damaging fault"));
   }
+  if (report.data_loss && !disk_damaged_(node)) {
+    // A fence only a log holding the lost entries can lift; on an undamaged disk it is false
+    // (e.g. a legitimate conflict truncation that outran the lowering of the durable mark) and
+    // can leave a group without any electable replica.
+    Fail("fence-only-after-media-damage",
+         absl::StrCat(who, " fenced itself on open (log ends at ", report.log_last_offset,
+                      ", durable mark ", report.durable_mark,
+                      ") although its disk took no data-damaging fault"));
+  }
   if (report.data_loss || report.damaged_state_records > 0) {
     // Declared media damage: the replica is fenced (or fell back to an older hard-state record);
     // its commit history restarts here.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -222,8 +223,15 @@ void Cluster::OnFailed(raft::NodeId node, GroupId group, const absl::Status& sta
 
 void Cluster::OnEvent(raft::NodeId node, GroupId group, const char* name) {
   Count(name);
-  (void)node;
-  (void)group;
+  if (std::string_view(name) == raft::driver::GroupDriver::kHaltedEvent) {
+    Trace(absl::StrCat("n", node, " g", group, " HALTED: hard state may have gone back"));
+    // Only media damage can make a hard state uncertain; anything else is a bug.
+    if (!DiskDamaged(node)) {
+      checker_.Fail("halt-only-after-media-damage",
+                    absl::StrCat("node ", node, " group ", group,
+                                 " halted although its disk took no data-damaging fault"));
+    }
+  }
 }
 
 // --- Workload ---------------------------------------------------------------------------------
@@ -376,7 +384,10 @@ bool Cluster::Converged() const {
     for (const auto& [id, node] : nodes_) {
       if (node == nullptr) return false;
       auto it = node->groups().find(group);
-      if (it == node->groups().end() || !it->second->running()) return false;
+      if (it == node->groups().end()) return false;
+      // A halted replica waits for an operator; the group must live on without it.
+      if (it->second->halted()) continue;
+      if (!it->second->running()) return false;
       if (it->second->applied_offset() < acked) return false;
     }
   }
