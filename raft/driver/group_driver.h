@@ -13,6 +13,12 @@
 // Replication is pipelined by the core (several MSG_APPEND in flight per follower); the driver
 // keeps one Ready in processing at a time while Step/Tick/Propose continue.
 //
+// SNAPSHOTS (group_driver_snapshot.cc, README.md): with GroupOptions::retention_offsets the
+// replica moves its snapshot point behind its applied offset and drops the log prefix; a
+// Ready::snapshot (this follower is behind its leader's log start) resets the log to start
+// after the point. The point is always saved in the hard state BEFORE the log changes, and the
+// open reconciles the two.
+//
 // FAILURES: any disk error (failed sync, no space, data loss) or a corrupt batch found on read
 // stops the replica at once (the RawNode, log and store are dropped, pending acknowledgements
 // fail with kUnavailable); it reopens after GroupOptions::reopen_delay, recovery repairing the
