@@ -327,6 +327,8 @@ void GroupDriver::FailAllAcks(const absl::Status& status) {
 void GroupDriver::Tick() {
   if (!running()) return;
   node_->Tick();
+  // Simulation only: an extra tick, as a fast clock would give (timeouts fire early).
+  if (EDDY_BUGGIFY(runtime_)) node_->Tick();
   Kick();
 }
 
@@ -719,7 +721,10 @@ void GroupDriver::ReadBatches(int64_t first, int64_t last, ReadFn done, uint64_t
 void GroupDriver::ReadMore(std::shared_ptr<ReadCursor> cursor, uint64_t generation) {
   // Each step's completion owns the cursor and nothing owns the completion but the log, so a
   // read dropped by a crash frees everything (a closure holding itself would leak).
-  log_->Read(cursor->next, std::min(options_.read_size_bytes_max, cursor->size_bytes_max),
+  // Simulation only: a short read (one batch), so multi-step reads are the common case.
+  const uint64_t size_bytes =
+      EDDY_BUGGIFY(runtime_) ? 1 : std::min(options_.read_size_bytes_max, cursor->size_bytes_max);
+  log_->Read(cursor->next, size_bytes,
              [this, cursor, generation](absl::StatusOr<log::ReadResult> read) {
                if (!Current(generation)) return;
                if (!read.ok()) {
@@ -736,9 +741,9 @@ void GroupDriver::ReadMore(std::shared_ptr<ReadCursor> cursor, uint64_t generati
                  return std::move(cursor->done)(split);
                }
                cursor->size_bytes += read->bytes.size();
-               // (Not "!running()": ScanLog reads the whole log while the replica opens.)
+               // Not "stop unless running": the scan on open reads before the replica runs,
+               // and must see the whole log (a stopped replica's reads end at Current above).
                if (cursor->next > cursor->last || cursor->next == before ||
-                   state_ == State::kFailed || state_ == State::kHalted ||
                    cursor->size_bytes >= cursor->size_bytes_max) {
                  return std::move(cursor->done)(std::move(cursor->out));
                }

@@ -131,6 +131,7 @@ void Cluster::StartNode(runtime::NodeId id) {
     if (options_.segment_size_bytes_max > 0) {
       group.log.segment_size_bytes_max = options_.segment_size_bytes_max;
     }
+    group.read_size_bytes_max = options_.read_size_bytes_max;
     node->AddGroup(std::move(group));
   }
   node->Start();

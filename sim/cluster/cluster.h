@@ -48,6 +48,9 @@ struct ClusterOptions {
   // Client batches proposed per simulated second, over all groups.
   int batches_per_second = 100;
   int reads_per_second = 20;
+  // Bytes per log read in the driver (GroupOptions::read_size_bytes_max); small values make
+  // every scan, apply and catch-up read take many steps.
+  uint64_t read_size_bytes_max = 1 * kMiB;
   // Mean gap between leadership transfers (zero: none).
   Duration transfer_interval_mean = Duration::Seconds(4);
   Duration liveness_bound = Duration::Seconds(300);

@@ -165,6 +165,29 @@ TEST(ScenarioTest, CrashMidAppendCorruptTailRestartTruncatesAndRepairsFromLeader
   EXPECT_GT(CountOf(cluster, "repair fence lifted: log repaired from the leader"), 0u);
 }
 
+TEST(ScenarioTest, ReplicaWhoseLogSpansManyReadsRestartsWithAllOfIt) {
+  // The scan on open must read the whole log however many reads it takes (it once stopped after
+  // the first read, because the replica was not running yet, and lost the control entries and
+  // term starts of the rest). A story test of restarts with a log of many reads; the schedules
+  // that caught the bug are pinned in tests/sim/sweep/regression_seeds_test.cc.
+  ClusterOptions options = Quiet(11);
+  options.read_size_bytes_max = 512;
+  options.transfer_interval_mean = Duration::Milliseconds(700);  // many terms in the log
+  Cluster cluster(options);
+  cluster.StartWorkload();
+  cluster.world().RunFor(Duration::Seconds(4));
+  const raft::NodeId victim = AFollower(cluster);
+  for (int restart = 0; restart < 2; ++restart) {
+    cluster.world().Crash(static_cast<runtime::NodeId>(victim), CrashOptions{});
+    cluster.world().RunFor(Duration::Milliseconds(300));
+    cluster.world().Restart(static_cast<runtime::NodeId>(victim));
+    cluster.world().RunFor(Duration::Seconds(2));
+  }
+  EXPECT_EQ(CountOf(cluster, "corrupt batch found on open: log cut there"), 0u);
+  EXPECT_EQ(CountOf(cluster, "data loss detected on open: replica fenced until repaired"), 0u);
+  ExpectConverges(cluster, Duration::Seconds(60));
+}
+
 TEST(ScenarioTest, IsolatedLeaderLosesItsUncommittedSuffixOnHeal) {
   Cluster cluster(Quiet(11));
   cluster.StartWorkload();

@@ -47,6 +47,14 @@ constexpr PinnedSeed kPinnedSeeds[] = {
     {1638, "hard state lost to a latent sector error in both copies"},
     {3289, "false repair fence after a conflict truncation outran the durable mark"},
     {7550, "false repair fence after a conflict truncation outran the durable mark"},
+    // The first sweep with buggify sites in the driver: a short read made the scan on open stop
+    // after its first read (it also stopped whenever the replica was not yet running), so the
+    // replica lost the control entries and term starts of the rest of its log, and later cut
+    // entries it had declared durable ("durable-entries-kept"; 16 of seeds 1..200 in this shape).
+    // Story test: ScenarioTest.ReplicaWhoseLogSpansManyReadsRestartsWithAllOfIt.
+    {39, "open-time log scan stopped after its first read"},
+    {65, "open-time log scan stopped after its first read"},
+    {94, "open-time log scan stopped after its first read"},
 };
 
 TEST(RegressionSeedsTest, PinnedSeedsStaySafe) {

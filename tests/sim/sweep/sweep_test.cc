@@ -52,7 +52,7 @@ TEST(SweepTest, TwoHundredSeedsKeepEveryPropertyAndCoverEveryPath) {
       "net.flaps", "net.connection_resets", "net.lost", "net.duplicated", "net.reordered",
       "net.corrupted", "net.latency_spikes", "disk.latency_spikes", "disk.read_corruptions",
       "disk.write_corruptions", "disk.misdirected_writes", "disk.latent_sector_errors",
-      "disk.injected_no_space", "disk.sync_failures",
+      "disk.injected_no_space", "disk.sync_failures", "buggify.fired",
       // Recovery paths taken by the driver and the cluster.
       "recovery: leader elected",
       "recovery: leader stepped down (check-quorum or transfer)",
@@ -68,6 +68,7 @@ TEST(SweepTest, TwoHundredSeedsKeepEveryPropertyAndCoverEveryPath) {
       "recovery: vote suppressed by repair fence",
       "recovery: hard state copy damaged, other copy used",
       "recovery: leader restarted to reset a damaged follower's progress",
+      "recovery: durable mark lowered before a conflict truncation",
       // Snapshots (retention on): prefix dropped, snapshot sent by a leader and installed by a
       // follower behind the leader's log start, reads below the log start refused.
       "recovery: log prefix truncated to the snapshot point",
