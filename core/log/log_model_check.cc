@@ -49,8 +49,10 @@ class ModelCase {
         Read();
       } else if (choice < 63) {
         TruncateSuffix();
-      } else if (choice < 68) {
+      } else if (choice < 66) {
         TruncatePrefix();
+      } else if (choice < 68) {
+        ResetTo(/*await=*/Uniform<int>(0, 2) == 0);
       } else if (choice < 80) {
         Flush(/*await=*/true);
       } else if (choice < 86) {
@@ -70,6 +72,9 @@ class ModelCase {
     RC_CLASSIFY(crashes_ > 0, "crashed");
     RC_CLASSIFY(torn_recoveries_ > 0, "recovery truncated a tail");
     RC_CLASSIFY(lost_unflushed_ > 0, "crash lost unflushed batches");
+    RC_CLASSIFY(resets_ > 0, "reset");
+    RC_CLASSIFY(crash_kept_old_log_ > 0, "crash during a reset kept the old log");
+    RC_CLASSIFY(crash_during_reset_ > crash_kept_old_log_, "crash during a reset kept the new log");
   }
 
  private:
@@ -188,6 +193,7 @@ class ModelCase {
   void TruncatePrefix() {
     const int64_t offset = Uniform<int64_t>(first_offset_, model_next() + 1);
     RC_ASSERT(Await([&](auto done) { log_->TruncatePrefix(offset, std::move(done)); }).ok());
+    pending_outcomes_.clear();  // ordered after every earlier reset's directory steps
     const int64_t first = log_->first_offset();
     RC_LOG() << "truncate prefix " << offset << " -> first " << first << "\n";
     // Whole segments only: the new start is a batch boundary at or below `offset`.
@@ -201,6 +207,46 @@ class ModelCase {
     first_offset_ = first;
   }
 
+  // A log state a crash may still come back to: a reset (or several) was submitted after it
+  // and is not known durable yet.
+  struct Outcome {
+    std::vector<ModelBatch> model;
+    int64_t first_offset;
+    int64_t flushed_offset;
+  };
+
+  void ResetTo(bool await) {
+    const int64_t next = Uniform<int64_t>(0, model_next() + 50);
+    RC_LOG() << "reset to " << next << (await ? " awaited" : " in flight") << "\n";
+    if (await) {
+      RC_ASSERT(Await([&](auto done) { log_->ResetTo(next, std::move(done)); }).ok());
+      pending_outcomes_.clear();
+    } else {
+      pending_outcomes_.push_back(Outcome{model_, first_offset_, log_->flushed_offset()});
+      log_->ResetTo(next, [](absl::Status) {});
+    }
+    ++resets_;
+    model_.clear();
+    first_offset_ = next;
+    RC_ASSERT(log_->first_offset() == next);
+    RC_ASSERT(log_->next_offset() == next);
+  }
+
+  // Whether `recovered` (starting at `first`) may be what a crash left of `outcome`: the same
+  // start, every batch the outcome had flushed kept byte for byte, nothing invented.
+  bool Matches(const std::vector<ModelBatch>& recovered, int64_t first,
+               const Outcome& outcome) {
+    if (first != outcome.first_offset) return false;
+    for (size_t i = 0; i < outcome.model.size(); ++i) {
+      if (outcome.model[i].last_offset > outcome.flushed_offset) break;
+      if (i >= recovered.size() || recovered[i].bytes != outcome.model[i].bytes) return false;
+    }
+    for (const ModelBatch& batch : recovered) {
+      if (history_[batch.base_offset].count(batch.bytes) != 1u) return false;
+    }
+    return true;
+  }
+
   void Flush(bool await) {
     const int64_t offset = Uniform<int64_t>(first_offset_ - 1, model_next() + 1);
     RC_LOG() << "flush " << offset << (await ? " awaited" : " in flight") << "\n";
@@ -210,11 +256,13 @@ class ModelCase {
     }
     RC_ASSERT(Await([&](auto done) { log_->Flush(offset, std::move(done)); }).ok());
     RC_ASSERT(log_->flushed_offset() >= std::min(offset, model_next() - 1));
+    pending_outcomes_.clear();  // a flush covers every reset submitted before it
   }
 
   void CleanReopen() {
     RC_LOG() << "clean reopen\n";
     world_.loop().RunUntilIdle();  // every write lands; nothing is lost without a crash
+    pending_outcomes_.clear();
     Reopen();
     RC_ASSERT(report_.bytes_truncated == 0u);
     CheckContents();
@@ -235,21 +283,29 @@ class ModelCase {
              << report_.bytes_truncated << " " << report_.first_defect << "\n";
     ++crashes_;
     if (report_.bytes_truncated > 0) ++torn_recoveries_;
-    // The log start never moves back: every prefix truncation was awaited, so it is durable.
-    RC_ASSERT(log_->first_offset() == first_offset_);
     std::vector<ModelBatch> recovered = ReadEverything();
-    for (const ModelBatch& batch : model_) {
-      if (batch.last_offset > flushed) break;
-      // No flushed batch is ever lost or changed.
-      RC_ASSERT(!recovered.empty());
-      const size_t i = static_cast<size_t>(&batch - &model_[0]);
-      RC_ASSERT(i < recovered.size());
-      RC_ASSERT(recovered[i].bytes == batch.bytes);
+    const int64_t first = log_->first_offset();
+    // The current state, or one that a reset still in flight at the crash would leave.
+    const Outcome current{model_, first_offset_, flushed};
+    if (!pending_outcomes_.empty()) ++crash_during_reset_;
+    if (!Matches(recovered, first, current)) {
+      // The log start never moves back otherwise: every prefix truncation was awaited, so it
+      // is durable.
+      bool matched = false;
+      for (const Outcome& outcome : pending_outcomes_) {
+        if (Matches(recovered, first, outcome)) {
+          matched = true;
+          ++crash_kept_old_log_;
+          break;
+        }
+      }
+      RC_LOG() << "  recovered first " << first << " matches an earlier state: " << matched
+               << "\n";
+      RC_ASSERT(matched);
+      model_.clear();  // only for the lost_unflushed_ count below
     }
-    for (const ModelBatch& batch : recovered) {
-      // Beyond the flushed point: only batches that were really appended there.
-      RC_ASSERT(history_[batch.base_offset].count(batch.bytes) == 1u);
-    }
+    pending_outcomes_.clear();
+    first_offset_ = first;
     if (recovered.size() < model_.size()) ++lost_unflushed_;
     model_ = std::move(recovered);
   }
@@ -334,6 +390,10 @@ class ModelCase {
   int crashes_ = 0;
   int torn_recoveries_ = 0;
   int lost_unflushed_ = 0;
+  int resets_ = 0;
+  int crash_during_reset_ = 0;
+  int crash_kept_old_log_ = 0;
+  std::vector<Outcome> pending_outcomes_;
 };
 
 }  // namespace

@@ -64,11 +64,18 @@ class Recovery : public std::enable_shared_from_this<Recovery> {
 
   void OnListed(const std::vector<std::string>& names) {
     std::map<int64_t, Listed> listed;
+    std::vector<int64_t> reset_markers;
     for (const std::string& name : names) {
       std::optional<SegmentFileName> parsed = ParseSegmentFileName(name);
       if (!parsed.has_value()) continue;
+      if (parsed->kind == SegmentFileKind::kResetMarker) {
+        reset_markers.push_back(parsed->base_offset);
+        continue;
+      }
       Listed& entry = listed[parsed->base_offset];
       switch (parsed->kind) {
+        case SegmentFileKind::kResetMarker:
+          break;
         case SegmentFileKind::kLog:
           entry.has_log = true;
           break;
@@ -80,6 +87,12 @@ class Recovery : public std::enable_shared_from_this<Recovery> {
           break;
       }
     }
+    if (reset_markers.size() > 1) {
+      // Resets run one at a time, each removing its marker before the next writes one.
+      return Finish(absl::DataLossError(
+          absl::StrCat(reset_markers.size(), " reset markers in ", directory_)));
+    }
+    if (reset_markers.size() == 1) return CompleteReset(reset_markers.front(), listed);
     for (const auto& [base_offset, entry] : listed) {
       if (entry.has_log) {
         Candidate candidate;
@@ -95,6 +108,57 @@ class Recovery : public std::enable_shared_from_this<Recovery> {
       }
     }
     LoadNext(0);
+  }
+
+  // A durable "<next>.reset" marker: a ResetTo(next) was interrupted after its commit point.
+  // Finish it: every segment goes, the log restarts empty at `next`, the marker goes last.
+  void CompleteReset(int64_t next, const std::map<int64_t, Listed>& listed) {
+    report_.reset_completed_to = next;
+    report_.first_defect = absl::StrCat("interrupted reset to offset ", next, " completed");
+    for (const auto& [base_offset, entry] : listed) {
+      if (entry.has_log) {
+        ++report_.segments_removed;
+        RemoveFile(PathFor(base_offset, SegmentFileKind::kLog));
+      }
+      if (entry.has_index) RemoveFile(PathFor(base_offset, SegmentFileKind::kIndex));
+      if (entry.has_time_index) RemoveFile(PathFor(base_offset, SegmentFileKind::kTimeIndex));
+    }
+    CreateEmptySegment(next);
+    Repair(
+        [this](SerialQueue::Next next) { disk_.SyncDirectory(directory_, Then(std::move(next))); });
+    RemoveFile(PathFor(next, SegmentFileKind::kResetMarker));
+    FinishRepairs();
+  }
+
+  // Queues the creation of the empty active segment at `base` (a repair).
+  void CreateEmptySegment(int64_t base) {
+    Repair([this, base](SerialQueue::Next next) {
+      disk_.Open(PathFor(base, SegmentFileKind::kLog), runtime::OpenMode::kCreateNew,
+                 [this, base, next = std::move(next)](absl::StatusOr<FileHandle> file) mutable {
+                   if (!file.ok()) {
+                     Fail(file.status());
+                   } else {
+                     Candidate candidate;
+                     candidate.base_offset = base;
+                     candidate.file = *file;
+                     candidate.offset_index.emplace(base);
+                     candidate.time_index.emplace(base);
+                     candidates_.push_back(std::move(candidate));
+                   }
+                   std::move(next)();
+                 });
+    });
+  }
+
+  // The last repairs: sync the directory, then hand over the result.
+  void FinishRepairs() {
+    Repair(
+        [this](SerialQueue::Next next) { disk_.SyncDirectory(directory_, Then(std::move(next))); });
+    auto self = shared_from_this();
+    repairs_.Enqueue([self](SerialQueue::Next next) {
+      self->Finish(self->repair_status_);
+      std::move(next)();
+    });
   }
 
   // Loads candidates_[i], then the next one; after the last, decides where the log ends.
@@ -268,31 +332,10 @@ class Recovery : public std::enable_shared_from_this<Recovery> {
     for (const std::string& orphan : orphans_) RemoveFile(orphan);
     const bool need_new_segment = candidates_.empty() || candidates_.back().sealed;
     if (need_new_segment) {
-      const int64_t base = candidates_.empty() ? 0 : candidates_.back().offset_index->next_offset();
-      Repair([this, base](SerialQueue::Next next) {
-        disk_.Open(PathFor(base, SegmentFileKind::kLog), runtime::OpenMode::kCreateNew,
-                   [this, base, next = std::move(next)](absl::StatusOr<FileHandle> file) mutable {
-                     if (!file.ok()) {
-                       Fail(file.status());
-                     } else {
-                       Candidate candidate;
-                       candidate.base_offset = base;
-                       candidate.file = *file;
-                       candidate.offset_index.emplace(base);
-                       candidate.time_index.emplace(base);
-                       candidates_.push_back(std::move(candidate));
-                     }
-                     std::move(next)();
-                   });
-      });
+      CreateEmptySegment(candidates_.empty() ? 0
+                                             : candidates_.back().offset_index->next_offset());
     }
-    Repair(
-        [this](SerialQueue::Next next) { disk_.SyncDirectory(directory_, Then(std::move(next))); });
-    auto self = shared_from_this();
-    repairs_.Enqueue([self](SerialQueue::Next next) {
-      self->Finish(self->repair_status_);
-      std::move(next)();
-    });
+    FinishRepairs();
   }
 
   void RemoveCandidate(Candidate& candidate) {

@@ -11,6 +11,10 @@
 // removed and counted in the report. Survivors that were scanned are synced, and the directory is
 // synced, so that what the log now holds is durable: the log starts with flushed == last offset.
 //
+// A "<offset>.reset" marker (PartitionLog::ResetTo's commit point, FORMAT.md) overrides all of
+// that: every segment file is removed, an empty segment at that offset is created, and the
+// marker goes last (directory synced in between): the interrupted reset is completed.
+//
 // A segment whose index files are intact (it was sealed: its bytes were durable before the index
 // was written) but which does not scan clean holds corruption in the middle of sealed data; that
 // is never truncated away silently: recovery fails with kDataLoss.
@@ -36,6 +40,9 @@ struct RecoveryReport {
   uint64_t segments_removed = 0;  // whole segment files dropped after the end of the log
   uint64_t bytes_truncated = 0;   // bytes dropped: torn tails plus removed segments
   std::string first_defect;       // what ended the log early; empty if nothing did
+  // A ResetTo(offset) interrupted by a crash after its marker was durable was completed: the
+  // log is empty at this offset. -1 if none.
+  int64_t reset_completed_to = -1;
 };
 
 struct RecoveredLog {

@@ -8,6 +8,7 @@
 #include "core/base/limits.h"
 #include "core/base/status_macros.h"
 #include "core/log/retention_policy.h"
+#include "core/log/segment_file_names.h"
 #include "core/log/whole_file.h"
 
 namespace eddy::log {
@@ -292,13 +293,18 @@ void PartitionLog::Read(int64_t offset, uint64_t size_bytes_max, DoneWith<ReadRe
   const OffsetIndex& index = segment->offset_index();
   const uint64_t budget_bytes = std::min(size_bytes_max, limits::kDiskReadSizeBytesMax);
   uint64_t total_bytes = first->size_bytes;
-  // The terms as of now: the term field is outside the CRC, so the read cross-checks it.
+  // The terms and last offsets as of now: the term field is outside the CRC, so the read
+  // cross-checks it; the last offset is checked too, because an old batch at the same position
+  // (a conflicting one that a truncation replaced, left there by a lost or misdirected write)
+  // can carry a valid CRC and the right base offset.
   std::vector<int64_t> terms = {first->term};
+  std::vector<int64_t> last_offsets = {first->last_offset};
   for (size_t i = first->index + 1; i < index.batch_count(); ++i) {
     const BatchLocation next = index.At(i);
     if (total_bytes + next.size_bytes > budget_bytes) break;
     total_bytes += next.size_bytes;
     terms.push_back(next.term);
+    last_offsets.push_back(next.last_offset);
   }
   const size_t count = terms.size();
   ++stats_.reads;
@@ -307,6 +313,7 @@ void PartitionLog::Read(int64_t offset, uint64_t size_bytes_max, DoneWith<ReadRe
   shared->Read(
       first->position, total_bytes,
       Guarded([this, base, count, total_bytes, terms = std::move(terms),
+               last_offsets = std::move(last_offsets),
                done = std::move(done)](absl::StatusOr<std::vector<uint8_t>> bytes) mutable {
         if (!bytes.ok()) {
           if (absl::IsDataLoss(bytes.status())) ++stats_.corrupt_reads;
@@ -325,6 +332,12 @@ void PartitionLog::Read(int64_t offset, uint64_t size_bytes_max, DoneWith<ReadRe
               header->base_offset != expected_base) {
             problem =
                 absl::DataLossError(absl::StrCat("bad batch header at offset ", expected_base));
+            break;
+          }
+          if (header->last_offset() != last_offsets[i]) {
+            problem = absl::DataLossError(absl::StrCat("batch at offset ", expected_base,
+                                                       " ends at ", header->last_offset(),
+                                                       ", index says ", last_offsets[i]));
             break;
           }
           if (header->partition_leader_epoch != terms[i]) {
@@ -368,21 +381,7 @@ absl::StatusOr<int64_t> PartitionLog::TruncateSuffix(int64_t offset) {
                       if (!status.ok()) Fail(std::move(status));
                     }));
   segment->set_dirty(true);
-  const int64_t new_last = location->base_offset - 1;
-  flushed_offset_ = std::min(flushed_offset_, new_last);
-  flush_round_target_ = std::min(flush_round_target_, new_last);
-  ++truncation_epoch_;
-  // Flushes waiting for removed offsets now wait for the truncation itself to be durable.
-  std::vector<FlushWaiter> rekeyed;
-  while (!flush_waiters_.empty() && flush_waiters_.rbegin()->first > new_last) {
-    auto last = std::prev(flush_waiters_.end());
-    rekeyed.push_back(std::move(last->second));
-    flush_waiters_.erase(last);
-  }
-  for (FlushWaiter& waiter : rekeyed) {
-    waiter.truncation_epoch = truncation_epoch_;
-    flush_waiters_.emplace(new_last, std::move(waiter));
-  }
+  RekeyFlushWaiters(location->base_offset - 1);
   CheckInvariants();
   return location->base_offset;
 }
@@ -408,6 +407,125 @@ void PartitionLog::TruncatePrefix(int64_t offset, Done done) {
   CheckInvariants();
 }
 
+void PartitionLog::RekeyFlushWaiters(int64_t new_last) {
+  flushed_offset_ = std::min(flushed_offset_, new_last);
+  flush_round_target_ = std::min(flush_round_target_, new_last);
+  ++truncation_epoch_;
+  // Flushes waiting for removed offsets now wait for the truncation itself to be durable.
+  std::vector<FlushWaiter> rekeyed;
+  while (!flush_waiters_.empty() && flush_waiters_.rbegin()->first > new_last) {
+    auto last = std::prev(flush_waiters_.end());
+    rekeyed.push_back(std::move(last->second));
+    flush_waiters_.erase(last);
+  }
+  for (FlushWaiter& waiter : rekeyed) {
+    waiter.truncation_epoch = truncation_epoch_;
+    flush_waiters_.emplace(new_last, std::move(waiter));
+  }
+}
+
+void PartitionLog::ResetTo(int64_t next_offset, Done done) {
+  if (!failure_.ok()) return PostDone(std::move(done), failure_);
+  if (next_offset < 0) {
+    return PostDone(std::move(done), absl::InvalidArgumentError(absl::StrCat(
+                                         "cannot reset to negative offset ", next_offset)));
+  }
+  ++stats_.resets;
+  // The new state holds at once.
+  std::vector<std::shared_ptr<Segment>> old_segments;
+  for (auto& [base, segment] : segments_) {
+    RetireSegment(*segment);
+    old_segments.push_back(segment);
+  }
+  segments_.clear();
+  auto fresh = std::make_shared<Segment>(disk_, directory_, OffsetIndex(next_offset),
+                                         TimeIndex(next_offset), clock_.Now());
+  segments_.emplace(next_offset, fresh);
+  // Every pending flush, and every later one, completes only after a sync round whose directory
+  // part runs after the reset's steps on directory_operations_ (so after it is durable).
+  for (auto& [offset, waiter] : flush_waiters_) waiter.truncation_epoch = truncation_epoch_ + 1;
+  RekeyFlushWaiters(next_offset - 1);
+  directory_dirty_ = true;
+  directory_operations_.Enqueue(
+      [this, next_offset, old_segments = std::move(old_segments), fresh,
+       done = std::move(done)](SerialQueue::Next next) mutable {
+        RunReset(next_offset, std::move(old_segments), std::move(fresh), std::move(done),
+                 std::move(next));
+      });
+  CheckInvariants();
+}
+
+// The reset's directory steps, in this order (FORMAT.md, "Reset"):
+//   1. create the empty marker "<next>.reset" and sync the directory  — the commit point;
+//   2. remove every old segment's files;
+//   3. create the new empty segment "<next>.log" and sync the directory;
+//   4. remove the marker and sync the directory; then `done`.
+// Any failure stops the sequence (the log is failed); recovery then finds either no marker
+// (old log untouched) or the marker (and completes the reset).
+void PartitionLog::RunReset(int64_t next_offset, std::vector<std::shared_ptr<Segment>> old_segments,
+                            std::shared_ptr<Segment> fresh, Done done, SerialQueue::Next next) {
+  struct Steps {
+    Done done;
+    SerialQueue::Next next;
+  };
+  auto steps = std::make_shared<Steps>(Steps{std::move(done), std::move(next)});
+  // Ends the sequence: reports the log's status (a failure stops the steps where it happened).
+  auto finish = [this, steps](absl::Status status) {
+    if (!status.ok()) Fail(std::move(status));
+    PostDone(std::move(steps->done), failure_);
+    std::move(steps->next)();
+  };
+  if (!failure_.ok()) return finish(absl::OkStatus());
+  const std::string marker =
+      runtime::JoinPath(directory_, SegmentFileNameFor(next_offset, SegmentFileKind::kResetMarker));
+  // 4. Remove the marker, sync: the reset is complete.
+  auto remove_marker = [this, marker, finish]() mutable {
+    disk_.Remove(marker, Guarded([this, finish](absl::Status status) mutable {
+                   if (!status.ok()) return finish(std::move(status));
+                   disk_.SyncDirectory(directory_, Guarded(std::move(finish)));
+                 }));
+  };
+  // 3. Create the new segment's file, sync the directory.
+  auto create_segment = [this, fresh, finish, remove_marker]() mutable {
+    if (!failure_.ok()) return finish(absl::OkStatus());
+    disk_.Open(fresh->log_path(), runtime::OpenMode::kCreateNew,
+               Guarded([this, fresh, finish, remove_marker](
+                           absl::StatusOr<FileHandle> file) mutable {
+                 if (!file.ok()) {
+                   fresh->FailOpen(file.status());
+                   return finish(file.status());
+                 }
+                 fresh->Attach(*file);
+                 disk_.SyncDirectory(directory_, Guarded([finish, remove_marker](
+                                                             absl::Status status) mutable {
+                                       if (!status.ok()) return finish(std::move(status));
+                                       remove_marker();
+                                     }));
+               }));
+  };
+  // 2. Remove every old segment's files (popped from the back: log, index, time index each).
+  std::vector<std::string> paths;
+  for (const std::shared_ptr<Segment>& segment : old_segments) {
+    paths.push_back(segment->time_index_path());
+    paths.push_back(segment->index_path());
+    paths.push_back(segment->log_path());
+  }
+  // 1. The marker, durably: the commit point.
+  disk_.Open(
+      marker, runtime::OpenMode::kCreateIfMissing,
+      Guarded([this, finish, create_segment, paths = std::move(paths)](
+                  absl::StatusOr<FileHandle> file) mutable {
+        if (!file.ok()) return finish(file.status());
+        disk_.Close(*file, Guarded([](absl::Status) {}));
+        disk_.SyncDirectory(
+            directory_, Guarded([this, finish, create_segment,
+                                 paths = std::move(paths)](absl::Status status) mutable {
+              if (!status.ok()) return finish(std::move(status));
+              RemoveFilesThen(std::move(paths), std::move(create_segment));
+            }));
+      }));
+}
+
 void PartitionLog::EnforceRetention(int64_t now_timestamp_ms, Done done) {
   std::vector<SegmentSummary> summaries;
   for (const auto& [base, segment] : segments_) {
@@ -419,13 +537,17 @@ void PartitionLog::EnforceRetention(int64_t now_timestamp_ms, Done done) {
   TruncatePrefix(keep_from, std::move(done));
 }
 
-void PartitionLog::DeleteSegment(std::shared_ptr<Segment> segment, bool sync_directory_after) {
-  segment->set_removed();
-  segment->bump_generation();
+void PartitionLog::RetireSegment(Segment& segment) {
+  segment.set_removed();
+  segment.bump_generation();
   ++stats_.segments_deleted;
-  segment->Close(Guarded([this](absl::Status status) {
+  segment.Close(Guarded([this](absl::Status status) {
     if (!status.ok()) Fail(std::move(status));
   }));
+}
+
+void PartitionLog::DeleteSegment(std::shared_ptr<Segment> segment, bool sync_directory_after) {
+  RetireSegment(*segment);
   directory_dirty_ = true;
   directory_operations_.Enqueue([this, segment, sync_directory_after](SerialQueue::Next next) {
     // Popped from the back: log file, then index, then time index; missing index files are
@@ -569,6 +691,11 @@ std::optional<BatchLocation> PartitionLog::FindBatch(int64_t offset) const {
   const Segment* segment = SegmentFor(offset);
   if (segment == nullptr) return std::nullopt;
   return segment->offset_index().Find(offset);
+}
+
+std::optional<int64_t> PartitionLog::SegmentBaseFor(int64_t offset) const {
+  if (!FindBatch(offset).has_value()) return std::nullopt;
+  return SegmentFor(offset)->base_offset();
 }
 
 std::optional<int64_t> PartitionLog::TermAt(int64_t offset) const {

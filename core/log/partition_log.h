@@ -67,6 +67,7 @@ struct LogStats {
   uint64_t syncs = 0;          // file syncs issued
   uint64_t segments_rolled = 0;
   uint64_t segments_deleted = 0;
+  uint64_t resets = 0;  // ResetTo calls accepted
 };
 
 class PartitionLog {
@@ -115,6 +116,17 @@ class PartitionLog {
   // with offset == next_offset() everything goes and the log is empty). `done` runs once the
   // deletions are durable. Errors: kOutOfRange if offset > next_offset().
   void TruncatePrefix(int64_t offset, Done done);
+  // Snapshot install (Kafka's truncate-fully-and-start-at): discards EVERY batch and restarts
+  // the log empty with first_offset() == next_offset() == `next_offset` (any offset >= 0, below,
+  // inside or beyond the current log). The new state holds at once (appends continue from
+  // `next_offset`); `done` runs once the reset is durable, and so does every Flush submitted
+  // after this call.
+  // CRASH ATOMICITY: a crash at any point leaves either the old log (as durable as it was) or
+  // the new empty log at `next_offset` (plus whatever later appends a flush made durable) —
+  // never a mix. The commit point is a durable marker file "<next_offset>.reset" (FORMAT.md);
+  // recovery completes a reset whose marker it finds.
+  // Errors: kInvalidArgument next_offset < 0; the log's failure status.
+  void ResetTo(int64_t next_offset, Done done);
   // Applies the options' retention rules (RetentionPolicy) with the caller's wall-clock time.
   void EnforceRetention(int64_t now_timestamp_ms, Done done);
 
@@ -139,6 +151,9 @@ class PartitionLog {
   std::optional<int64_t> LastOffsetBefore(int64_t offset) const;
   // The batch containing `offset`, or std::nullopt outside [first_offset(), last_offset()].
   std::optional<BatchLocation> FindBatch(int64_t offset) const;
+  // Base offset of the segment (file name) holding `offset`; std::nullopt outside
+  // [first_offset(), last_offset()].
+  std::optional<int64_t> SegmentBaseFor(int64_t offset) const;
 
   // Base offset of the first batch holding a record with timestamp >= `timestamp_ms`
   // (batch granularity, see TimeIndex); std::nullopt if there is none.
@@ -166,6 +181,14 @@ class PartitionLog {
                        SerialQueue::Next next);
   void Unseal(Segment& segment);
   void DeleteSegment(std::shared_ptr<Segment> segment, bool sync_directory_after);
+  // Detaches `segment` from the log (no file is removed here).
+  void RetireSegment(Segment& segment);
+  // The directory steps of ResetTo, run on directory_operations_ (see partition_log.cc).
+  void RunReset(int64_t next_offset, std::vector<std::shared_ptr<Segment>> old_segments,
+                std::shared_ptr<Segment> fresh, Done done, SerialQueue::Next next);
+  // Lowers the flushed offset to `new_last` and makes every pending flush wait for a sync round
+  // that starts after now (a truncation or reset must be durable before they complete).
+  void RekeyFlushWaiters(int64_t new_last);
   // Removes `paths` one after another (from the back; missing files are fine), then runs `then`.
   void RemoveFilesThen(std::vector<std::string> paths, SerialQueue::Next then);
   void StartFlushRound();

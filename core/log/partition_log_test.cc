@@ -378,6 +378,34 @@ TEST(PartitionLogTest, CorruptBatchIsNeverServed) {
   EXPECT_EQ(f.log().stats().corrupt_reads, 2u);
 }
 
+TEST(PartitionLogTest, OldBatchLeftAtTheSamePositionIsNeverServed) {
+  // A conflicting batch [0, 3] is replaced by [0, 1] of the same size at the same position; a
+  // lost (or misdirected) write then leaves the old bytes there: valid CRC, right base offset,
+  // wrong last offset. The read compares the last offset with the index.
+  LogFixture f;
+  EDDY_ASSERT_OK(f.Open());
+  const std::vector<uint8_t> old_batch =
+      MakeTestBatch({.base_offset = 0, .record_count = 4, .term = 1, .payload_size_bytes = 40});
+  EDDY_ASSERT_OK(f.log().AppendAsFollower(old_batch).status());
+  EDDY_ASSERT_OK(f.Flush(3));
+  EDDY_ASSERT_OK(f.log().TruncateSuffix(0).status());
+  EDDY_ASSERT_OK(f.log().AppendAsFollower(MakeTestBatch(
+      {.base_offset = 0, .record_count = 2, .term = 2, .payload_size_bytes = 40, .fill_seed = 9}))
+                     .status());
+  EDDY_ASSERT_OK(f.Flush(1));
+  EXPECT_THAT(f.Read(0), IsOk());
+  auto file = sim::AwaitValue<runtime::FileHandle>(f.loop(), [&](auto done) {
+    f.disk().Open(f.SegmentPath(0, ".log"), runtime::OpenMode::kExisting, std::move(done));
+  });
+  EDDY_ASSERT_OK(file.status());
+  std::vector<uint8_t> stale = old_batch;
+  record::SetPartitionLeaderEpoch(stale, 2);  // outside the CRC: only the last offset differs
+  EDDY_ASSERT_OK(sim::AwaitStatus(
+      f.loop(), [&](auto done) { f.disk().WriteAt(*file, 0, stale, std::move(done)); }));
+  EXPECT_THAT(f.Read(0), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_EQ(f.log().stats().corrupt_reads, 1u);
+}
+
 TEST(PartitionLogTest, CorruptionInSealedSegmentFailsOpen) {
   LogFixture f;
   EDDY_ASSERT_OK(f.Open(SmallSegments()));

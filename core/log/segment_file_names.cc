@@ -18,6 +18,8 @@ const char* SuffixFor(SegmentFileKind kind) {
       return ".index";
     case SegmentFileKind::kTimeIndex:
       return ".timeindex";
+    case SegmentFileKind::kResetMarker:
+      return ".reset";
   }
   EDDY_UNREACHABLE();
 }
@@ -37,8 +39,8 @@ std::optional<SegmentFileName> ParseSegmentFileName(const std::string& name) {
   const std::string_view suffix(name.data() + kDigitCount, name.size() - kDigitCount);
   SegmentFileName parsed;
   bool matched = false;
-  for (SegmentFileKind kind :
-       {SegmentFileKind::kLog, SegmentFileKind::kIndex, SegmentFileKind::kTimeIndex}) {
+  for (SegmentFileKind kind : {SegmentFileKind::kLog, SegmentFileKind::kIndex,
+                              SegmentFileKind::kTimeIndex, SegmentFileKind::kResetMarker}) {
     if (suffix == SuffixFor(kind)) {
       parsed.kind = kind;
       matched = true;

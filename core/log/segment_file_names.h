@@ -15,6 +15,9 @@ enum class SegmentFileKind {
   kLog,        // the record batches
   kIndex,      // the offset index (one entry per batch)
   kTimeIndex,  // the time index
+  // Empty marker "<offset>.reset": a ResetTo(offset) is in progress (FORMAT.md). Its name is
+  // its only content.
+  kResetMarker,
 };
 
 struct SegmentFileName {

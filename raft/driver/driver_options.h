@@ -77,6 +77,12 @@ struct GroupOptions {
   // Reads (apply, payload attach, serving) fetch at most this many bytes per log read.
   uint64_t read_size_bytes_max = 1 * kMiB;
   DriverBug bug = DriverBug::kNone;
+  // Log prefix retention (0: keep everything). The replica moves its snapshot point (and drops
+  // the log prefix up to it, whole segments at a time) once more than 2 * retention_offsets
+  // offsets lie between the snapshot point and its applied offset; the new point is the last
+  // entry end at or below applied - retention_offsets. A follower that needs an offset below a
+  // leader's snapshot point is sent a snapshot (raft/driver/README.md, "Snapshots").
+  int64_t retention_offsets = 0;
 };
 
 // What an opened replica found on its disk.
@@ -85,6 +91,9 @@ struct OpenReport {
   HardState hard_state;           // as the RawNode was created with
   HardState persisted_state;      // as loaded from disk (before any clamping)
   int64_t durable_mark = kNoOffset;  // the durable offset the replica had declared
+  // The replica's snapshot point after open: Raft's log (and apply) starts after it.
+  int64_t snapshot_last_offset = kNoOffset;
+  bool log_reset_on_open = false;  // the log did not hold the snapshot point: reset to it
   bool data_loss = false;         // the log ends below the mark: media damage, replica fenced
   uint64_t bytes_truncated = 0;   // by the log's recovery (torn tails, corruption)
   std::string first_defect;
@@ -105,6 +114,10 @@ class DriverObserver {
   virtual void OnTruncated(NodeId, GroupId, int64_t /*offset*/) {}
   // The replica applied `meta` whose stored bytes are `batch` (commit order).
   virtual void OnApplied(NodeId, GroupId, const EntryMeta&, std::span<const uint8_t> /*batch*/) {}
+  // The replica installed a snapshot from its leader: its log now starts after
+  // `meta.last_offset`, and it continues applying from there (nothing at or below it is applied
+  // by this incarnation). Durable when called.
+  virtual void OnSnapshotInstalled(NodeId, GroupId, const SnapshotMeta&) {}
   // The replica stopped itself (disk error, corruption) and will reopen.
   virtual void OnFailed(NodeId, GroupId, const absl::Status&) {}
   // Named recovery paths ("corruption detected", "fenced", ...) for the coverage report.

@@ -143,7 +143,9 @@ void GroupDriver::OnStoreOpened(uint64_t generation, std::unique_ptr<HardStateSt
   for (NodeId voter : options_.voters) bootstrap.add_voters(voter);
   std::sort(bootstrap.mutable_voters()->begin(), bootstrap.mutable_voters()->end());
   view_ = std::make_unique<PartitionLogView>(log_.get(), bootstrap);
-  ScanLog(generation, loaded, [this, loaded, report]() mutable { BuildNode(loaded, report); });
+  ReconcileSnapshot(generation, loaded, [this, generation, loaded, report]() mutable {
+    ScanLog(generation, loaded, [this, loaded, report]() mutable { BuildNode(loaded, report); });
+  });
 }
 
 void GroupDriver::ScanLog(uint64_t generation, const LoadedState& loaded,
@@ -165,14 +167,27 @@ void GroupDriver::ScanLog(uint64_t generation, const LoadedState& loaded,
     for (const TermStart& t : loaded.state->term_starts()) persisted_starts[t.offset()] = t.term();
   }
   term_starts_.clear();
-  if (log_->last_offset() < log_->first_offset()) return then();
-  ReadBatches(log_->first_offset(), log_->last_offset(),
-              [this, generation, term_max, checked_last,
+  // Raft's log starts after the snapshot point (older batches may remain in whole segments).
+  const int64_t first = view_->FirstOffset();
+  const Term snapshot_term = view_->Snapshot().term();
+  if (log_->last_offset() < first) return then();
+  ReadBatches(first, log_->last_offset(),
+              [this, generation, term_max, checked_last, first, snapshot_term,
                persisted_starts = std::move(persisted_starts),
                then = std::move(then)](absl::StatusOr<Batches> batches) mutable {
                 if (!Current(generation)) return;
-                if (!batches.ok()) return Fail(batches.status());
-                Term previous = 0;
+                if (!batches.ok()) {
+                  // A batch of a sealed segment (trusted by recovery without a scan) is
+                  // unreadable: reopening would find it again, forever. Rebuild the log from
+                  // the leader, as when recovery itself cannot read it.
+                  if (absl::IsDataLoss(batches.status())) {
+                    view_.reset();
+                    log_.reset();  // no step of the old log may run while the wipe does
+                    return WipeLog(generation);
+                  }
+                  return Fail(batches.status());
+                }
+                Term previous = snapshot_term;
                 for (const std::vector<uint8_t>& batch : *batches) {
                   absl::StatusOr<EntryMeta> meta = DecodeEntryMeta(batch);
                   std::optional<Term> expected;
@@ -190,7 +205,7 @@ void GroupDriver::ScanLog(uint64_t generation, const LoadedState& loaded,
                   if (!meta.ok()) {
                     const int64_t cut = record::ParseBatchHeader(batch).ok()
                                             ? record::ParseBatchHeader(batch)->base_offset
-                                            : log_->first_offset();
+                                            : first;
                     Event("corrupt batch found on open: log cut there");
                     absl::StatusOr<int64_t> next = log_->TruncateSuffix(cut);
                     if (!next.ok()) return Fail(next.status());
@@ -198,7 +213,11 @@ void GroupDriver::ScanLog(uint64_t generation, const LoadedState& loaded,
                     term_starts_.erase(term_starts_.lower_bound(cut), term_starts_.end());
                     break;
                   }
-                  if (meta->term != previous) term_starts_[meta->base_offset] = meta->term;
+                  // The first batch after the snapshot point starts a run even when it
+                  // continues the point's term: term starts must cover every batch.
+                  if (meta->term != previous || term_starts_.empty()) {
+                    term_starts_[meta->base_offset] = meta->term;
+                  }
                   previous = meta->term;
                   view_->NoteEntry(*meta);
                 }
@@ -221,12 +240,14 @@ void GroupDriver::BuildNode(const LoadedState& loaded, OpenReport report) {
   mark_ = persisted.durable_last_offset();
   mark_term_ = persisted.durable_last_term();
   report.durable_mark = mark_;
+  report.snapshot_last_offset = view_->Snapshot().last_offset();
+  report.log_reset_on_open = log_reset_on_open_;
   if (options_.bug == DriverBug::kTruncateCommittedOnConflict && mark_ > log_->last_offset()) {
     mark_ = log_->last_offset();  // the buggy driver believes its cut was legitimate
     mark_term_ = static_cast<Term>(log_->TermAt(mark_).value_or(0));
   }
-  // Compared in §5.4.1's order, as the mark is kept (ProcessReady).
-  const Term last_term = static_cast<Term>(log_->TermAt(log_->last_offset()).value_or(0));
+  // Compared in §5.4.1's order, as the mark is kept (NextMark).
+  const Term last_term = TermOfEntryEnd(log_->last_offset());
   report.data_loss = last_term < mark_term_ ||
                      (last_term == mark_term_ && log_->last_offset() < mark_);
   fenced_ = report.data_loss;
@@ -242,8 +263,9 @@ void GroupDriver::BuildNode(const LoadedState& loaded, OpenReport report) {
   node_ = std::make_unique<RawNode>(config, view_.get(), hs, runtime_.random().Fork());
   hard_state_ = node_->hard_state();
   saved_hard_state_ = hard_state_;
-  applied_ = kNoOffset;
-  commit_target_ = kNoOffset;
+  // Nothing at or below the snapshot point is applied by this incarnation.
+  applied_ = view_->Snapshot().last_offset();
+  commit_target_ = applied_;
   ready_busy_ = false;
   apply_busy_ = false;
   state_ = State::kRunning;
@@ -435,17 +457,17 @@ void GroupDriver::ProcessKicked() {
 }
 
 void GroupDriver::ProcessReady() {
-  if (!running() || ready_busy_ || !node_->HasReady()) return;
+  if (!running() || ready_busy_) return;
+  if (MaybeCompact()) return;
+  if (!node_->HasReady()) return;
   Ready ready = node_->TakeReady();
   ready_busy_ = true;
   ++stats_.readies;
   if (ready.soft_state.has_value()) {
     observer_->OnSoftState(self_, options_.group_id, *ready.soft_state);
   }
-  if (ready.snapshot.has_value()) {
-    // Partition logs never drop a prefix here, so no leader sends a snapshot.
-    return Fail(absl::UnimplementedError("snapshot install is not supported by this driver"));
-  }
+  // An install lowers the durable mark in its own first save (group_driver_snapshot.cc).
+  if (ready.snapshot.has_value()) return InstallSnapshot(std::move(ready));
   if (!fenced_ && !ready.entries.empty() && ready.entries.front().base_offset() <= mark_) {
     return LowerMarkThenPersist(std::move(ready));
   }
@@ -459,7 +481,7 @@ void GroupDriver::LowerMarkThenPersist(Ready ready) {
   // its log below the mark and fence itself for entries that no longer exist anywhere, and a
   // fence only a log holding them can lift never lifts.
   const int64_t lowered = ready.entries.front().base_offset() - 1;
-  const Term lowered_term = static_cast<Term>(log_->TermAt(lowered).value_or(0));
+  const Term lowered_term = TermOfEntryEnd(lowered);
   Event("durable mark lowered before a conflict truncation");
   PersistedState state = StateToPersist(lowered, lowered_term);
   HardState saved = state.hard_state();
@@ -480,6 +502,7 @@ PersistedState GroupDriver::StateToPersist(int64_t mark, Term mark_term) const {
   *state.mutable_hard_state() = hard_state_;
   state.set_durable_last_offset(mark);
   state.set_durable_last_term(mark_term);
+  *state.mutable_snapshot() = view_->Snapshot();
   for (const auto& [offset, term] : term_starts_) {
     TermStart* t = state.add_term_starts();
     t->set_offset(offset);
@@ -492,16 +515,7 @@ void GroupDriver::PersistReady(Ready ready) {
   if (absl::Status s = AppendEntries(ready.entries); !s.ok()) return Fail(s);
   if (ready.hard_state.has_value()) hard_state_ = *ready.hard_state;
   const int64_t last = log_->last_offset();
-  const Term last_term = static_cast<Term>(log_->TermAt(last).value_or(0));
-  // The mark is the most up-to-date position this replica ever declared durable, in §5.4.1's
-  // order (term, then offset), because that is the order the fence compares candidates in.
-  // While fenced the log may be behind the mark by offset yet ahead of it by term (the leader
-  // replaced the lost suffix with entries of a later term): acknowledging those must move the
-  // mark to them, or the fence would grant a vote to a candidate lacking them.
-  const bool log_ahead_of_mark =
-      !fenced_ || last_term > mark_term_ || (last_term == mark_term_ && last >= mark_);
-  const int64_t new_mark = log_ahead_of_mark ? last : mark_;
-  const Term new_mark_term = log_ahead_of_mark ? last_term : mark_term_;
+  const auto [new_mark, new_mark_term] = NextMark(last, TermOfEntryEnd(last));
   // Only what something sent after this Ready depends on must be durable first: the term and
   // vote (votes, §5.2), the durable mark and term starts (append acks, the repair fence). The
   // commit offset and the membership as of it are volatile in Raft (a restarted replica
@@ -545,6 +559,22 @@ void GroupDriver::PersistReady(Ready ready) {
     return after_flush(absl::OkStatus());
   }
   log_->Flush(last, std::move(after_flush));
+}
+
+Term GroupDriver::TermOfEntryEnd(int64_t offset) const {
+  if (offset == view_->Snapshot().last_offset()) return view_->Snapshot().term();
+  return static_cast<Term>(log_->TermAt(offset).value_or(0));
+}
+
+std::pair<int64_t, Term> GroupDriver::NextMark(int64_t last, Term last_term) const {
+  // Unfenced, the mark is the log's end. Fenced, the mark may lie beyond the log (the entries
+  // lost to damage) and stays until the log is at least as up to date as it, in Raft's order
+  // (term first, then offset): a log that ends with a newer term than the mark's superseded the
+  // lost tail (a leader's conflict truncation removed it), and what this replica acknowledges
+  // from then on must be what fences its votes.
+  const bool advance = !fenced_ || last_term > mark_term_ ||
+                       (last_term == mark_term_ && last >= mark_);
+  return advance ? std::make_pair(last, last_term) : std::make_pair(mark_, mark_term_);
 }
 
 absl::Status GroupDriver::AppendEntries(std::vector<Entry>& entries) {
@@ -601,9 +631,9 @@ absl::Status GroupDriver::AppendEntries(std::vector<Entry>& entries) {
 void GroupDriver::FinishReady(Ready ready) {
   // What this replica now declares durable is its whole log (the fence target may be higher).
   observer_->OnPersisted(self_, options_.group_id, saved_hard_state_, log_->last_offset());
-  // Repaired once the log is at least as up to date as the mark (which then is the log's end).
-  if (fenced_ && mark_ == log_->last_offset() &&
-      mark_term_ == static_cast<Term>(log_->TermAt(mark_).value_or(0))) {
+  // Repaired once the log is at least as up to date as the mark: NextMark then moved the mark to
+  // the log's end.
+  if (fenced_ && mark_ == log_->last_offset() && mark_term_ == TermOfEntryEnd(mark_)) {
     fenced_ = false;
     Event("repair fence lifted: log repaired from the leader");
   }
@@ -632,6 +662,10 @@ void GroupDriver::SendMessages(std::vector<Message> messages) {
       ++stats_.votes_suppressed;
       Event("vote suppressed by repair fence");
       continue;
+    }
+    if (m.type() == MSG_SNAPSHOT) {
+      ++stats_.snapshots_sent;
+      Event("snapshot sent");
     }
     if (m.type() != MSG_APPEND || m.entries().empty()) {
       const NodeId to = m.to();
@@ -689,9 +723,11 @@ void GroupDriver::ApplyMore() {
   apply_busy_ = true;
   const int64_t first = applied_ + 1;
   const int64_t last = commit_target_;
-  ReadBatches(first, last, [this, generation = generation_](absl::StatusOr<Batches> batches) {
+  ReadBatches(first, last, [this, first, generation = generation_](absl::StatusOr<Batches> batches) {
     if (!Current(generation)) return;
     apply_busy_ = false;
+    // A snapshot installed meanwhile moved the apply point: this read is stale.
+    if (first != applied_ + 1) return ApplyMore();
     if (!batches.ok()) return Fail(batches.status());
     for (const std::vector<uint8_t>& batch : *batches) {
       absl::StatusOr<EntryMeta> meta = DecodeEntryMeta(batch);
@@ -784,8 +820,12 @@ uint64_t GroupDriver::BytesThrough(int64_t first, int64_t last) const {
 
 void GroupDriver::ReadCommitted(int64_t offset, uint64_t size_bytes_max, ReadFn done) {
   if (!running()) return std::move(done)(absl::UnavailableError("replica not running"));
+  if (offset < view_->FirstOffset()) {
+    return std::move(done)(absl::OutOfRangeError(absl::StrCat(
+        "offset ", offset, " is below the log start ", view_->FirstOffset())));
+  }
   if (offset > applied_) return std::move(done)(Batches{});
-  if (options_.bug == DriverBug::kSkipCrcOnRead && log_->segment_count() == 1) {
+  if (options_.bug == DriverBug::kSkipCrcOnRead) {
     return RawRead(offset, std::move(done));
   }
   ReadBatches(offset, applied_, std::move(done), size_bytes_max);
@@ -795,8 +835,9 @@ void GroupDriver::RawRead(int64_t offset, ReadFn done) {
   // Planted bug: a "zero-copy" fetch that reads the segment file directly and trusts it.
   std::optional<log::BatchLocation> at = log_->FindBatch(offset);
   if (!at.has_value()) return std::move(done)(Batches{});
-  const std::string path = absl::StrCat(directory_, "/log/",
-                                        log::SegmentFileNameFor(0, log::SegmentFileKind::kLog));
+  const std::string path = absl::StrCat(
+      directory_, "/log/",
+      log::SegmentFileNameFor(*log_->SegmentBaseFor(offset), log::SegmentFileKind::kLog));
   runtime::Disk& disk = runtime_.disk();
   auto shared_done = std::make_shared<ReadFn>(std::move(done));
   disk.Open(path, runtime::OpenMode::kExisting,
@@ -820,6 +861,10 @@ void GroupDriver::RawRead(int64_t offset, ReadFn done) {
 std::optional<int64_t> GroupDriver::TermAt(int64_t offset) const {
   if (!running()) return std::nullopt;
   return log_->TermAt(offset);
+}
+
+int64_t GroupDriver::log_start_offset() const {
+  return running() ? view_->FirstOffset() : kNoOffset;
 }
 
 int64_t GroupDriver::log_last_offset() const {

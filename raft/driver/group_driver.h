@@ -18,6 +18,12 @@
 // Replication is pipelined by the core (several MSG_APPEND in flight per follower); the driver
 // keeps one Ready in processing at a time while Step/Tick/Propose continue.
 //
+// SNAPSHOTS (group_driver_snapshot.cc, README.md): with GroupOptions::retention_offsets the
+// replica moves its snapshot point behind its applied offset and drops the log prefix; a
+// Ready::snapshot (this follower is behind its leader's log start) resets the log to start
+// after the point. The point is always saved in the hard state BEFORE the log changes, and the
+// open reconciles the two.
+//
 // FAILURES: any disk error (failed sync, no space, data loss) or a corrupt batch found on read
 // stops the replica at once (the RawNode, log and store are dropped, pending acknowledgements
 // fail with kUnavailable); it reopens after GroupOptions::reopen_delay, recovery repairing the
@@ -71,6 +77,9 @@ struct GroupStats {
   uint64_t votes_suppressed = 0;  // by the repair fence
   uint64_t proposals_acked = 0;
   uint64_t proposals_failed = 0;
+  uint64_t snapshots_sent = 0;       // MSG_SNAPSHOT chunks sent (leader)
+  uint64_t snapshots_installed = 0;  // follower installs
+  uint64_t compactions = 0;          // snapshot point moved by retention
   uint64_t halts = 0;  // hard state found uncertain on open
 };
 
@@ -116,7 +125,8 @@ class GroupDriver {
 
   // Batches starting at the one containing `offset`, only from the applied (committed) prefix,
   // about `size_bytes_max` bytes but at least one batch (as a Kafka fetch); empty if `offset` is
-  // beyond the applied prefix. Every batch is CRC-checked (kDataLoss if bad).
+  // beyond the applied prefix; kOutOfRange below log_start_offset() (the prefix a snapshot
+  // replaced). Every batch is CRC-checked (kDataLoss if bad).
   void ReadCommitted(int64_t offset, uint64_t size_bytes_max, ReadFn done);
 
   // Batching hook for the owner (NodeDriver), set once: while `batch->collecting`, Kick()
@@ -130,6 +140,8 @@ class GroupDriver {
   bool running() const { return state_ == State::kRunning; }
   const RawNode* raft() const { return running() ? node_.get() : nullptr; }
   int64_t applied_offset() const { return applied_; }
+  // Raft's log start (snapshot point + 1): reads below it are kOutOfRange. -1 if not running.
+  int64_t log_start_offset() const;
   bool fenced() const { return fenced_; }
   // The replica stopped for good: its hard state may have lost the newest term or vote
   // (HardStateStore CERTAINTY), so it neither votes nor replicates until it is rebuilt.
@@ -162,10 +174,15 @@ class GroupDriver {
   // Takes a Ready and persists it: log append and flush, hard-state save, then FinishReady.
   void ProcessReady();
   void LowerMarkThenPersist(Ready ready);
+  // The rest of a Ready after its snapshot (if any) is installed: append, flush, save, send.
   void PersistReady(Ready ready);
-  // The hard state, durable mark and term starts as one record.
+  // The hard state, durable mark, term starts and snapshot point as one record.
   PersistedState StateToPersist(int64_t mark, Term mark_term) const;
   absl::Status AppendEntries(std::vector<Entry>& entries);
+  // Term of the entry ending at `offset` (the snapshot point's term at the snapshot point).
+  Term TermOfEntryEnd(int64_t offset) const;
+  // The durable mark after declaring the log durable up to `last` (see REPAIR FENCE).
+  std::pair<int64_t, Term> NextMark(int64_t last, Term last_term) const;
   void FinishReady(Ready ready);
   void SendMessages(std::vector<Message> messages);
   // Sends `messages` (MSG_APPEND naming the entries [first, last]) once their payloads are read.
@@ -177,6 +194,21 @@ class GroupDriver {
   void FailAllAcks(const absl::Status& status);
   absl::Status ValidateIncoming(const Message& message) const;
   void RawRead(int64_t offset, ReadFn done);
+
+  // --- Snapshots (group_driver_snapshot.cc) ---
+  // On open: makes the log agree with the persisted snapshot point (finishes an interrupted
+  // prefix truncation, or resets the log when it does not hold the point), sets the view's
+  // snapshot point, then runs `then`.
+  void ReconcileSnapshot(uint64_t generation, const LoadedState& loaded,
+                         absl::AnyInvocable<void()> then);
+  // Retention: if due, moves the snapshot point forward (persisted first, then the log prefix is
+  // dropped). Returns true if it started (ready_busy_ is held until it is done).
+  bool MaybeCompact();
+  // Ready::snapshot: persist the snapshot point (with the hard state and mark), reset the log to
+  // start after it, then PersistReady.
+  void InstallSnapshot(Ready ready);
+  // Fails pending acknowledgements of entries at or below `offset` (replaced by a snapshot).
+  void FailAcksThrough(int64_t offset);
 
   // Reads whole batches covering [first, last] from the log (CRC-checked by the log), in order.
   // Stops early once `size_bytes_max` bytes were read (at least one log read).
@@ -220,7 +252,8 @@ class GroupDriver {
   std::map<int64_t, Term> term_starts_;  // first offset of each term in the log
   bool term_starts_dirty_ = false;       // changed since the last save
   bool fenced_ = false;
-  bool ready_busy_ = false;
+  bool log_reset_on_open_ = false;  // ReconcileSnapshot reset the log (OpenReport)
+  bool ready_busy_ = false;         // a Ready (or a compaction) is being persisted
   bool kick_posted_ = false;
   KickBatch* kick_batch_ = nullptr;  // see SetKickBatch
   bool kick_collected_ = false;

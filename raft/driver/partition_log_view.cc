@@ -8,31 +8,46 @@
 namespace eddy::raft::driver {
 
 PartitionLogView::PartitionLogView(const log::PartitionLog* log, ConfState bootstrap)
-    : log_(log), bootstrap_(std::move(bootstrap)) {
+    : log_(log) {
   EDDY_CHECK(log_ != nullptr);
-  // Prefix truncation would need a persisted snapshot point; the driver never does it.
-  EDDY_CHECK_EQ(log_->first_offset(), 0);
+  snapshot_.set_last_offset(kNoOffset);
+  snapshot_.set_term(0);
+  *snapshot_.mutable_conf_state() = std::move(bootstrap);
 }
 
-SnapshotMeta PartitionLogView::Snapshot() const {
-  SnapshotMeta meta;
-  meta.set_last_offset(kNoOffset);
-  meta.set_term(0);
-  *meta.mutable_conf_state() = bootstrap_;
-  return meta;
+SnapshotMeta PartitionLogView::Snapshot() const { return snapshot_; }
+
+int64_t PartitionLogView::FirstOffset() const { return snapshot_.last_offset() + 1; }
+
+void PartitionLogView::SetSnapshot(const SnapshotMeta& meta) {
+  EDDY_CHECK_GE(meta.last_offset(), kNoOffset);
+  EDDY_CHECK_LE(log_->first_offset(), meta.last_offset() + 1);
+  EDDY_CHECK_LE(meta.last_offset() + 1, log_->next_offset());
+  snapshot_ = meta;
+  control_entries_.erase(control_entries_.begin(),
+                         control_entries_.lower_bound(meta.last_offset() + 1));
+  visible_last_ = std::max(visible_last_, meta.last_offset());
 }
 
-int64_t PartitionLogView::FirstOffset() const { return log_->first_offset(); }
+std::vector<EntryMeta> PartitionLogView::ControlEntries(int64_t first, int64_t last) const {
+  std::vector<EntryMeta> out;
+  for (auto it = control_entries_.lower_bound(first);
+       it != control_entries_.end() && it->second.last_offset <= last; ++it) {
+    out.push_back(it->second);
+  }
+  return out;
+}
 
 int64_t PartitionLogView::LastOffset() const {
   const int64_t last = std::min(log_->last_offset(), visible_last_);
   // Hiding happens at entry boundaries only: visible_last_ is always an entry end.
-  return std::max(last, log_->first_offset() - 1);
+  return std::max(last, FirstOffset() - 1);
 }
 
 absl::StatusOr<EntryMeta> PartitionLogView::EntryContaining(int64_t offset) const {
-  std::optional<log::BatchLocation> batch =
-      offset <= LastOffset() ? log_->FindBatch(offset) : std::nullopt;
+  std::optional<log::BatchLocation> batch = offset >= FirstOffset() && offset <= LastOffset()
+                                                ? log_->FindBatch(offset)
+                                                : std::nullopt;
   if (!batch.has_value()) {
     return absl::OutOfRangeError(absl::StrCat("offset ", offset, " outside [", FirstOffset(), ", ",
                                               LastOffset(), "]"));

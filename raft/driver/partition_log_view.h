@@ -5,14 +5,18 @@
 // control entries (NOOP, CONF_CHANGE) by base offset, learned from the driver as it appends them
 // and from a scan of the log when the group opens (Note*/Forget* below).
 //
-// The partition log never drops a prefix here (no retention in the driver yet), so the snapshot
-// point is always the empty initial one: {last_offset: -1, term: 0, conf_state: bootstrap}.
+// SNAPSHOT POINT: Raft's log starts right after the snapshot point, which the driver sets
+// (persisted in the hard state; initially {-1, 0, bootstrap}). The partition log drops its
+// prefix in whole segments, so it may still hold batches at or below the snapshot point: the
+// view hides them (FirstOffset() == Snapshot().last_offset + 1 exactly, as LogView requires).
+// REQUIRES (checked): log first offset <= snapshot point + 1 <= log next offset.
 //
 // OWNERSHIP: borrows the log, which must outlive the view; both belong to one GroupDriver.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <vector>
 
 #include "core/log/partition_log.h"
 #include "raft/log_view.h"
@@ -34,6 +38,13 @@ class PartitionLogView final : public LogView {
   // The driver truncated the log from `offset` on: forget control entries there.
   void ForgetFrom(int64_t offset);
 
+  // Moves the snapshot point (retention: forward, to an entry end held by the log; install or
+  // open: anywhere, once the log was reset to start after it). Forgets control entries at or
+  // below it.
+  void SetSnapshot(const SnapshotMeta& meta);
+  // Control entries (NOOP, CONF_CHANGE) with last offset in [first, last], in order.
+  std::vector<EntryMeta> ControlEntries(int64_t first, int64_t last) const;
+
   // Entries appended after `last_offset` stay hidden until the driver shows them (after the
   // Ready that carried them is durable, right before RawNode::Advance): the core then never sees
   // one entry both in its unstable part and in this view, a state its overlay does not handle
@@ -42,7 +53,7 @@ class PartitionLogView final : public LogView {
 
  private:
   const log::PartitionLog* log_;
-  const ConfState bootstrap_;
+  SnapshotMeta snapshot_;
   std::map<int64_t, EntryMeta> control_entries_;  // by base offset
   int64_t visible_last_ = INT64_MAX;
 };

@@ -26,7 +26,9 @@ void Checker::CheckActive(NodeId node, GroupId group, const char* what) {
 void Checker::OnOpened(NodeId node, GroupId group, const raft::driver::OpenReport& report) {
   CheckActive(node, group, "opened again");
   const Key key{node, group};
-  applied_[key] = raft::kNoOffset;
+  // The replica applies from after its snapshot point on (nothing before it, this incarnation).
+  applied_[key] = report.snapshot_last_offset;
+  CheckSnapshotPoint(node, group, report.snapshot_last_offset);
   Durable& d = durable_[key];
   if (!d.seen) return;
   const std::string who = absl::StrCat("node ", node, " group ", group);
@@ -127,6 +129,24 @@ void Checker::OnApplied(NodeId node, GroupId group, const raft::EntryMeta& meta,
   if (acked != acked_[group].end() && acked->second.digest != digest) {
     Fail("acked-batch-lost-or-changed",
          absl::StrCat("node ", node, " applied a different batch at acknowledged ", at()));
+  }
+}
+
+void Checker::OnSnapshotInstalled(NodeId node, GroupId group, int64_t last_offset) {
+  CheckSnapshotPoint(node, group, last_offset);
+  applied_[{node, group}] = last_offset;
+}
+
+void Checker::CheckSnapshotPoint(NodeId node, GroupId group, int64_t last_offset) {
+  if (last_offset < 0) return;
+  // Snapshot points are taken at or below an applied offset, so some replica applied the batch
+  // ending there before anyone could install it.
+  const std::map<int64_t, Committed>& committed = committed_[group];
+  auto it = committed.upper_bound(last_offset);
+  if (it == committed.begin() || std::prev(it)->second.last_offset != last_offset) {
+    Fail("snapshot-not-committed",
+         absl::StrCat("node ", node, " group ", group, " has a snapshot point at offset ",
+                      last_offset, ", which does not end a committed batch"));
   }
 }
 

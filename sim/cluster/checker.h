@@ -17,6 +17,8 @@
 //   retired-replica-active        a replica id retired by a wipe opened, persisted, led or
 //                                 applied again (a wiped replica must rejoin under a NEW id:
 //                                 raft/driver/driver_options.h, REPLICA IDENTITY)
+//   snapshot-not-committed        a replica installed (or reopened at) a snapshot point that is
+//                                 not the end of a batch some replica applied (committed)
 // Facts are per replica id, so a wiped replica's new incarnation starts a fresh history (term,
 // vote, commit, durable mark, apply position) while every group-wide property still binds it.
 // Liveness is the harness's business (cluster.h).
@@ -58,6 +60,8 @@ class Checker {
   void OnTruncated(NodeId node, GroupId group, int64_t offset);
   void OnApplied(NodeId node, GroupId group, const raft::EntryMeta& meta,
                  std::span<const uint8_t> batch);
+  // A replica installed a snapshot ending at `last_offset`: it applies from last_offset + 1 on.
+  void OnSnapshotInstalled(NodeId node, GroupId group, int64_t last_offset);
   // A client was told its batch (stored bytes digest `digest`) is committed at `meta`.
   void OnAcked(GroupId group, const raft::EntryMeta& meta, uint64_t digest);
   // A reader got `batch` from `node`.
@@ -91,6 +95,8 @@ class Checker {
   using Key = std::pair<NodeId, GroupId>;
   // Fails retired-replica-active if (node, group) was retired; `what` names the fact.
   void CheckActive(NodeId node, GroupId group, const char* what);
+  // Fails unless `last_offset` (>= 0) ends a committed batch of `group`.
+  void CheckSnapshotPoint(NodeId node, GroupId group, int64_t last_offset);
 
   std::function<bool(NodeId)> disk_damaged_;
   std::optional<Violation> violation_;

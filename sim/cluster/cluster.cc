@@ -201,6 +201,10 @@ void Cluster::BuildNode(runtime::NodeId id) {
     group.replica_id = ReplicaIdOf(id, group.group_id);
     group.voters = voters;
     group.bug = options_.bug;
+    group.retention_offsets = options_.retention_offsets;
+    if (options_.segment_size_bytes_max > 0) {
+      group.log.segment_size_bytes_max = options_.segment_size_bytes_max;
+    }
     group.read_size_bytes_max = options_.read_size_bytes_max;
     node->AddGroup(std::move(group));
   }
@@ -357,6 +361,13 @@ void Cluster::OnApplied(raft::NodeId node, GroupId group, const raft::EntryMeta&
   checker_.OnApplied(node, group, meta, batch);
 }
 
+void Cluster::OnSnapshotInstalled(raft::NodeId node, GroupId group,
+                                  const raft::SnapshotMeta& meta) {
+  Trace(absl::StrCat("n", node, " g", group, " installed a snapshot at offset ",
+                     meta.last_offset(), " (term ", meta.term(), ")"));
+  checker_.OnSnapshotInstalled(node, group, meta.last_offset());
+}
+
 void Cluster::OnFailed(raft::NodeId node, GroupId group, const absl::Status& status) {
   Trace(absl::StrCat("n", ReplicaName(node), " g", group, " replica stopped: ",
                      status.ToString()));
@@ -452,8 +463,12 @@ void Cluster::ReadStep() {
   if (n != nullptr && !world_->node(id).paused()) {
     raft::driver::GroupDriver* g = n->group(group);
     const int64_t top = g->applied_offset();
-    if (top >= 0) {
-      const int64_t offset = random_.UniformInRange(0, top);
+    // Mostly from the log start on; sometimes below it, where the answer must be kOutOfRange.
+    const int64_t start = g->log_start_offset();
+    const bool below = start > 0 && random_.Uniform(8) == 0;
+    if (top >= 0 && (below || top >= start)) {
+      const int64_t offset =
+          below ? random_.UniformInRange(0, start - 1) : random_.UniformInRange(start, top);
       ++reads_;
       g->ReadCommitted(offset, 4 * kKiB, [this, alive = alive_, id, group](
                                    absl::StatusOr<raft::driver::GroupDriver::Batches> batches) {
@@ -461,6 +476,8 @@ void Cluster::ReadStep() {
         if (!batches.ok()) {
           if (batches.status().code() == absl::StatusCode::kDataLoss) {
             Count("read refused: corruption detected");
+          } else if (batches.status().code() == absl::StatusCode::kOutOfRange) {
+            Count("read below the log start refused");
           }
           return;
         }
@@ -546,6 +563,12 @@ std::string Cluster::ReplayCommand() const {
       " --reads=", options_.reads_per_second,
       " --membership=", options_.membership_interval_mean.nanoseconds() / 1'000'000'000,
       " --wipe=", options_.wipe_percent);
+  if (options_.retention_offsets > 0) {
+    absl::StrAppend(&command, " --retention=", options_.retention_offsets);
+  }
+  if (options_.segment_size_bytes_max > 0) {
+    absl::StrAppend(&command, " --segment_bytes=", options_.segment_size_bytes_max);
+  }
   if (options_.bug != raft::driver::DriverBug::kNone) {
     absl::StrAppend(&command, " --bug=", raft::driver::DriverBugName(options_.bug));
   }

@@ -72,6 +72,11 @@ struct ClusterOptions {
   Duration liveness_bound = Duration::Seconds(300);
   Duration tick_interval = Duration::Milliseconds(50);
   raft::driver::DriverBug bug = raft::driver::DriverBug::kNone;
+  // Log prefix retention per replica (GroupOptions::retention_offsets; 0: keep everything) and
+  // segment size (0: the log's default); small values make lagging or restarted followers need
+  // snapshots, and make retention really delete segment files.
+  int64_t retention_offsets = 0;
+  uint64_t segment_size_bytes_max = 0;
   // Keep this many of the most recent trace lines for a failure report.
   size_t trace_lines_max = 60;
   // Called after every 100 ms slice of simulated time (eddy-sim --progress); may be empty.
@@ -163,6 +168,8 @@ class Cluster final : public raft::driver::DriverObserver {
   void OnTruncated(raft::NodeId, raft::driver::GroupId, int64_t offset) override;
   void OnApplied(raft::NodeId, raft::driver::GroupId, const raft::EntryMeta&,
                  std::span<const uint8_t> batch) override;
+  void OnSnapshotInstalled(raft::NodeId, raft::driver::GroupId,
+                           const raft::SnapshotMeta&) override;
   void OnFailed(raft::NodeId, raft::driver::GroupId, const absl::Status&) override;
   void OnEvent(raft::NodeId, raft::driver::GroupId, const char* name) override;
 

@@ -1,8 +1,8 @@
 // eddy-sim: runs replicated-partition simulations (sim/cluster) from the command line.
 //
 //   eddy-sim --seed=N | --seeds=A..B  [--nodes=3] [--groups=1] [--duration=30] [--faults=swarm]
-//            [--rate=100] [--reads=20] [--membership=6] [--wipe=50] [--bug=NAME] [--coverage]
-//            [--quiet]
+//            [--rate=100] [--reads=20] [--membership=6] [--wipe=50] [--retention=OFFSETS]
+//            [--segment_bytes=N] [--bug=NAME] [--coverage] [--quiet]
 //
 // --membership: mean seconds between membership cycles (0: none); --wipe: percent of cycles
 // that wipe the replica they remove (sim/cluster/membership_cycle.h).
@@ -49,7 +49,8 @@ bool ParseFlag(const std::string& arg, const char* name, std::string* value) {
   std::fprintf(stderr,
                "eddy-sim: %s\nusage: eddy-sim --seed=N | --seeds=A..B [--nodes=3] [--groups=1] "
                "[--duration=SECONDS] [--faults=none|swarm|all] [--rate=BATCHES_PER_S] "
-               "[--reads=READS_PER_S] [--membership=SECONDS] [--wipe=PERCENT] [--bug=NAME] "
+               "[--reads=READS_PER_S] [--membership=SECONDS] [--wipe=PERCENT] "
+               "[--retention=OFFSETS] [--segment_bytes=N] [--bug=NAME] "
                "[--coverage] [--quiet]\n",
                problem.c_str());
   std::exit(2);
@@ -81,6 +82,10 @@ Flags ParseFlags(int argc, char** argv) {
       f.options.group_count = Number<int>(v, "groups");
     } else if (ParseFlag(arg, "duration", &v)) {
       f.options.duration = eddy::Duration::Seconds(Number<int64_t>(v, "duration"));
+    } else if (ParseFlag(arg, "retention", &v)) {
+      f.options.retention_offsets = Number<int64_t>(v, "retention");
+    } else if (ParseFlag(arg, "segment_bytes", &v)) {
+      f.options.segment_size_bytes_max = Number<uint64_t>(v, "segment_bytes");
     } else if (ParseFlag(arg, "rate", &v)) {
       f.options.batches_per_second = Number<int>(v, "rate");
     } else if (ParseFlag(arg, "reads", &v)) {

@@ -5,6 +5,8 @@
 // every replica) afterwards. The membership stories drive one MembershipCycle by hand (remove a
 // replica, maybe wipe it, add it back as a learner, promote it) and then check the configuration,
 // the replica's identity, and that the group stays live and readable.
+// One scenario turns retention on and shows the snapshot path end to end: a follower behind
+// the leader's log start installs a snapshot and catches up.
 #include <string>
 #include <vector>
 
@@ -53,6 +55,92 @@ raft::NodeId AFollower(Cluster& cluster) {
   const raft::NodeId leader = cluster.LeaderOf(1);
   EXPECT_NE(leader, raft::kNoNode);
   return leader == 2 ? 3 : 2;
+}
+
+// Reads every batch `node` serves for group 1 from its log start up to its applied offset, feeding
+// each to the checker (which fails on any batch that is not the committed one). Returns the
+// offsets covered, checking that they are contiguous from the log start.
+struct Coverage {
+  int64_t start = -1;
+  int64_t next = -1;
+  size_t batches = 0;
+};
+Coverage ReadEverythingCommitted(Cluster& cluster, raft::NodeId node) {
+  raft::driver::GroupDriver* g = cluster.node(node)->group(1);
+  Coverage c;
+  c.start = g->log_start_offset();
+  c.next = c.start;
+  while (c.next <= g->applied_offset()) {
+    bool done = false;
+    absl::StatusOr<raft::driver::GroupDriver::Batches> got;
+    g->ReadCommitted(c.next, 64 * kKiB, [&](absl::StatusOr<raft::driver::GroupDriver::Batches> b) {
+      got = std::move(b);
+      done = true;
+    });
+    while (!done) cluster.world().RunFor(Duration::Milliseconds(1));
+    EXPECT_TRUE(got.ok()) << got.status();
+    if (!got.ok() || got->empty()) break;
+    for (const std::vector<uint8_t>& batch : *got) {
+      const absl::StatusOr<raft::EntryMeta> meta = raft::driver::DecodeEntryMeta(batch);
+      EXPECT_TRUE(meta.ok());
+      if (!meta.ok()) return c;
+      EXPECT_EQ(meta->base_offset, c.next) << "reads must be contiguous from the log start";
+      cluster.checker().OnRead(node, 1, batch);
+      c.next = meta->last_offset + 1;
+      ++c.batches;
+    }
+  }
+  return c;
+}
+
+TEST(ScenarioTest, FollowerDownWhileLeaderTruncatesItsPrefixCatchesUpFromASnapshot) {
+  ClusterOptions options = Quiet(31);
+  options.retention_offsets = 32;
+  options.segment_size_bytes_max = 4 * kKiB;
+  Cluster cluster(options);
+  cluster.StartWorkload();
+  cluster.world().RunFor(Duration::Seconds(2));
+  const raft::NodeId victim = AFollower(cluster);
+  const int64_t victim_last = cluster.node(victim)->group(1)->log_last_offset();
+  cluster.world().Crash(static_cast<runtime::NodeId>(victim));
+  // The others go on; retention moves their snapshot points, and segment files go, well past
+  // the end of the victim's log.
+  cluster.world().RunFor(Duration::Seconds(4));
+  const raft::NodeId leader = cluster.LeaderOf(1);
+  ASSERT_NE(leader, raft::kNoNode);
+  ASSERT_NE(leader, victim);
+  EXPECT_GT(cluster.node(leader)->group(1)->log_start_offset(), victim_last + 1);
+  EXPECT_FALSE(cluster.world().node(static_cast<runtime::NodeId>(leader)).sim_disk().FileExists(
+      kSegment));
+  EXPECT_GT(CountOf(cluster, "log prefix truncated to the snapshot point"), 0u);
+  const uint64_t sent_before = CountOf(cluster, "snapshot sent");
+  const uint64_t installed_before = CountOf(cluster, "snapshot installed");
+  cluster.world().Restart(static_cast<runtime::NodeId>(victim));
+  cluster.world().RunFor(Duration::Seconds(2));
+  // The leader could not send the entries after the victim's log: it sent its snapshot point,
+  // the victim installed it (its log restarted there) and caught up by appends.
+  EXPECT_GT(CountOf(cluster, "snapshot sent"), sent_before);
+  EXPECT_GT(CountOf(cluster, "snapshot installed"), installed_before);
+  ExpectConverges(cluster, Duration::Seconds(60));
+  // Every replica serves every committed batch from its log start on, contiguously, up to every
+  // acknowledged offset; below its log start, a read is refused with kOutOfRange.
+  for (raft::NodeId id = 1; id <= 3; ++id) {
+    const Coverage c = ReadEverythingCommitted(cluster, id);
+    EXPECT_GT(c.start, 0) << "node " << id;
+    EXPECT_GT(c.next, cluster.checker().max_acked_offset(1)) << "node " << id;
+    EXPECT_GT(c.batches, 0u);
+    bool refused = false;
+    cluster.node(id)->group(1)->ReadCommitted(
+        c.start - 1, 4 * kKiB, [&](absl::StatusOr<raft::driver::GroupDriver::Batches> b) {
+          refused = b.status().code() == absl::StatusCode::kOutOfRange;
+        });
+    EXPECT_TRUE(refused) << "node " << id;
+  }
+  const raft::driver::GroupDriver* g = cluster.node(victim)->group(1);
+  EXPECT_GT(g->log_start_offset(), victim_last + 1);
+  EXPECT_GT(g->stats().snapshots_installed, 0u);
+  ASSERT_FALSE(cluster.checker().failed()) << cluster.checker().violation()->property << ": "
+                                           << cluster.checker().violation()->detail;
 }
 
 TEST(ScenarioTest, CrashMidAppendCorruptTailRestartTruncatesAndRepairsFromLeader) {

@@ -17,6 +17,11 @@ inline ClusterOptions SweepOptions(uint64_t seed) {
   options.batches_per_second = 50;
   options.reads_per_second = 10;
   options.faults = FaultMode::kSwarm;
+  // Retention keeps ~64 offsets (about 25 batches, half a second of one group's traffic) behind
+  // each replica's applied offset, in 16 KiB segments: a follower that is down or cut off for
+  // more than a moment needs a snapshot, and retention really deletes segment files.
+  options.retention_offsets = 64;
+  options.segment_size_bytes_max = 16 * kKiB;
   return options;
 }
 

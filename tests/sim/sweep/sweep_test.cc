@@ -8,8 +8,9 @@
 // fault kind the injector has and every recovery path the driver has (torn tail truncated,
 // corruption detected, replica fenced after data loss and repaired, conflicting suffix
 // truncated, leader stepped down, leadership transferred, hard-state copy damaged, membership
-// change committed, learner promoted, replica wiped and rejoined under a new id, ...). A path
-// the sweep no longer reaches fails the test, so coverage cannot silently rot.
+// change committed, learner promoted, replica wiped and rejoined under a new id, snapshot sent
+// and installed, ...). A path the sweep no longer reaches fails the test, so coverage cannot
+// silently rot.
 #include <cstdio>
 #include <map>
 #include <string>
@@ -73,6 +74,12 @@ TEST(SweepTest, TwoHundredSeedsKeepEveryPropertyAndCoverEveryPath) {
       "recovery: membership change committed",
       "recovery: learner promoted",
       "recovery: replica wiped and rejoined",
+      // Snapshots (retention on): prefix dropped, snapshot sent by a leader and installed by a
+      // follower behind the leader's log start, reads below the log start refused.
+      "recovery: log prefix truncated to the snapshot point",
+      "recovery: snapshot sent",
+      "recovery: snapshot installed",
+      "recovery: read below the log start refused",
   };
   std::string report;
   for (const auto& [name, count] : coverage) {

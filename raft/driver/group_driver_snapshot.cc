@@ -1,0 +1,175 @@
+// GroupDriver's snapshot paths: reconciling the log with the persisted snapshot point on open,
+// moving the snapshot point by retention (log prefix truncation), and installing a leader's
+// snapshot (log reset). For a partition log a snapshot holds no state: it is only the point
+// (offset, term, membership) where Raft's log starts. See README.md, "Snapshots".
+//
+// CRASH ORDERING, both ways the point moves: the new point is saved in the hard state FIRST;
+// only then does the log change (prefix dropped, or reset to start after the point). So the
+// durable log never starts above the durable point; on open, a log that still holds older
+// batches is trimmed (they are hidden by the view anyway), and a log that does not hold the
+// point (a crash between the save and the reset, or damage) is reset to start right after it.
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/base/check.h"
+#include "raft/driver/group_driver.h"
+#include "raft/membership.h"
+
+namespace eddy::raft::driver {
+
+void GroupDriver::ReconcileSnapshot(uint64_t generation, const LoadedState& loaded,
+                                    absl::AnyInvocable<void()> then) {
+  SnapshotMeta snapshot = view_->Snapshot();  // the bootstrap point
+  if (loaded.state.has_value() && loaded.state->has_snapshot()) {
+    snapshot = loaded.state->snapshot();
+  }
+  const int64_t point = snapshot.last_offset();
+  bool holds = false;
+  if (log_->first_offset() <= point + 1 && point + 1 <= log_->next_offset()) {
+    if (log_->first_offset() == point + 1) {
+      holds = true;  // the log starts right after the point (as a reset left it)
+    } else {
+      const std::optional<log::BatchLocation> at = log_->FindBatch(point);
+      holds = at.has_value() && at->last_offset == point &&
+              static_cast<Term>(at->term) == snapshot.term();
+    }
+  }
+  log_reset_on_open_ = !holds;
+  if (holds) {
+    view_->SetSnapshot(snapshot);
+    if (log_->first_offset() < point + 1) {
+      // A retention that saved its point but had not dropped the prefix yet: finish it.
+      log_->TruncatePrefix(point + 1, [this, generation](absl::Status s) {
+        if (Current(generation) && !s.ok()) Fail(s);
+      });
+    }
+    return then();
+  }
+  // Interrupted install (the point was saved, the reset not durable), or a log damaged below
+  // the point: what Raft needs starts after the point; entries beyond it that the old log held
+  // were never acknowledged by the saved mark (an install lowers the mark first), or the mark
+  // fences this replica.
+  Event("log reset to the snapshot point on open");
+  log_->ResetTo(point + 1, [this, generation, snapshot, then = std::move(then)](
+                               absl::Status s) mutable {
+    if (!Current(generation)) return;
+    if (!s.ok()) return Fail(s);
+    view_->SetSnapshot(snapshot);
+    then();
+  });
+}
+
+bool GroupDriver::MaybeCompact() {
+  const int64_t keep = options_.retention_offsets;
+  if (keep <= 0) return false;
+  const SnapshotMeta current = view_->Snapshot();
+  if (applied_ - current.last_offset() <= 2 * keep) return false;
+  // The last entry end at or below applied - keep: applied entries are in the log and durable.
+  const int64_t target = applied_ - keep;
+  const std::optional<log::BatchLocation> at = log_->FindBatch(target);
+  EDDY_CHECK_MSG(at.has_value(), "applied offset " << target << " not in the log");
+  const int64_t point = at->last_offset == target ? target : at->base_offset - 1;
+  if (point <= current.last_offset()) return false;
+  const std::optional<int64_t> term = log_->TermAt(point);
+  EDDY_CHECK(term.has_value());
+  SnapshotMeta next;
+  next.set_last_offset(point);
+  next.set_term(static_cast<Term>(*term));
+  // The membership at the point: the old point's, with every (committed) change up to it.
+  Membership membership = Membership::FromProto(current.conf_state());
+  for (const EntryMeta& e : view_->ControlEntries(current.last_offset() + 1, point)) {
+    if (e.type == ENTRY_CONF_CHANGE) membership.Apply(e.conf_change_type, e.conf_change_node);
+  }
+  *next.mutable_conf_state() = membership.ToProto();
+  next.set_size_bytes(0);
+
+  // Term starts below the point go, except the run that covers point + 1.
+  std::map<int64_t, Term> starts = term_starts_;
+  auto covering = starts.upper_bound(point + 1);
+  if (covering != starts.begin()) starts.erase(starts.begin(), std::prev(covering));
+
+  PersistedState state = StateToPersist(mark_, mark_term_);
+  *state.mutable_snapshot() = next;
+  state.clear_term_starts();
+  for (const auto& [offset, t] : starts) {
+    TermStart* s = state.add_term_starts();
+    s->set_offset(offset);
+    s->set_term(t);
+  }
+  ready_busy_ = true;  // no Ready (and no other save) until the point is durable
+  HardState saved = state.hard_state();
+  store_->Save(std::move(state), [this, alive = alive_, generation = generation_, next,
+                                  starts = std::move(starts),
+                                  saved = std::move(saved)](absl::Status s) mutable {
+    if (!*alive || generation != generation_) return;
+    if (!s.ok()) return Fail(s);
+    saved_hard_state_ = saved;
+    ready_busy_ = false;
+    term_starts_ = std::move(starts);
+    view_->SetSnapshot(next);
+    ++stats_.compactions;
+    Event("log prefix truncated to the snapshot point");
+    log_->TruncatePrefix(next.last_offset() + 1, [this, generation](absl::Status s) {
+      if (Current(generation) && !s.ok()) Fail(s);
+    });
+    Kick();
+  });
+  return true;
+}
+
+void GroupDriver::InstallSnapshot(Ready ready) {
+  EDDY_CHECK(ready_busy_);
+  const SnapshotMeta meta = *ready.snapshot;
+  const int64_t point = meta.last_offset();
+  // The core installs only beyond its commit offset, which bounds what was applied.
+  EDDY_CHECK_GT(point, applied_);
+  if (ready.hard_state.has_value()) hard_state_ = *ready.hard_state;
+  // The snapshot replaces the whole log, like a conflict truncation of everything: what this
+  // replica declared durable beyond the point is no longer promised (it was never committed, or
+  // the snapshot would have matched it), so the mark comes down to the point — unless fenced
+  // by a mark more up to date than the point.
+  observer_->OnTruncated(self_, options_.group_id, point + 1);
+  const auto [new_mark, new_mark_term] = NextMark(point, meta.term());
+  PersistedState state = StateToPersist(new_mark, new_mark_term);
+  *state.mutable_snapshot() = meta;
+  state.clear_term_starts();  // the log will hold nothing
+  auto shared_ready = std::make_shared<Ready>(std::move(ready));
+  HardState saved = state.hard_state();
+  store_->Save(std::move(state), [this, alive = alive_, generation = generation_, meta, point,
+                                  new_mark, new_mark_term, shared_ready,
+                                  saved = std::move(saved)](absl::Status s) {
+    if (!*alive || generation != generation_) return;
+    if (!s.ok()) return Fail(s);
+    saved_hard_state_ = saved;
+    mark_ = new_mark;
+    mark_term_ = new_mark_term;
+    term_starts_.clear();
+    term_starts_dirty_ = false;
+    FailAcksThrough(point);
+    // The point is durable: now the log. The flush of PersistReady covers the reset.
+    log_->ResetTo(point + 1, [this, generation](absl::Status s) {
+      if (Current(generation) && !s.ok()) Fail(s);
+    });
+    view_->ForgetFrom(point + 1);
+    view_->SetSnapshot(meta);
+    view_->SetVisibleLast(point);
+    applied_ = point;
+    commit_target_ = std::max(commit_target_, point);
+    ++stats_.snapshots_installed;
+    Event("snapshot installed");
+    observer_->OnSnapshotInstalled(self_, options_.group_id, meta);
+    PersistReady(std::move(*shared_ready));
+  });
+}
+
+void GroupDriver::FailAcksThrough(int64_t offset) {
+  while (!pending_acks_.empty() && pending_acks_.begin()->first <= offset) {
+    PendingAck p = std::move(pending_acks_.begin()->second);
+    pending_acks_.erase(pending_acks_.begin());
+    ++stats_.proposals_failed;
+    std::move(p.ack)(absl::UnavailableError("entry replaced by a snapshot from the leader"));
+  }
+}
+
+}  // namespace eddy::raft::driver
