@@ -8,23 +8,10 @@
 
 #include "gtest/gtest.h"
 #include "sim/cluster/cluster.h"
+#include "tests/sim/sweep/sweep_options.h"
 
 namespace eddy::sim::cluster {
 namespace {
-
-// The shape of the 10,000-seed sweep: `eddy-sim --seeds=1..10000 --duration=20 --rate=50`
-// (3 nodes, 1 group, swarm faults, 20 reads/s).
-ClusterOptions LongSweepOptions(uint64_t seed) {
-  ClusterOptions options;
-  options.seed = seed;
-  options.node_count = 3;
-  options.group_count = 1;
-  options.duration = Duration::Seconds(20);
-  options.batches_per_second = 50;
-  options.reads_per_second = 20;
-  options.faults = FaultMode::kSwarm;
-  return options;
-}
 
 struct PinnedSeed {
   uint64_t seed;

@@ -25,4 +25,17 @@ inline ClusterOptions SweepOptions(uint64_t seed) {
   return options;
 }
 
+// The shape of the long local sweeps, `eddy-sim --seeds=1..10000 --duration=20 --rate=50`
+// (eddy-sim's defaults otherwise: 1 group, 20 reads/s, no retention), where the seeds pinned in
+// regression_seeds_test were found.
+inline ClusterOptions LongSweepOptions(uint64_t seed) {
+  ClusterOptions options = SweepOptions(seed);
+  const ClusterOptions defaults;
+  options.group_count = 1;
+  options.reads_per_second = defaults.reads_per_second;
+  options.retention_offsets = defaults.retention_offsets;
+  options.segment_size_bytes_max = defaults.segment_size_bytes_max;
+  return options;
+}
+
 }  // namespace eddy::sim::cluster
