@@ -44,6 +44,18 @@ bool Progress::MaybeUpdate(int64_t acked_offset) {
   return updated;
 }
 
+bool Progress::IsStaleRejection(int64_t rejected_offset) const {
+  switch (state) {
+    case State::kReplicate:
+      return rejected_offset <= match_offset;
+    case State::kProbe:
+      return rejected_offset != next_offset - 1;
+    case State::kSnapshot:
+      return true;
+  }
+  EDDY_UNREACHABLE();
+}
+
 bool Progress::IsPaused(int inflight_messages_max) const {
   switch (state) {
     case State::kProbe:

@@ -42,6 +42,11 @@ struct Progress {
   bool MaybeUpdate(int64_t acked_offset);
   // Whether the leader may send another AppendEntries now.
   bool IsPaused(int inflight_messages_max) const;
+  // Whether a rejection of the append after `rejected_offset` is stale (a late or duplicated
+  // answer to an append this progress has moved past) and must be ignored: in replicate state
+  // one at or below the match offset, in probe state one that is not about the last probe, and
+  // any during a snapshot. Drivers that act on rejections use the same rule.
+  bool IsStaleRejection(int64_t rejected_offset) const;
   void CheckInvariants(int inflight_messages_max) const;
 };
 

@@ -68,6 +68,9 @@ RawNode::RawNode(const Config& config, const LogView* log, const HardState& hard
     if (e->type == ENTRY_CONF_CHANGE) uncommitted_conf_[e->last_offset] = *e;
     offset = e->last_offset + 1;
   }
+  // The saved commit offset may lag what this replica knew before a restart; a change followed
+  // by another in the log is committed all the same.
+  CommitKnownConfChanges();
   randomized_election_timeout_ticks_ = static_cast<int>(random_.UniformInRange(
       config_.election_timeout_ticks, 2 * config_.election_timeout_ticks - 1));
   reported_soft_ = soft_state();
@@ -243,6 +246,11 @@ absl::Status RawNode::Campaign() {
 
 void RawNode::CampaignNow(CampaignKind kind, bool transfer) {
   EDDY_CHECK(membership_.IsVoter(config_.id));
+  if (term_ >= kTermMax) {
+    // No batch header could carry the next term; staying a follower is the only safe choice.
+    ++counters_.campaigns_refused_at_term_max;
+    return;
+  }
   Term message_term;
   MessageType type;
   if (kind == CampaignKind::kPreVote) {
@@ -291,9 +299,35 @@ absl::Status RawNode::Step(Message message) {
   return status;
 }
 
+namespace {
+
+bool OffsetInRange(int64_t offset) { return offset >= kNoOffset - 1 && offset <= kOffsetMax; }
+
+// Every term and offset a message names is within what the log can hold: a forged or buggy peer
+// must not make this node adopt a term no batch header can carry, or do arithmetic near
+// INT64_MAX.
+bool FieldsInRange(const Message& m) {
+  if (m.term() > kTermMax || m.last_log_term() > kTermMax || m.prev_log_term() > kTermMax ||
+      m.hint_term() > kTermMax || m.snapshot().term() > kTermMax) {
+    return false;
+  }
+  for (int64_t offset : {m.last_log_offset(), m.prev_log_offset(), m.commit_offset(),
+                         m.match_offset(), m.rejected_offset(), m.hint_offset(),
+                         m.snapshot().last_offset()}) {
+    if (!OffsetInRange(offset)) return false;
+  }
+  for (const Entry& e : m.entries()) {
+    if (e.term() > kTermMax || e.base_offset() < 0 || e.last_offset() > kOffsetMax) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 absl::Status RawNode::StepInternal(Message& m) {
   if (m.to() != config_.id || m.from() == kNoNode || m.from() == config_.id ||
-      m.type() == MSG_UNKNOWN || !MessageType_IsValid(m.type()) || m.term() == 0) {
+      m.type() == MSG_UNKNOWN || !MessageType_IsValid(m.type()) || m.term() == 0 ||
+      !FieldsInRange(m)) {
     return Refuse(&counters_.invalid_messages,
                   absl::InvalidArgumentError(absl::StrCat(
                       "malformed message type=", m.type(), " from=", m.from(), " to=", m.to(),
@@ -580,8 +614,10 @@ absl::Status RawNode::HandleAppend(Message& m) {
   }
   const int64_t last_new =
       m.entries_size() > 0 ? m.entries(m.entries_size() - 1).last_offset() : m.prev_log_offset();
+  // A change followed by another in our log is committed (CommitKnownConfChanges).
+  CommitKnownConfChanges();
   // Figure 2: commitIndex = min(leaderCommit, index of last new entry).
-  CommitTo(std::min(m.commit_offset(), std::max(last_new, commit_)));
+  CommitFromLeader(std::min(m.commit_offset(), std::max(last_new, commit_)));
   Message reply;
   reply.set_type(MSG_APPEND_RESP);
   reply.set_to(m.from());
@@ -615,7 +651,7 @@ void RawNode::HandleHeartbeat(const Message& m) {
   election_elapsed_ticks_ = 0;
   // The leader clamps the commit to our match offset, so our log holds it; clamp again in
   // case we lost an unsynced tail in a crash the leader has not noticed yet.
-  CommitTo(std::min(m.commit_offset(), log_.LastOffset()));
+  CommitFromLeader(std::min(m.commit_offset(), log_.LastOffset()));
   Message reply;
   reply.set_type(MSG_HEARTBEAT_RESP);
   reply.set_to(m.from());
@@ -937,11 +973,7 @@ absl::Status RawNode::HandleAppendResponse(const Message& m) {
   Progress& pr = it->second;
   pr.recent_active = true;
   if (m.reject()) {
-    if (pr.state == Progress::State::kSnapshot) return absl::OkStatus();
-    const bool stale = pr.state == Progress::State::kReplicate
-                           ? m.rejected_offset() <= pr.match_offset
-                           : m.rejected_offset() != pr.next_offset - 1;
-    if (stale) return absl::OkStatus();
+    if (pr.IsStaleRejection(m.rejected_offset())) return absl::OkStatus();
     if (m.hint_offset() < kNoOffset - 1 || m.hint_offset() > m.rejected_offset()) {
       return Refuse(&counters_.invalid_messages,
                     absl::InvalidArgumentError("reject hint beyond the rejected offset"));
@@ -960,6 +992,13 @@ absl::Status RawNode::HandleAppendResponse(const Message& m) {
     return Refuse(&counters_.invalid_messages,
                   absl::InvalidArgumentError(absl::StrCat(
                       "ack of offset ", m.match_offset(), " beyond our last ", log_.LastOffset())));
+  }
+  if (m.match_offset() > log_.SnapshotOffset() &&
+      log_.EntryEndAtOrBefore(m.match_offset()) != m.match_offset()) {
+    // Matches are entry ends; one inside a batch could move the commit offset into it.
+    return Refuse(&counters_.invalid_messages,
+                  absl::InvalidArgumentError(absl::StrCat(
+                      "ack of offset ", m.match_offset(), " inside an entry")));
   }
   if (pr.MaybeUpdate(m.match_offset())) {
     if (pr.state == Progress::State::kProbe) {
@@ -1064,6 +1103,23 @@ void RawNode::MaybeCommit() {
     CommitTo(quorum_offset);
     commit_broadcast_pending_ = true;
   }
+}
+
+void RawNode::CommitFromLeader(int64_t offset) {
+  // A leader's commit offset is an entry end of its log; clamp one that is not (a forged or
+  // buggy peer) to the entry end before it, so commit_ never lands inside an entry.
+  if (offset <= commit_) return;
+  CommitTo(log_.EntryEndAtOrBefore(offset));
+}
+
+void RawNode::CommitKnownConfChanges() {
+  // Dissertation §4.1 (single-server changes) is safe only if every replica holding C(k+1) uses
+  // at least C(k). A leader proposes a change only once its previous one and its term's no-op
+  // are committed (ProposeConfChange), and Log Matching (§5.3) makes every log holding the later
+  // change hold the same earlier one: so every change but the last in the log is committed, even
+  // when this replica's commit offset (volatile, saved lazily) has not caught up.
+  if (uncommitted_conf_.size() < 2) return;
+  CommitTo(std::prev(uncommitted_conf_.end(), 2)->first);
 }
 
 void RawNode::CommitTo(int64_t offset) {

@@ -49,6 +49,7 @@ struct Counters {
   uint64_t snapshot_chunks_ignored = 0;   // out-of-order snapshot chunks
   uint64_t proposals_refused = 0;         // Propose on a non-leader, during transfer, or full
   uint64_t outgoing_messages_dropped = 0; // queue beyond Config::outgoing_messages_max
+  uint64_t campaigns_refused_at_term_max = 0;  // the next term would not fit a batch header
 };
 
 class RawNode {
@@ -157,6 +158,10 @@ class RawNode {
   void MaybeCommit();
   void CommitTo(int64_t offset);
   void ApplyConfChange(ConfChangeType type, NodeId node);
+  // Commits up to the entry end at or before `offset`, a leader's commit offset.
+  void CommitFromLeader(int64_t offset);
+  // Commits every membership change in the log that another change follows (see the .cc).
+  void CommitKnownConfChanges();
   void AdvanceReads();
   bool QuorumActive() const;
   CommittedRange ApplyRange() const;

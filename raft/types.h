@@ -20,6 +20,15 @@ inline constexpr NodeId kNoNode = 0;
 // The position before the first offset of an empty log that starts at offset 0.
 inline constexpr int64_t kNoOffset = -1;
 
+// Largest term: a batch header's partitionLeaderEpoch is an int32. A message naming a larger term
+// is refused (adopting it would make every later entry unwritable), and a node at kTermMax does
+// not campaign.
+inline constexpr Term kTermMax = INT32_MAX;
+
+// Largest offset any message may name: far beyond any real log (2^62 records), and far enough
+// below INT64_MAX that offset + record count, + 1 or + a batch never overflows.
+inline constexpr int64_t kOffsetMax = int64_t{1} << 62;
+
 // Metadata of one entry; what the core reads from the log. Copyable without allocation.
 struct EntryMeta {
   Term term = 0;

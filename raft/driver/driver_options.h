@@ -110,6 +110,11 @@ class DriverObserver {
   // A hard state became durable, and the replica declared its log durable up to
   // `durable_last_offset` (messages and acks depending on it go out now).
   virtual void OnPersisted(NodeId, GroupId, const HardState&, int64_t /*durable_last_offset*/) {}
+  // The replica's log is durable up to `last_offset`; if `hard_state_save_next`, the hard-state
+  // save that the same Ready needs starts right after this call. Between the two durable steps:
+  // where the simulator aims crashes. Must not stop or destroy the replica (post instead).
+  virtual void OnLogFlushed(NodeId, GroupId, int64_t /*last_offset*/,
+                            bool /*hard_state_save_next*/) {}
   // The replica truncated its log from `offset` on (a Raft conflict).
   virtual void OnTruncated(NodeId, GroupId, int64_t /*offset*/) {}
   // The replica applied `meta` whose stored bytes are `batch` (commit order).

@@ -29,8 +29,11 @@ std::vector<uint8_t> EncodeControlEntry(const EntryMeta& meta) {
   fields.producer_epoch = static_cast<int16_t>(meta.type);
   fields.base_sequence =
       meta.type == ENTRY_CONF_CHANGE ? static_cast<int32_t>(meta.conf_change_type) : -1;
-  fields.producer_id =
-      meta.type == ENTRY_CONF_CHANGE ? static_cast<int64_t>(meta.conf_change_node) : -1;
+  // A no-op carries its term again inside the CRC (producerId): the header's term is outside
+  // it, and every term's entries start with its no-op, so the no-ops vouch for every batch's
+  // term on open (FORMAT.md §1).
+  fields.producer_id = meta.type == ENTRY_CONF_CHANGE ? static_cast<int64_t>(meta.conf_change_node)
+                                                      : static_cast<int64_t>(meta.term);
   record::RecordBatchBuilder builder(fields);
   EDDY_CHECK_OK(builder.Append(0, std::span<const uint8_t>(kControlKey), std::nullopt));
   std::vector<uint8_t> batch = builder.Finish();
@@ -49,6 +52,11 @@ absl::StatusOr<EntryMeta> DecodeEntryMeta(std::span<const uint8_t> batch) {
   if (!header->is_control()) return meta;
   const int16_t type = header->producer_epoch;
   if (type == ENTRY_NOOP && header->last_offset_delta == 0) {
+    if (header->producer_id != header->partition_leader_epoch) {
+      return absl::DataLossError(absl::StrCat("no-op at offset ", meta.base_offset, " has term ",
+                                              header->partition_leader_epoch, " in its header and ",
+                                              header->producer_id, " under its CRC"));
+    }
     meta.type = ENTRY_NOOP;
     return meta;
   }

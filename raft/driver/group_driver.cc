@@ -158,22 +158,18 @@ void GroupDriver::ScanLog(uint64_t generation, const LoadedState& loaded,
   // cross-checks: terms never decrease along a log, and no entry has a term above the
   // replica's persisted current term. A batch failing either is cut with everything after it
   // (the durable mark then fences the replica until it is repaired).
-  // Batches up to the durable mark are also checked against the persisted term starts.
+  // Every batch's term is also checked against the term its run started with: every term's
+  // entries begin with that term's no-op (§5.4.2: a new leader appends one first; Log Matching
+  // carries it to every log holding the term's entries), and a no-op repeats its term under its
+  // CRC (DecodeEntryMeta checks the two agree). Batches before the first no-op after the
+  // snapshot point continue the point's term.
   const Term term_max = loaded.state.has_value() ? loaded.state->hard_state().term() : 0;
-  const int64_t checked_last =
-      loaded.state.has_value() ? loaded.state->durable_last_offset() : kNoOffset;
-  std::map<int64_t, Term> persisted_starts;
-  if (loaded.state.has_value()) {
-    for (const TermStart& t : loaded.state->term_starts()) persisted_starts[t.offset()] = t.term();
-  }
-  term_starts_.clear();
   // Raft's log starts after the snapshot point (older batches may remain in whole segments).
   const int64_t first = view_->FirstOffset();
   const Term snapshot_term = view_->Snapshot().term();
   if (log_->last_offset() < first) return then();
   ReadBatches(first, log_->last_offset(),
-              [this, generation, term_max, checked_last, first, snapshot_term,
-               persisted_starts = std::move(persisted_starts),
+              [this, generation, term_max, first, snapshot_term,
                then = std::move(then)](absl::StatusOr<Batches> batches) mutable {
                 if (!Current(generation)) return;
                 if (!batches.ok()) {
@@ -187,20 +183,17 @@ void GroupDriver::ScanLog(uint64_t generation, const LoadedState& loaded,
                   }
                   return Fail(batches.status());
                 }
-                Term previous = snapshot_term;
+                Term run_term = snapshot_term;
                 for (const std::vector<uint8_t>& batch : *batches) {
                   absl::StatusOr<EntryMeta> meta = DecodeEntryMeta(batch);
-                  std::optional<Term> expected;
-                  if (meta.ok() && meta->last_offset <= checked_last) {
-                    auto it = persisted_starts.upper_bound(meta->base_offset);
-                    if (it != persisted_starts.begin()) expected = std::prev(it)->second;
-                  }
-                  if (meta.ok() && (meta->term > term_max || meta->term < previous ||
-                                    (expected.has_value() && *expected != meta->term))) {
-                    meta = absl::DataLossError(absl::StrCat(
-                        "batch at offset ", meta->base_offset, " has term ", meta->term,
-                        " (previous ", previous, ", current term ", term_max, ", expected ",
-                        expected.value_or(0), ")"));
+                  if (meta.ok()) {
+                    const Term expected = meta->type == ENTRY_NOOP ? meta->term : run_term;
+                    if (meta->term > term_max || meta->term < run_term ||
+                        meta->term != expected) {
+                      meta = absl::DataLossError(absl::StrCat(
+                          "batch at offset ", meta->base_offset, " has term ", meta->term,
+                          " (its run's term ", run_term, ", current term ", term_max, ")"));
+                    }
                   }
                   if (!meta.ok()) {
                     const int64_t cut = record::ParseBatchHeader(batch).ok()
@@ -210,15 +203,9 @@ void GroupDriver::ScanLog(uint64_t generation, const LoadedState& loaded,
                     absl::StatusOr<int64_t> next = log_->TruncateSuffix(cut);
                     if (!next.ok()) return Fail(next.status());
                     view_->ForgetFrom(cut);
-                    term_starts_.erase(term_starts_.lower_bound(cut), term_starts_.end());
                     break;
                   }
-                  // The first batch after the snapshot point starts a run even when it
-                  // continues the point's term: term starts must cover every batch.
-                  if (meta->term != previous || term_starts_.empty()) {
-                    term_starts_[meta->base_offset] = meta->term;
-                  }
-                  previous = meta->term;
+                  run_term = meta->term;
                   view_->NoteEntry(*meta);
                 }
                 then();
@@ -368,7 +355,10 @@ void GroupDriver::Receive(Message message) {
   if (message.type() == MSG_APPEND_RESP && message.reject() &&
       node_->role() == Role::kLeader && message.term() == node_->term()) {
     const Progress* pr = node_->progress(message.from());
-    if (pr != nullptr && message.hint_offset() < pr->match_offset) {
+    // Only a rejection the core acts on: a stale one (a duplicate of an old probe's answer,
+    // arriving after the match moved on) says nothing about the follower's log now.
+    if (pr != nullptr && !pr->IsStaleRejection(message.rejected_offset()) &&
+        message.hint_offset() < pr->match_offset) {
       // The follower has less than it acknowledged (media damage): the core never probes below
       // a match offset, so it could not repair it. A fresh leader starts with no match offsets;
       // restarting this replica (always safe) gets the group one.
@@ -503,11 +493,6 @@ PersistedState GroupDriver::StateToPersist(int64_t mark, Term mark_term) const {
   state.set_durable_last_offset(mark);
   state.set_durable_last_term(mark_term);
   *state.mutable_snapshot() = view_->Snapshot();
-  for (const auto& [offset, term] : term_starts_) {
-    TermStart* t = state.add_term_starts();
-    t->set_offset(offset);
-    t->set_term(term);
-  }
   return state;
 }
 
@@ -517,15 +502,14 @@ void GroupDriver::PersistReady(Ready ready) {
   const int64_t last = log_->last_offset();
   const auto [new_mark, new_mark_term] = NextMark(last, TermOfEntryEnd(last));
   // Only what something sent after this Ready depends on must be durable first: the term and
-  // vote (votes, §5.2), the durable mark and term starts (append acks, the repair fence). The
+  // vote (votes, §5.2), the durable mark (append acks, the repair fence). The
   // commit offset and the membership as of it are volatile in Raft (a restarted replica
   // re-learns them from the leader; the pair is always written together, so the membership on
   // disk is the one as of the commit on disk): a Ready that only advances them writes nothing,
   // and they ride along with the next save.
   const bool save = hard_state_.term() != saved_hard_state_.term() ||
                     hard_state_.vote() != saved_hard_state_.vote() || new_mark != mark_ ||
-                    new_mark_term != mark_term_ || term_starts_dirty_;
-  term_starts_dirty_ = false;
+                    new_mark_term != mark_term_;
   const bool flush = ready.must_sync || !ready.entries.empty();
 
   // The log first, then the state that points into it: a durable mark (or commit offset)
@@ -542,10 +526,11 @@ void GroupDriver::PersistReady(Ready ready) {
     if (saved.has_value()) saved_hard_state_ = *saved;
     FinishReady(std::move(*shared_ready));
   };
-  auto after_flush = [this, alive = alive_, generation, save, new_mark, new_mark_term,
-                      finish = std::move(finish)](absl::Status s) mutable {
+  auto after_flush = [this, alive = alive_, generation, save, flush, last, new_mark,
+                      new_mark_term, finish = std::move(finish)](absl::Status s) mutable {
     if (!*alive || generation != generation_) return;
     if (!s.ok()) return Fail(s);
+    if (flush) observer_->OnLogFlushed(self_, options_.group_id, last, save);
     if (!save) return finish(absl::OkStatus());
     store_->Save(StateToPersist(new_mark, new_mark_term), std::move(finish));
   };
@@ -588,8 +573,6 @@ absl::Status GroupDriver::AppendEntries(std::vector<Entry>& entries) {
     EDDY_CHECK_EQ(next, first);
     view_->ForgetFrom(first);
     view_->SetVisibleLast(std::min(view_->LastOffset(), first - 1));
-    term_starts_.erase(term_starts_.lower_bound(first), term_starts_.end());
-    term_starts_dirty_ = true;
     ++stats_.conflict_truncations;
     Event("conflicting suffix truncated");
     observer_->OnTruncated(self_, options_.group_id, first);
@@ -619,10 +602,6 @@ absl::Status GroupDriver::AppendEntries(std::vector<Entry>& entries) {
     EDDY_CHECK_EQ(appended.base_offset, meta.base_offset);
     EDDY_CHECK_EQ(appended.last_offset, meta.last_offset);
     view_->NoteEntry(meta);
-    if (term_starts_.empty() || term_starts_.rbegin()->second != meta.term) {
-      term_starts_[meta.base_offset] = meta.term;
-      term_starts_dirty_ = true;
-    }
     ++stats_.entries_appended;
   }
   return absl::OkStatus();

@@ -6,7 +6,7 @@
 //   2. Flush the log (one sync covering every append since the last: group commit), THEN write
 //      the hard state and the durable mark (HardStateStore), so the state on disk never points
 //      at entries that are not. The save is skipped when nothing a message depends on changed:
-//      term, vote, durable mark and term starts are saved before anything is sent; a change of
+//      term, vote and durable mark are saved before anything is sent; a change of
 //      only the commit offset (and the membership as of it) is volatile in Raft and rides along
 //      with the next save (OnPersisted reports what was actually saved);
 //   3. ONLY WHEN BOTH ARE DURABLE: send the messages (payloads of MSG_APPEND read back from the
@@ -176,7 +176,7 @@ class GroupDriver {
   void LowerMarkThenPersist(Ready ready);
   // The rest of a Ready after its snapshot (if any) is installed: append, flush, save, send.
   void PersistReady(Ready ready);
-  // The hard state, durable mark, term starts and snapshot point as one record.
+  // The hard state, durable mark and snapshot point as one record.
   PersistedState StateToPersist(int64_t mark, Term mark_term) const;
   absl::Status AppendEntries(std::vector<Entry>& entries);
   // Term of the entry ending at `offset` (the snapshot point's term at the snapshot point).
@@ -249,8 +249,6 @@ class GroupDriver {
   HardState saved_hard_state_;
   int64_t mark_ = kNoOffset;       // durable mark (see REPAIR FENCE), as persisted
   Term mark_term_ = 0;             // term of the entry ending at mark_ when declared
-  std::map<int64_t, Term> term_starts_;  // first offset of each term in the log
-  bool term_starts_dirty_ = false;       // changed since the last save
   bool fenced_ = false;
   bool log_reset_on_open_ = false;  // ReconcileSnapshot reset the log (OpenReport)
   bool ready_busy_ = false;         // a Ready (or a compaction) is being persisted

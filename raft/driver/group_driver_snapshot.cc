@@ -84,29 +84,16 @@ bool GroupDriver::MaybeCompact() {
   *next.mutable_conf_state() = membership.ToProto();
   next.set_size_bytes(0);
 
-  // Term starts below the point go, except the run that covers point + 1.
-  std::map<int64_t, Term> starts = term_starts_;
-  auto covering = starts.upper_bound(point + 1);
-  if (covering != starts.begin()) starts.erase(starts.begin(), std::prev(covering));
-
   PersistedState state = StateToPersist(mark_, mark_term_);
   *state.mutable_snapshot() = next;
-  state.clear_term_starts();
-  for (const auto& [offset, t] : starts) {
-    TermStart* s = state.add_term_starts();
-    s->set_offset(offset);
-    s->set_term(t);
-  }
   ready_busy_ = true;  // no Ready (and no other save) until the point is durable
   HardState saved = state.hard_state();
   store_->Save(std::move(state), [this, alive = alive_, generation = generation_, next,
-                                  starts = std::move(starts),
                                   saved = std::move(saved)](absl::Status s) mutable {
     if (!*alive || generation != generation_) return;
     if (!s.ok()) return Fail(s);
     saved_hard_state_ = saved;
     ready_busy_ = false;
-    term_starts_ = std::move(starts);
     view_->SetSnapshot(next);
     ++stats_.compactions;
     Event("log prefix truncated to the snapshot point");
@@ -133,7 +120,6 @@ void GroupDriver::InstallSnapshot(Ready ready) {
   const auto [new_mark, new_mark_term] = NextMark(point, meta.term());
   PersistedState state = StateToPersist(new_mark, new_mark_term);
   *state.mutable_snapshot() = meta;
-  state.clear_term_starts();  // the log will hold nothing
   auto shared_ready = std::make_shared<Ready>(std::move(ready));
   HardState saved = state.hard_state();
   store_->Save(std::move(state), [this, alive = alive_, generation = generation_, meta, point,
@@ -144,8 +130,6 @@ void GroupDriver::InstallSnapshot(Ready ready) {
     saved_hard_state_ = saved;
     mark_ = new_mark;
     mark_term_ = new_mark_term;
-    term_starts_.clear();
-    term_starts_dirty_ = false;
     FailAcksThrough(point);
     // The point is durable: now the log. The flush of PersistReady covers the reset.
     log_->ResetTo(point + 1, [this, generation](absl::Status s) {

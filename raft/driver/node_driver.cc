@@ -19,10 +19,18 @@ NodeDriver::~NodeDriver() {
   groups_.clear();
 }
 
-void NodeDriver::AddGroup(GroupOptions options) {
-  EDDY_CHECK_LT(groups_.size(), kGroupsMax);
+absl::Status NodeDriver::AddGroup(GroupOptions options) {
   const GroupId id = options.group_id;
-  EDDY_CHECK(groups_.count(id) == 0);
+  if (groups_.size() >= kGroupsMax) {
+    return absl::ResourceExhaustedError(absl::StrCat("node holds ", kGroupsMax, " groups"));
+  }
+  if (groups_.count(id) != 0) {
+    return absl::AlreadyExistsError(absl::StrCat("group ", id, " is already on this node"));
+  }
+  if (NodeOfReplica(options.replica_id) != runtime_.self()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "replica id ", options.replica_id, " is not a replica of node ", runtime_.self()));
+  }
   auto group = std::make_unique<GroupDriver>(
       runtime_, std::move(options), absl::StrCat("g", id),
       [this](NodeId to, GroupId g, Message m) { Send(to, g, std::move(m)); }, observer_);
@@ -30,6 +38,7 @@ void NodeDriver::AddGroup(GroupOptions options) {
   raw->SetKickBatch(&kick_batch_);
   groups_[id] = std::move(group);
   raw->Start();
+  return absl::OkStatus();
 }
 
 void NodeDriver::Start() {
@@ -75,7 +84,12 @@ void NodeDriver::EndBatch() {
 void NodeDriver::Send(NodeId to, GroupId group, Message message) {
   // `to` is a replica id; its node is the transport address (driver_options.h).
   const NodeId node = NodeOfReplica(to);
-  EDDY_CHECK_NE(node, runtime_.self());
+  if (node == runtime_.self() || node == kNoNode) {
+    // A membership naming another replica on this node (or node 0) came from a forged or buggy
+    // peer's entry: there is no one to send to.
+    ++stats_.messages_to_self_dropped;
+    return;
+  }
   const uint64_t size = message.ByteSizeLong() + 16;
   // One envelope must fit one transport message: flush early rather than overflow.
   if (outbox_bytes_[node] + size > runtime::kMessageSizeBytesMax) FlushOutbox();

@@ -19,6 +19,7 @@
 #include <memory>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "core/runtime/runtime.h"
 #include "raft/driver/driver.pb.h"
 #include "raft/driver/driver_options.h"
@@ -36,6 +37,7 @@ struct NodeStats {
   uint64_t envelopes_received = 0;
   uint64_t malformed_envelopes = 0;
   uint64_t unknown_group_messages = 0;
+  uint64_t messages_to_self_dropped = 0;  // addressed to a replica on this node (forged input)
 };
 
 class NodeDriver {
@@ -48,8 +50,9 @@ class NodeDriver {
   NodeDriver& operator=(const NodeDriver&) = delete;
 
   // Creates (or reopens, after a restart) the replica of group `options.group_id`, stored in
-  // directory "g<id>". REQUIRES: not added yet.
-  void AddGroup(GroupOptions options);
+  // directory "g<id>". Errors: kAlreadyExists the group is on this node; kResourceExhausted
+  // kGroupsMax groups; kInvalidArgument the replica id is not one of this node's.
+  absl::Status AddGroup(GroupOptions options);
   // Installs the transport handler and starts ticking. Call once, after the first AddGroup.
   void Start();
 

@@ -40,6 +40,7 @@ FaultProfile AllFaults(Random& random) {
   p.reorder = p.partitions = p.clogging = p.flapping = p.connection_resets = true;
   p.crashes = p.pauses = p.clock_jumps = p.slow_nodes = true;
   ppm(p.torn_write_ppm, 800'000, 1'000'000);
+  ppm(p.aimed_crash_ppm, 1'000, 20'000);
   if (p.clock_drift_ppm_max == 0) p.clock_drift_ppm_max = random.UniformInRange(1'000, 100'000);
   ppm(p.disk_latency_spike_ppm, 1'000, 20'000);
   ppm(p.read_corruption_ppm, 500, 5'000);
@@ -206,7 +207,7 @@ void Cluster::BuildNode(runtime::NodeId id) {
       group.log.segment_size_bytes_max = options_.segment_size_bytes_max;
     }
     group.read_size_bytes_max = options_.read_size_bytes_max;
-    node->AddGroup(std::move(group));
+    EDDY_CHECK_OK(node->AddGroup(std::move(group)));
   }
   node->Start();
   nodes_[id] = std::move(node);
@@ -353,12 +354,22 @@ void Cluster::OnApplied(raft::NodeId node, GroupId group, const raft::EntryMeta&
     Count("membership change applied");
     if (committed_conf_[group].emplace(meta.base_offset, meta).second) {
       Count("membership change committed");
+      if (membership_ != nullptr) membership_->OnChangeApplied(group);
       Trace(absl::StrCat("g", group, " committed ",
                          raft::ConfChangeType_Name(meta.conf_change_type), " ",
                          ReplicaName(meta.conf_change_node), " at offset ", meta.base_offset));
     }
   }
   checker_.OnApplied(node, group, meta, batch);
+}
+
+void Cluster::OnLogFlushed(raft::NodeId node, GroupId group, int64_t last_offset,
+                           bool hard_state_save_next) {
+  const runtime::NodeId id = static_cast<runtime::NodeId>(raft::driver::NodeOfReplica(node));
+  if (log_flushed_hook_) log_flushed_hook_(id, group, last_offset, hard_state_save_next);
+  if (hard_state_save_next && injector_ != nullptr && injector_->AimCrash(id)) {
+    Count("crash aimed between a log flush and a hard-state save");
+  }
 }
 
 void Cluster::OnSnapshotInstalled(raft::NodeId node, GroupId group,

@@ -154,6 +154,11 @@ class Cluster final : public raft::driver::DriverObserver {
   // A test damaged `node`'s disk by hand (SimDisk::CorruptByte): data loss there is expected.
   void NoteManualDamage(raft::NodeId node) { manually_damaged_.insert(node); }
   const std::map<std::string, uint64_t>& recovery_counts() const { return recovery_; }
+  // Scenario tests: called on every replica log flush (node, group, flushed last offset, whether
+  // a hard-state save follows), inside the driver's callback: it may post work (a crash at this
+  // instant) but must not stop the node itself.
+  using LogFlushedHook = std::function<void(runtime::NodeId, raft::driver::GroupId, int64_t, bool)>;
+  void SetLogFlushedHook(LogFlushedHook hook) { log_flushed_hook_ = std::move(hook); }
   std::string ReplayCommand() const;
   RunResult Summarize();
   // One line of counters for --progress.
@@ -170,6 +175,8 @@ class Cluster final : public raft::driver::DriverObserver {
                  std::span<const uint8_t> batch) override;
   void OnSnapshotInstalled(raft::NodeId, raft::driver::GroupId,
                            const raft::SnapshotMeta&) override;
+  void OnLogFlushed(raft::NodeId, raft::driver::GroupId, int64_t last_offset,
+                    bool hard_state_save_next) override;
   void OnFailed(raft::NodeId, raft::driver::GroupId, const absl::Status&) override;
   void OnEvent(raft::NodeId, raft::driver::GroupId, const char* name) override;
 
@@ -214,6 +221,7 @@ class Cluster final : public raft::driver::DriverObserver {
   uint64_t reads_ = 0;
   std::map<std::string, uint64_t> recovery_;
   std::set<raft::NodeId> manually_damaged_;
+  LogFlushedHook log_flushed_hook_;
   std::deque<std::string> trace_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -74,22 +74,54 @@ void MembershipCycle::MaybeBeginRandomCycle() {
     cluster_.CountRecovery("membership cycle skipped: configuration not settled");
     return;
   }
+  if (candidates_.size() >= 2 && random_.OneIn(2)) {
+    // Two replicas: back-to-back changes in the same direction (the drawn one first).
+    std::vector<runtime::NodeId> nodes = {node};
+    for (runtime::NodeId other : candidates_) {
+      if (other != node && nodes.size() < 2) nodes.push_back(other);
+    }
+    return BeginSeveral(group, std::move(nodes), wipe);
+  }
   Begin(group, node, wipe);
 }
 
 void MembershipCycle::Begin(GroupId group, runtime::NodeId node, bool wipe) {
+  BeginSeveral(group, {node}, wipe);
+}
+
+void MembershipCycle::BeginSeveral(GroupId group, std::vector<runtime::NodeId> nodes,
+                                   bool wipe) {
   EDDY_CHECK(idle());
   EDDY_CHECK_GE(group, 1u);
+  EDDY_CHECK(!nodes.empty());
   step_ = Step::kRemove;
   group_ = group;
-  node_ = node;
-  old_replica_ = cluster_.ReplicaIdOf(node, group);
-  new_replica_ = old_replica_;
+  members_.clear();
+  for (runtime::NodeId node : nodes) {
+    for (const Member& m : members_) EDDY_CHECK_NE(m.node, node);
+    const raft::NodeId replica = cluster_.ReplicaIdOf(node, group);
+    members_.push_back(Member{node, replica, replica});
+  }
   wipe_ = wipe;
-  cluster_.Trace(absl::StrCat("membership: g", group, " cycle starts: remove ",
-                              cluster_.ReplicaName(old_replica_), wipe ? ", wipe it" : "",
-                              ", add it back as a learner, promote it"));
+  cluster_.Trace(absl::StrCat("membership: g", group, " cycle starts: remove ", MemberNames(false),
+                              wipe ? ", wipe" : "", ", add back as learners, promote"));
+  if (members_.size() > 1) cluster_.CountRecovery("membership cycle of several replicas");
   Poll();
+}
+
+void MembershipCycle::OnChangeApplied(GroupId group) {
+  if (idle() || group != group_ || poll_timer_ == runtime::kNoTimer) return;
+  cluster_.world().loop().Cancel(poll_timer_);
+  poll_timer_ = cluster_.world().loop().ScheduleAfter(Duration::Zero(), [this] { Poll(); });
+}
+
+std::string MembershipCycle::MemberNames(bool new_ids) const {
+  std::string names;
+  for (const Member& m : members_) {
+    absl::StrAppend(&names, names.empty() ? "" : ",",
+                    cluster_.ReplicaName(new_ids ? m.new_replica : m.old_replica));
+  }
+  return names;
 }
 
 void MembershipCycle::Propose(raft::ConfChangeType type, raft::NodeId replica) {
@@ -103,47 +135,65 @@ void MembershipCycle::Propose(raft::ConfChangeType type, raft::NodeId replica) {
   }
 }
 
+bool MembershipCycle::StepDone(const raft::Membership& committed) {
+  for (Member& m : members_) {
+    switch (step_) {
+      case Step::kRemove:
+        if (!committed.Contains(m.old_replica)) continue;
+        Propose(raft::CONF_REMOVE_NODE, m.old_replica);
+        return false;
+      case Step::kWipe:
+        if (m.new_replica != m.old_replica) continue;
+        // A paused process cannot be stopped cleanly by the harness: wait for it to resume.
+        if (cluster_.world().node(m.node).paused()) return false;
+        m.new_replica = cluster_.WipeReplica(m.node, group_);
+        continue;
+      case Step::kAdd:
+        if (committed.Contains(m.new_replica)) continue;
+        Propose(raft::CONF_ADD_LEARNER, m.new_replica);
+        return false;
+      case Step::kPromote:
+        if (committed.IsVoter(m.new_replica)) continue;
+        Propose(raft::CONF_PROMOTE_LEARNER, m.new_replica);
+        return false;
+      case Step::kIdle:
+        return true;
+    }
+  }
+  return true;
+}
+
 void MembershipCycle::Poll() {
   poll_timer_ = runtime::kNoTimer;
+  if (idle()) return;
   // What some replica applied is committed: a step is done when the change shows there.
-  const raft::Membership committed = cluster_.CommittedMembership(group_);
-  switch (step_) {
-    case Step::kIdle:
-      return;
-    case Step::kRemove:
-      if (!committed.Contains(old_replica_)) {
+  while (StepDone(cluster_.CommittedMembership(group_))) {
+    switch (step_) {
+      case Step::kRemove:
         step_ = wipe_ ? Step::kWipe : Step::kAdd;
-        return Poll();
-      }
-      Propose(raft::CONF_REMOVE_NODE, old_replica_);
-      break;
-    case Step::kWipe:
-      // A paused process cannot be stopped cleanly by the harness: wait for it to resume.
-      if (cluster_.world().node(node_).paused()) break;
-      new_replica_ = cluster_.WipeReplica(node_, group_);
-      step_ = Step::kAdd;
-      break;
-    case Step::kAdd:
-      if (committed.Contains(new_replica_)) {
+        break;
+      case Step::kWipe:
+        step_ = Step::kAdd;
+        break;
+      case Step::kAdd:
         step_ = Step::kPromote;
-        return Poll();
-      }
-      Propose(raft::CONF_ADD_LEARNER, new_replica_);
-      break;
-    case Step::kPromote:
-      if (committed.IsVoter(new_replica_)) return Finish();
-      Propose(raft::CONF_PROMOTE_LEARNER, new_replica_);
-      break;
+        break;
+      case Step::kPromote:
+      case Step::kIdle:
+        return Finish();
+    }
   }
   poll_timer_ = cluster_.world().loop().ScheduleAfter(kPollInterval, [this] { Poll(); });
 }
 
 void MembershipCycle::Finish() {
-  cluster_.Trace(absl::StrCat("membership: g", group_, " cycle done: ",
-                              cluster_.ReplicaName(new_replica_), " is a voter again"));
+  cluster_.Trace(absl::StrCat("membership: g", group_, " cycle done: ", MemberNames(true),
+                              " voters again"));
   cluster_.CountRecovery("membership cycle completed");
-  cluster_.CountRecovery("learner promoted");
-  if (wipe_) cluster_.CountRecovery("replica wiped and rejoined");
+  for (size_t i = 0; i < members_.size(); ++i) {
+    cluster_.CountRecovery("learner promoted");
+    if (wipe_) cluster_.CountRecovery("replica wiped and rejoined");
+  }
   ++cycles_completed_;
   step_ = Step::kIdle;
 }
@@ -151,8 +201,7 @@ void MembershipCycle::Finish() {
 std::string MembershipCycle::Describe() const {
   if (idle()) return "membership idle";
   return absl::StrCat("membership cycle of g", group_, " at step ", StepName(step_), " (",
-                      cluster_.ReplicaName(old_replica_), " -> ",
-                      cluster_.ReplicaName(new_replica_), ")");
+                      MemberNames(false), " -> ", MemberNames(true), ")");
 }
 
 }  // namespace eddy::sim::cluster

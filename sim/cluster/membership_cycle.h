@@ -10,6 +10,9 @@
 //      committed; it catches up from the leader's log start (the log has no prefix truncation);
 //   4. PROMOTE the learner to voter once the leader's core accepts it (its match offset reached
 //      the commit offset: RawNode refuses a promotion before), until committed.
+// A cycle may take several replicas (BeginSeveral, and half of the random cycles when there are
+// two or more candidates): each step then runs for each replica in turn, so two voter changes
+// in the same direction follow each other back to back, as in a Kafka-style reassignment.
 // Each step retries its proposal every `poll_interval` (leaders change, proposals get lost or
 // refused while another change is pending); a step is done when the COMMITTED membership shows
 // it (Cluster::CommittedMembership: changes some replica applied). Not the leader's own view: a
@@ -41,6 +44,7 @@
 #include "core/runtime/clock.h"
 #include "core/runtime/transport.h"
 #include "raft/driver/driver_options.h"
+#include "raft/membership.h"
 #include "raft/raft.pb.h"
 
 namespace eddy::sim::cluster {
@@ -66,6 +70,15 @@ class MembershipCycle {
   void Stop();
   // Starts one cycle of `group`'s replica on `node` now. REQUIRES: idle().
   void Begin(raft::driver::GroupId group, runtime::NodeId node, bool wipe);
+  // Starts one cycle of the replicas on several nodes at once, as a Kafka-style reassignment
+  // does: each step runs for every replica in turn, so changes in the same direction follow
+  // each other back to back (remove a, remove b; add a, add b; promote a, promote b), the next
+  // one proposed as soon as the previous one is seen committed. REQUIRES: idle(), nodes
+  // distinct and non-empty.
+  void BeginSeveral(raft::driver::GroupId group, std::vector<runtime::NodeId> nodes, bool wipe);
+  // Some replica of `group` applied a membership change: the next step is proposed at once
+  // rather than at the next poll (back-to-back changes).
+  void OnChangeApplied(raft::driver::GroupId group);
 
   bool idle() const { return step_ == Step::kIdle; }
   Step step() const { return step_; }
@@ -91,10 +104,18 @@ class MembershipCycle {
   runtime::TimerId poll_timer_ = runtime::kNoTimer;
 
   Step step_ = Step::kIdle;
+  // The replicas being cycled, in the order each step handles them.
+  struct Member {
+    runtime::NodeId node = runtime::kNoNode;
+    raft::NodeId old_replica = raft::kNoNode;
+    raft::NodeId new_replica = raft::kNoNode;
+  };
+  // Every member done with the current step? Otherwise proposes the first one's change.
+  bool StepDone(const raft::Membership& committed);
+  std::string MemberNames(bool new_ids) const;
+
   raft::driver::GroupId group_ = 0;
-  runtime::NodeId node_ = runtime::kNoNode;
-  raft::NodeId old_replica_ = raft::kNoNode;
-  raft::NodeId new_replica_ = raft::kNoNode;
+  std::vector<Member> members_;
   bool wipe_ = false;
   uint64_t cycles_completed_ = 0;
 };

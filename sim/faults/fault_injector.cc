@@ -280,9 +280,30 @@ void FaultInjector::Reset() {
   world_.network().ResetConnection(a, b);
 }
 
+bool FaultInjector::AimCrash(runtime::NodeId node) {
+  if (healed_ || !profile_.crashes || profile_.aimed_crash_ppm == 0) return false;
+  if (!DrawPpm(random_, profile_.aimed_crash_ppm)) return false;
+  if (unavailable_count() >= options_.unavailable_nodes_max) return false;
+  if (!world_.node(node).up() || world_.node(node).paused()) return false;
+  const uint64_t epoch = epoch_;
+  After(Duration::Zero(), [this, node, epoch] {
+    if (epoch != epoch_ || !world_.node(node).up() || world_.node(node).paused() ||
+        unavailable_count() >= options_.unavailable_nodes_max) {
+      return;
+    }
+    Log(absl::StrCat("aimed crash of node ", node, " between two durable steps"));
+    CrashNode(node, epoch);
+  });
+  return true;
+}
+
 void FaultInjector::Crash(uint64_t epoch) {
   const NodeId id = DrawNodeToTakeDown();
   if (id == runtime::kNoNode) return;
+  CrashNode(id, epoch);
+}
+
+void FaultInjector::CrashNode(NodeId id, uint64_t epoch) {
   const bool torn = DrawPpm(random_, profile_.torn_write_ppm);
   Log(absl::StrCat("crash node ", id, torn ? " (torn)" : ""));
   world_.Crash(id, CrashOptions{.keep_unsynced_prefix = torn, .tear_last_sector = torn});

@@ -75,6 +75,13 @@ class FaultInjector {
     phase_handler_ = std::move(handler);
   }
 
+  // A durable step just completed on `node` (the harness calls this between a log flush and
+  // the hard-state save after it): in a fault phase of a profile with crashes, with probability
+  // aimed_crash_ppm and within the unavailability budget, crashes the node at this instant (in
+  // a world event of its own, since the caller is inside the node's code), as a drawn crash
+  // would. Returns whether a crash was scheduled.
+  bool AimCrash(runtime::NodeId node);
+
   bool healed() const { return healed_; }
   // Start of the current healed phase. REQUIRES: healed().
   Instant healed_since() const;
@@ -116,6 +123,7 @@ class FaultInjector {
 
   void Reset();
   void Crash(uint64_t epoch);
+  void CrashNode(runtime::NodeId id, uint64_t epoch);
   void Pause(uint64_t epoch);
   void Partition(uint64_t epoch);
 

@@ -55,6 +55,9 @@ FaultProfile DrawFaultProfile(Random& random) {
   p.action_interval_mean = Duration::Milliseconds(random.UniformInRange(200, 5'000));
   p.duplicate_delay_max = Duration::Milliseconds(random.UniformInRange(10, 5'000));
   p.per_link_rates = DrawFlag(random);
+  p.aimed_crash_ppm = p.crashes && DrawFlag(random)
+                          ? static_cast<uint32_t>(random.UniformInRange(1'000, 20'000))
+                          : 0;
   EDDY_CHECK_LE(p.fault_phase_min, p.fault_phase_max);
   EDDY_CHECK_LE(p.healed_phase_min, p.healed_phase_max);
   return p;
@@ -81,7 +84,11 @@ std::vector<std::string> FaultProfile::EnabledKinds() const {
   flag("clogging", clogging);
   flag("flapping", flapping);
   flag("connection_resets", connection_resets);
-  if (crashes) kinds.push_back(absl::StrCat("crashes(torn=", Percent(torn_write_ppm), ")"));
+  if (crashes) {
+    kinds.push_back(absl::StrCat("crashes(torn=", Percent(torn_write_ppm),
+                                 aimed_crash_ppm != 0 ? absl::StrCat(", aimed=", Percent(aimed_crash_ppm)) : "",
+                                 ")"));
+  }
   flag("pauses", pauses);
   flag("clock_jumps", clock_jumps);
   if (clock_drift_ppm_max != 0) {

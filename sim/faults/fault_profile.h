@@ -38,6 +38,9 @@ struct FaultProfile {
   // ---- Processes, as scheduled actions.
   bool crashes = false;
   uint32_t torn_write_ppm = 0;  // Per crash: keep a torn unsynced tail. 80–100 % if crashes.
+  // Per durable step (a replica's log flush that a hard-state save follows): crash the node
+  // right there, between the two durable steps (FaultInjector::AimCrash). 0.1–2 % if on.
+  uint32_t aimed_crash_ppm = 0;
   bool pauses = false;
   bool clock_jumps = false;
   int64_t clock_drift_ppm_max = 0;  // 0 = off; else drift drawn in ±this. Up to ±20 %.
