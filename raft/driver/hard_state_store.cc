@@ -332,14 +332,20 @@ void HardStateStore::WriteOne(size_t index, bool compact, std::vector<uint8_t> r
   File& file = files_[index];
   auto shared_done = std::make_shared<absl::AnyInvocable<void(absl::Status) &&>>(std::move(done));
   auto expected = std::make_shared<std::vector<uint8_t>>(std::move(record));
-  if (compact) {
-    file.records = 1;
-    file.damaged = false;
-    disk_.Truncate(file.handle, 0, [](absl::Status) {});
-  } else {
+  if (!compact) {
     ++file.records;
+    return AppendVerified(index, expected, kWriteAttemptsMax, shared_done);
   }
-  AppendVerified(index, expected, kWriteAttemptsMax, shared_done);
+  file.records = 1;
+  file.damaged = false;
+  // The record goes in only once the truncation succeeded: appended after a failed one it would
+  // sit behind stale records of unknown state, and the save must fail instead.
+  disk_.Truncate(file.handle, 0,
+                 [this, alive = alive_, index, expected, shared_done](absl::Status s) {
+                   if (!*alive) return;
+                   if (!s.ok()) return std::move(*shared_done)(s);
+                   AppendVerified(index, expected, kWriteAttemptsMax, shared_done);
+                 });
 }
 
 void HardStateStore::AppendVerified(

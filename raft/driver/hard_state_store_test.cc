@@ -105,6 +105,74 @@ TEST_F(HardStateStoreTest, CompactionKeepsFilesSmallAndTheNewestState) {
   EXPECT_EQ(opened.second.state->hard_state().term(), 3 * HardStateStore::kRecordsPerFileMax);
 }
 
+// A disk whose Truncate reports failure (the truncation itself runs: a failed truncate may or
+// may not have taken effect).
+class TruncateFailingDisk final : public runtime::Disk {
+ public:
+  explicit TruncateFailingDisk(runtime::Disk& inner) : inner_(inner) {}
+  void Open(std::string path, runtime::OpenMode mode, DoneWith<runtime::FileHandle> done) override {
+    inner_.Open(std::move(path), mode, std::move(done));
+  }
+  void Close(runtime::FileHandle file, Done done) override { inner_.Close(file, std::move(done)); }
+  void Size(runtime::FileHandle file, DoneWith<uint64_t> done) override {
+    inner_.Size(file, std::move(done));
+  }
+  void Append(runtime::FileHandle file, std::vector<uint8_t> data,
+              DoneWith<uint64_t> done) override {
+    inner_.Append(file, std::move(data), std::move(done));
+  }
+  void WriteAt(runtime::FileHandle file, uint64_t position, std::vector<uint8_t> data,
+               Done done) override {
+    inner_.WriteAt(file, position, std::move(data), std::move(done));
+  }
+  void ReadAt(runtime::FileHandle file, uint64_t position, uint64_t length_bytes,
+              DoneWith<std::vector<uint8_t>> done) override {
+    inner_.ReadAt(file, position, length_bytes, std::move(done));
+  }
+  void Sync(runtime::FileHandle file, Done done) override { inner_.Sync(file, std::move(done)); }
+  void Truncate(runtime::FileHandle file, uint64_t size_bytes, Done done) override {
+    ++truncates;
+    inner_.Truncate(file, size_bytes, [done = std::move(done)](absl::Status) mutable {
+      std::move(done)(absl::UnavailableError("injected truncate failure"));
+    });
+  }
+  void Rename(std::string from, std::string to, Done done) override {
+    inner_.Rename(std::move(from), std::move(to), std::move(done));
+  }
+  void Remove(std::string path, Done done) override { inner_.Remove(std::move(path), std::move(done)); }
+  void CreateDirectories(std::string path, Done done) override {
+    inner_.CreateDirectories(std::move(path), std::move(done));
+  }
+  void List(std::string path, DoneWith<std::vector<std::string>> done) override {
+    inner_.List(std::move(path), std::move(done));
+  }
+  void SyncDirectory(std::string path, Done done) override {
+    inner_.SyncDirectory(std::move(path), std::move(done));
+  }
+  int truncates = 0;
+
+ private:
+  runtime::Disk& inner_;
+};
+
+TEST_F(HardStateStoreTest, FailedCompactionTruncateFailsTheSave) {
+  // Regression: the compaction's truncate status was ignored, so a save "succeeded" after it.
+  TruncateFailingDisk failing(disk_);
+  auto opened = runtime::AwaitValue<Opened>(loop_, [&](auto done) {
+    HardStateStore::Open(failing, kDirectory, std::move(done));
+  });
+  ASSERT_TRUE(opened.ok());
+  absl::Status last = absl::OkStatus();
+  uint64_t term = 1;
+  for (; term <= HardStateStore::kRecordsPerFileMax + 2 && last.ok(); ++term) {
+    last = runtime::AwaitStatus(loop_, [&](auto done) {
+      opened->first->Save(StateWithTerm(term), std::move(done));
+    });
+  }
+  EXPECT_GT(failing.truncates, 0);
+  EXPECT_EQ(last.code(), absl::StatusCode::kUnavailable) << "the save that compacted succeeded";
+}
+
 TEST_F(HardStateStoreTest, BadSectorUnderTheNewestRecordInOneCopyUsesTheOther) {
   SaveTerms(40);
   disk_.MarkSectorBad(kFileA, LastSector(disk_, kFileA));

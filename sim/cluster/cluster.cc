@@ -179,11 +179,17 @@ void Cluster::WipeThenBuild(runtime::NodeId id) {
         if (names.status().code() == absl::StatusCode::kNotFound) return one_done(absl::OkStatus());
         return one_done(names.status());
       }
+      auto first_error = std::make_shared<absl::Status>();
       for (const std::string& name : *names) {
-        disk.Remove(absl::StrCat(dir, "/", name), [](absl::Status) {});
+        disk.Remove(absl::StrCat(dir, "/", name), [first_error](absl::Status s) {
+          if (first_error->ok() && !s.ok() && !absl::IsNotFound(s)) *first_error = s;
+        });
       }
-      // Namespace operations complete in order: this one reports after every Remove.
-      disk.SyncDirectory(dir, one_done);
+      // Namespace operations complete in order: this one reports after every Remove. A failed
+      // remove fails the wipe (retried), or a file of the old incarnation would survive it.
+      disk.SyncDirectory(dir, [first_error, one_done](absl::Status s) mutable {
+        one_done(first_error->ok() ? s : *first_error);
+      });
     });
   }
 }
