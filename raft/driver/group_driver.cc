@@ -249,7 +249,9 @@ void GroupDriver::BuildNode(const LoadedState& loaded, OpenReport report) {
   config.id = self_;
   node_ = std::make_unique<RawNode>(config, view_.get(), hs, runtime_.random().Fork());
   hard_state_ = node_->hard_state();
-  saved_hard_state_ = hard_state_;
+  // What is on disk, not what the core made of it: the core may already know a higher commit
+  // offset (RawNode::CommitKnownConfChanges), which is durable only with the next save.
+  saved_hard_state_ = hs;
   // Nothing at or below the snapshot point is applied by this incarnation.
   applied_ = view_->Snapshot().last_offset();
   commit_target_ = applied_;

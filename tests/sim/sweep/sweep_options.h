@@ -38,4 +38,15 @@ inline ClusterOptions LongSweepOptions(uint64_t seed) {
   return options;
 }
 
+// The five-broker shape of the long local sweeps, `eddy-sim --seeds=1..10000 --nodes=5
+// --groups=3` (eddy-sim's defaults otherwise: 30 s, 100 batches/s, membership cycles every ~6 s,
+// half of them with wipes), which has two candidates for back-to-back membership changes.
+inline ClusterOptions FiveNodeSweepOptions(uint64_t seed) {
+  ClusterOptions options;
+  options.seed = seed;
+  options.node_count = 5;
+  options.group_count = 3;
+  return options;
+}
+
 }  // namespace eddy::sim::cluster
