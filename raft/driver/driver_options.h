@@ -72,8 +72,12 @@ struct GroupOptions {
   // id, timeouts, limits; `raft.id` is set by the NodeDriver.
   Config raft;
   log::LogOptions log;
-  // A replica that failed (disk error, corruption) reopens after this delay.
+  // A replica that failed (disk error, corruption) reopens after `reopen_delay`; each failure
+  // within `reopen_delay_max` of the last open doubles the delay, up to `reopen_delay_max`
+  // (a full or failing disk must not re-scan the log several times a second). A replica that
+  // ran that long without failing starts again from `reopen_delay`.
   Duration reopen_delay = Duration::Milliseconds(200);
+  Duration reopen_delay_max = Duration::Seconds(5);
   // Reads (apply, payload attach, serving) fetch at most this many bytes per log read.
   uint64_t read_size_bytes_max = 1 * kMiB;
   DriverBug bug = DriverBug::kNone;

@@ -258,6 +258,7 @@ void GroupDriver::BuildNode(const LoadedState& loaded, OpenReport report) {
   ready_busy_ = false;
   apply_busy_ = false;
   state_ = State::kRunning;
+  opened_at_ = runtime_.clock().Now();
   observer_->OnOpened(self_, options_.group_id, report);
   Kick();
 }
@@ -279,7 +280,12 @@ void GroupDriver::Fail(absl::Status status) {
     Event("disk error: replica stopped");
   }
   Stop(status, State::kFailed);
-  reopen_timer_ = runtime_.clock().ScheduleAfter(options_.reopen_delay, [this, alive = alive_] {
+  // Exponential backoff while failures follow each other (see GroupOptions::reopen_delay_max).
+  const bool ran_long = runtime_.clock().Now() - opened_at_ >= options_.reopen_delay_max;
+  next_reopen_delay_ = ran_long || next_reopen_delay_ == Duration::Zero()
+                           ? options_.reopen_delay
+                           : std::min(next_reopen_delay_ * 2, options_.reopen_delay_max);
+  reopen_timer_ = runtime_.clock().ScheduleAfter(next_reopen_delay_, [this, alive = alive_] {
     if (!*alive) return;
     Open();
   });

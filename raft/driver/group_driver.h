@@ -26,7 +26,8 @@
 //
 // FAILURES: any disk error (failed sync, no space, data loss) or a corrupt batch found on read
 // stops the replica at once (the RawNode, log and store are dropped, pending acknowledgements
-// fail with kUnavailable); it reopens after GroupOptions::reopen_delay, recovery repairing the
+// fail with kUnavailable); it reopens after GroupOptions::reopen_delay (doubling, up to
+// reopen_delay_max, while failures follow each other), recovery repairing the
 // files — the crash-restart path, never continuing past a failed fsync.
 //
 // REPAIR FENCE: the replica persists the most up-to-date log end it ever declared durable, in
@@ -266,6 +267,8 @@ class GroupDriver {
   // Planted bug kTruncateCommittedOnConflict: where the next open cuts the log.
   std::optional<int64_t> bug_truncate_from_;
   runtime::TimerId reopen_timer_ = runtime::kNoTimer;
+  Instant opened_at_;                        // when the replica last started running
+  Duration next_reopen_delay_ = Duration::Zero();  // the backoff's current step (Fail)
   GroupStats stats_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

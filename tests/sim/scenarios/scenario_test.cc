@@ -490,3 +490,29 @@ TEST(ScenarioTest, FencedReplicaMovesItsMarkToLaterTermEntriesItAcknowledges) {
 
 }  // namespace
 }  // namespace eddy::sim::cluster
+
+namespace eddy::sim::cluster {
+namespace {
+
+TEST(ScenarioTest, ReplicaOnAFullDiskReopensWithExponentialBackoff) {
+  // Regression: a replica on a disk that refuses every growing write reopened every 200 ms,
+  // re-scanning its log five times a second for as long as the disk stayed full.
+  Cluster cluster(Quiet(53));
+  cluster.StartWorkload();
+  cluster.world().RunFor(Duration::Seconds(2));
+  const raft::NodeId victim = AFollower(cluster);
+  DiskFaultOptions full;
+  full.no_space_ppm = 1'000'000;
+  cluster.world().node(static_cast<runtime::NodeId>(victim)).sim_disk().SetFaults(full);
+  const uint64_t opens_before = cluster.node(victim)->group(1)->stats().opens;
+  cluster.world().RunFor(Duration::Seconds(20));
+  const uint64_t opens = cluster.node(victim)->group(1)->stats().opens - opens_before;
+  // 0.2, 0.4, 0.8, 1.6, 3.2, then every 5 s: about 8 in 20 s (100 without backoff).
+  EXPECT_GE(opens, 3u);
+  EXPECT_LE(opens, 12u);
+  cluster.world().node(static_cast<runtime::NodeId>(victim)).sim_disk().SetFaults({});
+  ExpectConverges(cluster, Duration::Seconds(60));
+}
+
+}  // namespace
+}  // namespace eddy::sim::cluster
