@@ -407,7 +407,7 @@ void GroupDriver::Propose(std::vector<uint8_t> batch, AckFn ack) {
     PendingAck lost = std::move(earlier->second);
     pending_acks_.erase(earlier);
     ++stats_.proposals_failed;
-    std::move(lost.ack)(absl::UnavailableError("proposal overwritten by another leader's entry"));
+    std::move(lost.ack)(absl::AbortedError("proposal overwritten by another leader's entry"));
   }
   pending_acks_[meta->last_offset] = PendingAck{meta->term, std::move(ack)};
   Kick();
@@ -742,7 +742,9 @@ void GroupDriver::ResolveAcks(const EntryMeta& applied) {
       std::move(p.ack)(applied);
     } else {
       ++stats_.proposals_failed;
-      std::move(p.ack)(absl::UnavailableError("proposal overwritten by another leader's entry"));
+      // The committed log holds another entry where this proposal was: it is definitely not
+      // committed, and a client may retry it without risking a duplicate.
+      std::move(p.ack)(absl::AbortedError("proposal overwritten by another leader's entry"));
     }
   }
 }

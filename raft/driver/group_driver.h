@@ -118,8 +118,13 @@ class GroupDriver {
   void Receive(Message message);
 
   // Proposes one client batch (one whole RecordBatch v2, any base offset/epoch). `ack` gets the
-  // entry (offsets, term) once it is committed and durable here, or an error: kFailedPrecondition
-  // not leader, kUnavailable replica stopped or entry overwritten, kInvalidArgument bad batch.
+  // entry (offsets, term) once it is committed and durable here, or an error that tells the
+  // truth about the outcome:
+  //   DEFINITELY NOT COMMITTED (safe to retry, no duplicate): kFailedPrecondition not leader;
+  //     kInvalidArgument bad batch; kResourceExhausted too many in flight; kAborted overwritten
+  //     by another leader's entry (the committed log holds something else at its offsets);
+  //   OUTCOME UNKNOWN (it may still commit, or already has): kUnavailable replica stopped, or
+  //     its offsets were replaced by a snapshot from the leader.
   void Propose(std::vector<uint8_t> batch, AckFn ack);
   absl::Status TransferLeadership(NodeId target);
   absl::Status ProposeConfChange(ConfChangeType type, NodeId node);

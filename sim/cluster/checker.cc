@@ -125,11 +125,39 @@ void Checker::OnApplied(NodeId node, GroupId group, const raft::EntryMeta& meta,
     Fail("one-value-per-offset", absl::StrCat("node ", node, " applied a different batch at ", at(),
                                               " (term ", meta.term, ") than was applied before"));
   }
+  if (inserted && meta.type == raft::ENTRY_NORMAL) {
+    it->second.content_digest = ContentDigest(batch);
+    auto aborted = aborted_.find(group);
+    if (aborted != aborted_.end() && aborted->second.count(it->second.content_digest) != 0) {
+      Fail("aborted-never-committed",
+           absl::StrCat("node ", node, " applied at ", at(),
+                        " a batch whose proposal failed as definitely not committed"));
+    }
+  }
   auto acked = acked_[group].find(meta.base_offset);
   if (acked != acked_[group].end() && acked->second.digest != digest) {
     Fail("acked-batch-lost-or-changed",
          absl::StrCat("node ", node, " applied a different batch at acknowledged ", at()));
   }
+}
+
+void Checker::OnAborted(GroupId group, uint64_t content_digest) {
+  // Already applied somewhere? Then it was committed: the driver lied.
+  aborted_[group].insert(content_digest);
+  for (const auto& [offset, committed] : committed_[group]) {
+    if (committed.content_digest == content_digest) {
+      Fail("aborted-never-committed",
+           absl::StrCat("group ", group, " batch at offset ", offset,
+                        " was committed before its proposal failed as definitely not committed"));
+    }
+  }
+}
+
+uint64_t Checker::ContentDigest(std::span<const uint8_t> batch) {
+  // baseOffset (8), batchLength (4) and partitionLeaderEpoch (4) come first (core/record).
+  constexpr size_t kStampedBytes = 16;
+  if (batch.size() <= kStampedBytes) return raft::driver::BatchDigest(batch);
+  return raft::driver::BatchDigest(batch.subspan(kStampedBytes));
 }
 
 void Checker::OnSnapshotInstalled(NodeId node, GroupId group, int64_t last_offset) {

@@ -19,6 +19,8 @@
 //                                 raft/driver/driver_options.h, REPLICA IDENTITY)
 //   snapshot-not-committed        a replica installed (or reopened at) a snapshot point that is
 //                                 not the end of a batch some replica applied (committed)
+//   aborted-never-committed       a proposal failed as definitely not committed (kAborted) and
+//                                 yet a batch with its content was applied
 // Facts are per replica id, so a wiped replica's new incarnation starts a fresh history (term,
 // vote, commit, durable mark, apply position) while every group-wide property still binds it.
 // Liveness is the harness's business (cluster.h).
@@ -64,6 +66,12 @@ class Checker {
   void OnSnapshotInstalled(NodeId node, GroupId group, int64_t last_offset);
   // A client was told its batch (stored bytes digest `digest`) is committed at `meta`.
   void OnAcked(GroupId group, const raft::EntryMeta& meta, uint64_t digest);
+  // A proposal failed as definitely not committed (kAborted): if a batch with the same content
+  // is ever applied, the driver lied ("aborted-never-committed"). The harness never retries.
+  void OnAborted(GroupId group, uint64_t content_digest);
+  // A digest of a batch's content: every byte but the base offset, length and term the log
+  // stamps (those of a proposal and of its committed entry differ).
+  static uint64_t ContentDigest(std::span<const uint8_t> batch);
   // A reader got `batch` from `node`.
   void OnRead(NodeId node, GroupId group, std::span<const uint8_t> batch);
   // The harness wiped `replica` of `group`: that id must never be heard of again.
@@ -84,6 +92,7 @@ class Checker {
   struct Committed {
     int64_t last_offset;
     uint64_t digest;
+    uint64_t content_digest = 0;  // ContentDigest (committed_ only)
   };
   struct Durable {
     uint64_t term = 0;
@@ -102,6 +111,7 @@ class Checker {
   std::optional<Violation> violation_;
   std::map<GroupId, std::map<int64_t, Committed>> committed_;  // by base offset
   std::map<GroupId, std::map<int64_t, Committed>> acked_;
+  std::map<GroupId, std::set<uint64_t>> aborted_;  // content digests of kAborted proposals
   std::map<std::pair<GroupId, uint64_t>, NodeId> leaders_;  // (group, term) -> leader
   std::map<Key, Durable> durable_;
   std::map<Key, int64_t> applied_;  // last applied offset per replica incarnation

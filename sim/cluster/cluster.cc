@@ -451,6 +451,11 @@ bool Cluster::ProposeOne(GroupId group) {
                              absl::StatusOr<raft::EntryMeta> acked) mutable {
     if (!*alive) return;
     --in_flight_[group];
+    if (absl::IsAborted(acked.status())) {
+      // "Definitely not committed": the checker fails the run if it ever is.
+      Count("proposal failed: definitely not committed");
+      return checker_.OnAborted(group, Checker::ContentDigest(batch));
+    }
     if (!acked.ok()) return;
     record::SetBaseOffset(batch, acked->base_offset);
     record::SetPartitionLeaderEpoch(batch, static_cast<int32_t>(acked->term));

@@ -210,6 +210,9 @@ TEST(ScenarioTest, IsolatedLeaderLosesItsUncommittedSuffixOnHeal) {
   cluster.world().RunFor(Duration::Seconds(3));
   // The old leader's suffix conflicted with the new leader's log and gave way (§5.3).
   EXPECT_GT(CountOf(cluster, "conflicting suffix truncated"), 0u);
+  // Its proposals' acknowledgements say so: definitely not committed (kAborted), and the
+  // checker's aborted-never-committed property holds them to it.
+  EXPECT_GT(CountOf(cluster, "proposal failed: definitely not committed"), 0u);
   ExpectConverges(cluster, Duration::Seconds(60));
 }
 
