@@ -92,8 +92,15 @@ void GroupDriver::WipeLog(uint64_t generation) {
     if (!*alive || generation != generation_) return;
     if (!names.ok()) return Fail(names.status());
     auto remaining = std::make_shared<size_t>(names->size() + 1);
-    auto one_done = [this, alive = alive_, generation, dir, &disk, remaining](absl::Status) {
+    auto first_error = std::make_shared<absl::Status>();
+    auto one_done = [this, alive = alive_, generation, dir, &disk, remaining,
+                     first_error](absl::Status removed) {
+      if (first_error->ok() && !removed.ok() && !absl::IsNotFound(removed)) {
+        *first_error = removed;
+      }
       if (!*alive || generation != generation_ || --*remaining > 0) return;
+      // A file that could not be removed would come back in the rebuilt log: stop instead.
+      if (!first_error->ok()) return Fail(*first_error);
       disk.SyncDirectory(dir, [this, alive = alive_, generation](absl::Status s) {
         if (!*alive || generation != generation_) return;
         if (!s.ok()) return Fail(s);
@@ -139,6 +146,54 @@ void GroupDriver::OnStoreOpened(uint64_t generation, std::unique_ptr<HardStateSt
   store_ = std::move(store);
   report.damaged_state_records = loaded.damaged_records;
   if (loaded.damaged_records > 0) Event("hard state copy damaged, other copy used");
+  if (loaded.state.has_value() && loaded.state->has_identity()) {
+    if (absl::Status same = CheckIdentity(loaded.state->identity()); !same.ok()) {
+      ++stats_.identity_refusals;
+      Event(kIdentityRefusedEvent);
+      return Stop(same, State::kHalted);
+    }
+  } else if (!loaded.state.has_value()) {
+    // A fresh directory: its identity is durable before any log entry or vote can be.
+    PersistedState first;
+    *first.mutable_hard_state() = RawNode::InitialHardState();
+    first.set_durable_last_offset(kNoOffset);
+    *first.mutable_identity() = Identity();
+    store_->Save(first, [this, alive = alive_, generation, first, report](absl::Status s) mutable {
+      if (!*alive || generation != generation_) return;
+      if (!s.ok()) return Fail(s);
+      LoadedState saved;
+      saved.state = std::move(first);
+      ContinueOpen(generation, std::move(saved), std::move(report));
+    });
+    return;
+  }
+  ContinueOpen(generation, std::move(loaded), std::move(report));
+}
+
+ReplicaIdentity GroupDriver::Identity() const {
+  ReplicaIdentity identity;
+  identity.set_group_id(options_.group_id);
+  identity.set_replica_id(self_);
+  std::vector<NodeId> voters = options_.voters;
+  std::sort(voters.begin(), voters.end());
+  for (NodeId voter : voters) identity.add_bootstrap_voters(voter);
+  return identity;
+}
+
+absl::Status GroupDriver::CheckIdentity(const ReplicaIdentity& stored) const {
+  const ReplicaIdentity mine = Identity();
+  if (stored.group_id() == mine.group_id() && stored.replica_id() == mine.replica_id() &&
+      std::equal(stored.bootstrap_voters().begin(), stored.bootstrap_voters().end(),
+                 mine.bootstrap_voters().begin(), mine.bootstrap_voters().end())) {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "directory ", directory_, " holds replica ", stored.replica_id(), " of group ",
+      stored.group_id(), "; refusing to open it as replica ", mine.replica_id(), " of group ",
+      mine.group_id(), " (or with another bootstrap configuration)"));
+}
+
+void GroupDriver::ContinueOpen(uint64_t generation, LoadedState loaded, OpenReport report) {
   ConfState bootstrap;
   for (NodeId voter : options_.voters) bootstrap.add_voters(voter);
   std::sort(bootstrap.mutable_voters()->begin(), bootstrap.mutable_voters()->end());
@@ -289,6 +344,13 @@ void GroupDriver::Fail(absl::Status status) {
     if (!*alive) return;
     Open();
   });
+}
+
+void GroupDriver::Shutdown() {
+  if (reopen_timer_ != runtime::kNoTimer) runtime_.clock().Cancel(reopen_timer_);
+  reopen_timer_ = runtime::kNoTimer;
+  if (state_ == State::kHalted) return;
+  Stop(absl::UnavailableError("replica removed from this node"), State::kHalted);
 }
 
 void GroupDriver::Halt(absl::Status status) {
@@ -501,6 +563,7 @@ PersistedState GroupDriver::StateToPersist(int64_t mark, Term mark_term) const {
   state.set_durable_last_offset(mark);
   state.set_durable_last_term(mark_term);
   *state.mutable_snapshot() = view_->Snapshot();
+  *state.mutable_identity() = Identity();
   return state;
 }
 

@@ -82,6 +82,7 @@ struct GroupStats {
   uint64_t snapshots_installed = 0;  // follower installs
   uint64_t compactions = 0;          // snapshot point moved by retention
   uint64_t halts = 0;  // hard state found uncertain on open
+  uint64_t identity_refusals = 0;  // opened on a directory of another replica id or group
 };
 
 class GroupDriver;
@@ -101,6 +102,10 @@ class GroupDriver {
 
   // The OnEvent name reported when a replica halts.
   static constexpr const char* kHaltedEvent = "hard state lost: replica halted";
+  // The OnEvent name when the directory holds another replica (ReplicaIdentity): the replica
+  // stays stopped (halted()) rather than run someone else's log and votes.
+  static constexpr const char* kIdentityRefusedEvent =
+      "replica refused: directory holds another replica's identity";
 
   // Outstanding client proposals per replica; more are refused with kResourceExhausted.
   static constexpr size_t kPendingAcksMax = 4096;
@@ -113,6 +118,9 @@ class GroupDriver {
 
   // Opens the replica (log recovery, hard state, log scan) and starts it. Call once.
   void Start();
+  // Stops the replica for good before its owner destroys it (RemoveGroup): pending
+  // acknowledgements fail with kUnavailable (outcome unknown), observers hear OnFailed.
+  void Shutdown();
 
   void Tick();
   void Receive(Message message);
@@ -168,6 +176,11 @@ class GroupDriver {
   void WipeLog(uint64_t generation);
   void OnStoreOpened(uint64_t generation, std::unique_ptr<HardStateStore> store,
                      LoadedState loaded, OpenReport report);
+  // After the identity check (or the first save of a fresh directory): snapshot, scan, node.
+  void ContinueOpen(uint64_t generation, LoadedState loaded, OpenReport report);
+  ReplicaIdentity Identity() const;
+  // kFailedPrecondition unless `stored` is this replica's identity.
+  absl::Status CheckIdentity(const ReplicaIdentity& stored) const;
   void ScanLog(uint64_t generation, const LoadedState& loaded, absl::AnyInvocable<void()> then);
   void BuildNode(const LoadedState& loaded, OpenReport report);
   // Stops the replica and reopens it after options_.reopen_delay.

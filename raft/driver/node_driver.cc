@@ -27,6 +27,9 @@ absl::Status NodeDriver::AddGroup(GroupOptions options) {
   if (groups_.count(id) != 0) {
     return absl::AlreadyExistsError(absl::StrCat("group ", id, " is already on this node"));
   }
+  if (removing_.count(id) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat("group ", id, " is being removed"));
+  }
   if (NodeOfReplica(options.replica_id) != runtime_.self()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "replica id ", options.replica_id, " is not a replica of node ", runtime_.self()));
@@ -39,6 +42,52 @@ absl::Status NodeDriver::AddGroup(GroupOptions options) {
   groups_[id] = std::move(group);
   raw->Start();
   return absl::OkStatus();
+}
+
+void NodeDriver::RemoveGroup(GroupId id, absl::AnyInvocable<void(absl::Status) &&> done) {
+  auto it = groups_.find(id);
+  if (it == groups_.end()) {
+    return runtime_.clock().Post([done = std::move(done), id]() mutable {
+      std::move(done)(absl::NotFoundError(absl::StrCat("group ", id, " is not on this node")));
+    });
+  }
+  EDDY_CHECK(!kick_batch_.collecting);  // never from inside a group's callback
+  it->second->Shutdown();
+  groups_.erase(it);  // operations it issued complete into nothing (GroupDriver's alive flag)
+  removing_.insert(id);
+  auto first_error = std::make_shared<absl::Status>();
+  auto remaining = std::make_shared<int>(2);
+  auto one_done = [this, alive = alive_, id, first_error, remaining,
+                   done = std::make_shared<absl::AnyInvocable<void(absl::Status) &&>>(
+                       std::move(done))](absl::Status s) {
+    if (first_error->ok() && !s.ok()) *first_error = s;
+    if (--*remaining > 0) return;
+    if (*alive) removing_.erase(id);
+    std::move (*done)(*first_error);
+  };
+  for (const char* sub : {"log", "raft"}) EmptyDirectory(absl::StrCat("g", id, "/", sub), one_done);
+}
+
+void NodeDriver::EmptyDirectory(std::string dir, absl::AnyInvocable<void(absl::Status) &&> done) {
+  runtime::Disk& disk = runtime_.disk();
+  auto shared_done = std::make_shared<absl::AnyInvocable<void(absl::Status) &&>>(std::move(done));
+  disk.List(dir, [&disk, dir, shared_done](absl::StatusOr<std::vector<std::string>> names) {
+    if (!names.ok()) {
+      // Never created: nothing to remove.
+      return std::move(*shared_done)(absl::IsNotFound(names.status()) ? absl::OkStatus()
+                                                                      : names.status());
+    }
+    auto first_error = std::make_shared<absl::Status>();
+    for (const std::string& name : *names) {
+      disk.Remove(absl::StrCat(dir, "/", name), [first_error](absl::Status s) {
+        if (first_error->ok() && !s.ok() && !absl::IsNotFound(s)) *first_error = s;
+      });
+    }
+    // Namespace operations complete in order: this one reports after every Remove.
+    disk.SyncDirectory(dir, [first_error, shared_done](absl::Status s) {
+      std::move(*shared_done)(first_error->ok() ? s : *first_error);
+    });
+  });
 }
 
 void NodeDriver::Start() {

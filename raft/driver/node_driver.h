@@ -17,8 +17,11 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
+#include <string>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "core/runtime/runtime.h"
 #include "raft/driver/driver.pb.h"
@@ -53,6 +56,14 @@ class NodeDriver {
   // directory "g<id>". Errors: kAlreadyExists the group is on this node; kResourceExhausted
   // kGroupsMax groups; kInvalidArgument the replica id is not one of this node's.
   absl::Status AddGroup(GroupOptions options);
+  // Removes the replica of group `id` at runtime: it stops (pending acknowledgements fail as
+  // outcome unknown), is destroyed, and its files are deleted (the directories "g<id>/log" and
+  // "g<id>/raft" emptied, the removals made durable); `done` then runs with the first error.
+  // Until then the group id cannot be added again (kFailedPrecondition). Errors: kNotFound not
+  // on this node. The caller removes the replica from the group's membership first (or the
+  // group is being deleted): removing a voter here is, to the group, a crash that never ends.
+  void RemoveGroup(GroupId id, absl::AnyInvocable<void(absl::Status) &&> done);
+
   // Installs the transport handler and starts ticking. Call once, after the first AddGroup.
   void Start();
 
@@ -73,7 +84,11 @@ class NodeDriver {
   runtime::Runtime& runtime_;
   const NodeOptions options_;
   DriverObserver* const observer_;
+  // Removes every file of one directory, then syncs it; `done` gets the first error.
+  void EmptyDirectory(std::string dir, absl::AnyInvocable<void(absl::Status) &&> done);
+
   std::map<GroupId, std::unique_ptr<GroupDriver>> groups_;
+  std::set<GroupId> removing_;  // RemoveGroup in progress
   std::map<NodeId, Envelope> outbox_;  // by peer node; ordered so flushes go out in id order
   std::map<NodeId, uint64_t> outbox_bytes_;
   bool flush_posted_ = false;

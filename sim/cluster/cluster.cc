@@ -482,8 +482,8 @@ void Cluster::ReadStep() {
       static_cast<runtime::NodeId>(1 + random_.Uniform(static_cast<uint64_t>(options_.node_count)));
   const GroupId group = 1 + random_.Uniform(static_cast<uint64_t>(options_.group_count));
   NodeDriver* n = node(id);
-  if (n != nullptr && !world_->node(id).paused()) {
-    raft::driver::GroupDriver* g = n->group(group);
+  raft::driver::GroupDriver* g = n == nullptr ? nullptr : n->group(group);  // removed: none
+  if (g != nullptr && !world_->node(id).paused()) {
     const int64_t top = g->applied_offset();
     // Mostly from the log start on; sometimes below it, where the answer must be kOutOfRange.
     const int64_t start = g->log_start_offset();
