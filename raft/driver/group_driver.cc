@@ -313,7 +313,6 @@ void GroupDriver::BuildNode(const LoadedState& loaded, OpenReport report) {
   ready_busy_ = false;
   apply_busy_ = false;
   state_ = State::kRunning;
-  opened_at_ = runtime_.clock().Now();
   observer_->OnOpened(self_, options_.group_id, report);
   Kick();
 }
@@ -335,11 +334,15 @@ void GroupDriver::Fail(absl::Status status) {
     Event("disk error: replica stopped");
   }
   Stop(status, State::kFailed);
-  // Exponential backoff while failures follow each other (see GroupOptions::reopen_delay_max).
-  const bool ran_long = runtime_.clock().Now() - opened_at_ >= options_.reopen_delay_max;
-  next_reopen_delay_ = ran_long || next_reopen_delay_ == Duration::Zero()
-                           ? options_.reopen_delay
-                           : std::min(next_reopen_delay_ * 2, options_.reopen_delay_max);
+  // Exponential backoff while failures follow each other (GroupOptions::reopen_delay_max): a
+  // failure within reopen_delay_max of the reopen after the previous one (the open itself
+  // failing included) doubles the delay; a longer healthy run starts again from the base.
+  const Instant now = runtime_.clock().Now();
+  const bool soon_again = next_reopen_delay_ != Duration::Zero() &&
+                          now - last_failed_at_ <= next_reopen_delay_ + options_.reopen_delay_max;
+  next_reopen_delay_ = soon_again ? std::min(next_reopen_delay_ * 2, options_.reopen_delay_max)
+                                  : options_.reopen_delay;
+  last_failed_at_ = now;
   reopen_timer_ = runtime_.clock().ScheduleAfter(next_reopen_delay_, [this, alive = alive_] {
     if (!*alive) return;
     Open();

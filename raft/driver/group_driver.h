@@ -285,7 +285,7 @@ class GroupDriver {
   // Planted bug kTruncateCommittedOnConflict: where the next open cuts the log.
   std::optional<int64_t> bug_truncate_from_;
   runtime::TimerId reopen_timer_ = runtime::kNoTimer;
-  Instant opened_at_;                        // when the replica last started running
+  Instant last_failed_at_;                   // when Fail last ran (the backoff's clock)
   Duration next_reopen_delay_ = Duration::Zero();  // the backoff's current step (Fail)
   GroupStats stats_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -160,13 +160,12 @@ void HardStateStore::OpenFiles(absl::AnyInvocable<void(absl::StatusOr<LoadedStat
       }
       // Stagger compactions so the two files never compact together.
       files_[1].records += kRecordsPerFileMax / 2;
-      // The newest record may sit in one file only (a save cut short by a crash). The owner is
-      // about to act on it, so make it as durable as a completed save first: in both files.
-      const bool copies_agree =
-          loading->scans[0].newest.has_value() && loading->scans[1].newest.has_value() &&
-          loading->scans[0].newest->sequence() == loading->scans[1].newest->sequence();
-      if (!loaded.state.has_value() || !loaded.newest_certain ||
-          (copies_agree && !files_[0].damaged && !files_[1].damaged)) {
+      // The owner is about to act on the newest record, so make it as durable as a completed
+      // save first, in both files — always: it may sit in one file only (a save cut short by a
+      // crash), and even in both it may not be durable: a replica reopening in the same process
+      // after a failed fsync reads back writes the disk never made durable (fsyncgate), and
+      // a later crash would take them back.
+      if (!loaded.state.has_value() || !loaded.newest_certain) {
         return std::move(*fail)(std::move(loaded));
       }
       PersistedState again = *loaded.state;

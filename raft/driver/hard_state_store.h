@@ -14,9 +14,10 @@
 // Every save is read back after its sync and compared (a misdirected or corrupted write is
 // caught while the previous record is still intact in the other file); a mismatch appends again.
 //
-// REPAIR ON OPEN: when the newest record is not in both files, or a file took damage, Open()
-// saves the loaded state again (both files, synced, read back; a damaged file is rewritten
-// whole) before reporting it, so what the owner acts on is as durable as any completed save.
+// REPAIR ON OPEN: Open() always saves the loaded state again (both files, synced, read back; a
+// damaged file is rewritten whole) before reporting it, so what the owner acts on is as durable
+// as any completed save — also after a failed fsync in the same process, when both files may
+// read back a record that was never made durable.
 //
 // CERTAINTY: a file "vouches" for its newest valid record when nothing after that record is
 // unreadable (a torn or garbled tail is an unacknowledged save; an unreadable sector may have

@@ -85,11 +85,36 @@ TEST_F(HardStateStoreTest, ReopenLoadsTheNewestSave) {
   Opened opened = OpenOk();
   ASSERT_TRUE(opened.second.state.has_value());
   EXPECT_EQ(opened.second.state->hard_state().term(), 5u);
-  EXPECT_EQ(opened.second.state->sequence(), 5u);
+  // Open saved it again (REPAIR ON OPEN) before handing it out.
+  EXPECT_EQ(opened.second.state->sequence(), 6u);
   EXPECT_TRUE(opened.second.newest_certain);
   // Sequences continue where they were.
   ASSERT_THAT(Save(*opened.first, 6), testing::IsOk());
-  EXPECT_EQ(OpenOk().second.state->sequence(), 6u);
+  EXPECT_EQ(OpenOk().second.state->sequence(), 8u);
+}
+
+TEST_F(HardStateStoreTest, ReopenAfterAFailedSyncMakesWhatItLoadsDurable) {
+  // Regression (eddy-sim --seed=663 --nodes=5 --groups=3, "commit-monotonic"): a save whose
+  // fsync failed left its record readable but not durable in both files; the replica reopened
+  // in the same process, acted on that record, and a later crash took it back.
+  {
+    Opened opened = OpenOk();
+    ASSERT_THAT(Save(*opened.first, 1), testing::IsOk());
+    sim::DiskFaultOptions failing;
+    failing.sync_failure_ppm = 1'000'000;
+    disk_.SetFaults(failing);
+    EXPECT_FALSE(Save(*opened.first, 2).ok());
+    disk_.SetFaults({});
+  }
+  Opened reopened = OpenOk();  // same process: the unsynced record reads back
+  ASSERT_TRUE(reopened.second.state.has_value());
+  EXPECT_EQ(reopened.second.state->hard_state().term(), 2u);
+  Random random(7);
+  disk_.Crash(sim::CrashOptions{}, random);
+  Opened after_crash = OpenOk();
+  ASSERT_TRUE(after_crash.second.state.has_value());
+  EXPECT_EQ(after_crash.second.state->hard_state().term(), 2u)
+      << "the state the replica acted on was lost";
 }
 
 TEST_F(HardStateStoreTest, CompactionKeepsFilesSmallAndTheNewestState) {
