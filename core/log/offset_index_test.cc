@@ -18,9 +18,9 @@ using ::eddy::testing::StatusIs;
 
 OffsetIndex ThreeBatches() {
   OffsetIndex index(100);
-  index.Append(100, 104, 200, 1);  // [100,104] at 0
-  index.Append(105, 105, 70, 1);   // [105,105] at 200
-  index.Append(106, 120, 500, 3);  // [106,120] at 270
+  index.Append(100, 104, 200, 1, false);  // [100,104] at 0
+  index.Append(105, 105, 70, 1, false);   // [105,105] at 200
+  index.Append(106, 120, 500, 3, false);  // [106,120] at 270
   return index;
 }
 
@@ -53,7 +53,7 @@ TEST(OffsetIndexTest, TruncateKeepsPrefix) {
   EXPECT_EQ(index.next_offset(), 105);
   EXPECT_EQ(index.end_position(), 200u);
   EXPECT_FALSE(index.Find(105).has_value());
-  index.Append(105, 110, 100, 5);
+  index.Append(105, 110, 100, 5, false);
   EXPECT_EQ(index.Find(110)->position, 200u);
   index.Truncate(0);
   EXPECT_TRUE(index.empty());
@@ -112,7 +112,7 @@ RC_GTEST_PROP(OffsetIndexProperty, FindMatchesModel,
     const uint32_t size = 61 + extra_bytes;
     term += extra_bytes % 3 == 0 ? 1 : 0;
     model.push_back({next, next + extra_records, position, size, term});
-    index.Append(next, next + extra_records, size, term);
+    index.Append(next, next + extra_records, size, term, false);
     next += extra_records + 1;
     position += size;
   }

@@ -39,7 +39,7 @@ File ThreeBatchFile(int64_t base) {
 
 // Feeds `bytes` in chunks of `chunk` bytes the way the loader does.
 SegmentScanner Scan(int64_t base, const std::vector<uint8_t>& bytes, size_t chunk) {
-  SegmentScanner scanner(base);
+  SegmentScanner scanner(base, nullptr);
   std::vector<uint8_t> carry;
   size_t position = 0;
   while (scanner.state() == SegmentScanner::State::kNeedMore) {
