@@ -431,7 +431,7 @@ absl::StatusOr<int64_t> PartitionLog::VerifyReadBytes(const ReadPlan& plan,
 void PartitionLog::ReadKafka(int64_t kafka_offset, int64_t kafka_end_offset,
                              uint64_t size_bytes_max, int64_t hidden_base,
                              DoneWith<KafkaReadResult> done) {
-  EDDY_CHECK_GE(hidden_base, 0);
+  CheckHiddenBase(hidden_base);
   if (!failure_.ok()) return PostResult<KafkaReadResult>(std::move(done), failure_);
   const int64_t kafka_first = *KafkaOffsetFor(first_offset(), hidden_base);
   const int64_t kafka_next = *KafkaOffsetFor(next_offset(), hidden_base);
@@ -848,10 +848,15 @@ std::optional<int64_t> PartitionLog::HiddenBaseFor(const KafkaAnchor& anchor) co
 }
 
 std::optional<int64_t> PartitionLog::KafkaOffsetFor(int64_t offset, int64_t hidden_base) const {
-  EDDY_CHECK_GE(hidden_base, 0);
+  CheckHiddenBase(hidden_base);
   const std::optional<int64_t> hidden = HiddenCountBefore(offset);
   if (!hidden.has_value()) return std::nullopt;
   return offset - hidden_base - *hidden;
+}
+
+void PartitionLog::CheckHiddenBase(int64_t hidden_base) const {
+  EDDY_CHECK_GE(hidden_base, 0);
+  EDDY_CHECK_LE(hidden_base, first_offset());
 }
 
 KafkaBatch PartitionLog::MakeKafkaBatch(const Segment& segment, const BatchLocation& location,
@@ -870,7 +875,7 @@ KafkaBatch PartitionLog::MakeKafkaBatch(const Segment& segment, const BatchLocat
 }
 
 std::optional<KafkaBatch> PartitionLog::KafkaBatchAt(int64_t offset, int64_t hidden_base) const {
-  EDDY_CHECK_GE(hidden_base, 0);
+  CheckHiddenBase(hidden_base);
   const Segment* segment = SegmentFor(offset);
   if (segment == nullptr) return std::nullopt;
   const std::optional<BatchLocation> location = segment->offset_index().Find(offset);
@@ -880,7 +885,7 @@ std::optional<KafkaBatch> PartitionLog::KafkaBatchAt(int64_t offset, int64_t hid
 
 std::optional<KafkaBatch> PartitionLog::FindKafkaBatch(int64_t kafka_offset,
                                                        int64_t hidden_base) const {
-  EDDY_CHECK_GE(hidden_base, 0);
+  CheckHiddenBase(hidden_base);
   if (kafka_offset >= *KafkaOffsetFor(next_offset(), hidden_base)) return std::nullopt;
   const int64_t kafka = std::max(kafka_offset, *KafkaOffsetFor(first_offset(), hidden_base));
   // In running coordinates (hidden counts from the first segment's origin), the data offsets

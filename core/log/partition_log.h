@@ -147,7 +147,8 @@ class PartitionLog {
   // (KafkaReadResult). Only whole batches entirely below `kafka_end_offset` (the high watermark
   // for a consumer; anything >= the Kafka log end for everything), at most `size_bytes_max`
   // bytes of stored batches but at least one data batch when one qualifies, all from one
-  // segment. Checked as Read() checks. REQUIRES: hidden_base >= 0 (from HiddenBaseFor). Errors:
+  // segment. Checked as Read() checks. REQUIRES: 0 <= hidden_base <= first_offset() (what
+  // HiddenBaseFor returns). Errors:
   // kOutOfRange if kafka_offset is outside [KafkaOffsetFor(first_offset()),
   // KafkaOffsetFor(next_offset())]; kDataLoss; the log's failure status.
   void ReadKafka(int64_t kafka_offset, int64_t kafka_end_offset, uint64_t size_bytes_max,
@@ -212,7 +213,8 @@ class PartitionLog {
   std::optional<int64_t> HiddenBaseFor(const KafkaAnchor& anchor) const;
   // Kafka offset of Raft offset `offset` in [first_offset(), next_offset()] (of next_offset():
   // the Kafka log end; of commit + 1: the Kafka high watermark); std::nullopt outside.
-  // REQUIRES (all three): hidden_base >= 0.
+  // REQUIRES (all three): 0 <= hidden_base <= first_offset() (what HiddenBaseFor returns; at most
+  // one hidden batch per offset below the log start, so Kafka offsets are never negative).
   std::optional<int64_t> KafkaOffsetFor(int64_t offset, int64_t hidden_base) const;
   // The batch containing Raft offset `offset`, with its Kafka range; std::nullopt outside
   // [first_offset(), last_offset()].
@@ -256,6 +258,7 @@ class PartitionLog {
   // The offset after the last batch if `bytes` are exactly the planned batches, intact.
   static absl::StatusOr<int64_t> VerifyReadBytes(const ReadPlan& plan,
                                                  std::span<const uint8_t> bytes);
+  void CheckHiddenBase(int64_t hidden_base) const;
   KafkaBatch MakeKafkaBatch(const Segment& segment, const BatchLocation& location,
                             int64_t hidden_base) const;
   template <typename T>
