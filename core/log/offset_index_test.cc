@@ -10,8 +10,8 @@
 
 #include <vector>
 
+#include "core/base/check.h"
 #include "core/base/status_matchers.h"
-#include "core/log/byte_order.h"
 #include "core/record/crc32c.h"
 #include "gtest/gtest.h"
 #include "rapidcheck.h"
@@ -102,9 +102,12 @@ TEST(OffsetIndexTest, DecodeRejectsDamage) {
 
 // Re-seals an edited encoding with a correct trailer CRC, so only the edit can be refused.
 std::vector<uint8_t> Reseal(std::vector<uint8_t> bytes) {
+  EDDY_CHECK_GE(bytes.size(), OffsetIndex::kHeaderSizeBytes + OffsetIndex::kTrailerSizeBytes);
   const size_t body = bytes.size() - OffsetIndex::kTrailerSizeBytes;
-  bytes.resize(body);
-  internal::Put32(bytes, record::Crc32c(bytes));
+  const uint32_t crc = record::Crc32c(std::span<const uint8_t>(bytes).first(body));
+  for (size_t i = 0; i < OffsetIndex::kTrailerSizeBytes; ++i) {
+    bytes[body + i] = static_cast<uint8_t>(crc >> (8 * (OffsetIndex::kTrailerSizeBytes - 1 - i)));
+  }
   return bytes;
 }
 
