@@ -37,9 +37,9 @@
 #include <cstdint>
 #include <deque>
 #include <map>
-#include <span>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -147,10 +147,10 @@ class PartitionLog {
   // (KafkaReadResult). Only whole batches entirely below `kafka_end_offset` (the high watermark
   // for a consumer; anything >= the Kafka log end for everything), at most `size_bytes_max`
   // bytes of stored batches but at least one data batch when one qualifies, all from one
-  // segment. Checked as Read() checks. REQUIRES: 0 <= hidden_base <= first_offset() (what
-  // HiddenBaseFor returns). Errors:
-  // kOutOfRange if kafka_offset is outside [KafkaOffsetFor(first_offset()),
-  // KafkaOffsetFor(next_offset())]; kDataLoss; the log's failure status.
+  // segment. Every batch is checked as Read() checks it. REQUIRES: 0 <= hidden_base <=
+  // first_offset() (what HiddenBaseFor returns). Errors: kOutOfRange if kafka_offset is outside
+  // [KafkaOffsetFor(first_offset()), KafkaOffsetFor(next_offset())]; kDataLoss; the log's failure
+  // status.
   void ReadKafka(int64_t kafka_offset, int64_t kafka_end_offset, uint64_t size_bytes_max,
                  int64_t hidden_base, DoneWith<KafkaReadResult> done);
 

@@ -1,6 +1,6 @@
 // PartitionLog's Kafka offsets against a model, as RapidCheck command sequences (rc::state) on a
 // SimDisk that crashes with torn tails. The commands are what a Raft replica does to its log:
-// data appends, a new leader's no-op, membership entries (and a refused hidden batch of two
+// data appends and a new leader's no-op (as leader or as follower), membership entries (and a refused hidden batch of two
 // offsets), flushes, commits (of flushed batches), conflict truncations (of uncommitted batches),
 // retention (a snapshot point at a committed batch, then TruncatePrefix), snapshot installs
 // (ResetTo at or beyond the committed end, with the hidden count a leader would send), crashes
@@ -200,40 +200,55 @@ void CheckKafka(const Model& model, Sut& sut, bool removes_uncommitted) {
 
 using Command = rc::state::Command<Model, Sut>;
 
+// Appends the model's new last batch as a leader (which assigns the offset) or as a follower
+// (which receives it with its offsets and term).
+void AppendAsModel(const Model& after, bool as_follower, Sut& sut) {
+  const ModelBatch& expected = after.batches.back();
+  std::vector<uint8_t> batch = expected.bytes;
+  absl::StatusOr<AppendResult> appended;
+  if (as_follower) {
+    appended = sut.log->AppendAsFollower(std::move(batch));
+  } else {
+    record::SetBaseOffset(batch, 424242);  // the leader append assigns it
+    appended = sut.log->AppendAsLeader(std::move(batch), after.term);
+  }
+  RC_ASSERT(appended.ok());
+  RC_ASSERT(appended->base_offset == expected.base_offset);
+}
+
 struct AppendData : Command {
   int32_t record_count = *rc::gen::inRange(1, 6);
   uint32_t payload_size_bytes = *rc::gen::inRange<uint32_t>(0, 300);
+  bool as_follower = *rc::gen::arbitrary<bool>();
   void apply(Model& model) const override {
     model.Append(record_count, payload_size_bytes, /*control=*/false, -1);
   }
   void run(const Model& model, Sut& sut) const override {
     const Model after = nextState(model);
-    const ModelBatch& expected = after.batches.back();
-    std::vector<uint8_t> batch = expected.bytes;
-    record::SetBaseOffset(batch, 424242);  // the leader append assigns it
-    auto appended = sut.log->AppendAsLeader(std::move(batch), model.term);
-    RC_ASSERT(appended.ok());
-    RC_ASSERT(appended->base_offset == expected.base_offset);
+    AppendAsModel(after, as_follower, sut);
     CheckKafka(after, sut, false);
   }
   void show(std::ostream& os) const override {
-    os << "AppendData(" << record_count << " records)";
+    os << "AppendData(" << record_count << " records" << (as_follower ? ", follower" : "")
+       << ")";
   }
 };
 
 // A new leader: the term goes up and its first entry is a no-op (hidden).
 struct NewLeader : Command {
+  bool as_follower = *rc::gen::arbitrary<bool>();
   void apply(Model& model) const override {
     ++model.term;
     model.Append(1, 16, /*control=*/true, /*producer_epoch=*/1);
   }
   void run(const Model& model, Sut& sut) const override {
     const Model after = nextState(model);
-    auto appended = sut.log->AppendAsLeader(after.batches.back().bytes, after.term);
-    RC_ASSERT(appended.ok());
+    AppendAsModel(after, as_follower, sut);
     CheckKafka(after, sut, false);
   }
-  void show(std::ostream& os) const override { os << "NewLeader"; }
+  void show(std::ostream& os) const override {
+    os << "NewLeader" << (as_follower ? "(follower)" : "");
+  }
 };
 
 // A membership entry (hidden), or a malformed one covering two offsets that the log refuses.
@@ -250,7 +265,7 @@ struct AppendConfChange : Command {
       RC_ASSERT(sut.log->AppendAsLeader(wide, model.term).status().code() ==
                 absl::StatusCode::kInvalidArgument);
     } else {
-      RC_ASSERT(sut.log->AppendAsLeader(after.batches.back().bytes, model.term).ok());
+      AppendAsModel(after, /*as_follower=*/false, sut);
     }
     CheckKafka(after, sut, false);
   }
