@@ -29,6 +29,7 @@ struct ModelBatch {
   int64_t last_offset;
   int64_t term;
   std::vector<uint8_t> bytes;  // as stored: offsets and term filled in
+  bool hidden = false;         // a Raft-internal batch (IsRaftInternalTestBatch)
 };
 
 class ModelCase {
@@ -37,6 +38,7 @@ class ModelCase {
 
   void Run() {
     options_.segment_size_bytes_max = Uniform<uint64_t>(200, 3000);
+    options_.is_hidden = IsRaftInternalTestBatch;
     Reopen();
     const int steps = *rc::gen::inRange(1, 80);  // grows with RapidCheck's size
     for (int step = 0; step < steps; ++step) {
@@ -88,7 +90,9 @@ class ModelCase {
   }
   int64_t model_last_term() const { return model_.empty() ? 0 : model_.back().term; }
 
+  // One in five is hidden (a Raft no-op: one record, control, producerEpoch 1).
   std::vector<uint8_t> NewBatch(int64_t base, int64_t term) {
+    if (Uniform<int>(0, 5) == 0) return MakeHiddenTestBatch(base, term, ++fill_seed_);
     return MakeTestBatch({.base_offset = base,
                           .record_count = Uniform<int>(1, 6),
                           .term = term,
@@ -101,7 +105,7 @@ class ModelCase {
     const auto header = record::ParseBatchHeader(stored);
     RC_ASSERT(header.ok());
     ModelBatch batch{header->base_offset, header->last_offset(), header->partition_leader_epoch,
-                     std::move(stored)};
+                     std::move(stored), IsRaftInternalTestBatch(*header)};
     RC_ASSERT(batch.base_offset == model_next());
     history_[batch.base_offset].insert(batch.bytes);
     model_.push_back(std::move(batch));
@@ -339,7 +343,8 @@ class ModelCase {
         batches.push_back({header->base_offset,
                            header->last_offset(),
                            header->partition_leader_epoch,
-                           {bytes.begin(), bytes.end()}});
+                           {bytes.begin(), bytes.end()},
+                           IsRaftInternalTestBatch(*header)});
         offset = header->last_offset() + 1;
         rest = rest.subspan(header->size_bytes());
       }
@@ -374,6 +379,16 @@ class ModelCase {
       }
       if (offset == model_next()) {
         RC_ASSERT(log_->LastOffsetBefore(offset) == std::optional<int64_t>(model_next() - 1));
+      }
+      // Hidden batches counted from the log start (the log may hold none of the model's).
+      if (offset >= first_offset_ && offset <= model_next()) {
+        int64_t hidden = 0;
+        for (const ModelBatch& batch : model_) {
+          if (batch.base_offset < offset && batch.hidden) ++hidden;
+        }
+        RC_ASSERT(log_->HiddenCountBefore(offset) == std::optional<int64_t>(hidden));
+      } else {
+        RC_ASSERT(!log_->HiddenCountBefore(offset).has_value());
       }
     }
   }

@@ -7,7 +7,9 @@
 // batch up to the flushed offset it reported before the crash, byte for byte, and beyond that
 // only batches that were really appended at those offsets (nothing torn, nothing invented);
 // offsets stay dense throughout, and Raft's view (TermAt, LastOffsetBefore, last term) always
-// agrees with the model.
+// agrees with the model. One batch in five is hidden (a Raft no-op, with the driver's classifier
+// in LogOptions), and HiddenCountBefore always agrees with the model (Kafka offsets as such are
+// checked by partition_log_kafka_model_test).
 //
 // Must be called from inside a RapidCheck property (it draws with rc::gen).
 #pragma once

@@ -43,8 +43,12 @@ struct Candidate {
 class Recovery : public std::enable_shared_from_this<Recovery> {
  public:
   Recovery(runtime::Clock& clock, Disk& disk, std::string directory,
-           Disk::DoneWith<RecoveredLog> done)
-      : clock_(clock), disk_(disk), directory_(std::move(directory)), done_(std::move(done)) {}
+           HiddenBatchClassifier is_hidden, Disk::DoneWith<RecoveredLog> done)
+      : clock_(clock),
+        disk_(disk),
+        directory_(std::move(directory)),
+        is_hidden_(is_hidden),
+        done_(std::move(done)) {}
 
   void Start() {
     auto self = shared_from_this();
@@ -230,7 +234,8 @@ class Recovery : public std::enable_shared_from_this<Recovery> {
                    if (header.ok() && header->base_offset == last.base_offset &&
                        header->last_offset() == last.last_offset &&
                        header->partition_leader_epoch == last.term &&
-                       header->size_bytes() == last.size_bytes && header->crc == expected_crc) {
+                       header->size_bytes() == last.size_bytes && header->crc == expected_crc &&
+                       (self->is_hidden_ != nullptr && self->is_hidden_(*header)) == last.hidden) {
                      candidate.sealed = true;
                      ++self->report_.segments_loaded;
                      return self->LoadNext(i + 1);
@@ -244,7 +249,7 @@ class Recovery : public std::enable_shared_from_this<Recovery> {
   void StartScan(size_t i) {
     ++report_.segments_scanned;
     if (candidates_[i].index_was_intact) ++report_.indexes_rebuilt;
-    ScanFrom(i, std::make_shared<SegmentScanner>(candidates_[i].base_offset), {});
+    ScanFrom(i, std::make_shared<SegmentScanner>(candidates_[i].base_offset, is_hidden_), {});
   }
 
   // Reads the next chunk after the scanner's position (plus `carry`, the unconsumed partial batch
@@ -408,6 +413,7 @@ class Recovery : public std::enable_shared_from_this<Recovery> {
   runtime::Clock& clock_;
   Disk& disk_;
   const std::string directory_;
+  const HiddenBatchClassifier is_hidden_;
   Disk::DoneWith<RecoveredLog> done_;
   std::vector<Candidate> candidates_;
   std::vector<std::string> orphans_;
@@ -419,8 +425,10 @@ class Recovery : public std::enable_shared_from_this<Recovery> {
 }  // namespace
 
 void LogRecovery::Run(runtime::Clock& clock, runtime::Disk& disk, std::string directory,
+                      HiddenBatchClassifier is_hidden,
                       runtime::Disk::DoneWith<RecoveredLog> done) {
-  auto recovery = std::make_shared<Recovery>(clock, disk, std::move(directory), std::move(done));
+  auto recovery = std::make_shared<Recovery>(clock, disk, std::move(directory), is_hidden,
+                                             std::move(done));
   recovery->Start();
 }
 

@@ -15,6 +15,10 @@
 // that: every segment file is removed, an empty segment at that offset is created, and the
 // marker goes last (directory synced in between): the interrupted reset is completed.
 //
+// Hidden batches (LogOptions::is_hidden): a sealed segment's index files carry each batch's
+// hidden bit (the last batch's is checked against `is_hidden` with the header read anyway); a
+// scanned segment classifies every batch with `is_hidden`.
+//
 // A segment whose index files are intact (it was sealed: its bytes were durable before the index
 // was written) but which does not scan clean holds corruption in the middle of sealed data; that
 // is never truncated away silently: recovery fails with kDataLoss.
@@ -27,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "core/log/log_options.h"
 #include "core/log/segment.h"
 #include "core/runtime/clock.h"
 #include "core/runtime/disk.h"
@@ -58,10 +63,10 @@ class LogRecovery {
   static constexpr uint64_t kScanChunkSizeBytes = 16 * 1024 * 1024;
 
   // Recovers the log in `directory` (created if missing; an empty directory yields one empty
-  // segment at offset 0). Errors: kDataLoss for corruption inside sealed data; disk errors as the
-  // disk reports them.
+  // segment at offset 0). `is_hidden` may be nullptr (nothing hidden). Errors: kDataLoss for
+  // corruption inside sealed data; disk errors as the disk reports them.
   static void Run(runtime::Clock& clock, runtime::Disk& disk, std::string directory,
-                  runtime::Disk::DoneWith<RecoveredLog> done);
+                  HiddenBatchClassifier is_hidden, runtime::Disk::DoneWith<RecoveredLog> done);
 };
 
 }  // namespace eddy::log

@@ -60,7 +60,7 @@ class LogRecoveryTest : public ::testing::Test {
 
   absl::StatusOr<RecoveredLog> Recover() {
     return sim::AwaitValue<RecoveredLog>(
-        loop_, [&](auto done) { LogRecovery::Run(loop_, disk_, "d", std::move(done)); });
+        loop_, [&](auto done) { LogRecovery::Run(loop_, disk_, "d", nullptr, std::move(done)); });
   }
 
   sim::SimLoop loop_;
@@ -155,7 +155,7 @@ TEST_F(LogRecoveryTest, IntactIndexTrustedAndCorruptSealedSegmentIsDataLoss) {
   for (int i = 0; i < 3; ++i) {
     auto header = record::ParseBatchHeader(std::span(bytes).subspan(i * kBatchBytes));
     ASSERT_TRUE(header.ok());
-    index.Append(i, i, kBatchBytes, 4);
+    index.Append(i, i, kBatchBytes, 4, false);
     time_index.Observe(i, header->max_timestamp);
     last_crc = header->crc;
   }

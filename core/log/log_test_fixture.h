@@ -42,6 +42,20 @@ class LogFixture {
                                 term);
   }
 
+  // Leader-appends a hidden batch (a no-op for IsRaftInternalTestBatch).
+  absl::StatusOr<AppendResult> AppendHidden(int64_t term) {
+    return log_->AppendAsLeader(MakeHiddenTestBatch(0, term, ++fill_seed_), term);
+  }
+
+  absl::StatusOr<KafkaReadResult> ReadKafka(int64_t kafka_offset, int64_t kafka_end_offset,
+                                            int64_t hidden_base,
+                                            uint64_t size_bytes_max = 1 << 30) {
+    return sim::AwaitValue<KafkaReadResult>(loop_, [&](auto done) {
+      log_->ReadKafka(kafka_offset, kafka_end_offset, size_bytes_max, hidden_base,
+                      std::move(done));
+    });
+  }
+
   absl::StatusOr<ReadResult> Read(int64_t offset, uint64_t size_bytes_max = 1 << 30) {
     return sim::AwaitValue<ReadResult>(
         loop_, [&](auto done) { log_->Read(offset, size_bytes_max, std::move(done)); });

@@ -6,6 +6,12 @@
 // per batch rather than sparse over bytes. A segment's index lives in memory; it is written to
 // "<base>.index" only when the segment is sealed, and rebuilt by scanning otherwise.
 //
+// HIDDEN BATCHES (Raft's own entries, never shown to Kafka clients; FORMAT.md "Kafka offsets"):
+// one bit per batch, kept apart from the entries as a bitset with a cumulative count per 64-bit
+// word (12 bytes per 64 batches), so "hidden batches before batch i" is O(1) (a popcount) and
+// "the data batch holding the segment's n-th data offset" is O(log batch_count). A hidden batch
+// covers exactly one offset (REQUIRES on Append, checked on Decode).
+//
 // Pure value type: no I/O, not tied to a loop.
 #pragma once
 
@@ -27,6 +33,7 @@ struct BatchLocation {
   uint32_t position = 0;  // byte position of the batch in the segment file
   uint32_t size_bytes = 0;
   int64_t term = 0;
+  bool hidden = false;  // a Raft-internal batch: no Kafka offset (FORMAT.md "Kafka offsets")
 };
 
 class OffsetIndex {
@@ -36,7 +43,9 @@ class OffsetIndex {
   static constexpr size_t kHeaderSizeBytes = 32;
   static constexpr size_t kTrailerSizeBytes = 4;
   static constexpr uint32_t kMagic = 0x45444f49;  // "EDOI"
-  static constexpr uint32_t kVersion = 1;
+  static constexpr uint32_t kVersion = 2;
+  // Bit of an encoded entry's term word that marks a hidden batch (terms are <= INT32_MAX).
+  static constexpr uint32_t kHiddenTermBit = 0x80000000u;
 
   explicit OffsetIndex(int64_t base_offset);
 
@@ -55,8 +64,20 @@ class OffsetIndex {
   bool HasRoomFor(int64_t last_offset, uint64_t size_bytes) const;
 
   // REQUIRES: base_offset == next_offset(), last_offset >= base_offset, HasRoomFor(...),
-  // term >= 0 and >= last_term() when not empty.
-  void Append(int64_t base_offset, int64_t last_offset, uint32_t size_bytes, int64_t term);
+  // term >= 0 and >= last_term() when not empty; last_offset == base_offset if `hidden`.
+  void Append(int64_t base_offset, int64_t last_offset, uint32_t size_bytes, int64_t term,
+              bool hidden);
+
+  // Hidden batches among the first `batch_count` batches. REQUIRES: batch_count <=
+  // this->batch_count(). O(1).
+  uint64_t HiddenCountBefore(size_t batch_count) const;
+  uint64_t hidden_count() const { return hidden_count_; }
+  // Offsets covered by data (non-hidden) batches: next_offset() - base_offset() - hidden_count().
+  uint64_t data_offset_count() const;
+  // The data batch holding the segment's data offset number `n` (0-based, counting only the
+  // offsets of data batches, in order), or std::nullopt if n >= data_offset_count().
+  // O(log batch_count).
+  std::optional<BatchLocation> FindDataOffset(uint64_t n) const;
 
   // The batch containing `offset`, or std::nullopt if outside [base_offset(), next_offset()).
   // O(log batch_count).
@@ -82,11 +103,19 @@ class OffsetIndex {
     int32_t term;
   };
 
+  static constexpr size_t kBitsPerWord = 64;
+
+  bool IsHidden(size_t index) const;
   void CheckInvariants() const;
 
   int64_t base_offset_;
   uint64_t end_position_ = 0;
   std::vector<Entry> entries_;
+  // Bit (i % 64) of word i / 64 is set when batch i is hidden; bits past the last batch are 0.
+  std::vector<uint64_t> hidden_bits_;
+  // hidden_before_word_[w]: hidden batches among batches [0, 64 * w).
+  std::vector<uint32_t> hidden_before_word_;
+  uint64_t hidden_count_ = 0;
 };
 
 struct OffsetIndex::Decoded {

@@ -1,12 +1,18 @@
 // OffsetIndex: proves Find() agrees with a brute-force model on random batch layouts
 // (RapidCheck), that truncation keeps a consistent prefix, that the encoded file round-trips and
-// that every kind of damage to it is rejected with kDataLoss rather than trusted.
+// that every kind of damage to it is rejected with kDataLoss rather than trusted. For hidden
+// batches it proves, against a brute-force count over random layouts of hundreds of batches
+// (several bitset words), that HiddenCountBefore, FindDataOffset and each batch's bit are exact
+// after appends, truncations and an encode/decode round trip, and that the decoder refuses a
+// hidden entry covering more than one offset and an index of another version.
 
 #include "core/log/offset_index.h"
 
 #include <vector>
 
+#include "core/base/check.h"
 #include "core/base/status_matchers.h"
+#include "core/record/crc32c.h"
 #include "gtest/gtest.h"
 #include "rapidcheck.h"
 #include "rapidcheck/gtest.h"
@@ -18,9 +24,9 @@ using ::eddy::testing::StatusIs;
 
 OffsetIndex ThreeBatches() {
   OffsetIndex index(100);
-  index.Append(100, 104, 200, 1);  // [100,104] at 0
-  index.Append(105, 105, 70, 1);   // [105,105] at 200
-  index.Append(106, 120, 500, 3);  // [106,120] at 270
+  index.Append(100, 104, 200, 1, false);  // [100,104] at 0
+  index.Append(105, 105, 70, 1, false);   // [105,105] at 200
+  index.Append(106, 120, 500, 3, false);  // [106,120] at 270
   return index;
 }
 
@@ -53,7 +59,7 @@ TEST(OffsetIndexTest, TruncateKeepsPrefix) {
   EXPECT_EQ(index.next_offset(), 105);
   EXPECT_EQ(index.end_position(), 200u);
   EXPECT_FALSE(index.Find(105).has_value());
-  index.Append(105, 110, 100, 5);
+  index.Append(105, 110, 100, 5, false);
   EXPECT_EQ(index.Find(110)->position, 200u);
   index.Truncate(0);
   EXPECT_TRUE(index.empty());
@@ -94,6 +100,117 @@ TEST(OffsetIndexTest, DecodeRejectsDamage) {
   }
 }
 
+// Re-seals an edited encoding with a correct trailer CRC, so only the edit can be refused.
+std::vector<uint8_t> Reseal(std::vector<uint8_t> bytes) {
+  EDDY_CHECK_GE(bytes.size(), OffsetIndex::kHeaderSizeBytes + OffsetIndex::kTrailerSizeBytes);
+  const size_t body = bytes.size() - OffsetIndex::kTrailerSizeBytes;
+  const uint32_t crc = record::Crc32c(std::span<const uint8_t>(bytes).first(body));
+  for (size_t i = 0; i < OffsetIndex::kTrailerSizeBytes; ++i) {
+    bytes[body + i] = static_cast<uint8_t>(crc >> (8 * (OffsetIndex::kTrailerSizeBytes - 1 - i)));
+  }
+  return bytes;
+}
+
+TEST(OffsetIndexTest, DecodeRejectsHiddenEntryCoveringSeveralOffsets) {
+  std::vector<uint8_t> bytes = ThreeBatches().Encode(7);
+  // Entry 0 covers [100, 104]; entry 1 covers only 105 and may be hidden.
+  const size_t term0 = OffsetIndex::kHeaderSizeBytes + 8;
+  const size_t term1 = term0 + OffsetIndex::kEntrySizeBytes;
+  std::vector<uint8_t> hidden_one = bytes;
+  hidden_one[term1] |= 0x80;
+  EDDY_ASSERT_OK_AND_ASSIGN(OffsetIndex::Decoded decoded,
+                            OffsetIndex::Decode(100, Reseal(hidden_one)));
+  EXPECT_TRUE(decoded.index.At(1).hidden);
+  EXPECT_EQ(decoded.index.At(1).term, 1);
+  EXPECT_EQ(decoded.index.hidden_count(), 1u);
+  bytes[term0] |= 0x80;
+  EXPECT_THAT(OffsetIndex::Decode(100, Reseal(bytes)), StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST(OffsetIndexTest, DecodeRejectsOtherVersions) {
+  for (const uint32_t version : {1u, 3u}) {
+    std::vector<uint8_t> bytes = ThreeBatches().Encode(7);
+    bytes[4] = static_cast<uint8_t>(version >> 24);
+    bytes[5] = static_cast<uint8_t>(version >> 16);
+    bytes[6] = static_cast<uint8_t>(version >> 8);
+    bytes[7] = static_cast<uint8_t>(version);
+    EXPECT_THAT(OffsetIndex::Decode(100, Reseal(bytes)), StatusIs(absl::StatusCode::kDataLoss))
+        << version;
+  }
+}
+
+TEST(OffsetIndexTest, DataOffsetsSkipHiddenBatches) {
+  OffsetIndex index(10);
+  index.Append(10, 10, 80, 1, true);   // hidden
+  index.Append(11, 13, 100, 1, false);  // data offsets 0..2
+  index.Append(14, 14, 80, 2, true);   // hidden
+  index.Append(15, 15, 80, 2, true);   // hidden
+  index.Append(16, 19, 100, 2, false);  // data offsets 3..6
+  EXPECT_EQ(index.hidden_count(), 3u);
+  EXPECT_EQ(index.data_offset_count(), 7u);
+  EXPECT_EQ(index.HiddenCountBefore(0), 0u);
+  EXPECT_EQ(index.HiddenCountBefore(1), 1u);
+  EXPECT_EQ(index.HiddenCountBefore(4), 3u);
+  EXPECT_EQ(index.FindDataOffset(0)->base_offset, 11);
+  EXPECT_EQ(index.FindDataOffset(2)->base_offset, 11);
+  EXPECT_EQ(index.FindDataOffset(3)->base_offset, 16);
+  EXPECT_EQ(index.FindDataOffset(6)->base_offset, 16);
+  EXPECT_FALSE(index.FindDataOffset(7).has_value());
+  index.Truncate(3);
+  EXPECT_EQ(index.hidden_count(), 2u);
+  EXPECT_EQ(index.data_offset_count(), 3u);
+  EXPECT_FALSE(index.FindDataOffset(3).has_value());
+}
+
+RC_GTEST_PROP(OffsetIndexProperty, HiddenBitsMatchModel, ()) {
+  // Up to ~400 batches, so several 64-batch words and their cumulative counts are exercised.
+  const int count = *rc::gen::inRange(0, 400);
+  OffsetIndex index(1000);
+  std::vector<bool> hidden;
+  std::vector<int64_t> bases;
+  int64_t next = 1000;
+  for (int i = 0; i < count; ++i) {
+    const bool is_hidden = *rc::gen::inRange(0, 3) == 0;
+    const int64_t records = is_hidden ? 1 : *rc::gen::inRange<int64_t>(1, 4);
+    index.Append(next, next + records - 1, 100, 1, is_hidden);
+    hidden.push_back(is_hidden);
+    bases.push_back(next);
+    next += records;
+  }
+  const size_t keep = *rc::gen::inRange<size_t>(0, hidden.size() + 1);
+  const bool truncate = *rc::gen::arbitrary<bool>();
+  if (truncate) {
+    index.Truncate(keep);
+    hidden.resize(keep);
+    bases.resize(keep);
+    next = keep == 0 ? 1000 : index.next_offset();
+  }
+  auto decoded = OffsetIndex::Decode(1000, index.Encode(1));
+  RC_ASSERT(decoded.ok());
+  for (const OffsetIndex* view : {&index, &decoded->index}) {
+    uint64_t hidden_so_far = 0;
+    std::vector<size_t> data_offset_owner;  // batch index of each data offset, in order
+    for (size_t i = 0; i < hidden.size(); ++i) {
+      RC_ASSERT(view->HiddenCountBefore(i) == hidden_so_far);
+      RC_ASSERT(view->At(i).hidden == hidden[i]);
+      if (hidden[i]) {
+        ++hidden_so_far;
+      } else {
+        for (int64_t o = bases[i]; o <= view->At(i).last_offset; ++o) data_offset_owner.push_back(i);
+      }
+    }
+    RC_ASSERT(view->HiddenCountBefore(hidden.size()) == hidden_so_far);
+    RC_ASSERT(view->hidden_count() == hidden_so_far);
+    RC_ASSERT(view->data_offset_count() == data_offset_owner.size());
+    for (size_t n = 0; n < data_offset_owner.size() + 2; ++n) {
+      const std::optional<BatchLocation> found = view->FindDataOffset(n);
+      RC_ASSERT(found.has_value() == (n < data_offset_owner.size()));
+      if (found.has_value()) RC_ASSERT(found->index == data_offset_owner[n]);
+    }
+  }
+  RC_ASSERT(index.next_offset() == next);
+}
+
 RC_GTEST_PROP(OffsetIndexProperty, FindMatchesModel,
               (const std::vector<std::pair<uint8_t, uint8_t>>& shapes)) {
   // Each shape: (records - 1, size - 61) of one batch.
@@ -112,7 +229,7 @@ RC_GTEST_PROP(OffsetIndexProperty, FindMatchesModel,
     const uint32_t size = 61 + extra_bytes;
     term += extra_bytes % 3 == 0 ? 1 : 0;
     model.push_back({next, next + extra_records, position, size, term});
-    index.Append(next, next + extra_records, size, term);
+    index.Append(next, next + extra_records, size, term, false);
     next += extra_records + 1;
     position += size;
   }

@@ -1,6 +1,7 @@
 #include "core/log/partition_log.h"
 
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -27,7 +28,7 @@ void PartitionLog::Open(runtime::Clock& clock, runtime::Disk& disk, std::string 
                         LogOptions options, DoneWith<Opened> done) {
   EDDY_CHECK_GT(options.segment_size_bytes_max, 0u);
   EDDY_CHECK_LE(options.segment_size_bytes_max, limits::kSegmentSizeBytesMax);
-  LogRecovery::Run(clock, disk, directory,
+  LogRecovery::Run(clock, disk, directory, options.is_hidden,
                    [&clock, &disk, directory, options,
                     done = std::move(done)](absl::StatusOr<RecoveredLog> recovered) mutable {
                      if (!recovered.ok()) return std::move(done)(recovered.status());
@@ -44,13 +45,16 @@ PartitionLog::PartitionLog(runtime::Clock& clock, runtime::Disk& disk, std::stri
     : clock_(clock), disk_(disk), directory_(std::move(directory)), options_(options) {
   EDDY_CHECK(!recovered.segments.empty());
   for (std::shared_ptr<Segment>& segment : recovered.segments) {
-    const int64_t base = segment->base_offset();
-    segments_.emplace(base, std::move(segment));
+    // The running hidden count starts at 0 with the first segment (an origin of our own; the
+    // owner's snapshot point says how many hidden batches lie below it).
+    segment->set_hidden_count_before(segments_.empty() ? 0
+                                                       : segments_.back()->hidden_count_through());
+    segments_.push_back(std::move(segment));
   }
   // Recovery synced everything it kept.
   flushed_offset_ = last_offset();
   // Scanned segments before the active one lost (or never had) their index files: seal again.
-  for (auto& [base, segment] : segments_) {
+  for (const std::shared_ptr<Segment>& segment : segments_) {
     if (segment.get() != &active() && segment->seal_state() == SealState::kActive) {
       StartSeal(segment);
     }
@@ -59,7 +63,7 @@ PartitionLog::PartitionLog(runtime::Clock& clock, runtime::Disk& disk, std::stri
 }
 
 PartitionLog::~PartitionLog() {
-  for (auto& [base, segment] : segments_) segment->Close([](absl::Status) {});
+  for (const std::shared_ptr<Segment>& segment : segments_) segment->Close([](absl::Status) {});
 }
 
 // --- Appending ------------------------------------------------------------------------------
@@ -76,6 +80,11 @@ absl::StatusOr<record::BatchHeader> PartitionLog::ValidateBatch(
   }
   if (absl::Status crc = record::VerifyBatchCrc(batch); !crc.ok()) {
     return absl::InvalidArgumentError(crc.message());
+  }
+  // A hidden batch takes one Raft offset and no Kafka offset (FORMAT.md "Kafka offsets").
+  if (IsHiddenBatch(options_, *header) && header->last_offset_delta != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a hidden batch must cover one offset, this one covers ", header->last_offset_delta + 1));
   }
   return header;
 }
@@ -123,7 +132,8 @@ absl::StatusOr<AppendResult> PartitionLog::AppendValidated(std::vector<uint8_t> 
   MaybeRoll(batch.size(), header.last_offset());
   Segment& segment = active();
   segment.offset_index().Append(header.base_offset, header.last_offset(),
-                                static_cast<uint32_t>(batch.size()), header.partition_leader_epoch);
+                                static_cast<uint32_t>(batch.size()), header.partition_leader_epoch,
+                                IsHiddenBatch(options_, header));
   segment.time_index().Observe(header.base_offset, header.max_timestamp);
   segment.set_dirty(true);
   ++stats_.batches_appended;
@@ -149,12 +159,13 @@ void PartitionLog::MaybeRoll(uint64_t batch_size_bytes, int64_t batch_last_offse
 }
 
 void PartitionLog::Roll() {
-  std::shared_ptr<Segment> previous = segments_.rbegin()->second;
+  std::shared_ptr<Segment> previous = segments_.back();
   EDDY_CHECK(!previous->empty());
   const int64_t base = next_offset();
   auto segment = std::make_shared<Segment>(disk_, directory_, OffsetIndex(base), TimeIndex(base),
                                            clock_.Now());
-  segments_.emplace(base, segment);
+  segment->set_hidden_count_before(previous->hidden_count_through());
+  segments_.push_back(segment);
   directory_dirty_ = true;
   ++stats_.segments_rolled;
   directory_operations_.Enqueue([this, segment](SerialQueue::Next next) {
@@ -253,7 +264,7 @@ void PartitionLog::Unseal(Segment& segment) {
   // The index files must be gone, durably, before the file changes: an intact index beside a
   // file it does not describe would read as corruption at the next open.
   segment.Block();
-  std::shared_ptr<Segment> shared = segments_.at(segment.base_offset());
+  std::shared_ptr<Segment> shared = segment.shared_from_this();
   directory_operations_.Enqueue([this, shared](SerialQueue::Next next) {
     auto remove_time_index = [this, shared, next = std::move(next)](absl::Status status) mutable {
       if (!status.ok() && !absl::IsNotFound(status)) Fail(status);
@@ -274,88 +285,179 @@ void PartitionLog::Unseal(Segment& segment) {
 
 // --- Reading --------------------------------------------------------------------------------
 
+namespace {
+
+// Turns a read of whole batches (`hidden[i]` saying whether batch i is hidden, `kafka_base` the
+// Kafka offset of the first, which is a data batch) into what a Kafka client may see: the hidden
+// batches cut out and every data batch's baseOffset rewritten to its Kafka offset. baseOffset
+// lies outside the CRC, so the batches stay valid; everything else is left byte for byte.
+KafkaReadResult ToKafka(ReadResult read, const std::vector<bool>& hidden, int64_t kafka_base) {
+  EDDY_CHECK_EQ(read.batch_count, hidden.size());
+  std::vector<uint8_t>& bytes = read.bytes;
+  size_t in = 0;
+  size_t out = 0;
+  int64_t kafka_next = kafka_base;
+  size_t count = 0;
+  for (size_t i = 0; i < hidden.size(); ++i) {
+    const absl::StatusOr<record::BatchHeader> header =
+        record::ParseBatchHeader(std::span<const uint8_t>(bytes).subspan(in));
+    EDDY_CHECK_OK(header.status());  // the read checked every batch
+    const size_t size = header->size_bytes();
+    EDDY_CHECK_LE(in + size, bytes.size());
+    if (hidden[i]) {
+      EDDY_CHECK_EQ(header->last_offset_delta, 0);
+    } else {
+      if (out != in) std::memmove(bytes.data() + out, bytes.data() + in, size);
+      record::SetBaseOffset(std::span<uint8_t>(bytes.data() + out, size), kafka_next);
+      kafka_next += int64_t{header->last_offset_delta} + 1;
+      out += size;
+      ++count;
+    }
+    in += size;
+  }
+  EDDY_CHECK_EQ(in, bytes.size());
+  EDDY_CHECK(hidden.empty() || !hidden.front());
+  bytes.resize(out);
+  return KafkaReadResult{std::move(bytes), kafka_next, count};
+}
+
+}  // namespace
+
+template <typename T>
+void PartitionLog::PostResult(DoneWith<T> done, absl::StatusOr<T> result) {
+  clock_.Post(Guarded([done = std::move(done), result = std::move(result)]() mutable {
+    std::move(done)(std::move(result));
+  }));
+}
+
 void PartitionLog::Read(int64_t offset, uint64_t size_bytes_max, DoneWith<ReadResult> done) {
-  auto fail = [this, &done](absl::Status status) {
-    clock_.Post(Guarded([done = std::move(done), status]() mutable { std::move(done)(status); }));
-  };
-  if (!failure_.ok()) return fail(failure_);
+  if (!failure_.ok()) return PostResult<ReadResult>(std::move(done), failure_);
   if (offset == next_offset()) {
-    return clock_.Post(Guarded([done = std::move(done), offset]() mutable {
-      std::move(done)(ReadResult{{}, offset, 0});
-    }));
+    return PostResult<ReadResult>(std::move(done), ReadResult{{}, offset, 0});
   }
   const std::optional<BatchLocation> first = FindBatch(offset);
   if (!first.has_value()) {
-    return fail(absl::OutOfRangeError(
-        absl::StrCat("offset ", offset, " outside [", first_offset(), ", ", next_offset(), "]")));
+    return PostResult<ReadResult>(
+        std::move(done), absl::OutOfRangeError(absl::StrCat("offset ", offset, " outside [",
+                                                            first_offset(), ", ", next_offset(),
+                                                            "]")));
   }
-  const Segment* segment = SegmentFor(offset);
-  const OffsetIndex& index = segment->offset_index();
+  ++stats_.reads;
+  ExecuteRead(PlanRead(*first, size_bytes_max, next_offset()), std::move(done));
+}
+
+PartitionLog::ReadPlan PartitionLog::PlanRead(const BatchLocation& first, uint64_t size_bytes_max,
+                                              int64_t offset_end) const {
+  EDDY_CHECK_LT(first.base_offset, offset_end);
+  ReadPlan plan;
+  plan.segment = SharedSegmentFor(first.base_offset);
+  EDDY_CHECK(plan.segment != nullptr);
+  plan.base_offset = first.base_offset;
+  plan.position = first.position;
+  const OffsetIndex& index = plan.segment->offset_index();
   const uint64_t budget_bytes = std::min(size_bytes_max, limits::kDiskReadSizeBytesMax);
-  uint64_t total_bytes = first->size_bytes;
   // The terms and last offsets as of now: the term field is outside the CRC, so the read
   // cross-checks it; the last offset is checked too, because an old batch at the same position
   // (a conflicting one that a truncation replaced, left there by a lost or misdirected write)
   // can carry a valid CRC and the right base offset.
-  std::vector<int64_t> terms = {first->term};
-  std::vector<int64_t> last_offsets = {first->last_offset};
-  for (size_t i = first->index + 1; i < index.batch_count(); ++i) {
+  plan.size_bytes = first.size_bytes;
+  plan.terms = {first.term};
+  plan.last_offsets = {first.last_offset};
+  plan.hidden = {first.hidden};
+  for (size_t i = first.index + 1; i < index.batch_count(); ++i) {
     const BatchLocation next = index.At(i);
-    if (total_bytes + next.size_bytes > budget_bytes) break;
-    total_bytes += next.size_bytes;
-    terms.push_back(next.term);
-    last_offsets.push_back(next.last_offset);
+    if (plan.size_bytes + next.size_bytes > budget_bytes || next.base_offset >= offset_end) break;
+    plan.size_bytes += next.size_bytes;
+    plan.terms.push_back(next.term);
+    plan.last_offsets.push_back(next.last_offset);
+    plan.hidden.push_back(next.hidden);
   }
-  const size_t count = terms.size();
-  ++stats_.reads;
-  const int64_t base = first->base_offset;
-  std::shared_ptr<Segment> shared = segments_.at(segment->base_offset());
-  shared->Read(
-      first->position, total_bytes,
-      Guarded([this, base, count, total_bytes, terms = std::move(terms),
-               last_offsets = std::move(last_offsets),
+  return plan;
+}
+
+void PartitionLog::ExecuteRead(ReadPlan plan, DoneWith<ReadResult> done) {
+  std::shared_ptr<Segment> segment = plan.segment;
+  const uint32_t position = plan.position;
+  const uint64_t size_bytes = plan.size_bytes;
+  segment->Read(
+      position, size_bytes,
+      Guarded([this, plan = std::move(plan),
                done = std::move(done)](absl::StatusOr<std::vector<uint8_t>> bytes) mutable {
         if (!bytes.ok()) {
           if (absl::IsDataLoss(bytes.status())) ++stats_.corrupt_reads;
           return std::move(done)(bytes.status());
         }
         // Never serve a batch we cannot vouch for: re-walk and re-check every one.
-        absl::Status problem;
-        int64_t expected_base = base;
-        std::span<const uint8_t> rest(*bytes);
-        if (bytes->size() != total_bytes) {
-          problem = absl::DataLossError("segment file shorter than its index");
-        }
-        for (size_t i = 0; problem.ok() && i < count; ++i) {
-          absl::StatusOr<record::BatchHeader> header = record::ParseBatchHeader(rest);
-          if (!header.ok() || header->size_bytes() > rest.size() ||
-              header->base_offset != expected_base) {
-            problem =
-                absl::DataLossError(absl::StrCat("bad batch header at offset ", expected_base));
-            break;
-          }
-          if (header->last_offset() != last_offsets[i]) {
-            problem = absl::DataLossError(absl::StrCat("batch at offset ", expected_base,
-                                                       " ends at ", header->last_offset(),
-                                                       ", index says ", last_offsets[i]));
-            break;
-          }
-          if (header->partition_leader_epoch != terms[i]) {
-            problem = absl::DataLossError(absl::StrCat("batch at offset ", expected_base,
-                                                       " has term ", header->partition_leader_epoch,
-                                                       ", index says ", terms[i]));
-            break;
-          }
-          problem = record::VerifyBatchCrc(rest.first(header->size_bytes()));
-          expected_base = header->last_offset() + 1;
-          rest = rest.subspan(header->size_bytes());
-        }
-        if (!problem.ok()) {
+        const absl::StatusOr<int64_t> next = VerifyReadBytes(plan, *bytes);
+        if (!next.ok()) {
           ++stats_.corrupt_reads;
-          return std::move(done)(absl::DataLossError(problem.message()));
+          return std::move(done)(absl::DataLossError(next.status().message()));
         }
-        std::move(done)(ReadResult{*std::move(bytes), expected_base, count});
+        std::move(done)(ReadResult{*std::move(bytes), *next, plan.terms.size()});
       }));
+}
+
+absl::StatusOr<int64_t> PartitionLog::VerifyReadBytes(const ReadPlan& plan,
+                                                      std::span<const uint8_t> bytes) {
+  if (bytes.size() != plan.size_bytes) {
+    return absl::DataLossError("segment file shorter than its index");
+  }
+  int64_t expected_base = plan.base_offset;
+  std::span<const uint8_t> rest = bytes;
+  for (size_t i = 0; i < plan.terms.size(); ++i) {
+    absl::StatusOr<record::BatchHeader> header = record::ParseBatchHeader(rest);
+    if (!header.ok() || header->size_bytes() > rest.size() ||
+        header->base_offset != expected_base) {
+      return absl::DataLossError(absl::StrCat("bad batch header at offset ", expected_base));
+    }
+    if (header->last_offset() != plan.last_offsets[i]) {
+      return absl::DataLossError(absl::StrCat("batch at offset ", expected_base, " ends at ",
+                                              header->last_offset(), ", index says ",
+                                              plan.last_offsets[i]));
+    }
+    if (header->partition_leader_epoch != plan.terms[i]) {
+      return absl::DataLossError(absl::StrCat("batch at offset ", expected_base, " has term ",
+                                              header->partition_leader_epoch, ", index says ",
+                                              plan.terms[i]));
+    }
+    EDDY_RETURN_IF_ERROR(record::VerifyBatchCrc(rest.first(header->size_bytes())));
+    expected_base = header->last_offset() + 1;
+    rest = rest.subspan(header->size_bytes());
+  }
+  EDDY_CHECK(rest.empty());
+  return expected_base;
+}
+
+void PartitionLog::ReadKafka(int64_t kafka_offset, int64_t kafka_end_offset,
+                             uint64_t size_bytes_max, int64_t hidden_base,
+                             DoneWith<KafkaReadResult> done) {
+  CheckHiddenBase(hidden_base);
+  if (!failure_.ok()) return PostResult<KafkaReadResult>(std::move(done), failure_);
+  const int64_t kafka_first = *KafkaOffsetFor(first_offset(), hidden_base);
+  const int64_t kafka_next = *KafkaOffsetFor(next_offset(), hidden_base);
+  if (kafka_offset < kafka_first || kafka_offset > kafka_next) {
+    return PostResult<KafkaReadResult>(
+        std::move(done),
+        absl::OutOfRangeError(absl::StrCat("Kafka offset ", kafka_offset, " outside [",
+                                           kafka_first, ", ", kafka_next, "]")));
+  }
+  const int64_t end = std::min(kafka_end_offset, kafka_next);
+  const std::optional<KafkaBatch> first = FindKafkaBatch(kafka_offset, hidden_base);
+  if (!first.has_value() || first->kafka_last_offset >= end) {
+    return PostResult<KafkaReadResult>(std::move(done), KafkaReadResult{{}, kafka_offset, 0});
+  }
+  // Only whole batches below `end`: stop before the first data batch that reaches it.
+  const std::optional<KafkaBatch> bound = FindKafkaBatch(end, hidden_base);
+  const int64_t offset_end = bound.has_value() ? bound->location.base_offset : next_offset();
+  ++stats_.reads;
+  ReadPlan plan = PlanRead(first->location, size_bytes_max, offset_end);
+  std::vector<bool> hidden = plan.hidden;
+  ExecuteRead(std::move(plan),
+              [kafka_base = first->kafka_base_offset, hidden = std::move(hidden),
+               done = std::move(done)](absl::StatusOr<ReadResult> read) mutable {
+                if (!read.ok()) return std::move(done)(read.status());
+                std::move(done)(ToKafka(*std::move(read), hidden, kafka_base));
+              });
 }
 
 // --- Truncation -----------------------------------------------------------------------------
@@ -368,10 +470,10 @@ absl::StatusOr<int64_t> PartitionLog::TruncateSuffix(int64_t offset) {
     return absl::OutOfRangeError(
         absl::StrCat("offset ", offset, " outside [", first_offset(), ", ", next_offset(), "]"));
   }
-  std::shared_ptr<Segment> segment = segments_.at(SegmentFor(offset)->base_offset());
-  while (segments_.rbegin()->first > segment->base_offset()) {
-    std::shared_ptr<Segment> victim = segments_.rbegin()->second;
-    segments_.erase(std::prev(segments_.end()));
+  std::shared_ptr<Segment> segment = SharedSegmentFor(offset);
+  while (segments_.back()->base_offset() > segment->base_offset()) {
+    std::shared_ptr<Segment> victim = segments_.back();
+    segments_.pop_back();
     DeleteSegment(std::move(victim), /*sync_directory_after=*/false);
   }
   Unseal(*segment);
@@ -395,9 +497,9 @@ void PartitionLog::TruncatePrefix(int64_t offset, Done done) {
   if (offset == next_offset() && !active().empty()) Roll();
   // Oldest first, each removal durable before the next: a crash leaves a suffix of segments,
   // never a hole (recovery would end the log at a hole).
-  while (segments_.size() > 1 && segments_.begin()->second->next_offset() <= offset) {
-    std::shared_ptr<Segment> victim = segments_.begin()->second;
-    segments_.erase(segments_.begin());
+  while (segments_.size() > 1 && segments_.front()->next_offset() <= offset) {
+    std::shared_ptr<Segment> victim = segments_.front();
+    segments_.pop_front();
     DeleteSegment(std::move(victim), /*sync_directory_after=*/true);
   }
   directory_operations_.Enqueue([this, done = std::move(done)](SerialQueue::Next next) mutable {
@@ -433,14 +535,14 @@ void PartitionLog::ResetTo(int64_t next_offset, Done done) {
   ++stats_.resets;
   // The new state holds at once.
   std::vector<std::shared_ptr<Segment>> old_segments;
-  for (auto& [base, segment] : segments_) {
+  for (const std::shared_ptr<Segment>& segment : segments_) {
     RetireSegment(*segment);
     old_segments.push_back(segment);
   }
   segments_.clear();
   auto fresh = std::make_shared<Segment>(disk_, directory_, OffsetIndex(next_offset),
                                          TimeIndex(next_offset), clock_.Now());
-  segments_.emplace(next_offset, fresh);
+  segments_.push_back(fresh);  // its running hidden count restarts at 0
   // Every pending flush, and every later one, completes only after a sync round whose directory
   // part runs after the reset's steps on directory_operations_ (so after it is durable).
   for (auto& [offset, waiter] : flush_waiters_) waiter.truncation_epoch = truncation_epoch_ + 1;
@@ -528,9 +630,9 @@ void PartitionLog::RunReset(int64_t next_offset, std::vector<std::shared_ptr<Seg
 
 void PartitionLog::EnforceRetention(int64_t now_timestamp_ms, Done done) {
   std::vector<SegmentSummary> summaries;
-  for (const auto& [base, segment] : segments_) {
-    summaries.push_back(
-        SegmentSummary{base, segment->size_bytes(), segment->time_index().max_timestamp()});
+  for (const std::shared_ptr<Segment>& segment : segments_) {
+    summaries.push_back(SegmentSummary{segment->base_offset(), segment->size_bytes(),
+                                       segment->time_index().max_timestamp()});
   }
   const size_t count = RetentionPolicy(options_).SegmentsToDelete(summaries, now_timestamp_ms);
   const int64_t keep_from = count == 0 ? first_offset() : summaries[count].base_offset;
@@ -609,7 +711,7 @@ void PartitionLog::StartFlushRound() {
     EDDY_CHECK_GT(*pending, 0);
     if (--*pending == 0) FinishFlushRound();
   };
-  for (auto& [base, segment] : segments_) {
+  for (const std::shared_ptr<Segment>& segment : segments_) {
     if (!segment->dirty()) continue;
     segment->set_dirty(false);
     ++*pending;
@@ -669,22 +771,29 @@ void PartitionLog::PostDone(Done done, absl::Status status) {
 
 // --- Raft's view ----------------------------------------------------------------------------
 
-int64_t PartitionLog::first_offset() const { return segments_.begin()->first; }
+int64_t PartitionLog::first_offset() const { return segments_.front()->base_offset(); }
 
 int64_t PartitionLog::next_offset() const { return active().next_offset(); }
 
 int64_t PartitionLog::last_term() const {
   // Only the active segment can be empty, so at most two steps.
   for (auto it = segments_.rbegin(); it != segments_.rend(); ++it) {
-    if (!it->second->empty()) return it->second->offset_index().last_term();
+    if (!(*it)->empty()) return (*it)->offset_index().last_term();
   }
   return 0;
 }
 
-const Segment* PartitionLog::SegmentFor(int64_t offset) const {
-  auto it = segments_.upper_bound(offset);
+std::shared_ptr<Segment> PartitionLog::SharedSegmentFor(int64_t offset) const {
+  auto it = std::upper_bound(segments_.begin(), segments_.end(), offset,
+                             [](int64_t value, const std::shared_ptr<Segment>& segment) {
+                               return value < segment->base_offset();
+                             });
   if (it == segments_.begin()) return nullptr;
-  return std::prev(it)->second.get();
+  return *std::prev(it);
+}
+
+const Segment* PartitionLog::SegmentFor(int64_t offset) const {
+  return SharedSegmentFor(offset).get();
 }
 
 std::optional<BatchLocation> PartitionLog::FindBatch(int64_t offset) const {
@@ -712,8 +821,99 @@ std::optional<int64_t> PartitionLog::LastOffsetBefore(int64_t offset) const {
   return location->base_offset - 1;
 }
 
+// --- Kafka offsets --------------------------------------------------------------------------
+
+std::optional<int64_t> PartitionLog::HiddenCountBefore(int64_t offset) const {
+  const int64_t origin = segments_.front()->hidden_count_before();
+  if (offset == next_offset()) return active().hidden_count_through() - origin;
+  const Segment* segment = SegmentFor(offset);
+  if (segment == nullptr) return std::nullopt;
+  const std::optional<BatchLocation> location = segment->offset_index().Find(offset);
+  if (!location.has_value()) return std::nullopt;
+  const int64_t count =
+      segment->hidden_count_before() - origin +
+      static_cast<int64_t>(segment->offset_index().HiddenCountBefore(location->index));
+  EDDY_CHECK_GE(count, 0);
+  EDDY_CHECK_LE(count, offset - first_offset());
+  return count;
+}
+
+std::optional<int64_t> PartitionLog::HiddenBaseFor(const KafkaAnchor& anchor) const {
+  const std::optional<int64_t> below = HiddenCountBefore(anchor.offset);
+  if (!below.has_value()) return std::nullopt;
+  const int64_t hidden_base = anchor.hidden_count - *below;
+  // At most one hidden batch per offset below the log start.
+  if (hidden_base < 0 || hidden_base > first_offset()) return std::nullopt;
+  return hidden_base;
+}
+
+std::optional<int64_t> PartitionLog::KafkaOffsetFor(int64_t offset, int64_t hidden_base) const {
+  CheckHiddenBase(hidden_base);
+  const std::optional<int64_t> hidden = HiddenCountBefore(offset);
+  if (!hidden.has_value()) return std::nullopt;
+  return offset - hidden_base - *hidden;
+}
+
+void PartitionLog::CheckHiddenBase(int64_t hidden_base) const {
+  EDDY_CHECK_GE(hidden_base, 0);
+  EDDY_CHECK_LE(hidden_base, first_offset());
+}
+
+KafkaBatch PartitionLog::MakeKafkaBatch(const Segment& segment, const BatchLocation& location,
+                                        int64_t hidden_base) const {
+  const int64_t hidden_before =
+      segment.hidden_count_before() - segments_.front()->hidden_count_before() +
+      static_cast<int64_t>(segment.offset_index().HiddenCountBefore(location.index));
+  KafkaBatch batch;
+  batch.location = location;
+  batch.kafka_base_offset = location.base_offset - hidden_base - hidden_before;
+  batch.kafka_last_offset = location.hidden ? batch.kafka_base_offset - 1
+                                            : batch.kafka_base_offset +
+                                                  (location.last_offset - location.base_offset);
+  EDDY_CHECK_GE(batch.kafka_base_offset, 0);
+  return batch;
+}
+
+std::optional<KafkaBatch> PartitionLog::KafkaBatchAt(int64_t offset, int64_t hidden_base) const {
+  CheckHiddenBase(hidden_base);
+  const Segment* segment = SegmentFor(offset);
+  if (segment == nullptr) return std::nullopt;
+  const std::optional<BatchLocation> location = segment->offset_index().Find(offset);
+  if (!location.has_value()) return std::nullopt;
+  return MakeKafkaBatch(*segment, *location, hidden_base);
+}
+
+std::optional<KafkaBatch> PartitionLog::FindKafkaBatch(int64_t kafka_offset,
+                                                       int64_t hidden_base) const {
+  CheckHiddenBase(hidden_base);
+  if (kafka_offset >= *KafkaOffsetFor(next_offset(), hidden_base)) return std::nullopt;
+  const int64_t kafka = std::max(kafka_offset, *KafkaOffsetFor(first_offset(), hidden_base));
+  // In running coordinates (hidden counts from the first segment's origin), the data offsets
+  // before Raft offset r are D(r) = r - running hidden count before r, and the Kafka offset of
+  // r is D(r) - shift. D of segment bases never decreases: the segment holding data offset d
+  // is the last one whose base has D <= d (an all-hidden segment shares its D with the next).
+  const int64_t shift = hidden_base - segments_.front()->hidden_count_before();
+  const int64_t data_offset = kafka + shift;
+  auto data_before = [](const Segment& segment) {
+    return segment.base_offset() - segment.hidden_count_before();
+  };
+  auto after = std::partition_point(segments_.begin(), segments_.end(),
+                                    [&](const std::shared_ptr<Segment>& segment) {
+                                      return data_before(*segment) <= data_offset;
+                                    });
+  EDDY_CHECK(after != segments_.begin());
+  const Segment& segment = **std::prev(after);
+  const std::optional<BatchLocation> location = segment.offset_index().FindDataOffset(
+      static_cast<uint64_t>(data_offset - data_before(segment)));
+  EDDY_CHECK(location.has_value());  // below the Kafka log end, so some data batch holds it
+  KafkaBatch batch = MakeKafkaBatch(segment, *location, hidden_base);
+  EDDY_CHECK_GE(batch.kafka_last_offset, kafka);
+  EDDY_CHECK(!batch.location.hidden);
+  return batch;
+}
+
 std::optional<int64_t> PartitionLog::OffsetForTimestamp(int64_t timestamp_ms) const {
-  for (const auto& [base, segment] : segments_) {
+  for (const std::shared_ptr<Segment>& segment : segments_) {
     const std::optional<int64_t> max_timestamp = segment->time_index().max_timestamp();
     if (max_timestamp.has_value() && *max_timestamp >= timestamp_ms) {
       return segment->time_index().Lookup(timestamp_ms);
@@ -724,19 +924,19 @@ std::optional<int64_t> PartitionLog::OffsetForTimestamp(int64_t timestamp_ms) co
 
 uint64_t PartitionLog::size_bytes() const {
   uint64_t total = 0;
-  for (const auto& [base, segment] : segments_) total += segment->size_bytes();
+  for (const std::shared_ptr<Segment>& segment : segments_) total += segment->size_bytes();
   return total;
 }
 
 void PartitionLog::CheckInvariants() const {
   EDDY_CHECK(!segments_.empty());
   const Segment* previous = nullptr;
-  for (const auto& [base, segment] : segments_) {
-    EDDY_CHECK_EQ(base, segment->base_offset());
+  for (const std::shared_ptr<Segment>& segment : segments_) {
     EDDY_CHECK(!segment->removed());
     if (previous != nullptr) {
-      EDDY_CHECK_EQ(base, previous->next_offset());
+      EDDY_CHECK_EQ(segment->base_offset(), previous->next_offset());
       EDDY_CHECK(!previous->empty());
+      EDDY_CHECK_EQ(segment->hidden_count_before(), previous->hidden_count_through());
     }
     previous = segment.get();
   }

@@ -3,7 +3,16 @@
 //
 // OFFSETS are dense: batch i+1 starts at batch i's last offset + 1; the first batch ever appended
 // starts at 0. first_offset() is the log start offset (moves up with TruncatePrefix/retention),
-// next_offset() the log end offset; the log is empty when they are equal.
+// next_offset() the log end offset; the log is empty when they are equal. These are RAFT
+// positions, and they are what the stored batches carry.
+//
+// KAFKA OFFSETS (FORMAT.md "Kafka offsets") are what clients see: dense over data batches only.
+// The owner's classifier (LogOptions::is_hidden) marks Raft's own entries HIDDEN; each covers
+// one Raft offset and no Kafka offset. Kafka offset of Raft offset r = r - H(r), H(r) = hidden
+// batches below r in the partition's whole history = hidden_base + HiddenCountBefore(r), where
+// hidden_base (hidden batches below first_offset()) comes from the owner's snapshot point
+// through HiddenBaseFor(). The log derives everything else from its own index (one bit per
+// batch), so there is no counter to persist or to drift; every mutator keeps it exact.
 //
 // STATE CHANGES AT SUBMISSION: an append, a suffix truncation or a prefix truncation changes what
 // the log reports (offsets, terms, what a later Read returns) as soon as the call returns; the
@@ -26,9 +35,11 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -55,6 +66,31 @@ struct AppendResult {
 struct ReadResult {
   std::vector<uint8_t> bytes;
   int64_t next_offset = 0;  // offset after the last batch returned (where to read next)
+  size_t batch_count = 0;
+};
+
+// Pins the Kafka offset mapping to the partition's history: `hidden_count` hidden batches lie
+// below Raft offset `offset`. The owner keeps one with its snapshot point (offset = point + 1,
+// hidden_count = H(point + 1)) and hands it to followers that install the snapshot.
+struct KafkaAnchor {
+  int64_t offset = 0;
+  int64_t hidden_count = 0;
+};
+
+// One batch with its Kafka offsets.
+struct KafkaBatch {
+  BatchLocation location;  // in Raft offsets
+  int64_t kafka_base_offset = 0;
+  // kafka_base_offset + last - base for a data batch; kafka_base_offset - 1 for a hidden one (an
+  // empty range: it takes no Kafka offset, and the next data batch starts at kafka_base_offset).
+  int64_t kafka_last_offset = 0;
+};
+
+// Data batches only, concatenated, each one's baseOffset rewritten to its Kafka offset (the rest
+// of every batch is byte for byte as stored; baseOffset is outside the CRC).
+struct KafkaReadResult {
+  std::vector<uint8_t> bytes;
+  int64_t next_kafka_offset = 0;  // after the last batch returned; the asked offset if none
   size_t batch_count = 0;
 };
 
@@ -106,6 +142,18 @@ class PartitionLog {
   // counted, never served. Errors: kOutOfRange outside [first_offset(), next_offset()].
   void Read(int64_t offset, uint64_t size_bytes_max, DoneWith<ReadResult> done);
 
+  // Kafka's fetch: the data batches from the one holding Kafka offset `kafka_offset` (or the
+  // first after it), hidden batches left out, every baseOffset rewritten to the Kafka offset
+  // (KafkaReadResult). Only whole batches entirely below `kafka_end_offset` (the high watermark
+  // for a consumer; anything >= the Kafka log end for everything), at most `size_bytes_max`
+  // bytes of stored batches but at least one data batch when one qualifies, all from one
+  // segment. Every batch is checked as Read() checks it. REQUIRES: 0 <= hidden_base <=
+  // first_offset() (what HiddenBaseFor returns). Errors: kOutOfRange if kafka_offset is outside
+  // [KafkaOffsetFor(first_offset()), KafkaOffsetFor(next_offset())]; kDataLoss; the log's failure
+  // status.
+  void ReadKafka(int64_t kafka_offset, int64_t kafka_end_offset, uint64_t size_bytes_max,
+                 int64_t hidden_base, DoneWith<KafkaReadResult> done);
+
   // --- Truncation ------------------------------------------------------------------------------
   // Raft conflict: removes the batch containing `offset` and every later batch; returns the new
   // next_offset() (the removed batch's base offset). offset == next_offset() is a no-op.
@@ -155,6 +203,26 @@ class PartitionLog {
   // [first_offset(), last_offset()].
   std::optional<int64_t> SegmentBaseFor(int64_t offset) const;
 
+  // --- Kafka offsets (see the top of this file; O(log n), no I/O) -----------------------------
+  // Hidden batches with offsets in [first_offset(), offset): for an offset inside a batch, those
+  // before the batch. std::nullopt outside [first_offset(), next_offset()].
+  std::optional<int64_t> HiddenCountBefore(int64_t offset) const;
+  // hidden_base for the other calls: anchor.hidden_count - HiddenCountBefore(anchor.offset).
+  // std::nullopt if anchor.offset is outside [first_offset(), next_offset()] or the result is
+  // impossible (< 0, or > first_offset()): the anchor does not describe this log.
+  std::optional<int64_t> HiddenBaseFor(const KafkaAnchor& anchor) const;
+  // Kafka offset of Raft offset `offset` in [first_offset(), next_offset()] (of next_offset():
+  // the Kafka log end; of commit + 1: the Kafka high watermark); std::nullopt outside.
+  // REQUIRES (all three): 0 <= hidden_base <= first_offset() (what HiddenBaseFor returns; at most
+  // one hidden batch per offset below the log start, so Kafka offsets are never negative).
+  std::optional<int64_t> KafkaOffsetFor(int64_t offset, int64_t hidden_base) const;
+  // The batch containing Raft offset `offset`, with its Kafka range; std::nullopt outside
+  // [first_offset(), last_offset()].
+  std::optional<KafkaBatch> KafkaBatchAt(int64_t offset, int64_t hidden_base) const;
+  // The first DATA batch whose Kafka range contains `kafka_offset` or lies after it (where a
+  // fetch at `kafka_offset` starts); std::nullopt if kafka_offset >= the Kafka log end.
+  std::optional<KafkaBatch> FindKafkaBatch(int64_t kafka_offset, int64_t hidden_base) const;
+
   // Base offset of the first batch holding a record with timestamp >= `timestamp_ms`
   // (batch granularity, see TimeIndex); std::nullopt if there is none.
   std::optional<int64_t> OffsetForTimestamp(int64_t timestamp_ms) const;
@@ -172,7 +240,32 @@ class PartitionLog {
   absl::StatusOr<AppendResult> AppendValidated(std::vector<uint8_t> batch,
                                                const record::BatchHeader& header);
   absl::StatusOr<record::BatchHeader> ValidateBatch(const std::vector<uint8_t>& batch) const;
-  Segment& active() const { return *segments_.rbegin()->second; }
+  // What one read fetches: whole batches of one segment, as the index knows them when planned.
+  struct ReadPlan {
+    std::shared_ptr<Segment> segment;
+    int64_t base_offset = 0;  // of the first batch
+    uint32_t position = 0;
+    uint64_t size_bytes = 0;
+    // Per batch: term and last offset (re-checked against the bytes read), hidden bit.
+    std::vector<int64_t> terms;
+    std::vector<int64_t> last_offsets;
+    std::vector<bool> hidden;
+  };
+  // `first` and the batches after it in its segment, within the byte budget and with base
+  // offsets below `offset_end`. REQUIRES: first.base_offset < offset_end.
+  ReadPlan PlanRead(const BatchLocation& first, uint64_t size_bytes_max, int64_t offset_end) const;
+  void ExecuteRead(ReadPlan plan, DoneWith<ReadResult> done);
+  // The offset after the last batch if `bytes` are exactly the planned batches, intact.
+  static absl::StatusOr<int64_t> VerifyReadBytes(const ReadPlan& plan,
+                                                 std::span<const uint8_t> bytes);
+  void CheckHiddenBase(int64_t hidden_base) const;
+  KafkaBatch MakeKafkaBatch(const Segment& segment, const BatchLocation& location,
+                            int64_t hidden_base) const;
+  template <typename T>
+  void PostResult(DoneWith<T> done, absl::StatusOr<T> result);
+
+  Segment& active() const { return *segments_.back(); }
+  std::shared_ptr<Segment> SharedSegmentFor(int64_t offset) const;
   const Segment* SegmentFor(int64_t offset) const;
   void MaybeRoll(uint64_t batch_size_bytes, int64_t batch_last_offset);
   void Roll();
@@ -205,7 +298,9 @@ class PartitionLog {
   runtime::Disk& disk_;
   const std::string directory_;
   const LogOptions options_;
-  std::map<int64_t, std::shared_ptr<Segment>> segments_;  // by base offset; last is active
+  // Ascending base offsets, contiguous; the last is active. A deque (not a map keyed by base
+  // offset) so that Kafka lookups can binary-search by a derived key.
+  std::deque<std::shared_ptr<Segment>> segments_;
   SerialQueue directory_operations_;
   bool directory_dirty_ = false;  // entries created or removed since the last directory sync
 

@@ -62,6 +62,16 @@ class Segment : public std::enable_shared_from_this<Segment> {
   TimeIndex& time_index() { return time_index_; }
   const TimeIndex& time_index() const { return time_index_; }
 
+  // Hidden batches in the log's segments before this one, counted from an origin the owning
+  // PartitionLog fixes (0 for its first segment when it was opened or reset). In memory only:
+  // derived from the indexes, never stored, so it cannot drift from them.
+  int64_t hidden_count_before() const { return hidden_count_before_; }
+  void set_hidden_count_before(int64_t count) { hidden_count_before_ = count; }
+  // hidden_count_before() plus this segment's hidden batches.
+  int64_t hidden_count_through() const {
+    return hidden_count_before_ + static_cast<int64_t>(offset_index_.hidden_count());
+  }
+
   SealState seal_state() const { return seal_state_; }
   void set_seal_state(SealState state) { seal_state_ = state; }
   // Bumped whenever the segment's contents change in a way that invalidates a pending seal.
@@ -113,6 +123,7 @@ class Segment : public std::enable_shared_from_this<Segment> {
   bool closed_ = false;
   std::deque<Operation> queued_;
 
+  int64_t hidden_count_before_ = 0;
   SealState seal_state_ = SealState::kActive;
   uint64_t generation_ = 0;
   bool dirty_ = false;

@@ -6,8 +6,8 @@
 
 namespace eddy::log {
 
-SegmentScanner::SegmentScanner(int64_t base_offset)
-    : offset_index_(base_offset), time_index_(base_offset) {}
+SegmentScanner::SegmentScanner(int64_t base_offset, HiddenBatchClassifier is_hidden)
+    : is_hidden_(is_hidden), offset_index_(base_offset), time_index_(base_offset) {}
 
 uint64_t SegmentScanner::Feed(std::span<const uint8_t> bytes, bool at_end_of_file) {
   EDDY_CHECK(state_ == State::kNeedMore);
@@ -48,9 +48,15 @@ uint64_t SegmentScanner::Feed(std::span<const uint8_t> bytes, bool at_end_of_fil
       SetDefect("batch overflows the segment's 32-bit relative fields");
       return consumed;
     }
+    const bool hidden = is_hidden_ != nullptr && is_hidden_(*header);
+    if (hidden && header->last_offset_delta != 0) {
+      SetDefect(absl::StrCat("hidden batch at offset ", header->base_offset, " covers ",
+                             int64_t{header->last_offset_delta} + 1, " offsets"));
+      return consumed;
+    }
     offset_index_.Append(header->base_offset, header->last_offset(),
                          static_cast<uint32_t>(header->size_bytes()),
-                         header->partition_leader_epoch);
+                         header->partition_leader_epoch, hidden);
     time_index_.Observe(header->base_offset, header->max_timestamp);
     last_batch_crc_ = header->crc;
     consumed += header->size_bytes();

@@ -2,8 +2,9 @@
 //
 // The pure core of recovery: the loader reads the file in chunks and feeds them here; the scanner
 // accepts a batch only if its header parses, its CRC matches, its base offset continues the
-// previous batch (dense offsets, the first one equal to the segment's base offset) and its term
-// does not go down. It stops at the first batch that fails, and from then on reports the defect:
+// previous batch (dense offsets, the first one equal to the segment's base offset), its term
+// does not go down, and, if `is_hidden` classifies it hidden, it covers exactly one offset (the
+// log never accepts another kind). The hidden bit goes into the rebuilt offset index. It stops at the first batch that fails, and from then on reports the defect:
 // everything from defect_position() on is a torn or corrupt tail.
 //
 // Pure: no I/O, not tied to a loop.
@@ -13,6 +14,7 @@
 #include <span>
 #include <string>
 
+#include "core/log/log_options.h"
 #include "core/log/offset_index.h"
 #include "core/log/time_index.h"
 
@@ -26,7 +28,8 @@ class SegmentScanner {
     kDefect,    // found a bad batch at end_position(); see defect()
   };
 
-  explicit SegmentScanner(int64_t base_offset);
+  // `is_hidden` may be nullptr (nothing hidden).
+  SegmentScanner(int64_t base_offset, HiddenBatchClassifier is_hidden);
 
   // Consumes `bytes`, which start at file position end_position(); `at_end_of_file` says that
   // nothing follows them. Returns the number of bytes consumed (whole valid batches).
@@ -48,6 +51,7 @@ class SegmentScanner {
  private:
   void SetDefect(std::string defect);
 
+  const HiddenBatchClassifier is_hidden_;
   State state_ = State::kNeedMore;
   OffsetIndex offset_index_;
   TimeIndex time_index_;

@@ -1,6 +1,8 @@
 // SegmentScanner: proves that a clean segment is accepted whole however it is chunked, and that
 // each kind of damage recovery must catch — a torn tail, a flipped bit, an offset gap, a term that
-// goes down, garbage after the last batch — stops the scan exactly at the damaged batch.
+// goes down, garbage after the last batch — stops the scan exactly at the damaged batch. With a
+// classifier, it proves the rebuilt index carries each batch's hidden bit, and that a hidden
+// batch covering more than one offset (which the log never writes) is a defect.
 
 #include "core/log/segment_scanner.h"
 
@@ -38,8 +40,9 @@ File ThreeBatchFile(int64_t base) {
 }
 
 // Feeds `bytes` in chunks of `chunk` bytes the way the loader does.
-SegmentScanner Scan(int64_t base, const std::vector<uint8_t>& bytes, size_t chunk) {
-  SegmentScanner scanner(base);
+SegmentScanner Scan(int64_t base, const std::vector<uint8_t>& bytes, size_t chunk,
+                    HiddenBatchClassifier is_hidden = nullptr) {
+  SegmentScanner scanner(base, is_hidden);
   std::vector<uint8_t> carry;
   size_t position = 0;
   while (scanner.state() == SegmentScanner::State::kNeedMore) {
@@ -50,6 +53,36 @@ SegmentScanner Scan(int64_t base, const std::vector<uint8_t>& bytes, size_t chun
     carry.erase(carry.begin(), carry.begin() + static_cast<ptrdiff_t>(consumed));
   }
   return scanner;
+}
+
+TEST(SegmentScannerTest, ClassifiesHiddenBatches) {
+  std::vector<uint8_t> bytes = testing::MakeHiddenTestBatch(5, 1, 1);
+  const auto data = MakeTestBatch({.base_offset = 6, .record_count = 3, .term = 1});
+  bytes.insert(bytes.end(), data.begin(), data.end());
+  // A visible control batch (Kafka's transaction markers are such): not hidden.
+  const auto marker = MakeTestBatch(
+      {.base_offset = 9, .record_count = 1, .term = 1, .control = true, .producer_epoch = 7});
+  bytes.insert(bytes.end(), marker.begin(), marker.end());
+  SegmentScanner scanner = Scan(5, bytes, 50, testing::IsRaftInternalTestBatch);
+  ASSERT_EQ(scanner.state(), SegmentScanner::State::kClean);
+  ASSERT_EQ(scanner.offset_index().batch_count(), 3u);
+  EXPECT_TRUE(scanner.offset_index().At(0).hidden);
+  EXPECT_FALSE(scanner.offset_index().At(1).hidden);
+  EXPECT_FALSE(scanner.offset_index().At(2).hidden);
+  EXPECT_EQ(scanner.offset_index().hidden_count(), 1u);
+  // Without a classifier nothing is hidden.
+  EXPECT_EQ(Scan(5, bytes, 50).offset_index().hidden_count(), 0u);
+}
+
+TEST(SegmentScannerTest, HiddenBatchOfSeveralOffsetsIsADefect) {
+  std::vector<uint8_t> bytes = MakeTestBatch({.base_offset = 0, .record_count = 2, .term = 1});
+  const auto wide = MakeTestBatch(
+      {.base_offset = 2, .record_count = 2, .term = 1, .control = true, .producer_epoch = 1});
+  bytes.insert(bytes.end(), wide.begin(), wide.end());
+  SegmentScanner scanner = Scan(0, bytes, 1000, testing::IsRaftInternalTestBatch);
+  EXPECT_EQ(scanner.state(), SegmentScanner::State::kDefect);
+  EXPECT_EQ(scanner.offset_index().batch_count(), 1u);
+  EXPECT_EQ(Scan(0, bytes, 1000).state(), SegmentScanner::State::kClean);
 }
 
 TEST(SegmentScannerTest, CleanSegmentAnyChunking) {

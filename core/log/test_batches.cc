@@ -18,6 +18,8 @@ std::vector<uint8_t> MakeTestBatch(const TestBatchSpec& spec) {
   header.base_timestamp = spec.max_timestamp_ms;
   header.max_timestamp = spec.max_timestamp_ms;
   header.record_count = spec.record_count;
+  if (spec.control) header.attributes = record::kAttributesControlBit;
+  header.producer_epoch = spec.producer_epoch;
   record::EncodeBatchHeader(header, batch);
   Random random(spec.fill_seed);
   for (size_t i = record::kBatchHeaderSizeBytes; i < batch.size(); ++i) {
@@ -26,6 +28,20 @@ std::vector<uint8_t> MakeTestBatch(const TestBatchSpec& spec) {
   record::WriteBatchCrc(batch);
   EDDY_CHECK_OK(record::VerifyBatchCrc(batch));
   return batch;
+}
+
+bool IsRaftInternalTestBatch(const record::BatchHeader& header) {
+  return header.is_control() && (header.producer_epoch == 1 || header.producer_epoch == 2);
+}
+
+std::vector<uint8_t> MakeHiddenTestBatch(int64_t base_offset, int64_t term, uint64_t fill_seed) {
+  return MakeTestBatch({.base_offset = base_offset,
+                        .record_count = 1,
+                        .term = term,
+                        .payload_size_bytes = 16,
+                        .fill_seed = fill_seed,
+                        .control = true,
+                        .producer_epoch = 1});
 }
 
 }  // namespace eddy::log::testing
