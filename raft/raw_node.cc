@@ -664,7 +664,8 @@ absl::Status RawNode::HandleSnapshot(const Message& m) {
   leader_ = m.from();
   election_elapsed_ticks_ = 0;
   const SnapshotMeta& meta = m.snapshot();
-  if (meta.last_offset() < kNoOffset || meta.term() > m.term() ||
+  if (meta.last_offset() < kNoOffset || meta.term() > m.term() || meta.hidden_count() < 0 ||
+      meta.hidden_count() > meta.last_offset() + 1 ||
       m.chunk_offset_bytes() > meta.size_bytes() ||
       m.chunk_size_bytes() > meta.size_bytes() - m.chunk_offset_bytes()) {
     return Refuse(&counters_.invalid_messages,

@@ -78,6 +78,10 @@ struct GroupOptions {
   // ran that long without failing starts again from `reopen_delay`.
   Duration reopen_delay = Duration::Milliseconds(200);
   Duration reopen_delay_max = Duration::Seconds(5);
+  // A commit offset that advanced without any other hard-state change is saved at most this
+  // often (with the next Ready after the interval): the Kafka high watermark a replica reports
+  // is its durable commit, so it never goes back across a reopen, and lags by about this much.
+  Duration commit_save_interval = Duration::Milliseconds(100);
   // Reads (apply, payload attach, serving) fetch at most this many bytes per log read.
   uint64_t read_size_bytes_max = 1 * kMiB;
   DriverBug bug = DriverBug::kNone;
@@ -102,6 +106,7 @@ struct OpenReport {
   uint64_t bytes_truncated = 0;   // by the log's recovery (torn tails, corruption)
   std::string first_defect;
   uint64_t damaged_state_records = 0;
+  int64_t kafka_high_watermark = 0;  // what the replica reports from now on (durable commit)
 };
 
 // Facts a replica reports, for checkers and coverage. Every callback runs on the loop, from
@@ -119,6 +124,12 @@ class DriverObserver {
   // where the simulator aims crashes. Must not stop or destroy the replica (post instead).
   virtual void OnLogFlushed(NodeId, GroupId, int64_t /*last_offset*/,
                             bool /*hard_state_save_next*/) {}
+  // The replica applied the batch at Raft offset `raft_base_offset`, whose Kafka offsets are
+  // [kafka_base_offset, kafka_next_offset) (empty for Raft's own entries), and now reports
+  // `kafka_high_watermark` (GroupDriver::kafka_high_watermark).
+  virtual void OnKafkaApplied(NodeId, GroupId, int64_t /*raft_base_offset*/,
+                              int64_t /*kafka_base_offset*/, int64_t /*kafka_next_offset*/,
+                              int64_t /*kafka_high_watermark*/) {}
   // The replica truncated its log from `offset` on (a Raft conflict).
   virtual void OnTruncated(NodeId, GroupId, int64_t /*offset*/) {}
   // The replica applied `meta` whose stored bytes are `batch` (commit order).

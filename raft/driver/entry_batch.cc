@@ -41,6 +41,11 @@ std::vector<uint8_t> EncodeControlEntry(const EntryMeta& meta) {
   return batch;
 }
 
+bool IsRaftInternalBatch(const record::BatchHeader& header) {
+  return header.is_control() &&
+         (header.producer_epoch == ENTRY_NOOP || header.producer_epoch == ENTRY_CONF_CHANGE);
+}
+
 absl::StatusOr<EntryMeta> DecodeEntryMeta(std::span<const uint8_t> batch) {
   absl::StatusOr<record::BatchHeader> header = record::ParseBatchHeader(batch);
   if (!header.ok()) return absl::DataLossError(header.status().message());

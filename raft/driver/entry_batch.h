@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/record/batch_header.h"
 #include "raft/raft.pb.h"
 #include "raft/types.h"
 
@@ -21,6 +22,11 @@ namespace eddy::raft::driver {
 // The control batch for a NOOP or CONF_CHANGE entry at meta's offsets and term.
 // REQUIRES: meta.type != ENTRY_NORMAL; meta.record_count() == 1.
 std::vector<uint8_t> EncodeControlEntry(const EntryMeta& meta);
+
+// Raft's own entries (no-op, membership change: control batches with producerEpoch 1 or 2):
+// hidden from Kafka clients, one Raft offset and no Kafka offset each. The partition log's
+// classifier (LogOptions::is_hidden); a pure function of CRC-covered header fields.
+bool IsRaftInternalBatch(const record::BatchHeader& header);
 
 // The entry metadata a stored batch stands for (type, offsets, term, size). kDataLoss for a
 // malformed header or a control batch that is not one of ours.

@@ -11,6 +11,16 @@
 #include "raft/driver/entry_batch.h"
 
 namespace eddy::raft::driver {
+
+namespace {
+
+// The partition log hides Raft's own entries from Kafka offsets (IsRaftInternalBatch).
+GroupOptions WithRaftClassifier(GroupOptions options) {
+  options.log.is_hidden = &IsRaftInternalBatch;
+  return options;
+}
+
+}  // namespace
 namespace {
 
 bool IsVoteRequest(MessageType type) { return type == MSG_VOTE || type == MSG_PRE_VOTE; }
@@ -44,7 +54,7 @@ absl::Status SplitBatches(const std::vector<uint8_t>& bytes, int64_t last, bool 
 GroupDriver::GroupDriver(runtime::Runtime& runtime, GroupOptions options, std::string directory,
                          SendFn send, DriverObserver* observer)
     : runtime_(runtime),
-      options_(std::move(options)),
+      options_(WithRaftClassifier(std::move(options))),
       directory_(std::move(directory)),
       send_(std::move(send)),
       observer_(observer),
@@ -283,6 +293,12 @@ void GroupDriver::BuildNode(const LoadedState& loaded, OpenReport report) {
   mark_term_ = persisted.durable_last_term();
   report.durable_mark = mark_;
   report.snapshot_last_offset = view_->Snapshot().last_offset();
+  if (!log_->HiddenBaseFor(Anchor()).has_value()) {
+    // The snapshot point's hidden count does not fit the log it was reconciled with.
+    return Fail(absl::DataLossError(absl::StrCat(
+        "Kafka anchor (offset ", Anchor().offset, ", hidden ", Anchor().hidden_count,
+        ") does not describe the log [", log_->first_offset(), ", ", log_->next_offset(), ")")));
+  }
   report.log_reset_on_open = log_reset_on_open_;
   if (options_.bug == DriverBug::kTruncateCommittedOnConflict && mark_ > log_->last_offset()) {
     mark_ = log_->last_offset();  // the buggy driver believes its cut was legitimate
@@ -313,6 +329,7 @@ void GroupDriver::BuildNode(const LoadedState& loaded, OpenReport report) {
   ready_busy_ = false;
   apply_busy_ = false;
   state_ = State::kRunning;
+  report.kafka_high_watermark = kafka_high_watermark();
   observer_->OnOpened(self_, options_.group_id, report);
   Kick();
 }
@@ -581,9 +598,15 @@ void GroupDriver::PersistReady(Ready ready) {
   // re-learns them from the leader; the pair is always written together, so the membership on
   // disk is the one as of the commit on disk): a Ready that only advances them writes nothing,
   // and they ride along with the next save.
+  // A commit-only advance is saved too, at most every commit_save_interval: the Kafka high
+  // watermark this replica reports is its durable commit offset (kafka_high_watermark).
+  const bool commit_due =
+      hard_state_.commit_offset() > saved_hard_state_.commit_offset() &&
+      runtime_.clock().Now() - last_save_at_ >= options_.commit_save_interval;
   const bool save = hard_state_.term() != saved_hard_state_.term() ||
                     hard_state_.vote() != saved_hard_state_.vote() || new_mark != mark_ ||
-                    new_mark_term != mark_term_;
+                    new_mark_term != mark_term_ || commit_due;
+  if (save) last_save_at_ = runtime_.clock().Now();
   const bool flush = ready.must_sync || !ready.entries.empty();
 
   // The log first, then the state that points into it: a durable mark (or commit offset)
@@ -788,6 +811,7 @@ void GroupDriver::ApplyMore() {
       EDDY_CHECK_EQ(meta->base_offset, applied_ + 1);
       EDDY_CHECK_LE(meta->last_offset, commit_target_);
       observer_->OnApplied(self_, options_.group_id, *meta, batch);
+      ReportKafkaApplied(*meta);
       applied_ = meta->last_offset;
       ++stats_.entries_applied;
       ResolveAcks(*meta);

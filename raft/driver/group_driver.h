@@ -137,6 +137,21 @@ class GroupDriver {
   absl::Status TransferLeadership(NodeId target);
   absl::Status ProposeConfChange(ConfChangeType type, NodeId node);
 
+  // --- Kafka offsets (clients see only data records, densely from 0: core/log FORMAT.md) ---
+  // The Kafka log start offset (Raft's log start less the hidden entries below it), the high
+  // watermark (of the DURABLE commit offset: it never goes back, across reopens too), and the
+  // Kafka offset of a Raft offset in the log. -1 / std::nullopt if not running.
+  int64_t kafka_log_start_offset() const;
+  int64_t kafka_high_watermark() const;
+  std::optional<int64_t> KafkaOffsetOf(int64_t raft_offset) const;
+  // A Kafka fetch: data batches (Raft's own entries skipped) from the one holding
+  // `kafka_offset`, below the high watermark only, each with its baseOffset rewritten to its
+  // Kafka offset; about `size_bytes_max` bytes but at least one batch; empty at the high
+  // watermark. Errors: kOutOfRange outside [kafka_log_start_offset(), kafka_high_watermark()];
+  // kUnavailable not running; kDataLoss a bad batch.
+  using KafkaReadFn = absl::AnyInvocable<void(absl::StatusOr<log::KafkaReadResult>) &&>;
+  void ReadKafka(int64_t kafka_offset, uint64_t size_bytes_max, KafkaReadFn done);
+
   // Batches starting at the one containing `offset`, only from the applied (committed) prefix,
   // about `size_bytes_max` bytes but at least one batch (as a Kafka fetch); empty if `offset` is
   // beyond the applied prefix; kOutOfRange below log_start_offset() (the prefix a snapshot
@@ -209,6 +224,12 @@ class GroupDriver {
   // Fills `msg`'s entry payloads from `batches`; false if they no longer match its entries.
   bool AttachPayloads(const Batches& batches, Message& msg) const;
   void ApplyMore();
+  // --- Kafka offsets (group_driver_kafka.cc) ---
+  // The anchor of the Kafka offset mapping at the snapshot point (core/log: KafkaAnchor).
+  log::KafkaAnchor Anchor() const;
+  // hidden_base for the log's Kafka queries; std::nullopt if the log and anchor disagree.
+  std::optional<int64_t> HiddenBase() const;
+  void ReportKafkaApplied(const EntryMeta& meta);
   void ResolveAcks(const EntryMeta& applied);
   void FailAllAcks(const absl::Status& status);
   absl::Status ValidateIncoming(const Message& message) const;
@@ -287,6 +308,7 @@ class GroupDriver {
   runtime::TimerId reopen_timer_ = runtime::kNoTimer;
   Instant last_failed_at_;                   // when Fail last ran (the backoff's clock)
   Duration next_reopen_delay_ = Duration::Zero();  // the backoff's current step (Fail)
+  Instant last_save_at_;  // when the last hard-state save of a Ready started (commit saves)
   GroupStats stats_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

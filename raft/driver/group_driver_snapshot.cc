@@ -83,6 +83,12 @@ bool GroupDriver::MaybeCompact() {
   }
   *next.mutable_conf_state() = membership.ToProto();
   next.set_size_bytes(0);
+  // Raft's own entries at or below the new point: those below the log start, plus those the
+  // log still holds up to the point (the Kafka offsets of later batches must not move).
+  const std::optional<int64_t> hidden_below_start = HiddenBase();
+  const std::optional<int64_t> hidden_in_log = log_->HiddenCountBefore(point + 1);
+  EDDY_CHECK(hidden_below_start.has_value() && hidden_in_log.has_value());
+  next.set_hidden_count(*hidden_below_start + *hidden_in_log);
 
   PersistedState state = StateToPersist(mark_, mark_term_);
   *state.mutable_snapshot() = next;

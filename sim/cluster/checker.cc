@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "raft/driver/entry_batch.h"
 
@@ -30,6 +31,12 @@ void Checker::OnOpened(NodeId node, GroupId group, const raft::driver::OpenRepor
   applied_[key] = report.snapshot_last_offset;
   CheckSnapshotPoint(node, group, report.snapshot_last_offset);
   Durable& d = durable_[key];
+  // After the term checks: a replica id reused on an empty directory shows there first.
+  absl::Cleanup check_hwm = [&] {
+    if (!report.data_loss && report.damaged_state_records == 0) {
+      CheckKafkaHighWatermark(node, group, report.kafka_high_watermark);
+    }
+  };
   if (!d.seen) return;
   const std::string who = absl::StrCat("node ", node, " group ", group);
   if (report.hard_state.term() < d.term) {
@@ -139,6 +146,49 @@ void Checker::OnApplied(NodeId node, GroupId group, const raft::EntryMeta& meta,
     Fail("acked-batch-lost-or-changed",
          absl::StrCat("node ", node, " applied a different batch at acknowledged ", at()));
   }
+}
+
+void Checker::OnKafkaApplied(NodeId node, GroupId group, int64_t raft_base_offset,
+                             int64_t kafka_base_offset, int64_t kafka_next_offset,
+                             int64_t kafka_high_watermark) {
+  const auto at = [&] {
+    return absl::StrCat("node ", node, " group ", group, " Raft offset ", raft_base_offset,
+                        ": Kafka [", kafka_base_offset, ", ", kafka_next_offset, ")");
+  };
+  std::map<int64_t, KafkaRange>& ranges = kafka_[group];
+  auto [it, inserted] =
+      ranges.emplace(raft_base_offset, KafkaRange{kafka_base_offset, kafka_next_offset});
+  if (!inserted && (it->second.base != kafka_base_offset || it->second.next != kafka_next_offset)) {
+    Fail("kafka-offsets", absl::StrCat(at(), ", another replica had [", it->second.base, ", ",
+                                       it->second.next, ")"));
+  }
+  if (raft_base_offset == 0 && kafka_base_offset != 0) {
+    Fail("kafka-offsets", absl::StrCat(at(), ": the first batch must start at Kafka offset 0"));
+  }
+  // Dense: the batch before it (committed, ending right before it) ends where it starts.
+  const auto& committed = committed_[group];
+  auto here = committed.find(raft_base_offset);
+  if (here != committed.end() && here != committed.begin()) {
+    auto before = std::prev(here);
+    auto before_range = ranges.find(before->first);
+    if (before->second.last_offset + 1 == raft_base_offset && before_range != ranges.end() &&
+        before_range->second.next != kafka_base_offset) {
+      Fail("kafka-offsets", absl::StrCat(at(), ", the batch before ends at Kafka offset ",
+                                         before_range->second.next));
+    }
+  }
+  CheckKafkaHighWatermark(node, group, kafka_high_watermark);
+}
+
+void Checker::CheckKafkaHighWatermark(NodeId node, GroupId group, int64_t hwm) {
+  auto [it, inserted] = kafka_hwm_.emplace(Key{node, group}, hwm);
+  if (inserted) return;
+  if (hwm < it->second && !disk_damaged_(node)) {
+    Fail("kafka-hwm-monotonic", absl::StrCat("node ", node, " group ", group,
+                                             " reported Kafka high watermark ", hwm, " after ",
+                                             it->second));
+  }
+  it->second = std::max(it->second, hwm);
 }
 
 void Checker::OnAborted(GroupId group, uint64_t content_digest) {

@@ -21,6 +21,11 @@
 //                                 not the end of a batch some replica applied (committed)
 //   aborted-never-committed       a proposal failed as definitely not committed (kAborted) and
 //                                 yet a batch with its content was applied
+//   kafka-offsets                 the Kafka offsets of a committed batch differ between replicas,
+//                                 or are not dense (each batch's Kafka base is the previous
+//                                 batch's Kafka end; Raft's own entries take none; from 0)
+//   kafka-hwm-monotonic           a replica's Kafka high watermark went backwards (across
+//                                 reopens too, unless its disk took data-damaging faults)
 // Facts are per replica id, so a wiped replica's new incarnation starts a fresh history (term,
 // vote, commit, durable mark, apply position) while every group-wide property still binds it.
 // Liveness is the harness's business (cluster.h).
@@ -69,6 +74,9 @@ class Checker {
   // A proposal failed as definitely not committed (kAborted): if a batch with the same content
   // is ever applied, the driver lied ("aborted-never-committed"). The harness never retries.
   void OnAborted(GroupId group, uint64_t content_digest);
+  void OnKafkaApplied(NodeId node, GroupId group, int64_t raft_base_offset,
+                      int64_t kafka_base_offset, int64_t kafka_next_offset,
+                      int64_t kafka_high_watermark);
   // A digest of a batch's content: every byte but the base offset, length and term the log
   // stamps (those of a proposal and of its committed entry differ).
   static uint64_t ContentDigest(std::span<const uint8_t> batch);
@@ -102,6 +110,13 @@ class Checker {
     bool seen = false;
   };
   using Key = std::pair<NodeId, GroupId>;
+  struct KafkaRange {
+    int64_t base;
+    int64_t next;
+  };
+  std::map<GroupId, std::map<int64_t, KafkaRange>> kafka_;  // by Raft base offset
+  std::map<Key, int64_t> kafka_hwm_;  // last reported per replica id
+  void CheckKafkaHighWatermark(NodeId node, GroupId group, int64_t hwm);
   // Fails retired-replica-active if (node, group) was retired; `what` names the fact.
   void CheckActive(NodeId node, GroupId group, const char* what);
   // Fails unless `last_offset` (>= 0) ends a committed batch of `group`.

@@ -175,6 +175,12 @@ class Cluster final : public raft::driver::DriverObserver {
                  std::span<const uint8_t> batch) override;
   void OnSnapshotInstalled(raft::NodeId, raft::driver::GroupId,
                            const raft::SnapshotMeta&) override;
+  void OnKafkaApplied(raft::NodeId node, raft::driver::GroupId group, int64_t raft_base_offset,
+                      int64_t kafka_base_offset, int64_t kafka_next_offset,
+                      int64_t kafka_high_watermark) override {
+    checker_.OnKafkaApplied(node, group, raft_base_offset, kafka_base_offset, kafka_next_offset,
+                            kafka_high_watermark);
+  }
   void OnLogFlushed(raft::NodeId, raft::driver::GroupId, int64_t last_offset,
                     bool hard_state_save_next) override;
   void OnFailed(raft::NodeId, raft::driver::GroupId, const absl::Status&) override;

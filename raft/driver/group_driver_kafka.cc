@@ -1,0 +1,82 @@
+// GroupDriver: the Kafka offsets clients see. Raft's own entries are hidden batches of the
+// partition log (IsRaftInternalBatch); the mapping is derived from the log's index and one
+// number kept with the snapshot point (SnapshotMeta.hidden_count), so it cannot drift through
+// truncation, snapshots, retention or restarts (core/log FORMAT.md, "Kafka offsets").
+#include "absl/strings/str_cat.h"
+#include "core/base/check.h"
+#include "raft/driver/group_driver.h"
+
+namespace eddy::raft::driver {
+
+log::KafkaAnchor GroupDriver::Anchor() const {
+  const SnapshotMeta& point = view_->Snapshot();
+  return log::KafkaAnchor{point.last_offset() + 1, point.hidden_count()};
+}
+
+std::optional<int64_t> GroupDriver::HiddenBase() const {
+  if (!running() || log_ == nullptr || view_ == nullptr) return std::nullopt;
+  return log_->HiddenBaseFor(Anchor());
+}
+
+int64_t GroupDriver::kafka_log_start_offset() const {
+  if (!running()) return -1;
+  const log::KafkaAnchor anchor = Anchor();
+  return anchor.offset - anchor.hidden_count;
+}
+
+int64_t GroupDriver::kafka_high_watermark() const {
+  const std::optional<int64_t> base = HiddenBase();
+  if (!base.has_value()) return -1;
+  // The durable commit offset, never below the snapshot point (committed by definition) and
+  // never beyond the log (it is clamped on open).
+  const int64_t commit =
+      std::clamp(saved_hard_state_.commit_offset(), view_->Snapshot().last_offset(),
+                 log_->last_offset());
+  const std::optional<int64_t> hwm = log_->KafkaOffsetFor(commit + 1, *base);
+  return hwm.value_or(kafka_log_start_offset());
+}
+
+std::optional<int64_t> GroupDriver::KafkaOffsetOf(int64_t raft_offset) const {
+  const std::optional<int64_t> base = HiddenBase();
+  if (!base.has_value()) return std::nullopt;
+  return log_->KafkaOffsetFor(raft_offset, *base);
+}
+
+void GroupDriver::ReadKafka(int64_t kafka_offset, uint64_t size_bytes_max, KafkaReadFn done) {
+  const std::optional<int64_t> base = HiddenBase();
+  if (!base.has_value()) {
+    return runtime_.clock().Post([done = std::move(done)]() mutable {
+      std::move(done)(absl::UnavailableError("replica not running"));
+    });
+  }
+  const int64_t start = kafka_log_start_offset();
+  const int64_t hwm = kafka_high_watermark();
+  if (kafka_offset < start || kafka_offset > hwm) {
+    return runtime_.clock().Post([done = std::move(done), kafka_offset, start, hwm]() mutable {
+      std::move(done)(absl::OutOfRangeError(absl::StrCat(
+          "offset ", kafka_offset, " outside [", start, ", ", hwm, "] (log start, high watermark)")));
+    });
+  }
+  log_->ReadKafka(kafka_offset, hwm, size_bytes_max, *base,
+                  [this, alive = alive_, generation = generation_,
+                   done = std::move(done)](absl::StatusOr<log::KafkaReadResult> read) mutable {
+                    if (!*alive) return;
+                    if (!read.ok() && absl::IsDataLoss(read.status()) && Current(generation)) {
+                      ++stats_.corrupt_reads;
+                    }
+                    std::move(done)(std::move(read));
+                  });
+}
+
+void GroupDriver::ReportKafkaApplied(const EntryMeta& meta) {
+  const std::optional<int64_t> base = HiddenBase();
+  EDDY_CHECK_MSG(base.has_value(), "Kafka anchor " << Anchor().offset << "/"
+                                                   << Anchor().hidden_count
+                                                   << " does not describe the log");
+  const std::optional<log::KafkaBatch> batch = log_->KafkaBatchAt(meta.base_offset, *base);
+  EDDY_CHECK(batch.has_value());
+  observer_->OnKafkaApplied(self_, options_.group_id, meta.base_offset, batch->kafka_base_offset,
+                            batch->kafka_last_offset + 1, kafka_high_watermark());
+}
+
+}  // namespace eddy::raft::driver
