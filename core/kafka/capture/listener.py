@@ -739,13 +739,31 @@ def describe_acls(st, r, v):
     return w.int32(0).int16(0).string(None).array([], None).tags()
 
 
+def create_acls(st, r, v):
+    creations = r.array(lambda: (r.int8(), r.string(), r.int8() if v >= 1 else 3, r.string(),
+                                 r.string(), r.int8(), r.int8(), r.tags()))
+    w = Writer(flexible=v >= 2)
+    w.int32(0)
+    w.array(creations, lambda w, _: w.int16(0).string(None).tags())
+    return w.tags()
+
+
+def delete_acls(st, r, v):
+    filters = r.array(lambda: (r.int8(), r.string(), r.int8() if v >= 1 else 3, r.string(),
+                               r.string(), r.int8(), r.int8(), r.tags()))
+    w = Writer(flexible=v >= 2)
+    w.int32(0)
+    w.array(filters, lambda w, _: w.int16(0).string(None).array([], None).tags())
+    return w.tags()
+
+
 HANDLERS = {
     0: produce, 1: fetch, 2: list_offsets, 3: metadata, 8: offset_commit, 9: offset_fetch,
     10: find_coordinator, 11: join_group, 12: heartbeat, 13: leave_group, 14: sync_group,
     15: describe_groups, 16: list_groups, 17: sasl_handshake, 18: api_versions,
     19: create_topics, 20: delete_topics, 21: delete_records, 22: init_producer_id,
     24: add_partitions_to_txn, 25: txn_simple(3), 26: txn_simple(3), 28: txn_offset_commit,
-    29: describe_acls, 32: describe_configs, 33: alter_configs,
+    29: describe_acls, 30: create_acls, 31: delete_acls, 32: describe_configs, 33: alter_configs,
     36: sasl_authenticate, 37: create_partitions, 42: delete_groups,
     44: lambda st, r, v: alter_configs(st, r, v, incremental=True),
 }
