@@ -48,6 +48,7 @@ def consume_group():
         seen += 1
         if seen >= 9:
             break
+    c.poll(timeout_ms=1500)  # long enough for the heartbeat thread to send a Heartbeat
     c.commit()
     c.close()
     return seen
