@@ -757,6 +757,21 @@ def delete_acls(st, r, v):
     return w.tags()
 
 
+def alter_partition_reassignments(st, r, v):
+    r.int32()
+    topics = r.array(lambda: (r.string(), r.array(
+        lambda: (r.int32(), r.array(r.int32), r.tags())[0]), r.tags())[:2])
+    w = Writer(flexible=True)
+    w.int32(0).int16(0).string(None)
+    w.array(topics, lambda w, t: (w.string(t[0]), w.array(
+        t[1], lambda w, p: w.int32(p).int16(0).string(None).tags()), w.tags()))
+    return w.tags()
+
+
+def list_partition_reassignments(st, r, v):
+    return Writer(flexible=True).int32(0).int16(0).string(None).array([], None).tags()
+
+
 HANDLERS = {
     0: produce, 1: fetch, 2: list_offsets, 3: metadata, 8: offset_commit, 9: offset_fetch,
     10: find_coordinator, 11: join_group, 12: heartbeat, 13: leave_group, 14: sync_group,
@@ -766,6 +781,7 @@ HANDLERS = {
     29: describe_acls, 30: create_acls, 31: delete_acls, 32: describe_configs, 33: alter_configs,
     36: sasl_authenticate, 37: create_partitions, 42: delete_groups,
     44: lambda st, r, v: alter_configs(st, r, v, incremental=True),
+    45: alter_partition_reassignments, 46: list_partition_reassignments,
 }
 
 
