@@ -1,9 +1,11 @@
 """kafka-python against the capture listener: producer, group consumer, manual consumer, admin.
 
-Usage: /usr/bin/python3 drive_kafka_python.py HOST:PORT. Every call has a short timeout; a step
+Usage: [KAFKA_PYTHON_API_VERSION=0.10.0] /usr/bin/python3 drive_kafka_python.py HOST:PORT (the
+variable fixes the broker version instead of probing it, hence the request versions). Every call has a short timeout; a step
 that fails is reported and the next one runs. capture_all.py bounds the whole run.
 """
 
+import os
 import sys
 import traceback
 
@@ -18,6 +20,8 @@ TOPIC = "eddy-kp"
 GROUP = "eddy-kp-group"
 COMMON = dict(bootstrap_servers=BOOTSTRAP, request_timeout_ms=6000,
               api_version_auto_timeout_ms=5000, client_id="eddy-kafka-python")
+if os.environ.get("KAFKA_PYTHON_API_VERSION"):
+    COMMON["api_version"] = tuple(int(x) for x in os.environ["KAFKA_PYTHON_API_VERSION"].split("."))
 
 
 def step(name, fn):
@@ -32,7 +36,8 @@ def step(name, fn):
 def produce():
     p = KafkaProducer(acks="all", max_block_ms=5000, linger_ms=5, **COMMON)
     for i in range(3):
-        p.send(TOPIC, key=b"k%d" % i, value=b"v%d" % i, headers=[("h", b"%d" % i)])
+        headers = [("h", b"%d" % i)] if COMMON.get("api_version", (2,)) >= (0, 11) else None
+        p.send(TOPIC, key=b"k%d" % i, value=b"v%d" % i, headers=headers)
     p.send(TOPIC, value=b"no-key", partition=1)
     p.flush(timeout=5)
     p.close(timeout=5)
@@ -41,7 +46,7 @@ def produce():
 def consume_group():
     c = KafkaConsumer(TOPIC, group_id=GROUP, auto_offset_reset="earliest",
                       consumer_timeout_ms=4000, auto_commit_interval_ms=500,
-                      session_timeout_ms=6000, heartbeat_interval_ms=1000,
+                      session_timeout_ms=6000, heartbeat_interval_ms=300,
                       fetch_max_wait_ms=100, **dict(COMMON, request_timeout_ms=8000))
     seen = 0
     for _ in c:

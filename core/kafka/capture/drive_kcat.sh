@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # kcat (librdkafka) against the capture listener: metadata, produce (plain, idempotent and
 # transactional, with keys and headers), offsets by time, simple and group consume, SASL/PLAIN.
-# Usage: drive_kcat.sh HOST:PORT. Each run is bounded by `timeout`; the whole is bounded by
+# Usage: [KCAT_EXTRA="-X prop=val ..."] drive_kcat.sh HOST:PORT (KCAT_EXTRA is added to every run). Each run is bounded by `timeout`; the whole is bounded by
 # capture_all.py. Failures are reported but do not stop the next run.
 set -u
 b="$1"
 topic=eddy-kcat
-run() { echo "+ kcat $*"; timeout -k 2 20 kcat -b "$b" -m 5 "$@" || echo "  (exit $?)"; }
+extra=(${KCAT_EXTRA:-})
+run() {
+  echo "+ kcat ${extra[*]} $*"
+  timeout -k 2 20 kcat -b "$b" -m 5 "${extra[@]}" "$@" || echo "  (exit $?)"
+}
 
 run -L
 run -L -t "$topic"

@@ -11,6 +11,7 @@ One thread per connection (clients open several). Every frame is recorded verbat
 Run alone for manual experiments:  /usr/bin/python3 listener.py [port]
 """
 
+import os
 import socket
 import socketserver
 import struct
@@ -54,15 +55,27 @@ class BrokerState:
 # ---- handlers: each takes (state, reader, version) and returns the body writer, or None -----
 
 
+def advertised():
+    """[(api key, min, max)]: 0..Kafka 3.9's max for every API, changed by EDDY_CAPTURE_ADVERTISE.
+
+    EDDY_CAPTURE_ADVERTISE="11:2-9,29:-" advertises JoinGroup 2..9 and no DescribeAcls: a way to
+    see what a client does when a broker drops old versions or an API.
+    """
+    ranges = {key: (0, facts[2]) for key, facts in kw.APIS.items()}
+    for item in filter(None, os.environ.get("EDDY_CAPTURE_ADVERTISE", "").split(",")):
+        key, _, span = item.partition(":")
+        if span == "-":
+            ranges.pop(int(key), None)
+        else:
+            low, _, high = span.partition("-")
+            ranges[int(key)] = (int(low), int(high))
+    return sorted((key, low, high) for key, (low, high) in ranges.items())
+
+
 def api_versions(st, r, v):
     w = Writer(flexible=v >= 3)
     w.int16(0)
-
-    def key(w, item):
-        api_key, (_, _, max_version) = item
-        w.int16(api_key).int16(0).int16(max_version).tags()
-
-    w.array(sorted(kw.APIS.items()), key)
+    w.array(advertised(), lambda w, a: w.int16(a[0]).int16(a[1]).int16(a[2]).tags())
     if v >= 1:
         w.int32(0)
     return w.tags()
