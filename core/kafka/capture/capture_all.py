@@ -2,6 +2,7 @@
 
     /usr/bin/python3 core/kafka/capture/capture_all.py            # every client
     /usr/bin/python3 core/kafka/capture/capture_all.py kcat       # just one (others kept as they are)
+    /usr/bin/python3 core/kafka/capture/capture_all.py --table-only   # CLIENT_VERSIONS.md only
 
 For each client: a fresh listener on an ephemeral loopback port, the client's driver run with the
 bootstrap address as its argument, killed (with its process group) after DRIVER_TIME_S_MAX. Then,
@@ -204,6 +205,9 @@ def write_client_versions():
 
 
 def main(argv):
+    if argv[1:] == ["--table-only"]:  # after editing client_notes.md: no client is run
+        write_client_versions()
+        return
     clients = argv[1:] or list(CLIENTS)
     for client in clients:
         if client not in CLIENTS:
