@@ -47,10 +47,12 @@ if [ ${#missing[@]} -ne 0 ]; then
 fi
 
 # kafkajs for core/kafka/capture, exactly as its lock file pins it (npm writes
-# node_modules/.package-lock.json on every install; older than the lock means stale).
+# node_modules/.package-lock.json on every install; older than the lock means stale). Only the
+# capture tool uses it, never a test, so a failed install warns instead of stopping the build.
 capture_dir="$(dirname "$0")/../core/kafka/capture"
 if [ ! -f "$capture_dir/node_modules/.package-lock.json" ] ||
    [ "$capture_dir/package-lock.json" -nt "$capture_dir/node_modules/.package-lock.json" ]; then
   echo "setup: installing kafkajs (npm ci in core/kafka/capture)"
-  (cd "$capture_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  (cd "$capture_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+    echo "setup: npm ci failed in core/kafka/capture; only its kafkajs driver needs it" >&2
 fi

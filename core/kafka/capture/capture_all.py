@@ -221,6 +221,8 @@ def main(argv):
             continue
         store(client, version, frames)
     write_client_versions()
+    import cross_check
+    cross_check.main()
 
 
 if __name__ == "__main__":
