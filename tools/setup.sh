@@ -23,6 +23,7 @@ packages=(
   kcat                  # librdkafka 2.0.2 on the command line: a Kafka client for golden frames
   python3-kafka         # kafka-python 2.0.2: a Kafka client for golden frames
   python3-confluent-kafka  # confluent-kafka-python over librdkafka 2.0.2: golden frames
+  librdkafka-dev        # librdkafka's C admin API, for the admin requests its bindings lack
 )
 # Node and npm: the kafkajs capture driver. Any node/npm already on PATH will do (NodeSource's
 # nodejs, for one, bundles npm and conflicts with Debian's npm package), else Debian's.

@@ -41,6 +41,7 @@ CLIENTS = {
     "kafka-python": (KAFKA_PYTHON, {}),
     "confluent-kafka": ([PYTHON, os.path.join(HERE, "drive_confluent_kafka.py")], {}),
     "kafkajs": (["node", os.path.join(HERE, "drive_kafkajs.js")], {}),
+    "librdkafka": (["bash", os.path.join(HERE, "drive_librdkafka.sh")], {}),
     "kcat-legacy": (KCAT, {"KCAT_EXTRA": "-X api.version.request=false "
                                          "-X broker.version.fallback=0.9.0"}),
     "kafka-python-legacy": (KAFKA_PYTHON, {"KAFKA_PYTHON_API_VERSION": "0.10.0"}),
@@ -68,6 +69,10 @@ def client_version(client):
                 "print('%s (librdkafka %s)' % (c.version()[0], c.libversion()[0]))")
         return "confluent-kafka-python " + subprocess.run(
             [PYTHON, "-c", code], capture_output=True, text=True).stdout.strip()
+    if client == "librdkafka":
+        code = "dpkg-query -W -f='${Version}' librdkafka-dev"
+        version = subprocess.run(["sh", "-c", code], capture_output=True, text=True).stdout
+        return "librdkafka %s (C admin API)" % version.split("-")[0]
     if client == "kafkajs":
         code = "console.log(require('kafkajs/package.json').version)"
         return "kafkajs " + subprocess.run(["node", "-e", code], cwd=HERE, capture_output=True,

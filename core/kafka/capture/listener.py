@@ -785,6 +785,19 @@ def list_partition_reassignments(st, r, v):
     return Writer(flexible=True).int32(0).int16(0).string(None).array([], None).tags()
 
 
+def offset_delete(st, r, v):
+    group_id = r.string()
+    topics = r.array(lambda: (r.string(), r.array(r.int32)))
+    with st.lock:
+        for name, parts in topics:
+            for index in parts:
+                st.committed.pop((group_id, name, index), None)
+    w = Writer()
+    w.int16(0).int32(0)
+    w.array(topics, lambda w, t: (w.string(t[0]), w.array(t[1], lambda w, p: w.int32(p).int16(0))))
+    return w
+
+
 HANDLERS = {
     0: produce, 1: fetch, 2: list_offsets, 3: metadata, 8: offset_commit, 9: offset_fetch,
     10: find_coordinator, 11: join_group, 12: heartbeat, 13: leave_group, 14: sync_group,
@@ -794,7 +807,7 @@ HANDLERS = {
     29: describe_acls, 30: create_acls, 31: delete_acls, 32: describe_configs, 33: alter_configs,
     36: sasl_authenticate, 37: create_partitions, 42: delete_groups,
     44: lambda st, r, v: alter_configs(st, r, v, incremental=True),
-    45: alter_partition_reassignments, 46: list_partition_reassignments,
+    45: alter_partition_reassignments, 46: list_partition_reassignments, 47: offset_delete,
 }
 
 
