@@ -326,7 +326,10 @@ def join_group(st, r, v):
     with st.lock:
         g = _group(st, group_id)
         if not member_id:
-            member_id = "%s-member-%d" % (group_id, len(g["members"]) + 1)
+            g["member_count"] = g.get("member_count", 0) + 1
+            member_id = "%s-member-%d" % (group_id, g["member_count"])
+            if v >= 4:  # KIP-394, as Kafka does: the client must join again with this id
+                return _member_id_required(v, member_id)
         g["generation"] += 1
         g["members"] = {member_id: protocols[0][1]}
         g["protocol"] = protocols[0][0]
@@ -350,6 +353,20 @@ def join_group(st, r, v):
         w.bytes_(protocols[0][1]).tags()
 
     w.array([0], member)
+    return w.tags()
+
+
+def _member_id_required(v, member_id):
+    w = Writer(flexible=v >= 6)
+    if v >= 2:
+        w.int32(0)
+    w.int16(79).int32(-1)  # MEMBER_ID_REQUIRED
+    if v >= 7:
+        w.string(None)
+    w.string(None if v >= 7 else "").string("")
+    if v >= 9:
+        w.boolean(False)
+    w.string(member_id).array([], None)
     return w.tags()
 
 
