@@ -29,6 +29,7 @@ import listener  # noqa: E402
 TESTDATA = os.path.normpath(os.path.join(HERE, "..", "testdata"))
 DRIVER_TIME_S_MAX = 90
 FRAMES_PER_VERSION_MAX = 3
+FRAMES_MAX_OVERRIDE = {"kcat-compressed": 4}  # one Produce frame per codec
 PYTHON = "/usr/bin/python3"
 
 KCAT = ["bash", os.path.join(HERE, "drive_kcat.sh")]
@@ -42,6 +43,7 @@ CLIENTS = {
     "confluent-kafka": ([PYTHON, os.path.join(HERE, "drive_confluent_kafka.py")], {}),
     "kafkajs": (["node", os.path.join(HERE, "drive_kafkajs.js")], {}),
     "librdkafka": (["bash", os.path.join(HERE, "drive_librdkafka.sh")], {}),
+    "kcat-compressed": (["bash", os.path.join(HERE, "drive_kcat_compressed.sh")], {}),
     "kcat-legacy": (KCAT, {"KCAT_EXTRA": "-X api.version.request=false "
                                          "-X broker.version.fallback=0.9.0"}),
     "kafka-python-legacy": (KAFKA_PYTHON, {"KAFKA_PYTHON_API_VERSION": "0.10.0"}),
@@ -54,6 +56,8 @@ def client_version(client):
         env = CLIENTS[client][1]
         return "%s, %s" % (client_version(client[:-len("-legacy")]),
                            " ".join("%s=%s" % kv for kv in sorted(env.items())))
+    if client == "kcat-compressed":
+        return client_version("kcat") + ", -z gzip|snappy|lz4|zstd"
     if client == "kcat":
         out = subprocess.run(["kcat", "-V"], capture_output=True, text=True).stdout
         line = [x for x in out.splitlines() if x.startswith("Version")][0]
@@ -109,14 +113,14 @@ def masked(frame):
     return frame[:4] + b"\0\0\0\0" + frame[8:]
 
 
-def select(frames):
-    """(api key, version) -> up to FRAMES_PER_VERSION_MAX distinct frames, in arrival order."""
+def select(frames, frames_max=FRAMES_PER_VERSION_MAX):
+    """(api key, version) -> up to frames_max distinct frames, in arrival order."""
     chosen = {}
     for frame in frames:
         header = kw.parse_request_header(frame)
         key = (header[0], header[1])
         kept = chosen.setdefault(key, [])
-        if len(kept) < FRAMES_PER_VERSION_MAX and all(masked(f) != masked(frame) for f in kept):
+        if len(kept) < frames_max and all(masked(f) != masked(frame) for f in kept):
             kept.append(frame)
     return chosen
 
@@ -147,7 +151,8 @@ def store(client, version, frames):
         if name.startswith(client + "-") and name.endswith(".bin"):
             os.remove(os.path.join(TESTDATA, name))
     rows = [row for row in read_tsv("MANIFEST.tsv") if row[1] != client]
-    for (api_key, api_version), kept in sorted(select(frames).items()):
+    for (api_key, api_version), kept in sorted(
+            select(frames, FRAMES_MAX_OVERRIDE.get(client, FRAMES_PER_VERSION_MAX)).items()):
         for n, frame in enumerate(kept):
             _, _, correlation_id, client_id, header_version, _ = kw.parse_request_header(frame)
             name = "%s-%s-v%d-%d.bin" % (client, kw.api_name(api_key), api_version, n)
