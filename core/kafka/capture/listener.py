@@ -46,6 +46,7 @@ class BrokerState:
         self.next_producer_id = 1000
         self.frames = []  # (connection index, monotonic time, frame bytes)
         self.unhandled = []  # (api key, api version)
+        self.rejected = []  # (api key, api version) outside the advertised ranges (strict mode)
         self.batch = kw.record_batch(0, FETCH_RECORDS, int(time.time() * 1000))
 
     def topic(self, name):
@@ -59,7 +60,8 @@ def advertised():
     """[(api key, min, max)]: 0..Kafka 3.9's max for every API, changed by EDDY_CAPTURE_ADVERTISE.
 
     EDDY_CAPTURE_ADVERTISE="11:2-9,29:-" advertises JoinGroup 2..9 and no DescribeAcls: a way to
-    see what a client does when a broker drops old versions or an API.
+    see what a client does when a broker drops old versions or an API. With EDDY_CAPTURE_STRICT=1
+    a request outside the advertised ranges closes the connection, as Kafka does.
     """
     ranges = {key: (0, facts[2]) for key, facts in kw.APIS.items()}
     for item in filter(None, os.environ.get("EDDY_CAPTURE_ADVERTISE", "").split(",")):
@@ -867,6 +869,11 @@ class Connection(socketserver.BaseRequestHandler):
             with st.lock:
                 st.unhandled.append((api_key, v))
             return False  # close: the client sees a broken connection, not a hang
+        if os.environ.get("EDDY_CAPTURE_STRICT") and api_key != 18 and not any(
+                key == api_key and low <= v <= high for key, low, high in advertised()):
+            with st.lock:
+                st.rejected.append((api_key, v))
+            return False  # as Kafka does for a version it does not support
         r = Reader(frame[body_at:], flexible=kw.is_flexible(api_key, v))
         try:
             body = handler(st, r, v)
