@@ -7,7 +7,8 @@ versions, the ranges we advertise) are written from Kafka's published protocol d
 
 import struct
 
-# api key -> (name, first flexible version or None, highest version Apache Kafka 3.9 accepts).
+# api key -> (name, first flexible version or None, highest version the listener advertises: our
+# reading of Apache Kafka 3.9's highest, high enough that no client here is capped by it).
 APIS = {
     0: ("Produce", 9, 11),
     1: ("Fetch", 12, 17),
