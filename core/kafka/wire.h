@@ -239,13 +239,21 @@ size_t UnknownTaggedFieldsSizeBytes(const UnknownTaggedFields& fields);
 absl::Status FieldError(absl::string_view message, absl::string_view field, int16_t version,
                         absl::string_view problem);
 
-// Decodes a whole message body: the message must consume every byte.
+// Decodes a whole message body. With `trailing_size_bytes` null the message must consume every
+// byte (kInvalidArgument otherwise); with it non-null, bytes after the message are allowed and
+// counted there. Kafka's Java broker ignores such bytes, and a real client sends them:
+// librdkafka 2.0.2 ends its flexible ListGroups v4 request with one extra empty tagged-field
+// section (golden frame librdkafka-ListGroups-v4-0.bin), so a broker decodes requests with a
+// counter and tests decode strictly.
 template <typename Message>
-absl::Status DecodeBody(int16_t version, std::span<const uint8_t> bytes, Message* message) {
+absl::Status DecodeBody(int16_t version, std::span<const uint8_t> bytes, Message* message,
+                        size_t* trailing_size_bytes = nullptr) {
   Reader reader(bytes);
   absl::Status status = message->Decode(version, reader);
   if (!status.ok()) return status;
-  if (reader.remaining_bytes() != 0) {
+  if (trailing_size_bytes != nullptr) {
+    *trailing_size_bytes = reader.remaining_bytes();
+  } else if (reader.remaining_bytes() != 0) {
     return absl::InvalidArgumentError("kafka: " + std::to_string(reader.remaining_bytes()) +
                                       " trailing bytes after " + Message::kName);
   }

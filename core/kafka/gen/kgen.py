@@ -311,6 +311,10 @@ def default_init(field):
     t = field.type
     if d == "null":
         return " = std::nullopt"
+    if t.array and field.optional():
+        if d is not None:
+            raise SchemaError(f"{field.line}: only null can be the default of an array")
+        return f" = std::make_optional<std::vector<{element_cpp(field)}>>()"
     if t.array or t.is_struct() or t.name in ("records", "uuid"):
         if d is not None:
             raise SchemaError(f"{field.line}: only null can be the default of this type")
@@ -1043,6 +1047,14 @@ def render_dispatch(apis):
             out.append(f"    case {api.key}:")
             out.append(f"      return CheckBody<{api.name}{kind}>(version, body);")
         out += ["    default:", '      return absl::NotFoundError("unknown api key");', "  }", "}", ""]
+    for kind in ("Request", "Response"):
+        out.append(f"absl::StatusOr<std::string> Reencode{kind}Body(int16_t api_key, int16_t version, "
+                   "std::span<const uint8_t> body) {")
+        out.append("  switch (api_key) {")
+        for api in apis:
+            out.append(f"    case {api.key}:")
+            out.append(f"      return ReencodeBody<{api.name}{kind}>(version, body);")
+        out += ["    default:", '      return absl::NotFoundError("unknown api key");', "  }", "}", ""]
     out += ["}  // namespace eddy::kafka::testing", ""]
     return "\n".join(out)
 
@@ -1053,10 +1065,15 @@ def render_dispatch_header():
         "// Decodes a request or response body of any supported API; when it decodes, checks that it",
         "// re-encodes to exactly Size() bytes and decodes back equal (aborting otherwise). For fuzzers",
         "// and malformed-input tests. kNotFound for an unknown api key.",
-        "#pragma once", "", "#include <cstdint>", "#include <span>", "",
-        '#include "absl/status/status.h"', "", "namespace eddy::kafka::testing {", "",
+        "#pragma once", "", "#include <cstdint>", "#include <span>", "#include <string>", "",
+        '#include "absl/status/status.h"', '#include "absl/status/statusor.h"', "", "namespace eddy::kafka::testing {", "",
         "absl::Status CheckRequestBody(int16_t api_key, int16_t version, std::span<const uint8_t> body);",
         "absl::Status CheckResponseBody(int16_t api_key, int16_t version, std::span<const uint8_t> body);",
+        "// Decodes a body and returns its re-encoding (the golden tests compare it with the input).",
+        "absl::StatusOr<std::string> ReencodeRequestBody(int16_t api_key, int16_t version,",
+        "                                                std::span<const uint8_t> body);",
+        "absl::StatusOr<std::string> ReencodeResponseBody(int16_t api_key, int16_t version,",
+        "                                                 std::span<const uint8_t> body);",
         "", "}  // namespace eddy::kafka::testing", ""])
 
 

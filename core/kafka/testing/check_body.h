@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "core/base/check.h"
 #include "core/kafka/wire.h"
 
@@ -30,6 +31,17 @@ absl::Status CheckBody(int16_t version, std::span<const uint8_t> body) {
                            &again));
   EDDY_CHECK(again == message);
   return absl::OkStatus();
+}
+
+template <typename Message>
+absl::StatusOr<std::string> ReencodeBody(int16_t version, std::span<const uint8_t> body) {
+  Message message;
+  absl::Status status = DecodeBody(version, body, &message);
+  if (!status.ok()) return status;
+  Writer writer;
+  status = message.Encode(version, writer);
+  if (!status.ok()) return status;
+  return writer.Flatten();
 }
 
 }  // namespace eddy::kafka::testing
