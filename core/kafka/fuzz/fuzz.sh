@@ -26,7 +26,14 @@ cxxflags=(-std=c++20 -O1 -g -fno-omit-frame-pointer -Wall -Wextra -Werror -Wno-u
   -fsanitize=address,undefined -fno-sanitize-recover=all -I. -I"$out/gen")
 
 build() {
-  python3 core/kafka/gen/kgen.py --out "$out/gen/core/kafka/generated" core/kafka/schemas/*.ks
+  # Regenerate into a scratch directory and copy only what changed, so unchanged generated
+  # sources keep their objects.
+  rm -rf "$out/gen.new"
+  python3 core/kafka/gen/kgen.py --out "$out/gen.new" core/kafka/schemas/*.ks
+  for file in "$out"/gen.new/*; do
+    cmp -s "$file" "$out/gen/core/kafka/generated/$(basename "$file")" ||
+      cp "$file" "$out/gen/core/kafka/generated/"
+  done
   local sources=(core/base/check.cc core/kafka/wire.cc core/kafka/header.cc core/kafka/errors.cc
                  "$out"/gen/core/kafka/generated/*.cc)
   local jobs=()
@@ -56,24 +63,24 @@ build() {
 seed() {
   local target=$1 corpus="$out/corpus-$target"
   mkdir -p "$corpus"
-  for frame in core/kafka/testdata/*.bin; do
-    case "$target" in
-      request_frame_fuzz) cp "$frame" "$corpus/" ;;
-      *)
-        # The body starts after the header; the selector bytes are the api key and version
-        # (modulo arithmetic in the targets maps them to some API and version).
-        python3 - "$frame" "$corpus" <<'PY'
-import sys, os
-data = open(sys.argv[1], 'rb').read()
-if len(data) >= 10:
-    key, version = data[1], data[3]
-    n = int.from_bytes(data[8:10], 'big', signed=True)
-    start = 10 + max(n, 0)
-    open(os.path.join(sys.argv[2], os.path.basename(sys.argv[1])), 'wb').write(bytes([key, version]) + data[start:])
+  if [ "$target" = request_frame_fuzz ]; then
+    cp core/kafka/testdata/*.bin "$corpus/"
+    return
+  fi
+  # Body-level targets: the frame's body (after header v1's client id) behind two selector
+  # bytes, the api key and version (the targets map them onto an API and version by modulo).
+  python3 - "$corpus" core/kafka/testdata/*.bin <<'PY'
+import os, sys
+corpus = sys.argv[1]
+for path in sys.argv[2:]:
+    data = open(path, 'rb').read()
+    if len(data) < 10:
+        continue
+    client_id_length = int.from_bytes(data[8:10], 'big', signed=True)
+    body = data[10 + max(client_id_length, 0):]
+    with open(os.path.join(corpus, os.path.basename(path)), 'wb') as seed:
+        seed.write(bytes([data[1], data[3]]) + body)
 PY
-        ;;
-    esac
-  done
 }
 
 case "${1:-}" in
