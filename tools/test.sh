@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The full test suite: installs what is missing, runs every test, then everything but the long
-# simulation sweeps again under AddressSanitizer + UndefinedBehaviorSanitizer, and ends with one
+# simulation sweeps again under AddressSanitizer + UndefinedBehaviorSanitizer, runs the Kafka
+# codec's fuzz targets for a few seconds each (EDDY_FUZZ_SECONDS), and ends with one
 # line `N passed, M failed` counted from the test cases of every target. Exits non-zero on any
 # failure.
 set -uo pipefail
@@ -37,6 +38,23 @@ run_suite "all tests" "//..."
 # Everything but the long simulation sweeps again under the sanitizers.
 run_suite "under ASan+UBSan" "//core/... //raft/... //sim/... //net/... //tests/log/... //tests/sim/scenarios/..." \
   --config=asan --config=ubsan
+
+# The Kafka codec's libFuzzer targets, briefly (clang, outside Bazel: core/kafka/fuzz/fuzz.sh).
+# Each target counts as one case in the closing line: passed when it ran its time without a
+# crash, failed otherwise (including when it could not be built).
+fuzz_seconds=${EDDY_FUZZ_SECONDS:-12}
+echo "=== Kafka codec fuzzers: ${fuzz_seconds}s each"
+for target in request_frame_fuzz response_body_fuzz records_fuzz; do
+  read -r passed failed < "$state" || { passed=0; failed=0; }
+  if core/kafka/fuzz/fuzz.sh run "$fuzz_seconds" "$target"; then
+    passed=$((passed + 1))
+  else
+    echo "FAILED: fuzz target $target" >&2
+    failed=$((failed + 1))
+    status=1
+  fi
+  echo "$passed $failed" > "$state"
+done
 
 read -r passed failed < "$state" || { passed=0; failed=1; }
 [ "$failed" -eq 0 ] || status=1
