@@ -160,7 +160,8 @@ void GroupDriver::OnStoreOpened(uint64_t generation, std::unique_ptr<HardStateSt
     if (absl::Status same = CheckIdentity(loaded.state->identity()); !same.ok()) {
       ++stats_.identity_refusals;
       Event(kIdentityRefusedEvent);
-      return Stop(same, State::kHalted);
+      Stop(same, State::kHalted);
+      return Listener().OnHalted(same);
     }
   } else if (!loaded.state.has_value()) {
     // A fresh directory: its identity is durable before any log entry or vote can be.
@@ -331,6 +332,7 @@ void GroupDriver::BuildNode(const LoadedState& loaded, OpenReport report) {
   state_ = State::kRunning;
   report.kafka_high_watermark = kafka_high_watermark();
   observer_->OnOpened(self_, options_.group_id, report);
+  NotifyHighWatermark();
   Kick();
 }
 
@@ -351,6 +353,7 @@ void GroupDriver::Fail(absl::Status status) {
     Event("disk error: replica stopped");
   }
   Stop(status, State::kFailed);
+  Listener().OnStopped(status);
   // Exponential backoff while failures follow each other (GroupOptions::reopen_delay_max): a
   // failure within reopen_delay_max of the reopen after the previous one (the open itself
   // failing included) doubles the delay; a longer healthy run starts again from the base.
@@ -371,6 +374,20 @@ void GroupDriver::Shutdown() {
   reopen_timer_ = runtime::kNoTimer;
   if (state_ == State::kHalted) return;
   Stop(absl::UnavailableError("replica removed from this node"), State::kHalted);
+  Listener().OnRemoved();
+}
+
+void GroupDriver::SetListener(GroupListener* listener) {
+  listener_ = listener;
+  notified_hwm_ = -1;
+  NotifyHighWatermark();
+}
+
+void GroupDriver::NotifyHighWatermark() {
+  const int64_t hwm = kafka_high_watermark();
+  if (hwm <= notified_hwm_) return;
+  notified_hwm_ = hwm;
+  Listener().OnHighWatermark(hwm);
 }
 
 void GroupDriver::Halt(absl::Status status) {
@@ -379,6 +396,7 @@ void GroupDriver::Halt(absl::Status status) {
   ++stats_.halts;
   Event(kHaltedEvent);
   Stop(status, State::kHalted);
+  Listener().OnHalted(status);
 }
 
 void GroupDriver::Stop(const absl::Status& status, State next) {
@@ -545,6 +563,7 @@ void GroupDriver::ProcessReady() {
   ++stats_.readies;
   if (ready.soft_state.has_value()) {
     observer_->OnSoftState(self_, options_.group_id, *ready.soft_state);
+    Listener().OnLeadership(*ready.soft_state);
   }
   // An install lowers the durable mark in its own first save (group_driver_snapshot.cc).
   if (ready.snapshot.has_value()) return InstallSnapshot(std::move(ready));
@@ -713,6 +732,7 @@ void GroupDriver::FinishReady(Ready ready) {
     fenced_ = false;
     Event("repair fence lifted: log repaired from the leader");
   }
+  NotifyHighWatermark();
   SendMessages(std::move(ready.messages));
   if (!ready.committed.empty()) {
     commit_target_ = std::max(commit_target_, ready.committed.last_offset);
@@ -813,6 +833,10 @@ void GroupDriver::ApplyMore() {
       observer_->OnApplied(self_, options_.group_id, *meta, batch);
       ReportKafkaApplied(*meta);
       applied_ = meta->last_offset;
+      if (meta->type == ENTRY_NOOP && node_->role() == Role::kLeader &&
+          meta->term == node_->term()) {
+        Listener().OnReadyToServe(meta->term);  // the leader's own no-op: all before is applied
+      }
       ++stats_.entries_applied;
       ResolveAcks(*meta);
     }

@@ -59,6 +59,7 @@
 #include "core/log/partition_log.h"
 #include "core/runtime/runtime.h"
 #include "raft/driver/driver_options.h"
+#include "raft/driver/group_listener.h"
 #include "raft/driver/hard_state_store.h"
 #include "raft/driver/partition_log_view.h"
 #include "raft/raw_node.h"
@@ -163,6 +164,9 @@ class GroupDriver {
   // owner, when it has dispatched its batch of inputs (an envelope, a tick), stops collecting
   // and calls ProcessKicked() on each collected group. `batch` outlives this driver.
   void SetKickBatch(KickBatch* batch) { kick_batch_ = batch; }
+  // The owner's events (group_listener.h); nullptr: none. The listener hears the current high
+  // watermark at once if the replica runs.
+  void SetListener(GroupListener* listener);
   void ProcessKicked();
 
   // --- observers ---
@@ -267,6 +271,9 @@ class GroupDriver {
   };
   void ReadMore(std::shared_ptr<ReadCursor> cursor, uint64_t generation);
   void Event(const char* name);
+  // Tells the listener about a higher Kafka high watermark, if there is one.
+  void NotifyHighWatermark();
+  GroupListener& Listener() { return listener_ != nullptr ? *listener_ : idle_listener_; }
   bool Current(uint64_t generation) const { return generation == generation_ && *alive_; }
 
   runtime::Runtime& runtime_;
@@ -294,6 +301,9 @@ class GroupDriver {
   bool ready_busy_ = false;         // a Ready (or a compaction) is being persisted
   bool kick_posted_ = false;
   KickBatch* kick_batch_ = nullptr;  // see SetKickBatch
+  GroupListener* listener_ = nullptr;  // see SetListener
+  GroupListener idle_listener_;        // stands in when none is set
+  int64_t notified_hwm_ = -1;          // last high watermark told to the listener
   bool kick_collected_ = false;
   int64_t applied_ = kNoOffset;
   int64_t commit_target_ = kNoOffset;
