@@ -14,7 +14,18 @@ import xml.etree.ElementTree as ElementTree
 
 def count_target(xml_path):
     if not os.path.exists(xml_path):
-        return 0, 1
+        # A sharded target (shard_count) has one test.xml per shard: shard_K_of_N/test.xml.
+        directory = os.path.dirname(xml_path)
+        shards = sorted(d for d in (os.listdir(directory) if os.path.isdir(directory) else [])
+                        if d.startswith("shard_"))
+        if not shards:
+            return 0, 1
+        passed = failed = 0
+        for shard in shards:
+            shard_passed, shard_failed = count_target(os.path.join(directory, shard, "test.xml"))
+            passed += shard_passed
+            failed += shard_failed
+        return passed, failed
     try:
         root = ElementTree.parse(xml_path).getroot()
     except ElementTree.ParseError:
