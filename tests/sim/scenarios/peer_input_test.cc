@@ -283,7 +283,12 @@ raft::Message DrawMessage(Random& random, raft::NodeId from, raft::NodeId to, ra
   m.set_chunk_offset_bytes(random.Uniform(3));
   m.set_chunk_size_bytes(random.Uniform(3));
   const int entries = static_cast<int>(random.Uniform(3));
-  int64_t base = m.prev_log_offset() + 1;
+  // Saturating: the drawn offsets reach INT64_MAX (the test must not overflow where the broker
+  // must not).
+  const auto next_after = [](int64_t offset) {
+    return offset == std::numeric_limits<int64_t>::max() ? offset : offset + 1;
+  };
+  int64_t base = next_after(m.prev_log_offset());
   for (int i = 0; i < entries; ++i) {
     raft::EntryMeta meta;
     meta.term = random.OneIn(2) ? m.term() : DrawTerm(random, term);
@@ -298,7 +303,7 @@ raft::Message DrawMessage(Random& random, raft::NodeId from, raft::NodeId to, ra
       const std::vector<uint8_t> bytes = raft::driver::EncodeControlEntry(meta);
       e->set_data(std::string(bytes.begin(), bytes.end()));
     }
-    base = meta.last_offset + 1;
+    base = next_after(meta.last_offset);
   }
   return m;
 }
