@@ -108,6 +108,34 @@ uint32_t Reader::UnsignedVarint() {
   EDDY_UNREACHABLE();
 }
 
+uint64_t Reader::UnsignedVarlong(size_t size_bytes_max, const char* what) {
+  const int value_bits = size_bytes_max == kUnsignedVarintSizeBytesMax ? 32 : 64;
+  uint64_t value = 0;
+  for (size_t i = 0; i < size_bytes_max; ++i) {
+    if (!Need(1, what)) return 0;
+    const uint8_t byte = bytes_[position_++];
+    const int shift = static_cast<int>(7 * i);
+    // The last byte may only carry the bits that are left.
+    if (i == size_bytes_max - 1 && (byte >> (value_bits - shift)) != 0) {
+      Fail(absl::StrCat(what, " exceeds ", value_bits, " bits"));
+      return 0;
+    }
+    value |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) return value;
+  }
+  EDDY_UNREACHABLE();
+}
+
+int32_t Reader::Varint() {
+  const uint32_t u = static_cast<uint32_t>(UnsignedVarlong(kUnsignedVarintSizeBytesMax, "varint"));
+  return static_cast<int32_t>((u >> 1) ^ (~(u & 1u) + 1u));
+}
+
+int64_t Reader::Varlong() {
+  const uint64_t u = UnsignedVarlong(kVarlongSizeBytesMax, "varlong");
+  return static_cast<int64_t>((u >> 1) ^ (~(u & 1u) + 1u));
+}
+
 int64_t Reader::Length(bool flexible, bool wide, const char* what) {
   int64_t length;
   if (flexible) {
@@ -247,6 +275,22 @@ void Writer::UnsignedVarint(uint32_t value) {
     value >>= 7;
   }
   buffer_.push_back(static_cast<uint8_t>(value));
+}
+
+void Writer::UnsignedVarlong(uint64_t value) {
+  while (value >= 0x80) {
+    buffer_.push_back(static_cast<uint8_t>(value | 0x80));
+    value >>= 7;
+  }
+  buffer_.push_back(static_cast<uint8_t>(value));
+}
+
+void Writer::Varint(int32_t value) {
+  UnsignedVarlong((static_cast<uint32_t>(value) << 1) ^ static_cast<uint32_t>(value >> 31));
+}
+
+void Writer::Varlong(int64_t value) {
+  UnsignedVarlong((static_cast<uint64_t>(value) << 1) ^ static_cast<uint64_t>(value >> 63));
 }
 
 size_t UnsignedVarintSizeBytes(uint32_t value) {

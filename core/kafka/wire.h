@@ -46,6 +46,7 @@ inline constexpr uint32_t kArrayCountMax = 1u << 20;
 inline constexpr uint32_t kTaggedFieldCountMax = 1024;
 // An unsigned varint carries a uint32: at most 5 bytes.
 inline constexpr size_t kUnsignedVarintSizeBytesMax = 5;
+inline constexpr size_t kVarlongSizeBytesMax = 10;
 
 static_assert(kBytesSizeBytesMax <= INT32_MAX, "BYTES lengths are int32 on the wire");
 static_assert(kArrayCountMax <= INT32_MAX, "array counts are int32 on the wire");
@@ -123,6 +124,9 @@ class Reader {
   bool Bool() { return Int8() != 0; }
   Uuid ReadUuid();
   uint32_t UnsignedVarint();
+  // Zig-zag VARINT (at most 5 bytes) and VARLONG (at most 10 bytes), as inside records.
+  int32_t Varint();
+  int64_t Varlong();
 
   // STRING (int16 length) or COMPACT_STRING (unsigned varint length + 1). A null fails unless
   // `nullable`; Nullable* returns std::nullopt for it.
@@ -153,6 +157,7 @@ class Reader {
   // Length prefix of STRING/BYTES: -1 for null.
   int64_t Length(bool flexible, bool wide, const char* what);
   bool Need(size_t size_bytes, const char* what);
+  uint64_t UnsignedVarlong(size_t size_bytes_max, const char* what);
 
   std::span<const uint8_t> bytes_;
   size_t position_ = 0;
@@ -177,6 +182,8 @@ class Writer {
   void Bool(bool value) { Int8(value ? 1 : 0); }
   void WriteUuid(const Uuid& value) { Raw(value.bytes.data(), value.bytes.size()); }
   void UnsignedVarint(uint32_t value);
+  void Varint(int32_t value);
+  void Varlong(int64_t value);
 
   // REQUIRES: value.size() <= kStringLengthMax (Validate() of the message checks it).
   void String(std::string_view value, bool flexible);
@@ -198,6 +205,7 @@ class Writer {
 
  private:
   void BigEndian(uint64_t value, int size_bytes);
+  void UnsignedVarlong(uint64_t value);
 
   struct External {
     size_t buffer_position;  // owned bytes before this piece

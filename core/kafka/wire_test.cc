@@ -72,6 +72,39 @@ TEST(ReaderTest, ReadsBackWhatWasWritten) {
   EXPECT_EQ(reader.remaining_bytes(), 0u);
 }
 
+TEST(ReaderTest, ZigZagVarintsAndVarlongs) {
+  Writer writer;
+  writer.Varint(0);
+  writer.Varint(-1);
+  writer.Varint(1);
+  writer.Varint(-64);
+  writer.Varint(INT32_MIN);
+  writer.Varlong(INT64_MIN);
+  writer.Varlong(300);
+  const std::string bytes = writer.Flatten();
+  // Published zig-zag examples: 0 -> 00, -1 -> 01, 1 -> 02, -64 -> 7f.
+  EXPECT_EQ(bytes.substr(0, 4), Bytes({0x00, 0x01, 0x02, 0x7f}));
+  EXPECT_EQ(bytes.size(), 4 + 5 + 10 + 2u);
+  Reader reader(bytes);
+  EXPECT_EQ(reader.Varint(), 0);
+  EXPECT_EQ(reader.Varint(), -1);
+  EXPECT_EQ(reader.Varint(), 1);
+  EXPECT_EQ(reader.Varint(), -64);
+  EXPECT_EQ(reader.Varint(), INT32_MIN);
+  EXPECT_EQ(reader.Varlong(), INT64_MIN);
+  EXPECT_EQ(reader.Varlong(), 300);
+  EXPECT_TRUE(reader.ok());
+  // Eleven bytes, or a tenth byte with bits beyond 64, are refused.
+  const std::string too_long = Bytes({0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02});
+  Reader overflow(too_long);
+  overflow.Varlong();
+  EXPECT_FALSE(overflow.ok());
+  const std::string varint_overflow = Bytes({0xff, 0xff, 0xff, 0xff, 0x10});
+  Reader varint_reader(varint_overflow);
+  varint_reader.Varint();
+  EXPECT_FALSE(varint_reader.ok());
+}
+
 TEST(ReaderTest, ErrorsAreStickyAndStopTheReader) {
   const std::string bytes = Bytes({0, 1, 2});
   Reader reader(bytes);
