@@ -10,21 +10,12 @@
 #include "gtest/gtest.h"
 #include "raft/driver/node_driver.h"
 #include "sim/cluster/cluster.h"
+#include "tests/sim/scenarios/quiet_options.h"
 
 namespace eddy::sim::cluster {
 namespace {
 
-ClusterOptions FiveQuietNodes(uint64_t seed) {
-  ClusterOptions options;
-  options.seed = seed;
-  options.node_count = 5;
-  options.group_count = 1;
-  options.faults = FaultMode::kNone;
-  options.batches_per_second = 200;
-  options.transfer_interval_mean = Duration::Zero();
-  options.membership_interval_mean = Duration::Zero();
-  return options;
-}
+ClusterOptions FiveQuietNodes(uint64_t seed) { return QuietOptions(seed, 5); }
 
 raft::driver::GroupDriver* Group(Cluster& cluster, runtime::NodeId node) {
   return cluster.node(node)->group(1);

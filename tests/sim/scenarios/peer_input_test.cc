@@ -17,23 +17,14 @@
 #include "raft/driver/entry_batch.h"
 #include "raft/driver/node_driver.h"
 #include "sim/cluster/cluster.h"
+#include "tests/sim/scenarios/quiet_options.h"
 
 namespace eddy::sim::cluster {
 namespace {
 
 using raft::driver::GroupDriver;
 
-ClusterOptions Quiet(uint64_t seed) {
-  ClusterOptions options;
-  options.seed = seed;
-  options.node_count = 3;
-  options.group_count = 1;
-  options.faults = FaultMode::kNone;
-  options.batches_per_second = 200;
-  options.transfer_interval_mean = Duration::Zero();
-  options.membership_interval_mean = Duration::Zero();
-  return options;
-}
+ClusterOptions Quiet(uint64_t seed) { return QuietOptions(seed); }
 
 GroupDriver* Group(Cluster& cluster, raft::NodeId node) { return cluster.node(node)->group(1); }
 

@@ -73,17 +73,7 @@ TEST(RegressionSeedsTest, FiveNodePinnedSeedsStaySafe) {
 }
 
 TEST(RegressionSeedsTest, PinnedSeedsStaySafe) {
-  for (const PinnedSeed& pinned : kPinnedSeeds) {
-    Cluster cluster(LongSweepOptions(pinned.seed));
-    const RunResult result = cluster.Run();
-    std::string trace;
-    for (const std::string& line : result.trace) trace += "\n  " + line;
-    EXPECT_FALSE(result.violation.has_value())
-        << "seed " << pinned.seed << " (" << pinned.what_went_wrong << "): "
-        << result.violation->property << ": " << result.violation->detail << trace
-        << "\n  replay: " << result.replay_command;
-    EXPECT_GT(result.acked, 0u) << "seed " << pinned.seed;
-  }
+  for (const PinnedSeed& pinned : kPinnedSeeds) ExpectSafe(LongSweepOptions(pinned.seed), pinned);
 }
 
 }  // namespace
