@@ -831,7 +831,7 @@ void GroupDriver::ApplyMore() {
       EDDY_CHECK_EQ(meta->base_offset, applied_ + 1);
       EDDY_CHECK_LE(meta->last_offset, commit_target_);
       observer_->OnApplied(self_, options_.group_id, *meta, batch);
-      ReportKafkaApplied(*meta);
+      if (!ReportKafkaApplied(*meta)) return;
       applied_ = meta->last_offset;
       if (meta->type == ENTRY_NOOP && node_->role() == Role::kLeader &&
           meta->term == node_->term()) {

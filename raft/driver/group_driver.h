@@ -233,7 +233,9 @@ class GroupDriver {
   log::KafkaAnchor Anchor() const;
   // hidden_base for the log's Kafka queries; std::nullopt if the log and anchor disagree.
   std::optional<int64_t> HiddenBase() const;
-  void ReportKafkaApplied(const EntryMeta& meta);
+  // Tells the observer the applied batch's Kafka offsets; false (replica failed) if the anchor
+  // does not describe it.
+  bool ReportKafkaApplied(const EntryMeta& meta);
   void ResolveAcks(const EntryMeta& applied);
   void FailAllAcks(const absl::Status& status);
   absl::Status ValidateIncoming(const Message& message) const;

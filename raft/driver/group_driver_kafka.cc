@@ -68,15 +68,21 @@ void GroupDriver::ReadKafka(int64_t kafka_offset, uint64_t size_bytes_max, Kafka
                   });
 }
 
-void GroupDriver::ReportKafkaApplied(const EntryMeta& meta) {
+bool GroupDriver::ReportKafkaApplied(const EntryMeta& meta) {
+  // The anchor and the log come from disk and a leader's snapshot point: a mismatch stops the
+  // replica (it reopens and the open-time check decides), never the broker.
   const std::optional<int64_t> base = HiddenBase();
-  EDDY_CHECK_MSG(base.has_value(), "Kafka anchor " << Anchor().offset << "/"
-                                                   << Anchor().hidden_count
-                                                   << " does not describe the log");
-  const std::optional<log::KafkaBatch> batch = log_->KafkaBatchAt(meta.base_offset, *base);
-  EDDY_CHECK(batch.has_value());
+  const std::optional<log::KafkaBatch> batch =
+      base.has_value() ? log_->KafkaBatchAt(meta.base_offset, *base) : std::nullopt;
+  if (!batch.has_value()) {
+    Fail(absl::DataLossError(absl::StrCat("Kafka anchor ", Anchor().offset, "/",
+                                          Anchor().hidden_count, " does not describe the batch at ",
+                                          meta.base_offset)));
+    return false;
+  }
   observer_->OnKafkaApplied(self_, options_.group_id, meta.base_offset, batch->kafka_base_offset,
                             batch->kafka_last_offset + 1, kafka_high_watermark());
+  return true;
 }
 
 }  // namespace eddy::raft::driver
