@@ -1043,7 +1043,12 @@ void RawNode::HandleHeartbeatResponse(const Message& m) {
       SendSnapshotChunk(m.from(), pr);  // the chunk or its answer may have been lost
       break;
   }
-  if (pr.match_offset < log_.LastOffset()) SendAppend(m.from(), false);
+  // A probe is sent even without entries (a follower with the whole log but for its match
+  // answers an empty one): otherwise a lost empty probe, e.g. the first one to a new learner
+  // that was still opening, is never sent again and the follower never catches up.
+  if (pr.match_offset < log_.LastOffset()) {
+    SendAppend(m.from(), /*send_if_empty=*/pr.state == Progress::State::kProbe);
+  }
   if (m.read_context() != 0 && membership_.IsVoter(m.from())) {
     uint64_t& acked = read_acks_[m.from()];
     acked = std::max(acked, m.read_context());

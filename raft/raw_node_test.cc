@@ -233,3 +233,50 @@ RC_GTEST_PROP(RawNodeFuzzTest, ArbitraryMessagesNeverCrash, ()) {
 
 }  // namespace
 }  // namespace eddy::raft
+
+namespace eddy::raft {
+namespace {
+
+Entry LogEntry(int64_t offset, Term term, EntryType type, ConfChangeType change = CONF_ADD_LEARNER,
+               NodeId node = kNoNode) {
+  Entry e;
+  e.set_term(term);
+  e.set_base_offset(offset);
+  e.set_last_offset(offset);
+  e.set_type(type);
+  if (type == ENTRY_CONF_CHANGE) {
+    e.mutable_conf_change()->set_type(change);
+    e.mutable_conf_change()->set_node_id(node);
+  }
+  return e;
+}
+
+TEST(ConfChangeRecoveryTest, AChangeFollowedByAnotherInTheLogIsCommittedOnOpen) {
+  // Regression (issue 8, §1): a replica reopened with a saved commit offset below C1 = promote
+  // 4 while its log held C1 and C2 = promote 5. Taking its configuration only from the saved
+  // commit, it ran in C0 = voters {1, 2, 3}, where {1, 2} is a quorum that does not overlap
+  // C2's {3, 4, 5}, and could win and overwrite a batch C2's quorum had acknowledged. A leader
+  // proposes C2 only after C1 committed, so a log holding C2 proves C1 committed.
+  SnapshotMeta start;
+  start.set_last_offset(-1);
+  for (NodeId v : {1, 2, 3}) start.mutable_conf_state()->add_voters(v);
+  for (NodeId l : {4, 5}) start.mutable_conf_state()->add_learners(l);
+  MemoryLog log(start);
+  log.Append(std::vector<Entry>{LogEntry(0, 2, ENTRY_NOOP),
+                                LogEntry(1, 2, ENTRY_CONF_CHANGE, CONF_PROMOTE_LEARNER, 4),
+                                LogEntry(2, 2, ENTRY_CONF_CHANGE, CONF_PROMOTE_LEARNER, 5)});
+  HardState saved = RawNode::InitialHardState();
+  saved.set_term(2);
+  saved.set_commit_offset(0);  // below C1: the commit that covered C1 was never saved
+  *saved.mutable_conf_state() = start.conf_state();
+  Config config;
+  config.id = 1;
+  RawNode node(config, &log, saved, Random(1));
+  EXPECT_GE(node.commit_offset(), 1);
+  EXPECT_TRUE(node.membership().IsVoter(4)) << node.membership().DebugString();
+  // C2 itself is followed by nothing: it is not known committed, so 5 is still a learner.
+  EXPECT_TRUE(node.membership().IsLearner(5)) << node.membership().DebugString();
+}
+
+}  // namespace
+}  // namespace eddy::raft

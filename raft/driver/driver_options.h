@@ -78,10 +78,6 @@ struct GroupOptions {
   // ran that long without failing starts again from `reopen_delay`.
   Duration reopen_delay = Duration::Milliseconds(200);
   Duration reopen_delay_max = Duration::Seconds(5);
-  // A commit offset that advanced without any other hard-state change is saved at most this
-  // often (with the next Ready after the interval): the Kafka high watermark a replica reports
-  // is its durable commit, so it never goes back across a reopen, and lags by about this much.
-  Duration commit_save_interval = Duration::Milliseconds(100);
   // Reads (apply, payload attach, serving) fetch at most this many bytes per log read.
   uint64_t read_size_bytes_max = 1 * kMiB;
   DriverBug bug = DriverBug::kNone;
@@ -120,8 +116,9 @@ class DriverObserver {
   // `durable_last_offset` (messages and acks depending on it go out now).
   virtual void OnPersisted(NodeId, GroupId, const HardState&, int64_t /*durable_last_offset*/) {}
   // The replica's log is durable up to `last_offset`; if `hard_state_save_next`, the hard-state
-  // save that the same Ready needs starts right after this call. Between the two durable steps:
-  // where the simulator aims crashes. Must not stop or destroy the replica (post instead).
+  // save of the same Ready (written in parallel, in the node's round) is not durable yet.
+  // Between the two durable steps: where the simulator aims crashes. Must not stop or destroy
+  // the replica (post instead).
   virtual void OnLogFlushed(NodeId, GroupId, int64_t /*last_offset*/,
                             bool /*hard_state_save_next*/) {}
   // The replica applied the batch at Raft offset `raft_base_offset`, whose Kafka offsets are

@@ -51,9 +51,11 @@ absl::Status SplitBatches(const std::vector<uint8_t>& bytes, int64_t last, bool 
 
 }  // namespace
 
-GroupDriver::GroupDriver(runtime::Runtime& runtime, GroupOptions options, std::string directory,
-                         SendFn send, DriverObserver* observer)
+GroupDriver::GroupDriver(runtime::Runtime& runtime, NodeStateStore& state_store,
+                         GroupOptions options, std::string directory, SendFn send,
+                         DriverObserver* observer)
     : runtime_(runtime),
+      state_store_(state_store),
       options_(WithRaftClassifier(std::move(options))),
       directory_(std::move(directory)),
       send_(std::move(send)),
@@ -135,25 +137,20 @@ void GroupDriver::OnLogOpened(uint64_t generation, log::PartitionLog::Opened ope
     absl::StatusOr<int64_t> next = log_->TruncateSuffix(from);
     if (!next.ok()) return Fail(next.status());
   }
-  HardStateStore::Open(
-      runtime_.disk(), absl::StrCat(directory_, "/raft"),
-      [this, alive = alive_, generation, report](
-          absl::StatusOr<std::pair<std::unique_ptr<HardStateStore>, LoadedState>> store) mutable {
-        if (!*alive || generation != generation_) return;
-        if (!store.ok()) return Fail(store.status());
-        if (!store->second.newest_certain) {
-          return Halt(absl::DataLossError(absl::StrCat(
-              "hard state unreadable after its newest surviving record (sequence ",
-              store->second.state.has_value() ? store->second.state->sequence() : 0,
-              "): term and vote may have gone back; rebuild this replica")));
-        }
-        OnStoreOpened(generation, std::move(store->first), std::move(store->second), report);
-      });
+  state_store_.Attach(options_.group_id, [this, alive = alive_, generation,
+                                          report](absl::StatusOr<LoadedState> loaded) mutable {
+    if (!*alive || generation != generation_) return;
+    if (!loaded.ok()) return Fail(loaded.status());
+    if (!loaded->newest_certain) {
+      return Halt(absl::DataLossError(absl::StrCat(
+          "node state store uncertain (", loaded->uncertain_reason,
+          "): term and vote may have gone back; rebuild this replica")));
+    }
+    OnStoreOpened(generation, *std::move(loaded), report);
+  });
 }
 
-void GroupDriver::OnStoreOpened(uint64_t generation, std::unique_ptr<HardStateStore> store,
-                                LoadedState loaded, OpenReport report) {
-  store_ = std::move(store);
+void GroupDriver::OnStoreOpened(uint64_t generation, LoadedState loaded, OpenReport report) {
   report.damaged_state_records = loaded.damaged_records;
   if (loaded.damaged_records > 0) Event("hard state copy damaged, other copy used");
   if (loaded.state.has_value() && loaded.state->has_identity()) {
@@ -169,7 +166,8 @@ void GroupDriver::OnStoreOpened(uint64_t generation, std::unique_ptr<HardStateSt
     *first.mutable_hard_state() = RawNode::InitialHardState();
     first.set_durable_last_offset(kNoOffset);
     *first.mutable_identity() = Identity();
-    store_->Save(first, [this, alive = alive_, generation, first, report](absl::Status s) mutable {
+    state_store_.Save(options_.group_id, first, /*urgent=*/true,
+                      [this, alive = alive_, generation, first, report](absl::Status s) mutable {
       if (!*alive || generation != generation_) return;
       if (!s.ok()) return Fail(s);
       LoadedState saved;
@@ -324,6 +322,9 @@ void GroupDriver::BuildNode(const LoadedState& loaded, OpenReport report) {
   // What is on disk, not what the core made of it: the core may already know a higher commit
   // offset (RawNode::CommitKnownConfChanges), which is durable only with the next save.
   saved_hard_state_ = hs;
+  requested_ = persisted;
+  // The log as opened is what the next round's record may point at (see PersistReady).
+  flushed_last_ = log_->last_offset();
   // Nothing at or below the snapshot point is applied by this incarnation.
   applied_ = view_->Snapshot().last_offset();
   commit_target_ = applied_;
@@ -406,7 +407,6 @@ void GroupDriver::Stop(const absl::Status& status, State next) {
   FailAllAcks(absl::UnavailableError(absl::StrCat("replica stopped: ", status.message())));
   node_.reset();
   view_.reset();
-  store_.reset();
   log_.reset();
   ready_busy_ = false;
   apply_busy_ = false;
@@ -560,6 +560,7 @@ void GroupDriver::ProcessReady() {
   if (!node_->HasReady()) return;
   Ready ready = node_->TakeReady();
   ready_busy_ = true;
+  ready_rounds_ = 0;
   ++stats_.readies;
   if (ready.soft_state.has_value()) {
     observer_->OnSoftState(self_, options_.group_id, *ready.soft_state);
@@ -567,7 +568,9 @@ void GroupDriver::ProcessReady() {
   }
   // An install lowers the durable mark in its own first save (group_driver_snapshot.cc).
   if (ready.snapshot.has_value()) return InstallSnapshot(std::move(ready));
-  if (!fenced_ && !ready.entries.empty() && ready.entries.front().base_offset() <= mark_) {
+  // The mark as requested: a save in flight may carry a higher one than the last completed.
+  if (!fenced_ && !ready.entries.empty() &&
+      ready.entries.front().base_offset() <= requested_.durable_last_offset()) {
     return LowerMarkThenPersist(std::move(ready));
   }
   PersistReady(std::move(ready));
@@ -582,24 +585,19 @@ void GroupDriver::LowerMarkThenPersist(Ready ready) {
   const int64_t lowered = ready.entries.front().base_offset() - 1;
   const Term lowered_term = TermOfEntryEnd(lowered);
   Event("durable mark lowered before a conflict truncation");
-  PersistedState state = StateToPersist(lowered, lowered_term);
-  HardState saved = state.hard_state();
-  store_->Save(std::move(state), [this, alive = alive_, generation = generation_, lowered,
-                                  lowered_term, saved = std::move(saved),
-                                  ready = std::move(ready)](absl::Status s) mutable {
-    if (!*alive || generation != generation_) return;
-    if (!s.ok()) return Fail(s);
-    mark_ = lowered;
-    mark_term_ = lowered_term;
-    saved_hard_state_ = saved;
+  ++ready_rounds_;
+  PersistedState state = StateToPersist({lowered, lowered_term});
+  *state.mutable_hard_state() = requested_.hard_state();  // only the mark changes here
+  SaveState(std::move(state), /*urgent=*/true, [this, ready = std::move(ready)]() mutable {
     PersistReady(std::move(ready));
   });
 }
 
-PersistedState GroupDriver::StateToPersist(int64_t mark, Term mark_term) const {
+PersistedState GroupDriver::StateToPersist(std::pair<int64_t, Term> mark) const {
+  const auto [mark_offset, mark_term] = mark;
   PersistedState state;
   *state.mutable_hard_state() = hard_state_;
-  state.set_durable_last_offset(mark);
+  state.set_durable_last_offset(mark_offset);
   state.set_durable_last_term(mark_term);
   *state.mutable_snapshot() = view_->Snapshot();
   *state.mutable_identity() = Identity();
@@ -610,56 +608,105 @@ void GroupDriver::PersistReady(Ready ready) {
   if (absl::Status s = AppendEntries(ready.entries); !s.ok()) return Fail(s);
   if (ready.hard_state.has_value()) hard_state_ = *ready.hard_state;
   const int64_t last = log_->last_offset();
-  const auto [new_mark, new_mark_term] = NextMark(last, TermOfEntryEnd(last));
-  // Only what something sent after this Ready depends on must be durable first: the term and
-  // vote (votes, §5.2), the durable mark (append acks, the repair fence). The
-  // commit offset and the membership as of it are volatile in Raft (a restarted replica
-  // re-learns them from the leader; the pair is always written together, so the membership on
-  // disk is the one as of the commit on disk): a Ready that only advances them writes nothing,
-  // and they ride along with the next save.
-  // A commit-only advance is saved too, at most every commit_save_interval: the Kafka high
-  // watermark this replica reports is its durable commit offset (kafka_high_watermark).
-  const bool commit_due =
-      hard_state_.commit_offset() > saved_hard_state_.commit_offset() &&
-      runtime_.clock().Now() - last_save_at_ >= options_.commit_save_interval;
-  const bool save = hard_state_.term() != saved_hard_state_.term() ||
-                    hard_state_.vote() != saved_hard_state_.vote() || new_mark != mark_ ||
-                    new_mark_term != mark_term_ || commit_due;
-  if (save) last_save_at_ = runtime_.clock().Now();
   const bool flush = ready.must_sync || !ready.entries.empty();
-
-  // The log first, then the state that points into it: a durable mark (or commit offset)
-  // never refers to entries that are not durable yet.
+  // ONE DURABILITY ROUND: the log flush and a term or vote change go out together (the node's
+  // store writes the saves of many groups in one round), so a Ready waits for one round of
+  // parallel fsyncs. What is saved with the flush never depends on it (StateToSave): the record
+  // points only at log entries already durable. Only the term and vote gate the Ready's
+  // messages (votes, §5.2); the durable mark and the commit offset are saved after the flush and
+  // never hold anything up.
+  const bool gating = hard_state_.term() != saved_hard_state_.term() ||
+                      hard_state_.vote() != saved_hard_state_.vote();
+  // Only a term or vote change is saved with the flush (the Ready's messages wait for it); a
+  // new mark or commit is saved once the flush completed (MaybeSaveState after FinishReady),
+  // when the record can cover this Ready's entries too.
+  std::optional<PersistedState> record = gating ? StateToSave() : std::nullopt;
+  EDDY_CHECK(!gating || record.has_value());
   auto shared_ready = std::make_shared<Ready>(std::move(ready));
   const uint64_t generation = generation_;
-  auto finish = [this, alive = alive_, generation, shared_ready, new_mark, new_mark_term,
-                 saved = save ? std::optional<HardState>(hard_state_)
-                              : std::nullopt](absl::Status s) {
+  auto waits = std::make_shared<int>(1 + (flush ? 1 : 0) + (gating ? 1 : 0));
+  if (flush || gating) ++ready_rounds_;
+  auto arrive = [this, alive = alive_, generation, waits, shared_ready]() {
     if (!*alive || generation != generation_) return;
-    if (!s.ok()) return Fail(s);
-    mark_ = new_mark;
-    mark_term_ = new_mark_term;
-    if (saved.has_value()) saved_hard_state_ = *saved;
-    FinishReady(std::move(*shared_ready));
+    if (--*waits == 0) FinishReady(std::move(*shared_ready));
   };
-  auto after_flush = [this, alive = alive_, generation, save, flush, last, new_mark,
-                      new_mark_term, finish = std::move(finish)](absl::Status s) mutable {
-    if (!*alive || generation != generation_) return;
-    if (!s.ok()) return Fail(s);
-    if (flush) observer_->OnLogFlushed(self_, options_.group_id, last, save);
-    if (!save) return finish(absl::OkStatus());
-    store_->Save(StateToPersist(new_mark, new_mark_term), std::move(finish));
-  };
-  if (!flush) return after_flush(absl::OkStatus());
-  ++stats_.log_flushes;
-  if (options_.bug == DriverBug::kAckBeforeFsync) {
-    // Planted bug: the flush runs, but nobody waits for it.
-    log_->Flush(last, [this, alive = alive_, generation](absl::Status s) {
-      if (*alive && generation == generation_ && !s.ok()) Fail(s);
+  auto saved = std::make_shared<bool>(!record.has_value());
+  if (record.has_value()) {
+    SaveState(*std::move(record), /*urgent=*/true, [saved, arrive]() mutable {
+      *saved = true;
+      arrive();
     });
-    return after_flush(absl::OkStatus());
   }
-  log_->Flush(last, std::move(after_flush));
+  if (flush) {
+    ++stats_.log_flushes;
+    if (options_.bug == DriverBug::kAckBeforeFsync) {
+      // Planted bug: the flush runs, but nobody waits for it.
+      log_->Flush(last, [this, alive = alive_, generation](absl::Status s) {
+        if (*alive && generation == generation_ && !s.ok()) Fail(s);
+      });
+      arrive();
+    } else {
+      log_->Flush(last, [this, alive = alive_, generation, last, saved,
+                         arrive](absl::Status s) mutable {
+        if (!*alive || generation != generation_) return;
+        if (!s.ok()) return Fail(s);
+        flushed_last_ = last;
+        observer_->OnLogFlushed(self_, options_.group_id, last, !*saved);
+        arrive();
+      });
+    }
+  }
+  arrive();
+}
+
+std::optional<PersistedState> GroupDriver::StateToSave() const {
+  // The commit offset (with the membership as of it) is saved once the log holds it durably:
+  // saved alongside this round's flush, a crash could leave it pointing at entries the flush
+  // never made durable — or at the conflicting ones they replaced. The mark likewise is the
+  // durable log's end (NextMark); the entries declared in this round are marked by the next.
+  PersistedState state = StateToPersist(NextMark(flushed_last_, TermOfEntryEnd(flushed_last_)));
+  HardState& hs = *state.mutable_hard_state();
+  if (hs.commit_offset() > flushed_last_) {
+    hs.set_commit_offset(requested_.hard_state().commit_offset());
+    *hs.mutable_conf_state() = requested_.hard_state().conf_state();
+  }
+  if (state.SerializeAsString() == requested_.SerializeAsString()) return std::nullopt;
+  return state;
+}
+
+void GroupDriver::SaveState(PersistedState state, bool urgent,
+                            absl::AnyInvocable<void()> then) {
+  requested_ = state;
+  ++stats_.state_saves;
+  state_store_.Save(options_.group_id, state, urgent,
+                    [this, alive = alive_, generation = generation_, state,
+                     then = std::move(then)](absl::Status s) mutable {
+                      if (!*alive || generation != generation_) return;
+                      if (!s.ok()) return Fail(s);
+                      saved_hard_state_ = state.hard_state();
+                      mark_ = state.durable_last_offset();
+                      mark_term_ = static_cast<Term>(state.durable_last_term());
+                      NotifyHighWatermark();
+                      MaybeLiftFence();
+                      then();
+                    });
+}
+
+void GroupDriver::MaybeLiftFence() {
+  // Repaired once the log is at least as up to date as the mark: NextMark then moved the mark to
+  // the log's end (saved one round after the flush that made it durable).
+  if (fenced_ && mark_ == log_->last_offset() && mark_term_ == TermOfEntryEnd(mark_)) {
+    fenced_ = false;
+    Event("repair fence lifted: log repaired from the leader");
+  }
+}
+
+void GroupDriver::MaybeSaveState() {
+  // After a Ready: the entries it declared durable raise the mark, and a commit offset now
+  // covered by the durable log can be saved (the Kafka high watermark follows it).
+  if (!running() || ready_busy_) return;
+  std::optional<PersistedState> record = StateToSave();
+  if (record.has_value()) SaveState(*std::move(record), /*urgent=*/false, [] {});
 }
 
 Term GroupDriver::TermOfEntryEnd(int64_t offset) const {
@@ -689,6 +736,7 @@ absl::Status GroupDriver::AppendEntries(std::vector<Entry>& entries) {
     EDDY_CHECK_EQ(next, first);
     view_->ForgetFrom(first);
     view_->SetVisibleLast(std::min(view_->LastOffset(), first - 1));
+    flushed_last_ = std::min(flushed_last_, first - 1);
     ++stats_.conflict_truncations;
     Event("conflicting suffix truncated");
     observer_->OnTruncated(self_, options_.group_id, first);
@@ -724,14 +772,13 @@ absl::Status GroupDriver::AppendEntries(std::vector<Entry>& entries) {
 }
 
 void GroupDriver::FinishReady(Ready ready) {
+  if (ready_rounds_ > 0) {
+    ++stats_.readies_waited;
+    stats_.rounds_waited += static_cast<uint64_t>(ready_rounds_);
+  }
   // What this replica now declares durable is its whole log (the fence target may be higher).
   observer_->OnPersisted(self_, options_.group_id, saved_hard_state_, log_->last_offset());
-  // Repaired once the log is at least as up to date as the mark: NextMark then moved the mark to
-  // the log's end.
-  if (fenced_ && mark_ == log_->last_offset() && mark_term_ == TermOfEntryEnd(mark_)) {
-    fenced_ = false;
-    Event("repair fence lifted: log repaired from the leader");
-  }
+  MaybeLiftFence();
   NotifyHighWatermark();
   SendMessages(std::move(ready.messages));
   if (!ready.committed.empty()) {
@@ -744,6 +791,7 @@ void GroupDriver::FinishReady(Ready ready) {
     return Fail(absl::InternalError("planted bug: reopening to cut committed entries"));
   }
   ApplyMore();
+  MaybeSaveState();
   // Steps that arrived while this Ready was being persisted may have left another one: take it
   // now (recursion is shallow: a Ready finished synchronously leaves nothing new behind).
   ProcessReady();

@@ -1,17 +1,20 @@
 // GroupDriver: one replica of one Raft group on one node — the RawNode bound to a PartitionLog,
-// a HardStateStore and the node's seam (through NodeDriver).
+// the node's NodeStateStore and the node's seam (through NodeDriver).
 //
 // WHAT IT DOES WITH EACH READY (raft/ready.h), IN THIS ORDER:
 //   1. truncate the log at a conflict, append the entries (state changes at submission);
-//   2. Flush the log (one sync covering every append since the last: group commit), THEN write
-//      the hard state and the durable mark (HardStateStore), so the state on disk never points
-//      at entries that are not. The save is skipped when nothing a message depends on changed:
-//      term, vote and durable mark are saved before anything is sent; a change of
-//      only the commit offset (and the membership as of it) is volatile in Raft and rides along
-//      with the next save (OnPersisted reports what was actually saved);
-//   3. ONLY WHEN BOTH ARE DURABLE: send the messages (payloads of MSG_APPEND read back from the
-//      log and attached here, one read per distinct range), call Advance, and queue the
-//      committed range for apply; then take the next Ready if the core has one;
+//   2. ONE DURABILITY ROUND: Flush the log (one sync covering every append since the last: group
+//      commit) and, in parallel, save the hard state in the node's store (every group's saves of
+//      one loop event share one round of two parallel fsyncs). The record saved never depends
+//      on this round's flush (StateToSave): its commit offset (and the membership as of it) is
+//      saved only once the log holds it durably, and its durable mark is the log's end as of the
+//      last completed flush — both follow one round behind (MaybeSaveState saves the next round
+//      even when idle). Only a change of the term or vote holds the Ready's messages back
+//      until its save is durable (votes, §5.2);
+//   3. ONLY WHEN THE FLUSH (AND SUCH A SAVE) ARE DURABLE: send the messages (payloads of
+//      MSG_APPEND read back from the log and attached here, one read per distinct range), call
+//      Advance, and queue the committed range for apply; then take the next Ready if the core
+//      has one;
 //   4. apply committed entries in order, reading them from the log (CRC-checked); a client's
 //      proposal is acknowledged when its entry is applied here, i.e. committed AND durable on
 //      this leader, with the term it was proposed in.
@@ -21,8 +24,9 @@
 // SNAPSHOTS (group_driver_snapshot.cc, README.md): with GroupOptions::retention_offsets the
 // replica moves its snapshot point behind its applied offset and drops the log prefix; a
 // Ready::snapshot (this follower is behind its leader's log start) resets the log to start
-// after the point. The point is always saved in the hard state BEFORE the log changes, and the
-// open reconciles the two.
+// after the point. The point is always saved in the hard state BEFORE the log changes (a round
+// of its own), and the open reconciles the two. So is a durable mark lowered before a conflict
+// truncation cuts below it (LowerMarkThenPersist).
 //
 // FAILURES: any disk error (failed sync, no space, data loss) or a corrupt batch found on read
 // stops the replica at once (the RawNode, log and store are dropped, pending acknowledgements
@@ -39,7 +43,8 @@
 // never helps elect a leader that lacks an entry it had acknowledged.
 //
 // IDENTITY: the replica's Raft id is GroupOptions::replica_id (driver_options.h, REPLICA
-// IDENTITY); its node is the runtime's. It is not persisted: the owner names the incarnation.
+// IDENTITY); its node is the runtime's. The owner names the incarnation; the first save records
+// it (PersistedState.identity) and every open refuses a stored identity that differs.
 //
 // LOOP AFFINITY: the runtime's loop. OWNERSHIP: owned by a NodeDriver; the runtime and the
 // observer outlive it. Callbacks handed in (acks, reads) are called at most once, never after
@@ -60,7 +65,7 @@
 #include "core/runtime/runtime.h"
 #include "raft/driver/driver_options.h"
 #include "raft/driver/group_listener.h"
-#include "raft/driver/hard_state_store.h"
+#include "raft/driver/node_state_store.h"
 #include "raft/driver/partition_log_view.h"
 #include "raft/raw_node.h"
 
@@ -84,6 +89,12 @@ struct GroupStats {
   uint64_t compactions = 0;          // snapshot point moved by retention
   uint64_t halts = 0;  // hard state found uncertain on open
   uint64_t identity_refusals = 0;  // opened on a directory of another replica id or group
+  uint64_t state_saves = 0;        // records handed to the node's state store
+  // Readys that waited for durability, and the sequential durability rounds they waited for in
+  // all (a round: the log flush and the state save in parallel; a lowered mark or a snapshot
+  // point saved before the log changes is a round of its own).
+  uint64_t readies_waited = 0;
+  uint64_t rounds_waited = 0;
 };
 
 class GroupDriver;
@@ -111,8 +122,9 @@ class GroupDriver {
   // Outstanding client proposals per replica; more are refused with kResourceExhausted.
   static constexpr size_t kPendingAcksMax = 4096;
 
-  GroupDriver(runtime::Runtime& runtime, GroupOptions options, std::string directory,
-              SendFn send, DriverObserver* observer);
+  // `state_store` (the node's) holds this replica's hard state; it outlives the driver.
+  GroupDriver(runtime::Runtime& runtime, NodeStateStore& state_store, GroupOptions options,
+              std::string directory, SendFn send, DriverObserver* observer);
   ~GroupDriver();
   GroupDriver(const GroupDriver&) = delete;
   GroupDriver& operator=(const GroupDriver&) = delete;
@@ -177,7 +189,7 @@ class GroupDriver {
   int64_t log_start_offset() const;
   bool fenced() const { return fenced_; }
   // The replica stopped for good: its hard state may have lost the newest term or vote
-  // (HardStateStore CERTAINTY), so it neither votes nor replicates until it is rebuilt.
+  // (node_state_load.h CERTAINTY), so it neither votes nor replicates until it is rebuilt.
   bool halted() const { return state_ == State::kHalted; }
   // Term of the batch containing `offset` in this replica's log; nullopt if not running/absent.
   std::optional<int64_t> TermAt(int64_t offset) const;
@@ -193,8 +205,7 @@ class GroupDriver {
   void Open();
   void OnLogOpened(uint64_t generation, log::PartitionLog::Opened opened);
   void WipeLog(uint64_t generation);
-  void OnStoreOpened(uint64_t generation, std::unique_ptr<HardStateStore> store,
-                     LoadedState loaded, OpenReport report);
+  void OnStoreOpened(uint64_t generation, LoadedState loaded, OpenReport report);
   // After the identity check (or the first save of a fresh directory): snapshot, scan, node.
   void ContinueOpen(uint64_t generation, LoadedState loaded, OpenReport report);
   ReplicaIdentity Identity() const;
@@ -215,7 +226,16 @@ class GroupDriver {
   // The rest of a Ready after its snapshot (if any) is installed: append, flush, save, send.
   void PersistReady(Ready ready);
   // The hard state, durable mark and snapshot point as one record.
-  PersistedState StateToPersist(int64_t mark, Term mark_term) const;
+  PersistedState StateToPersist(std::pair<int64_t, Term> mark) const;
+  // The record this replica may save now (pointing only at durable log entries), or nullopt if
+  // it equals the last one requested.
+  std::optional<PersistedState> StateToSave() const;
+  // Saves `state` in the node's next round (at once if `urgent`: something waits for it); `then`
+  // runs once it is durable (the replica fails instead if it is not).
+  void SaveState(PersistedState state, bool urgent, absl::AnyInvocable<void()> then);
+  // Saves what a finished Ready made saveable (the mark of its entries, a commit they cover).
+  void MaybeSaveState();
+  void MaybeLiftFence();
   absl::Status AppendEntries(std::vector<Entry>& entries);
   // Term of the entry ending at `offset` (the snapshot point's term at the snapshot point).
   Term TermOfEntryEnd(int64_t offset) const;
@@ -279,6 +299,7 @@ class GroupDriver {
   bool Current(uint64_t generation) const { return generation == generation_ && *alive_; }
 
   runtime::Runtime& runtime_;
+  NodeStateStore& state_store_;
   const GroupOptions options_;
   const std::string directory_;
   SendFn send_;
@@ -288,7 +309,6 @@ class GroupDriver {
   State state_ = State::kOpening;
   uint64_t generation_ = 0;  // bumped by every Fail; stale completions compare and return
   std::unique_ptr<log::PartitionLog> log_;
-  std::unique_ptr<HardStateStore> store_;
   std::unique_ptr<PartitionLogView> view_;
   std::unique_ptr<RawNode> node_;
 
@@ -301,6 +321,7 @@ class GroupDriver {
   bool fenced_ = false;
   bool log_reset_on_open_ = false;  // ReconcileSnapshot reset the log (OpenReport)
   bool ready_busy_ = false;         // a Ready (or a compaction) is being persisted
+  int ready_rounds_ = 0;            // sequential durability rounds the current Ready waits for
   bool kick_posted_ = false;
   KickBatch* kick_batch_ = nullptr;  // see SetKickBatch
   GroupListener* listener_ = nullptr;  // see SetListener
@@ -320,7 +341,12 @@ class GroupDriver {
   runtime::TimerId reopen_timer_ = runtime::kNoTimer;
   Instant last_failed_at_;                   // when Fail last ran (the backoff's clock)
   Duration next_reopen_delay_ = Duration::Zero();  // the backoff's current step (Fail)
-  Instant last_save_at_;  // when the last hard-state save of a Ready started (commit saves)
+  // The newest record handed to the store (saves complete in order, so it is durable once the
+  // saves in flight are).
+  PersistedState requested_;
+  // The log's end as of its last completed flush, lowered by a conflict truncation: what a
+  // record saved now may point at (StateToSave).
+  int64_t flushed_last_ = kNoOffset;
   GroupStats stats_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -90,15 +90,10 @@ bool GroupDriver::MaybeCompact() {
   EDDY_CHECK(hidden_below_start.has_value() && hidden_in_log.has_value());
   next.set_hidden_count(*hidden_below_start + *hidden_in_log);
 
-  PersistedState state = StateToPersist(mark_, mark_term_);
+  PersistedState state = requested_;
   *state.mutable_snapshot() = next;
   ready_busy_ = true;  // no Ready (and no other save) until the point is durable
-  HardState saved = state.hard_state();
-  store_->Save(std::move(state), [this, alive = alive_, generation = generation_, next,
-                                  saved = std::move(saved)](absl::Status s) mutable {
-    if (!*alive || generation != generation_) return;
-    if (!s.ok()) return Fail(s);
-    saved_hard_state_ = saved;
+  SaveState(std::move(state), /*urgent=*/true, [this, generation = generation_, next]() mutable {
     ready_busy_ = false;
     view_->SetSnapshot(next);
     ++stats_.compactions;
@@ -123,20 +118,14 @@ void GroupDriver::InstallSnapshot(Ready ready) {
   // the snapshot would have matched it), so the mark comes down to the point — unless fenced
   // by a mark more up to date than the point.
   observer_->OnTruncated(self_, options_.group_id, point + 1);
-  const auto [new_mark, new_mark_term] = NextMark(point, meta.term());
-  PersistedState state = StateToPersist(new_mark, new_mark_term);
+  ++ready_rounds_;  // the point is durable before the log is reset: a round of its own
+  PersistedState state = StateToPersist(NextMark(point, meta.term()));
   *state.mutable_snapshot() = meta;
   auto shared_ready = std::make_shared<Ready>(std::move(ready));
-  HardState saved = state.hard_state();
-  store_->Save(std::move(state), [this, alive = alive_, generation = generation_, meta, point,
-                                  new_mark, new_mark_term, shared_ready,
-                                  saved = std::move(saved)](absl::Status s) {
-    if (!*alive || generation != generation_) return;
-    if (!s.ok()) return Fail(s);
-    saved_hard_state_ = saved;
-    mark_ = new_mark;
-    mark_term_ = new_mark_term;
+  SaveState(std::move(state), /*urgent=*/true, [this, generation = generation_, meta, point,
+                               shared_ready]() mutable {
     FailAcksThrough(point);
+    flushed_last_ = point;  // the log now ends at the point (the reset is flushed with the Ready)
     // The point is durable: now the log. The flush of PersistReady covers the reset.
     log_->ResetTo(point + 1, [this, generation](absl::Status s) {
       if (Current(generation) && !s.ok()) Fail(s);

@@ -8,9 +8,13 @@
 namespace eddy::raft::driver {
 
 NodeDriver::NodeDriver(runtime::Runtime& runtime, NodeOptions options, DriverObserver* observer)
-    : runtime_(runtime), options_(options), observer_(observer) {
+    : runtime_(runtime),
+      options_(options),
+      observer_(observer),
+      state_store_(std::make_unique<NodeStateStore>(runtime.clock(), runtime.disk(), kStateDirectory)) {
   EDDY_CHECK(observer_ != nullptr);
   EDDY_CHECK_GT(options_.tick_interval.nanoseconds(), 0);
+  state_store_->Start();  // groups opening meanwhile wait for it (NodeStateStore::Attach)
 }
 
 NodeDriver::~NodeDriver() {
@@ -35,7 +39,7 @@ absl::Status NodeDriver::AddGroup(GroupOptions options) {
         "replica id ", options.replica_id, " is not a replica of node ", runtime_.self()));
   }
   auto group = std::make_unique<GroupDriver>(
-      runtime_, std::move(options), absl::StrCat("g", id),
+      runtime_, *state_store_, std::move(options), absl::StrCat("g", id),
       [this](NodeId to, GroupId g, Message m) { Send(to, g, std::move(m)); }, observer_);
   GroupDriver* raw = group.get();
   raw->SetKickBatch(&kick_batch_);
@@ -54,18 +58,34 @@ void NodeDriver::RemoveGroup(GroupId id, absl::AnyInvocable<void(absl::Status) &
   EDDY_CHECK(!kick_batch_.collecting);  // never from inside a group's callback
   it->second->Shutdown();
   groups_.erase(it);  // operations it issued complete into nothing (GroupDriver's alive flag)
+  EraseGroup(id, std::move(done));
+}
+
+void NodeDriver::WipeGroup(GroupId id, absl::AnyInvocable<void(absl::Status) &&> done) {
+  if (groups_.count(id) != 0 || removing_.count(id) != 0) {
+    return runtime_.clock().Post([done = std::move(done), id]() mutable {
+      std::move(done)(absl::FailedPreconditionError(
+          absl::StrCat("group ", id, " is on this node: RemoveGroup it instead")));
+    });
+  }
+  EraseGroup(id, std::move(done));
+}
+
+void NodeDriver::EraseGroup(GroupId id, absl::AnyInvocable<void(absl::Status) &&> done) {
   removing_.insert(id);
-  auto first_error = std::make_shared<absl::Status>();
-  auto remaining = std::make_shared<int>(2);
-  auto one_done = [this, alive = alive_, id, first_error, remaining,
-                   done = std::make_shared<absl::AnyInvocable<void(absl::Status) &&>>(
-                       std::move(done))](absl::Status s) {
-    if (first_error->ok() && !s.ok()) *first_error = s;
-    if (--*remaining > 0) return;
+  auto finish = [this, alive = alive_, id, done = std::move(done)](absl::Status s) mutable {
     if (*alive) removing_.erase(id);
-    std::move (*done)(*first_error);
+    std::move(done)(s);
   };
-  for (const char* sub : {"log", "raft"}) EmptyDirectory(absl::StrCat("g", id, "/", sub), one_done);
+  // The state first: a removal a crash cuts short leaves log files without a state (a later
+  // replica of this id starts empty and cuts them: GroupDriver's open), never a state whose
+  // durable mark points into a log that is gone (a false repair fence).
+  state_store_->Remove(id, [this, alive = alive_, id,
+                            finish = std::move(finish)](absl::Status s) mutable {
+    if (!*alive) return;
+    if (!s.ok()) return finish(s);
+    EmptyDirectory(absl::StrCat("g", id, "/log"), std::move(finish));
+  });
 }
 
 void NodeDriver::EmptyDirectory(std::string dir, absl::AnyInvocable<void(absl::Status) &&> done) {

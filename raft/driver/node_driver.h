@@ -45,7 +45,9 @@ struct NodeStats {
 
 class NodeDriver {
  public:
-  static constexpr size_t kGroupsMax = 4096;
+  static constexpr size_t kGroupsMax = 16384;
+  // Where the node's state store (every group's hard state) lives on the disk.
+  static constexpr const char* kStateDirectory = "state";
 
   NodeDriver(runtime::Runtime& runtime, NodeOptions options, DriverObserver* observer);
   ~NodeDriver();
@@ -57,12 +59,19 @@ class NodeDriver {
   // kGroupsMax groups; kInvalidArgument the replica id is not one of this node's.
   absl::Status AddGroup(GroupOptions options);
   // Removes the replica of group `id` at runtime: it stops (pending acknowledgements fail as
-  // outcome unknown), is destroyed, and its files are deleted (the directories "g<id>/log" and
-  // "g<id>/raft" emptied, the removals made durable); `done` then runs with the first error.
+  // outcome unknown), is destroyed, its state is removed from the node's state store, and then
+  // its files are deleted (the directory "g<id>/log" emptied, the removals made durable); `done`
+  // then runs with the first error.
   // Until then the group id cannot be added again (kFailedPrecondition). Errors: kNotFound not
   // on this node. The caller removes the replica from the group's membership first (or the
   // group is being deleted): removing a voter here is, to the group, a crash that never ends.
   void RemoveGroup(GroupId id, absl::AnyInvocable<void(absl::Status) &&> done);
+
+  // Erases every trace of group `id` from this node — its state in the node's store, its log
+  // files — while it is NOT added (an operator scrubbing a replica before it rejoins under a new
+  // id: driver_options.h, REPLICA IDENTITY); `done` runs once durable. Errors:
+  // kFailedPrecondition the group is added (RemoveGroup it) or being removed.
+  void WipeGroup(GroupId id, absl::AnyInvocable<void(absl::Status) &&> done);
 
   // Installs the transport handler and starts ticking. Call once, after the first AddGroup.
   void Start();
@@ -70,6 +79,7 @@ class NodeDriver {
   GroupDriver* group(GroupId id);
   const std::map<GroupId, std::unique_ptr<GroupDriver>>& groups() const { return groups_; }
   const NodeStats& stats() const { return stats_; }
+  const NodeStateStore& state_store() const { return *state_store_; }
 
  private:
   void OnTick();
@@ -84,9 +94,13 @@ class NodeDriver {
   runtime::Runtime& runtime_;
   const NodeOptions options_;
   DriverObserver* const observer_;
+  // Removes the group's state, then its log files (RemoveGroup, WipeGroup).
+  void EraseGroup(GroupId id, absl::AnyInvocable<void(absl::Status) &&> done);
   // Removes every file of one directory, then syncs it; `done` gets the first error.
   void EmptyDirectory(std::string dir, absl::AnyInvocable<void(absl::Status) &&> done);
 
+  // Declared before the groups: they hold a reference to it, and are destroyed first.
+  std::unique_ptr<NodeStateStore> state_store_;
   std::map<GroupId, std::unique_ptr<GroupDriver>> groups_;
   std::set<GroupId> removing_;  // RemoveGroup in progress
   std::map<NodeId, Envelope> outbox_;  // by peer node; ordered so flushes go out in id order

@@ -55,7 +55,6 @@ FaultProfile AllFaults(Random& random) {
 
 // A replica's files live in these subdirectories of its group directory (raft/driver:
 // GroupDriver's log and hard state); a wipe erases all of them.
-constexpr const char* kReplicaSubdirectories[] = {"log", "raft"};
 constexpr Duration kWipeRetryDelay = Duration::Milliseconds(100);
 
 std::string FormatTime(Instant t) {
@@ -139,81 +138,57 @@ void Cluster::StartNode(runtime::NodeId id) {
 }
 
 void Cluster::WipeThenBuild(runtime::NodeId id) {
-  // What an operator does to scrub a replica: remove its files and make the removals durable,
-  // through the node's own disk, BEFORE the broker runs the new incarnation. A crash meanwhile
+  // What an operator does to scrub a replica: erase its state and files, durably, through the
+  // broker (NodeDriver::WipeGroup) BEFORE it runs the new incarnation. A crash meanwhile
   // abandons this attempt (its completions never arrive); the next start begins it again.
-  const uint64_t epoch = node_epoch_[id];
-  SimDisk& disk = world_->node(id).sim_disk();
-  std::vector<std::string> dirs;
-  for (GroupId g : wipe_pending_[id]) {
-    for (const char* sub : kReplicaSubdirectories) dirs.push_back(absl::StrCat("g", g, "/", sub));
-  }
-  auto remaining = std::make_shared<size_t>(dirs.size());
-  auto failed = std::make_shared<bool>(false);
-  auto one_done = [this, alive = alive_, id, epoch, remaining, failed](absl::Status s) {
+  BuildNode(id);  // every group but those being wiped
+  for (GroupId g : wipe_pending_[id]) WipeOne(id, g, node_epoch_[id]);
+}
+
+void Cluster::WipeOne(runtime::NodeId id, GroupId group, uint64_t epoch) {
+  nodes_[id]->WipeGroup(group, [this, alive = alive_, id, group, epoch](absl::Status s) {
     if (!*alive || node_epoch_[id] != epoch) return;
-    if (!s.ok()) *failed = true;
-    EDDY_CHECK_GT(*remaining, 0u);
-    if (--*remaining > 0) return;
-    if (*failed) {
-      Trace(absl::StrCat("node ", id, " wipe failed; retrying"));
-      world_->loop().ScheduleAfter(kWipeRetryDelay, [this, alive, id, epoch] {
-        if (*alive && node_epoch_[id] == epoch && world_->node(id).up()) WipeThenBuild(id);
+    if (!s.ok()) {
+      Trace(absl::StrCat("node ", id, " g", group, " wipe failed; retrying"));
+      world_->loop().ScheduleAfter(kWipeRetryDelay, [this, alive, id, group, epoch] {
+        if (*alive && node_epoch_[id] == epoch && world_->node(id).up()) WipeOne(id, group, epoch);
       });
       return;
     }
-    for (GroupId g : wipe_pending_[id]) {
-      Trace(absl::StrCat("node ", id, " g", g, " directory wiped; starts as replica ",
-                         ReplicaName(ReplicaIdOf(id, g))));
-      Count("replica directory wiped");
-    }
-    wipe_pending_.erase(id);
-    BuildNode(id);
-  };
-  for (const std::string& dir : dirs) {
-    disk.List(dir, [alive = alive_, &disk, dir, one_done](
-                       absl::StatusOr<std::vector<std::string>> names) mutable {
-      if (!*alive) return;
-      if (!names.ok()) {
-        // Never created: nothing to erase.
-        if (names.status().code() == absl::StatusCode::kNotFound) return one_done(absl::OkStatus());
-        return one_done(names.status());
-      }
-      auto first_error = std::make_shared<absl::Status>();
-      for (const std::string& name : *names) {
-        disk.Remove(absl::StrCat(dir, "/", name), [first_error](absl::Status s) {
-          if (first_error->ok() && !s.ok() && !absl::IsNotFound(s)) *first_error = s;
-        });
-      }
-      // Namespace operations complete in order: this one reports after every Remove. A failed
-      // remove fails the wipe (retried), or a file of the old incarnation would survive it.
-      disk.SyncDirectory(dir, [first_error, one_done](absl::Status s) mutable {
-        one_done(first_error->ok() ? s : *first_error);
-      });
-    });
+    Trace(absl::StrCat("node ", id, " g", group, " directory wiped; starts as replica ",
+                       ReplicaName(ReplicaIdOf(id, group))));
+    Count("replica directory wiped");
+    wipe_pending_[id].erase(group);
+    if (wipe_pending_[id].empty()) wipe_pending_.erase(id);
+    EDDY_CHECK_OK(nodes_[id]->AddGroup(GroupOptionsFor(id, group)));
+  });
+}
+
+raft::driver::GroupOptions Cluster::GroupOptionsFor(runtime::NodeId id, GroupId g) const {
+  // Every replica, of every incarnation, starts from the bootstrap membership at offset -1;
+  // the log replays every change since.
+  raft::driver::GroupOptions group;
+  group.group_id = g;
+  group.replica_id = ReplicaIdOf(id, g);
+  group.voters.assign(world_->node_ids().begin(), world_->node_ids().end());
+  group.bug = options_.bug;
+  group.retention_offsets = options_.retention_offsets;
+  if (options_.segment_size_bytes_max > 0) {
+    group.log.segment_size_bytes_max = options_.segment_size_bytes_max;
   }
+  group.read_size_bytes_max = options_.read_size_bytes_max;
+  return group;
 }
 
 void Cluster::BuildNode(runtime::NodeId id) {
   EDDY_CHECK(nodes_[id] == nullptr);
-  EDDY_CHECK(!wipe_pending_.contains(id));
   auto node = std::make_unique<NodeDriver>(
       world_->node(id), raft::driver::NodeOptions{.tick_interval = options_.tick_interval}, this);
-  // Every replica, of every incarnation, starts from the bootstrap membership at offset -1;
-  // the log replays every change since.
-  std::vector<raft::NodeId> voters(world_->node_ids().begin(), world_->node_ids().end());
+  const auto pending = wipe_pending_.find(id);
   for (int g = 1; g <= options_.group_count; ++g) {
-    raft::driver::GroupOptions group;
-    group.group_id = static_cast<GroupId>(g);
-    group.replica_id = ReplicaIdOf(id, group.group_id);
-    group.voters = voters;
-    group.bug = options_.bug;
-    group.retention_offsets = options_.retention_offsets;
-    if (options_.segment_size_bytes_max > 0) {
-      group.log.segment_size_bytes_max = options_.segment_size_bytes_max;
-    }
-    group.read_size_bytes_max = options_.read_size_bytes_max;
-    EDDY_CHECK_OK(node->AddGroup(std::move(group)));
+    const GroupId group = static_cast<GroupId>(g);
+    if (pending != wipe_pending_.end() && pending->second.contains(group)) continue;
+    EDDY_CHECK_OK(node->AddGroup(GroupOptionsFor(id, group)));
   }
   node->Start();
   nodes_[id] = std::move(node);

@@ -188,9 +188,13 @@ class Cluster final : public raft::driver::DriverObserver {
 
  private:
   void StartNode(runtime::NodeId id);
-  // Erases the directories of the node's groups awaiting a wipe, then BuildNode.
+  // BuildNode, then erases the replicas awaiting a wipe (NodeDriver::WipeGroup) and adds them
+  // under their new ids.
   void WipeThenBuild(runtime::NodeId id);
+  void WipeOne(runtime::NodeId id, raft::driver::GroupId group, uint64_t epoch);
+  // Creates the node's broker with every group but those awaiting a wipe, and starts it.
   void BuildNode(runtime::NodeId id);
+  raft::driver::GroupOptions GroupOptionsFor(runtime::NodeId id, raft::driver::GroupId g) const;
   void StopNode(runtime::NodeId id);
   bool DiskDamaged(raft::NodeId id) const;
   void WorkloadStep();

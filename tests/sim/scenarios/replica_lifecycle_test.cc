@@ -31,7 +31,7 @@ TEST(ReplicaLifecycleTest, RemovedReplicaStopsAndItsFilesLeaveTheDisk) {
   const raft::NodeId leader = cluster.LeaderOf(1);
   const runtime::NodeId victim = leader == 3 ? 2 : 3;
   SimDisk& disk = cluster.world().node(victim).sim_disk();
-  ASSERT_TRUE(disk.FileExists("g1/raft/state.a"));
+  ASSERT_TRUE(cluster.node(victim)->state_store().holds(1));
   std::optional<absl::Status> removed;
   cluster.node(victim)->RemoveGroup(1, [&](absl::Status s) { removed = s; });
   EXPECT_EQ(cluster.node(victim)->group(1), nullptr);
@@ -44,8 +44,7 @@ TEST(ReplicaLifecycleTest, RemovedReplicaStopsAndItsFilesLeaveTheDisk) {
   cluster.world().RunFor(Duration::Milliseconds(100));
   ASSERT_TRUE(removed.has_value());
   EXPECT_TRUE(removed->ok()) << *removed;
-  EXPECT_FALSE(disk.FileExists("g1/raft/state.a"));
-  EXPECT_FALSE(disk.FileExists("g1/raft/state.b"));
+  EXPECT_FALSE(cluster.node(victim)->state_store().holds(1));
   EXPECT_FALSE(disk.FileExists("g1/log/00000000000000000000.log"));
   std::optional<absl::Status> unknown;
   cluster.node(victim)->RemoveGroup(7, [&](absl::Status s) { unknown = s; });

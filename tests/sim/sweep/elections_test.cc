@@ -16,13 +16,15 @@ namespace eddy::sim::cluster {
 namespace {
 
 constexpr uint64_t kElections = 100'000;
-// Two copies of at most 256 records each (HardStateStore compaction) of well under 1 KiB.
-constexpr uint64_t kHardStateFileSizeBytesMax = 256 * 1024;
+// The node's state files are compacted past NodeStateStoreOptions::compact_bytes; a round
+// appends well under 1 KiB for one group.
+constexpr uint64_t kHardStateFileSizeBytesMax =
+    raft::driver::NodeStateStoreOptions{}.compact_bytes + 64 * 1024;
 
 uint64_t HardStateSizeBytes(Cluster& cluster, runtime::NodeId node) {
   SimDisk& disk = cluster.world().node(node).sim_disk();
   uint64_t size = 0;
-  for (const char* name : {"g1/raft/state.a", "g1/raft/state.b"}) {
+  for (const char* name : {"state/state.a", "state/state.b"}) {
     if (disk.FileExists(name)) size = std::max<uint64_t>(size, disk.DurableContents(name).size());
   }
   return size;

@@ -21,8 +21,9 @@ struct PinnedSeed {
 // Both: a latent sector error made a whole 4 KiB chunk of each hard-state copy read as zeros,
 // hiding the newest record in both, so the replica reopened with an older term ("term-monotonic":
 // "node 3 group 1 reopened at term 2 after persisting term 4"; "term 4 after persisting term 7").
-// Unit tests: HardStateStoreTest.BadSectorCostsItsSectorNotTheWholeChunk and
-// BadSectorAfterTheNewestValidRecordInBothCopiesIsUncertain (raft/driver).
+// Unit tests: NodeStateStoreTest.BadSectorCostsItsSectorNotTheWholeChunk and
+// BadSectorAfterTheNewestValidRecordInBothCopiesIsUncertain (raft/driver; the per-group store of
+// the time had the same tests).
 // 3289, 7550: a follower cut a conflicting suffix it had declared durable, then stopped (a
 // failed fsync, a full disk) before the hard-state save that lowers its durable mark; it reopened
 // fenced for entries that no longer existed anywhere, and with a second (really damaged) replica
@@ -54,6 +55,16 @@ constexpr PinnedSeed kFiveNodePinnedSeeds[] = {
     {91, "a commit offset derived on open reported as saved"},
 };
 
+// In eddy-sim's default shape (3 nodes, 1 group, ClusterOptions' defaults), with the node-wide
+// state store: both state files had taken misdirected writes; compacting one (truncated in
+// place) hit a full disk after the truncation, and the store, reopening in the same process,
+// found only the other, damaged copy: "delta lost in both copies", so every replica of the node
+// halted and a membership cycle waiting for one never finished ("liveness"). Compaction now
+// writes beside the file and renames over it.
+constexpr PinnedSeed kDefaultShapePinnedSeeds[] = {
+    {81, "a compaction truncated in place lost the only intact copy to a full disk"},
+};
+
 void ExpectSafe(const ClusterOptions& options, const PinnedSeed& pinned) {
   Cluster cluster(options);
   const RunResult result = cluster.Run();
@@ -69,6 +80,14 @@ void ExpectSafe(const ClusterOptions& options, const PinnedSeed& pinned) {
 TEST(RegressionSeedsTest, FiveNodePinnedSeedsStaySafe) {
   for (const PinnedSeed& pinned : kFiveNodePinnedSeeds) {
     ExpectSafe(FiveNodeSweepOptions(pinned.seed), pinned);
+  }
+}
+
+TEST(RegressionSeedsTest, DefaultShapePinnedSeedsStaySafe) {
+  for (const PinnedSeed& pinned : kDefaultShapePinnedSeeds) {
+    ClusterOptions options;
+    options.seed = pinned.seed;
+    ExpectSafe(options, pinned);
   }
 }
 
