@@ -170,6 +170,7 @@ void GroupDriver::OnStoreOpened(uint64_t generation, LoadedState loaded, OpenRep
                       [this, alive = alive_, generation, first, report](absl::Status s) mutable {
       if (!*alive || generation != generation_) return;
       if (!s.ok()) return Fail(s);
+      Event(kIdentitySavedEvent);
       LoadedState saved;
       saved.state = std::move(first);
       ContinueOpen(generation, std::move(saved), std::move(report));

@@ -118,6 +118,9 @@ class GroupDriver {
   // stays stopped (halted()) rather than run someone else's log and votes.
   static constexpr const char* kIdentityRefusedEvent =
       "replica refused: directory holds another replica's identity";
+  // The OnEvent name when a fresh directory's identity became durable (the replica's first
+  // durable step; its log is still empty): where the simulator aims a crash.
+  static constexpr const char* kIdentitySavedEvent = "fresh replica: identity saved";
 
   // Outstanding client proposals per replica; more are refused with kResourceExhausted.
   static constexpr size_t kPendingAcksMax = 4096;

@@ -4,6 +4,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "core/base/check.h"
 #include "raft/driver/entry_batch.h"
 
 namespace eddy::sim::cluster {
@@ -18,14 +19,36 @@ void Checker::Fail(std::string property, std::string detail) {
 
 void Checker::OnReplicaRetired(NodeId replica, GroupId group) { retired_.insert({replica, group}); }
 
-void Checker::CheckActive(NodeId node, GroupId group, const char* what) {
-  if (!retired_.contains({node, group})) return;
+bool Checker::CheckActive(NodeId node, GroupId group, const char* what) {
+  if (deleted_.contains(group)) {
+    Fail("deleted-group-active", absl::StrCat("replica ", node, " of group ", group,
+                                              " still ran after the group was deleted: it ", what));
+    return false;
+  }
+  if (!retired_.contains({node, group})) return true;
   Fail("retired-replica-active", absl::StrCat("replica ", node, " of group ", group,
                                               " was wiped and retired, yet it ", what));
+  return true;
+}
+
+void Checker::OnGroupDeleted(GroupId group) {
+  EDDY_CHECK(!deleted_.contains(group));
+  // Until the delete the group's acknowledged data had to hold; after it, it is gone for good.
+  CheckAcked(group);
+  deleted_.insert(group);
+  committed_.erase(group);
+  acked_.erase(group);
+  aborted_.erase(group);
+  kafka_.erase(group);
+  std::erase_if(leaders_, [group](const auto& e) { return e.first.first == group; });
+  const auto of_group = [group](const auto& e) { return e.first.second == group; };
+  std::erase_if(durable_, of_group);
+  std::erase_if(applied_, of_group);
+  std::erase_if(kafka_hwm_, of_group);
 }
 
 void Checker::OnOpened(NodeId node, GroupId group, const raft::driver::OpenReport& report) {
-  CheckActive(node, group, "opened again");
+  if (!CheckActive(node, group, "opened")) return;
   const Key key{node, group};
   // The replica applies from after its snapshot point on (nothing before it, this incarnation).
   applied_[key] = report.snapshot_last_offset;
@@ -78,7 +101,7 @@ void Checker::OnOpened(NodeId node, GroupId group, const raft::driver::OpenRepor
 }
 
 void Checker::OnSoftState(NodeId node, GroupId group, const raft::SoftState& soft) {
-  CheckActive(node, group, "changed role");
+  if (!CheckActive(node, group, "changed role")) return;
   if (soft.role != raft::Role::kLeader) return;
   auto [it, inserted] = leaders_.emplace(std::make_pair(group, soft.term), node);
   if (!inserted && it->second != node) {
@@ -89,7 +112,7 @@ void Checker::OnSoftState(NodeId node, GroupId group, const raft::SoftState& sof
 }
 
 void Checker::OnPersisted(NodeId node, GroupId group, const raft::HardState& hs, int64_t mark) {
-  CheckActive(node, group, "persisted a hard state");
+  if (!CheckActive(node, group, "persisted a hard state")) return;
   Durable& d = durable_[{node, group}];
   const std::string who = absl::StrCat("node ", node, " group ", group);
   if (d.seen && hs.term() < d.term) {
@@ -107,6 +130,7 @@ void Checker::OnPersisted(NodeId node, GroupId group, const raft::HardState& hs,
 }
 
 void Checker::OnTruncated(NodeId node, GroupId group, int64_t offset) {
+  if (!CheckActive(node, group, "truncated its log")) return;
   Durable& d = durable_[{node, group}];
   d.mark = std::min(d.mark, offset - 1);
 }
@@ -114,7 +138,7 @@ void Checker::OnTruncated(NodeId node, GroupId group, int64_t offset) {
 void Checker::OnApplied(NodeId node, GroupId group, const raft::EntryMeta& meta,
                         std::span<const uint8_t> batch) {
   ++applied_count_;
-  CheckActive(node, group, "applied an entry");
+  if (!CheckActive(node, group, "applied an entry")) return;
   const uint64_t digest = raft::driver::BatchDigest(batch);
   // Built only for a failure: this runs for every applied batch on every replica.
   const auto at = [&] {
@@ -151,6 +175,7 @@ void Checker::OnApplied(NodeId node, GroupId group, const raft::EntryMeta& meta,
 void Checker::OnKafkaApplied(NodeId node, GroupId group, int64_t raft_base_offset,
                              int64_t kafka_base_offset, int64_t kafka_next_offset,
                              int64_t kafka_high_watermark) {
+  if (!CheckActive(node, group, "applied Kafka offsets")) return;
   const auto at = [&] {
     return absl::StrCat("node ", node, " group ", group, " Raft offset ", raft_base_offset,
                         ": Kafka [", kafka_base_offset, ", ", kafka_next_offset, ")");
@@ -192,6 +217,7 @@ void Checker::CheckKafkaHighWatermark(NodeId node, GroupId group, int64_t hwm) {
 }
 
 void Checker::OnAborted(GroupId group, uint64_t content_digest) {
+  if (deleted_.contains(group)) return;  // the delete failed it: nothing can commit it now
   // Already applied somewhere? Then it was committed: the driver lied.
   aborted_[group].insert(content_digest);
   for (const auto& [offset, committed] : committed_[group]) {
@@ -211,6 +237,7 @@ uint64_t Checker::ContentDigest(std::span<const uint8_t> batch) {
 }
 
 void Checker::OnSnapshotInstalled(NodeId node, GroupId group, int64_t last_offset) {
+  if (!CheckActive(node, group, "installed a snapshot")) return;
   CheckSnapshotPoint(node, group, last_offset);
   applied_[{node, group}] = last_offset;
 }
@@ -230,6 +257,7 @@ void Checker::CheckSnapshotPoint(NodeId node, GroupId group, int64_t last_offset
 
 void Checker::OnAcked(GroupId group, const raft::EntryMeta& meta, uint64_t digest) {
   ++acked_count_;
+  if (!CheckActive(raft::kNoNode, group, "acknowledged a batch")) return;
   acked_[group][meta.base_offset] = Committed{meta.last_offset, digest};
   auto it = committed_[group].find(meta.base_offset);
   if (it == committed_[group].end() || it->second.digest != digest) {
@@ -240,6 +268,11 @@ void Checker::OnAcked(GroupId group, const raft::EntryMeta& meta, uint64_t diges
 }
 
 void Checker::OnRead(NodeId node, GroupId group, std::span<const uint8_t> batch) {
+  // `node` is the serving node (not a replica id): only the group's deletion applies here.
+  if (deleted_.contains(group)) {
+    return Fail("deleted-group-active", absl::StrCat("node ", node, " served a read of group ",
+                                                     group, " after the group was deleted"));
+  }
   absl::StatusOr<raft::EntryMeta> meta = raft::driver::DecodeEntryMeta(batch);
   const uint64_t digest = raft::driver::BatchDigest(batch);
   auto it = meta.ok() ? committed_[group].find(meta->base_offset) : committed_[group].end();
@@ -253,15 +286,22 @@ void Checker::OnRead(NodeId node, GroupId group, std::span<const uint8_t> batch)
 
 void Checker::CheckFinal() {
   for (const auto& [group, batches] : acked_) {
-    for (const auto& [base, acked] : batches) {
-      auto it = committed_[group].find(base);
-      if (it == committed_[group].end() || it->second.digest != acked.digest) {
-        Fail("acked-batch-lost-or-changed",
-             absl::StrCat("group ", group, " acknowledged batch at ", base, " lost"));
-        return;
-      }
+    if (!CheckAcked(group)) return;
+  }
+}
+
+bool Checker::CheckAcked(GroupId group) {
+  auto batches = acked_.find(group);
+  if (batches == acked_.end()) return true;
+  for (const auto& [base, acked] : batches->second) {
+    auto it = committed_[group].find(base);
+    if (it == committed_[group].end() || it->second.digest != acked.digest) {
+      Fail("acked-batch-lost-or-changed",
+           absl::StrCat("group ", group, " acknowledged batch at ", base, " lost"));
+      return false;
     }
   }
+  return true;
 }
 
 int64_t Checker::max_acked_offset(GroupId group) const {

@@ -26,6 +26,14 @@
 //                                 batch's Kafka end; Raft's own entries take none; from 0)
 //   kafka-hwm-monotonic           a replica's Kafka high watermark went backwards (across
 //                                 reopens too, unless its disk took data-damaging faults)
+//   deleted-group-active          a replica of a deleted group opened, persisted, led, applied
+//                                 or acknowledged after the delete (every host stops it; a host
+//                                 that was down erases its files before its broker restarts)
+// DELETED GROUPS: deleting a group (OnGroupDeleted) legitimately destroys its acknowledged
+// data, so from then on its properties stop applying: the checker checks one last time that
+// every batch acknowledged until the delete was the committed one (what CheckFinal checks at
+// the end), then forgets the group. Every violation found before the delete still fails the
+// run. Group ids are never reused (the harness, like a controller, hands out fresh ones).
 // Facts are per replica id, so a wiped replica's new incarnation starts a fresh history (term,
 // vote, commit, durable mark, apply position) while every group-wide property still binds it.
 // Liveness is the harness's business (cluster.h).
@@ -84,6 +92,9 @@ class Checker {
   void OnRead(NodeId node, GroupId group, std::span<const uint8_t> batch);
   // The harness wiped `replica` of `group`: that id must never be heard of again.
   void OnReplicaRetired(NodeId replica, GroupId group);
+  // The harness deleted `group` (see DELETED GROUPS). REQUIRES: not deleted before.
+  void OnGroupDeleted(GroupId group);
+  bool deleted(GroupId group) const { return deleted_.contains(group); }
   // End of run: every acknowledged batch is in the committed map with its digest.
   void CheckFinal();
 
@@ -117,8 +128,12 @@ class Checker {
   std::map<GroupId, std::map<int64_t, KafkaRange>> kafka_;  // by Raft base offset
   std::map<Key, int64_t> kafka_hwm_;  // last reported per replica id
   void CheckKafkaHighWatermark(NodeId node, GroupId group, int64_t hwm);
-  // Fails retired-replica-active if (node, group) was retired; `what` names the fact.
-  void CheckActive(NodeId node, GroupId group, const char* what);
+  // Fails retired-replica-active if (node, group) was retired, deleted-group-active if the
+  // group was deleted; `what` names the fact. Returns false for a deleted group (the caller
+  // then ignores the fact: its properties no longer apply).
+  bool CheckActive(NodeId node, GroupId group, const char* what);
+  // Checks every acknowledged batch of `group` against the committed map; false on a failure.
+  bool CheckAcked(GroupId group);
   // Fails unless `last_offset` (>= 0) ends a committed batch of `group`.
   void CheckSnapshotPoint(NodeId node, GroupId group, int64_t last_offset);
 
@@ -131,6 +146,7 @@ class Checker {
   std::map<Key, Durable> durable_;
   std::map<Key, int64_t> applied_;  // last applied offset per replica incarnation
   std::set<Key> retired_;
+  std::set<GroupId> deleted_;
   uint64_t acked_count_ = 0;
   uint64_t applied_count_ = 0;
 };

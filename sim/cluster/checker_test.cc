@@ -1,6 +1,8 @@
 // Checker properties fed by hand: a proposal failed as definitely not committed (kAborted) must
 // never be applied, whichever comes first (the failure or the apply); a batch with other content
 // at the same offsets is fine, and so is the same content at another offset proposed again.
+// A deleted group: what was acknowledged until the delete must have been committed; after it,
+// its data may vanish, and any replica still running it is a violation.
 #include "sim/cluster/checker.h"
 
 #include <vector>
@@ -55,6 +57,38 @@ TEST(CheckerTest, ProposalAbortedAfterItWasAppliedIsAViolation) {
   checker.OnAborted(1, Checker::ContentDigest(Batch(5, 7)));
   ASSERT_TRUE(checker.failed());
   EXPECT_EQ(checker.violation()->property, "aborted-never-committed");
+}
+
+TEST(CheckerTest, DeletedGroupStopsBindingButFactsAfterTheDeleteFail) {
+  Checker checker([](NodeId) { return false; });
+  Open(checker, 1);
+  const std::vector<uint8_t> batch = Batch(0, 7);
+  Apply(checker, 1, batch);
+  const absl::StatusOr<raft::EntryMeta> meta = raft::driver::DecodeEntryMeta(batch);
+  ASSERT_TRUE(meta.ok());
+  checker.OnAcked(1, *meta, raft::driver::BatchDigest(batch));
+  checker.OnGroupDeleted(1);
+  EXPECT_TRUE(checker.deleted(1));
+  checker.CheckFinal();  // its acknowledged batch is legitimately gone
+  EXPECT_FALSE(checker.failed());
+  EXPECT_EQ(checker.max_acked_offset(1), raft::kNoOffset);
+  Apply(checker, 2, Batch(1, 8));
+  ASSERT_TRUE(checker.failed());
+  EXPECT_EQ(checker.violation()->property, "deleted-group-active");
+}
+
+TEST(CheckerTest, ViolationFoundBeforeTheDeleteStands) {
+  Checker checker([](NodeId) { return false; });
+  Open(checker, 1);
+  const std::vector<uint8_t> batch = Batch(0, 7);
+  const absl::StatusOr<raft::EntryMeta> meta = raft::driver::DecodeEntryMeta(batch);
+  ASSERT_TRUE(meta.ok());
+  // Acknowledged but never applied by any replica: lost, and the delete does not excuse it.
+  checker.OnAcked(1, *meta, raft::driver::BatchDigest(batch));
+  ASSERT_TRUE(checker.failed());
+  checker.OnGroupDeleted(1);
+  ASSERT_TRUE(checker.failed());
+  EXPECT_EQ(checker.violation()->property, "acked-batch-lost-or-changed");
 }
 
 }  // namespace

@@ -55,7 +55,17 @@ FaultProfile AllFaults(Random& random) {
 
 // A replica's files live in these subdirectories of its group directory (raft/driver:
 // GroupDriver's log and hard state); a wipe erases all of them.
+// A replica's own files (its hard state lives in the node's state store, removed through the
+// broker: NodeDriver::WipeGroup).
+constexpr const char* kReplicaSubdirectories[] = {"log"};
 constexpr Duration kWipeRetryDelay = Duration::Milliseconds(100);
+// Crashes aimed at a removal land this long at most after RemoveGroup (a few disk operations:
+// before, among or after the file removals, mostly before the directory syncs).
+constexpr Duration kRemovalCrashDelayMax = Duration::Microseconds(300);
+// Files a removed replica's in-flight open created after its removal are erased this much later.
+constexpr Duration kLeftoverEraseDelay = Duration::Seconds(1);
+// A created group deleted "soon" lives at most this long.
+constexpr Duration kShortLivedGroupMax = Duration::Seconds(1);
 
 std::string FormatTime(Instant t) {
   return absl::StrFormat("%10.3fs", static_cast<double>(t.nanoseconds()) / 1e9);
@@ -83,11 +93,16 @@ bool ParseFaultMode(const std::string& name, FaultMode* mode) {
 Cluster::Cluster(ClusterOptions options)
     : options_(std::move(options)),
       checker_([this](raft::NodeId replica) { return DiskDamaged(replica); }),
+      lifecycle_random_(options_.seed ^ kLifecycleSeedSalt),
       random_(options_.seed ^ kWorkloadSeedSalt) {
   EDDY_CHECK_GE(options_.node_count, 1);
   EDDY_CHECK_GE(options_.group_count, 1);
+  EDDY_CHECK_GE(options_.live_groups_max, 0);
+  if (options_.live_groups_max == 0) options_.live_groups_max = options_.group_count + 2;
   std::vector<runtime::NodeId> ids;
   for (int i = 1; i <= options_.node_count; ++i) ids.push_back(static_cast<runtime::NodeId>(i));
+  for (int g = 1; g <= options_.group_count; ++g) groups_[static_cast<GroupId>(g)].hosts = ids;
+  next_group_id_ = static_cast<GroupId>(options_.group_count) + 1;
   world_ = std::make_unique<SimWorld>(SimWorldOptions{.seed = options_.seed, .nodes = ids});
   world_->SetLifecycleHandlers([this](runtime::NodeId id) { StopNode(id); },
                                [this](runtime::NodeId id) { StartNode(id); });
@@ -98,6 +113,7 @@ Cluster::Cluster(ClusterOptions options)
   const size_t damaged = static_cast<size_t>((options_.node_count - 1) / 2);
   const std::vector<runtime::NodeId> damageable(ids.end() - static_cast<int64_t>(damaged),
                                                 ids.end());
+  damageable_ = damageable;
   membership_ = std::make_unique<MembershipCycle>(
       *this, damageable, options_.seed ^ kMembershipSeedSalt, options_.membership_interval_mean,
       options_.wipe_percent);
@@ -132,17 +148,24 @@ Cluster::~Cluster() {
 
 void Cluster::StartNode(runtime::NodeId id) {
   EDDY_CHECK(nodes_[id] == nullptr);
-  auto pending = wipe_pending_.find(id);
-  if (pending != wipe_pending_.end() && !pending->second.empty()) return WipeThenBuild(id);
+  if (wipe_pending_.contains(id) || purge_pending_.contains(id)) return WipeThenBuild(id);
   BuildNode(id);
 }
 
 void Cluster::WipeThenBuild(runtime::NodeId id) {
-  // What an operator does to scrub a replica: erase its state and files, durably, through the
-  // broker (NodeDriver::WipeGroup) BEFORE it runs the new incarnation. A crash meanwhile
-  // abandons this attempt (its completions never arrive); the next start begins it again.
-  BuildNode(id);  // every group but those being wiped
-  for (GroupId g : wipe_pending_[id]) WipeOne(id, g, node_epoch_[id]);
+  // What an operator does to scrub a replica, and what a broker does with a stray replica of a
+  // partition it no longer hosts: erase its state and files, durably, through the broker
+  // (NodeDriver::WipeGroup), before it runs that replica (a wiped one comes back under its new
+  // id). A crash meanwhile abandons this attempt (its completions never arrive); the next start
+  // begins it again.
+  BuildNode(id);  // every live group it hosts but those awaiting a wipe
+  const uint64_t epoch = node_epoch_[id];
+  std::set<GroupId> all;
+  if (auto it = wipe_pending_.find(id); it != wipe_pending_.end()) all = it->second;
+  if (auto it = purge_pending_.find(id); it != purge_pending_.end()) {
+    all.insert(it->second.begin(), it->second.end());
+  }
+  for (GroupId g : all) WipeOne(id, g, epoch);
 }
 
 void Cluster::WipeOne(runtime::NodeId id, GroupId group, uint64_t epoch) {
@@ -155,51 +178,116 @@ void Cluster::WipeOne(runtime::NodeId id, GroupId group, uint64_t epoch) {
       });
       return;
     }
-    Trace(absl::StrCat("node ", id, " g", group, " directory wiped; starts as replica ",
-                       ReplicaName(ReplicaIdOf(id, group))));
-    Count("replica directory wiped");
-    wipe_pending_[id].erase(group);
-    if (wipe_pending_[id].empty()) wipe_pending_.erase(id);
-    EDDY_CHECK_OK(nodes_[id]->AddGroup(GroupOptionsFor(id, group)));
+    if (auto it = wipe_pending_.find(id); it != wipe_pending_.end() && it->second.erase(group)) {
+      if (it->second.empty()) wipe_pending_.erase(it);
+      Trace(absl::StrCat("node ", id, " g", group, " directory wiped; starts as replica ",
+                         ReplicaName(ReplicaIdOf(id, group))));
+      Count("replica directory wiped");
+      const auto spec = groups_.find(group);
+      if (spec != groups_.end() && !spec->second.deleted && Hosts(id, group)) {
+        EDDY_CHECK_OK(nodes_[id]->AddGroup(GroupOptionsFor(id, group)));
+      }
+    }
+    if (auto it = purge_pending_.find(id); it != purge_pending_.end() && it->second.contains(group)) {
+      Trace(absl::StrCat("node ", id, " g", group,
+                         " deleted group's files erased before the broker ran it"));
+      Count("deleted group's files erased before its node's broker started");
+      PurgeDone(id, group, /*broker_running=*/false);
+    }
   });
 }
 
-raft::driver::GroupOptions Cluster::GroupOptionsFor(runtime::NodeId id, GroupId g) const {
-  // Every replica, of every incarnation, starts from the bootstrap membership at offset -1;
-  // the log replays every change since.
-  raft::driver::GroupOptions group;
-  group.group_id = g;
-  group.replica_id = ReplicaIdOf(id, g);
-  group.voters.assign(world_->node_ids().begin(), world_->node_ids().end());
-  group.bug = options_.bug;
-  group.retention_offsets = options_.retention_offsets;
-  if (options_.segment_size_bytes_max > 0) {
-    group.log.segment_size_bytes_max = options_.segment_size_bytes_max;
+void Cluster::EraseGroupFiles(runtime::NodeId id, const std::set<GroupId>& groups,
+                              std::function<void(bool)> done) {
+  const uint64_t epoch = node_epoch_[id];
+  SimDisk& disk = world_->node(id).sim_disk();
+  std::vector<std::string> dirs;
+  for (GroupId g : groups) {
+    for (const char* sub : kReplicaSubdirectories) dirs.push_back(absl::StrCat("g", g, "/", sub));
   }
-  group.read_size_bytes_max = options_.read_size_bytes_max;
-  return group;
+  auto remaining = std::make_shared<size_t>(dirs.size());
+  auto failed = std::make_shared<bool>(false);
+  auto one_done = [this, alive = alive_, id, epoch, remaining, failed, done](absl::Status s) {
+    if (!*alive || node_epoch_[id] != epoch) return;
+    if (!s.ok()) *failed = true;
+    EDDY_CHECK_GT(*remaining, 0u);
+    if (--*remaining > 0) return;
+    done(!*failed);
+  };
+  for (const std::string& dir : dirs) {
+    disk.List(dir, [alive = alive_, &disk, dir, one_done](
+                       absl::StatusOr<std::vector<std::string>> names) mutable {
+      if (!*alive) return;
+      if (!names.ok()) {
+        // Never created: nothing to erase.
+        if (names.status().code() == absl::StatusCode::kNotFound) return one_done(absl::OkStatus());
+        return one_done(names.status());
+      }
+      auto first_error = std::make_shared<absl::Status>();
+      for (const std::string& name : *names) {
+        disk.Remove(absl::StrCat(dir, "/", name), [first_error](absl::Status s) {
+          if (first_error->ok() && !s.ok() && !absl::IsNotFound(s)) *first_error = s;
+        });
+      }
+      // Namespace operations complete in order: this one reports after every Remove. A failed
+      // remove fails the erase (retried), or a file of the old incarnation would survive it.
+      disk.SyncDirectory(dir, [first_error, one_done](absl::Status s) mutable {
+        one_done(first_error->ok() ? s : *first_error);
+      });
+    });
+  }
 }
 
 void Cluster::BuildNode(runtime::NodeId id) {
   EDDY_CHECK(nodes_[id] == nullptr);
   auto node = std::make_unique<NodeDriver>(
       world_->node(id), raft::driver::NodeOptions{.tick_interval = options_.tick_interval}, this);
-  const auto pending = wipe_pending_.find(id);
-  for (int g = 1; g <= options_.group_count; ++g) {
-    const GroupId group = static_cast<GroupId>(g);
-    if (pending != wipe_pending_.end() && pending->second.contains(group)) continue;
+  // The controller's desired set for this node: every live group it hosts, but those awaiting
+  // a wipe (WipeThenBuild adds them once scrubbed).
+  const auto wiping = wipe_pending_.find(id);
+  for (const auto& [group, spec] : groups_) {
+    if (spec.deleted || !Hosts(id, group)) continue;
+    if (wiping != wipe_pending_.end() && wiping->second.contains(group)) continue;
     EDDY_CHECK_OK(node->AddGroup(GroupOptionsFor(id, group)));
   }
   node->Start();
   nodes_[id] = std::move(node);
 }
 
+raft::driver::GroupOptions Cluster::GroupOptionsFor(runtime::NodeId id, GroupId group) const {
+  raft::driver::GroupOptions options;
+  options.group_id = group;
+  options.replica_id = ReplicaIdOf(id, group);
+  // Every replica, of every incarnation, starts from the bootstrap membership at offset -1
+  // (the hosts' first replicas); the log replays every change since.
+  const std::vector<runtime::NodeId>& hosts = HostsOf(group);
+  options.voters.assign(hosts.begin(), hosts.end());
+  options.bug = options_.bug;
+  options.retention_offsets = options_.retention_offsets;
+  if (options_.segment_size_bytes_max > 0) {
+    options.log.segment_size_bytes_max = options_.segment_size_bytes_max;
+  }
+  options.read_size_bytes_max = options_.read_size_bytes_max;
+  return options;
+}
+
 void Cluster::StopNode(runtime::NodeId id) {
   ++node_epoch_[id];
   auto it = nodes_.find(id);
-  // No broker only while a wipe was in progress (it starts again at the next restart).
+  // No broker only while a wipe or purge was in progress (it starts again at the next restart).
   EDDY_CHECK(it != nodes_.end());
-  EDDY_CHECK(it->second != nullptr || wipe_pending_.contains(id));
+  EDDY_CHECK(it->second != nullptr || wipe_pending_.contains(id) || purge_pending_.contains(id));
+  // Lifecycle windows this crash interrupted (however it was caused).
+  for (GroupId g : removing_[id]) {
+    Count("crash while a replica removal was in progress");
+    Trace(absl::StrCat("node ", id, " crashed while removing g", g, "'s replica"));
+  }
+  removing_.erase(id);
+  for (GroupId g : identity_saved_[id]) {
+    Count("crash after a fresh replica saved its identity, before its next durable step");
+    Trace(absl::StrCat("node ", id, " crashed after g", g, "'s fresh replica saved its identity"));
+  }
+  identity_saved_.erase(id);
   it->second.reset();
   for (auto& [key, soft] : soft_) {
     if (NodeOfReplica(key.first) == id) soft = raft::SoftState{};
@@ -230,7 +318,7 @@ raft::driver::GroupDriver* Cluster::LeaderGroup(GroupId group) {
 
 raft::Membership Cluster::CommittedMembership(GroupId group) const {
   raft::ConfState bootstrap;
-  for (runtime::NodeId id : world_->node_ids()) bootstrap.add_voters(id);
+  for (runtime::NodeId id : HostsOf(group)) bootstrap.add_voters(id);
   raft::Membership membership = raft::Membership::FromProto(bootstrap);
   auto it = committed_conf_.find(group);
   if (it == committed_conf_.end()) return membership;
@@ -244,7 +332,7 @@ raft::Membership Cluster::CommittedMembership(GroupId group) const {
 bool Cluster::FullMembership(GroupId group) const {
   const raft::Membership membership = CommittedMembership(group);
   std::vector<raft::NodeId> expected;
-  for (runtime::NodeId id : world_->node_ids()) expected.push_back(ReplicaIdOf(id, group));
+  for (runtime::NodeId id : HostsOf(group)) expected.push_back(ReplicaIdOf(id, group));
   std::sort(expected.begin(), expected.end());
   return membership.learners().empty() && membership.voters() == expected;
 }
@@ -320,6 +408,8 @@ void Cluster::OnSoftState(raft::NodeId node, GroupId group, const raft::SoftStat
 
 void Cluster::OnPersisted(raft::NodeId node, GroupId group, const raft::HardState& hs,
                           int64_t mark) {
+  // The fresh replica's next durable step closes the window after its identity save.
+  identity_saved_[NodeOfReplica(node)].erase(group);
   checker_.OnPersisted(node, group, hs, mark);
 }
 
@@ -347,6 +437,7 @@ void Cluster::OnApplied(raft::NodeId node, GroupId group, const raft::EntryMeta&
 void Cluster::OnLogFlushed(raft::NodeId node, GroupId group, int64_t last_offset,
                            bool hard_state_save_next) {
   const runtime::NodeId id = static_cast<runtime::NodeId>(raft::driver::NodeOfReplica(node));
+  identity_saved_[id].erase(group);
   if (log_flushed_hook_) log_flushed_hook_(id, group, last_offset, hard_state_save_next);
   if (hard_state_save_next && injector_ != nullptr && injector_->AimCrash(id)) {
     Count("crash aimed between a log flush and a hard-state save");
@@ -367,6 +458,16 @@ void Cluster::OnFailed(raft::NodeId node, GroupId group, const absl::Status& sta
 
 void Cluster::OnEvent(raft::NodeId node, GroupId group, const char* name) {
   Count(name);
+  const runtime::NodeId id = static_cast<runtime::NodeId>(NodeOfReplica(node));
+  if (event_hook_) event_hook_(id, group, name);
+  if (std::string_view(name) == raft::driver::GroupDriver::kIdentitySavedEvent) {
+    // AddGroup's first durable step: the identity is saved, the log is still empty.
+    identity_saved_[id].insert(group);
+    if (injector_ != nullptr &&
+        injector_->AimCrash(id, kLifecycleAimedCrashPpm, Duration::Zero())) {
+      Count("crash aimed right after a fresh replica saved its identity");
+    }
+  }
   if (std::string_view(name) == raft::driver::GroupDriver::kHaltedEvent) {
     Trace(absl::StrCat("n", node, " g", group, " HALTED: hard state may have gone back"));
     // Only media damage can make a hard state uncertain; anything else is a bug.
@@ -442,8 +543,10 @@ bool Cluster::ProposeOne(GroupId group) {
 void Cluster::WorkloadStep() {
   workload_timer_ = runtime::kNoTimer;
   if (!workload_running_) return;
-  const GroupId group = 1 + next_group_++ % static_cast<uint64_t>(options_.group_count);
-  if (!ProposeOne(group)) Count("proposal found no leader");
+  const std::vector<GroupId> live = LiveGroups();
+  if (!live.empty() && !ProposeOne(live[next_group_++ % live.size()])) {
+    Count("proposal found no leader");
+  }
   // Exponential-ish gaps around the mean rate: uniform in [0, 2 / rate).
   const int64_t mean_ns = 1'000'000'000 / std::max(1, options_.batches_per_second);
   const Duration gap = Duration::Nanoseconds(random_.UniformInRange(1, 2 * mean_ns));
@@ -453,10 +556,11 @@ void Cluster::WorkloadStep() {
 void Cluster::ReadStep() {
   read_timer_ = runtime::kNoTimer;
   if (!workload_running_) return;
+  const std::vector<GroupId> live = LiveGroups();
+  const GroupId group = live.empty() ? 0 : live[random_.Uniform(live.size())];
   const runtime::NodeId id =
-      static_cast<runtime::NodeId>(1 + random_.Uniform(static_cast<uint64_t>(options_.node_count)));
-  const GroupId group = 1 + random_.Uniform(static_cast<uint64_t>(options_.group_count));
-  NodeDriver* n = node(id);
+      group == 0 ? runtime::kNoNode : HostsOf(group)[random_.Uniform(HostsOf(group).size())];
+  NodeDriver* n = group == 0 ? nullptr : node(id);
   raft::driver::GroupDriver* g = n == nullptr ? nullptr : n->group(group);  // removed: none
   if (g != nullptr && !world_->node(id).paused()) {
     const int64_t top = g->applied_offset();
@@ -490,12 +594,14 @@ void Cluster::ReadStep() {
 void Cluster::TransferStep() {
   transfer_timer_ = runtime::kNoTimer;
   if (!workload_running_) return;
-  const GroupId group = 1 + random_.Uniform(static_cast<uint64_t>(options_.group_count));
-  const raft::NodeId leader = LeaderOf(group);
-  if (leader != raft::kNoNode && options_.node_count > 1) {
-    const uint64_t nodes = static_cast<uint64_t>(options_.node_count);
-    runtime::NodeId target = static_cast<runtime::NodeId>(1 + random_.Uniform(nodes));
-    if (target == leader) target = 1 + target % static_cast<runtime::NodeId>(options_.node_count);
+  const std::vector<GroupId> live = LiveGroups();
+  const GroupId group = live.empty() ? 0 : live[random_.Uniform(live.size())];
+  const raft::NodeId leader = group == 0 ? raft::kNoNode : LeaderOf(group);
+  if (leader != raft::kNoNode && HostsOf(group).size() > 1) {
+    const std::vector<runtime::NodeId>& hosts = HostsOf(group);
+    const size_t drawn = random_.Uniform(hosts.size());
+    runtime::NodeId target = hosts[drawn];
+    if (target == leader) target = hosts[(drawn + 1) % hosts.size()];
     const raft::NodeId replica = ReplicaIdOf(target, group);
     if (node(leader)->group(group)->TransferLeadership(replica).ok()) {
       Count("leadership transfer started");
@@ -517,28 +623,242 @@ void Cluster::StartWorkload() {
                                                    [this] { TransferStep(); });
   }
   membership_->Start();
+  if (options_.lifecycle_interval_mean.nanoseconds() > 0) ScheduleLifecycleStep();
 }
 
 void Cluster::StopWorkload() {
   workload_running_ = false;
   // No new membership cycle; one in progress runs to completion (liveness waits for it).
   if (membership_ != nullptr) membership_->Stop();
-  for (runtime::TimerId* t : {&workload_timer_, &read_timer_, &transfer_timer_}) {
+  for (runtime::TimerId* t :
+       {&workload_timer_, &read_timer_, &transfer_timer_, &lifecycle_timer_}) {
     if (*t != runtime::kNoTimer) world_->loop().Cancel(*t);
     *t = runtime::kNoTimer;
   }
 }
 
+// --- Partition lifecycle ----------------------------------------------------------------------
+
+std::vector<GroupId> Cluster::LiveGroups() const {
+  std::vector<GroupId> live;
+  for (const auto& [group, spec] : groups_) {
+    if (!spec.deleted) live.push_back(group);
+  }
+  return live;
+}
+
+const std::vector<runtime::NodeId>& Cluster::HostsOf(GroupId group) const {
+  auto it = groups_.find(group);
+  EDDY_CHECK_MSG(it != groups_.end(), "group " << group << " was never created");
+  return it->second.hosts;
+}
+
+bool Cluster::Hosts(runtime::NodeId node, GroupId group) const {
+  auto it = groups_.find(group);
+  if (it == groups_.end()) return false;
+  return std::binary_search(it->second.hosts.begin(), it->second.hosts.end(), node);
+}
+
+bool Cluster::DeletionsComplete() const { return purge_pending_.empty(); }
+
+std::vector<runtime::NodeId> Cluster::DrawHosts() {
+  const std::vector<runtime::NodeId>& ids = world_->node_ids();
+  if (ids.size() <= kCreatedGroupReplicas) return ids;
+  // At most a minority of the group's replicas on the storage-fault nodes (one of three): the
+  // group's undamaged majority keeps every committed record and can elect.
+  std::vector<runtime::NodeId> safe, damageable;
+  for (runtime::NodeId id : ids) {
+    (std::binary_search(damageable_.begin(), damageable_.end(), id) ? damageable : safe)
+        .push_back(id);
+  }
+  const size_t damaged_max = (kCreatedGroupReplicas - 1) / 2;
+  const size_t damaged_choices = std::min(damaged_max, damageable.size()) + 1;
+  const size_t damaged = damageable.empty() ? 0 : lifecycle_random_.Uniform(damaged_choices);
+  EDDY_CHECK_GE(safe.size(), kCreatedGroupReplicas - damaged);
+  std::vector<runtime::NodeId> hosts;
+  auto take = [&](std::vector<runtime::NodeId>& from, size_t count) {
+    for (size_t i = 0; i < count; ++i) {
+      const size_t at = lifecycle_random_.Uniform(from.size());
+      hosts.push_back(from[at]);
+      from.erase(from.begin() + static_cast<int64_t>(at));
+    }
+  };
+  take(damageable, damaged);
+  take(safe, kCreatedGroupReplicas - damaged);
+  std::sort(hosts.begin(), hosts.end());
+  return hosts;
+}
+
+GroupId Cluster::CreateGroup(std::vector<runtime::NodeId> hosts) {
+  std::sort(hosts.begin(), hosts.end());
+  EDDY_CHECK(!hosts.empty());
+  EDDY_CHECK(std::adjacent_find(hosts.begin(), hosts.end()) == hosts.end());
+  for (runtime::NodeId h : hosts) {
+    EDDY_CHECK(h >= 1 && h <= static_cast<runtime::NodeId>(options_.node_count));
+  }
+  // A fresh id, never one used before: a deleted group's files may still sit on a down node.
+  const GroupId group = next_group_id_++;
+  EDDY_CHECK(!groups_.contains(group));
+  for (runtime::NodeId h : hosts) {
+    const SimDisk& disk = world_->node(h).sim_disk();
+    EDDY_CHECK(disk.FilesWithPrefix(absl::StrCat("g", group, "/"), /*durable=*/true).empty());
+  }
+  groups_[group].hosts = hosts;
+  std::string names;
+  for (runtime::NodeId h : hosts) absl::StrAppend(&names, names.empty() ? "" : ",", h);
+  Trace(absl::StrCat("lifecycle: create g", group, " on nodes ", names));
+  Count("group created");
+  for (runtime::NodeId h : hosts) {
+    // A node down (or scrubbing) gets it when its broker is built (BuildNode).
+    NodeDriver* n = node(h);
+    if (n == nullptr) {
+      Count("group created while a host was down");
+      continue;
+    }
+    EDDY_CHECK_OK(n->AddGroup(GroupOptionsFor(h, group)));
+  }
+  return group;
+}
+
+void Cluster::DeleteGroup(GroupId group) {
+  auto spec = groups_.find(group);
+  EDDY_CHECK_MSG(spec != groups_.end() && !spec->second.deleted, "group " << group);
+  spec->second.deleted = true;
+  Trace(absl::StrCat("lifecycle: delete g", group));
+  Count("group deleted");
+  if (membership_->CancelIfOn(group)) Count("group deleted during its membership cycle");
+  for (runtime::NodeId h : spec->second.hosts) {
+    purge_pending_[h].insert(group);
+    NodeDriver* n = node(h);
+    if (n == nullptr) {
+      // Down, or scrubbing before its broker starts: erased before the broker runs.
+      Count("group deleted while a host was down");
+      continue;
+    }
+    EDDY_CHECK_MSG(n->group(group) != nullptr, "node " << h << " lacks g" << group);
+    removing_[h].insert(group);
+    const uint64_t epoch = node_epoch_[h];
+    n->RemoveGroup(group, [this, alive = alive_, h, group, epoch](absl::Status s) {
+      if (!*alive || node_epoch_[h] != epoch) return;
+      removing_[h].erase(group);
+      if (removing_[h].empty()) removing_.erase(h);
+      if (s.ok()) return PurgeDone(h, group, /*broker_running=*/true);
+      // The replica is gone from the broker; its files are not: erase them as an operator.
+      Count("replica removal failed: files erased by the harness");
+      Trace(absl::StrCat("node ", h, " g", group, " removal failed: ", s.ToString()));
+      RetryPurge(h, group, kWipeRetryDelay);
+    });
+    // Between the replica's stop and the durable removal of its files.
+    const Duration delay = Duration::Nanoseconds(
+        static_cast<int64_t>(lifecycle_random_.Uniform(kRemovalCrashDelayMax.nanoseconds() + 1)));
+    if (injector_ != nullptr && injector_->AimCrash(h, kLifecycleAimedCrashPpm, delay)) {
+      Count("crash aimed while a replica removal is in progress");
+    }
+  }
+  checker_.OnGroupDeleted(group);
+}
+
+void Cluster::RetryPurge(runtime::NodeId id, GroupId group, Duration delay) {
+  const uint64_t epoch = node_epoch_[id];
+  world_->loop().ScheduleAfter(delay, [this, alive = alive_, id, group, epoch] {
+    if (!*alive || node_epoch_[id] != epoch || node(id) == nullptr) return;  // the restart does it
+    EraseGroupFiles(id, {group}, [this, id, group](bool ok) {
+      if (ok) return PurgeDone(id, group, /*broker_running=*/true);
+      RetryPurge(id, group, kWipeRetryDelay);
+    });
+  });
+}
+
+void Cluster::PurgeDone(runtime::NodeId id, GroupId group, bool broker_running) {
+  auto pending = purge_pending_.find(id);
+  if (pending == purge_pending_.end() || !pending->second.contains(group)) return;
+  // The removal was made durable: no file of the replica, now or after a crash.
+  const SimDisk& disk = world_->node(id).sim_disk();
+  const std::string prefix = absl::StrCat("g", group, "/");
+  std::vector<std::string> left = disk.FilesWithPrefix(prefix, /*durable=*/false);
+  const std::vector<std::string> durable = disk.FilesWithPrefix(prefix, /*durable=*/true);
+  left.insert(left.end(), durable.begin(), durable.end());
+  const auto node = nodes_.find(id);
+  if (node != nodes_.end() && node->second != nullptr && node->second->state_store().holds(group)) {
+    return checker_.Fail("deleted-replica-files-gone",
+                         absl::StrCat("node ", id, " removed deleted group ", group,
+                                      " but its state store still holds the group's state"));
+  }
+  if (!left.empty()) {
+    const std::string detail = absl::StrCat("node ", id, " removed deleted group ", group,
+                                            " but its disk (now or after a crash) holds ",
+                                            left.front(), broker_running ? "" : " after a scrub");
+    // KNOWN DRIVER BUG (sim/cluster/README.md): disk-operation chains a replica started before
+    // RemoveGroup (the log creating its first segment; once the per-group hard-state store)
+    // run on after the replica is destroyed, and create files after RemoveGroup listed the
+    // directory. Unless strict, the harness erases them later, as a broker's stray-directory
+    // collection would; the pinned scenario test runs strict.
+    if (!broker_running || options_.strict_removal_files) {
+      return checker_.Fail("deleted-replica-files-gone", detail);
+    }
+    Count("known driver bug: a removed replica's open created files after its removal");
+    Trace(absl::StrCat(detail, "; erasing them again later"));
+    return RetryPurge(id, group, kLeftoverEraseDelay);
+  }
+  pending->second.erase(group);
+  if (pending->second.empty()) purge_pending_.erase(pending);
+  for (const auto& [node_id, groups] : purge_pending_) {
+    if (groups.contains(group)) return;
+  }
+  Count("group deletion completed");
+  Trace(absl::StrCat("lifecycle: g", group, " deleted from every host"));
+}
+
+void Cluster::LifecycleStep() {
+  lifecycle_timer_ = runtime::kNoTimer;
+  if (!workload_running_) return;
+  const std::vector<GroupId> live = LiveGroups();
+  const bool can_create = live.size() < static_cast<size_t>(options_.live_groups_max);
+  const bool can_delete = live.size() > 1;  // the workload keeps a group to write to
+  if (can_create && (!can_delete || lifecycle_random_.OneIn(2))) {
+    const GroupId group = CreateGroup(DrawHosts());
+    if (lifecycle_random_.OneIn(4)) {
+      // A short-lived partition: deleted while it opens, elects or takes its first writes.
+      const Duration soon = Duration::Nanoseconds(static_cast<int64_t>(
+          lifecycle_random_.Uniform(static_cast<uint64_t>(kShortLivedGroupMax.nanoseconds()))));
+      world_->loop().ScheduleAfter(soon, [this, alive = alive_, group] {
+        if (!*alive || !workload_running_ || groups_.at(group).deleted || LiveGroups().size() < 2) {
+          return;
+        }
+        Count("group deleted soon after its creation");
+        DeleteGroup(group);
+      });
+    }
+  } else if (can_delete) {
+    // Half the time, the group a membership cycle is changing (its cycle must cancel cleanly).
+    GroupId victim = live[lifecycle_random_.Uniform(live.size())];
+    if (!membership_->idle() && lifecycle_random_.OneIn(2)) victim = membership_->group();
+    DeleteGroup(victim);
+  }
+  ScheduleLifecycleStep();
+}
+
+void Cluster::ScheduleLifecycleStep() {
+  const int64_t mean_ns = options_.lifecycle_interval_mean.nanoseconds();
+  EDDY_CHECK_GT(mean_ns, 0);
+  lifecycle_timer_ = world_->loop().ScheduleAfter(
+      Duration::Nanoseconds(lifecycle_random_.UniformInRange(1, 2 * mean_ns)),
+      [this] { LifecycleStep(); });
+}
+
 // --- Run --------------------------------------------------------------------------------------
 
 bool Cluster::Converged() const {
-  if (!membership_->idle()) return false;
-  for (int g = 1; g <= options_.group_count; ++g) {
-    const GroupId group = static_cast<GroupId>(g);
-    // The current configuration is every node's current replica, as a voter.
+  if (!membership_->idle() || !DeletionsComplete()) return false;
+  for (const auto& [id, node] : nodes_) {
+    if (node == nullptr) return false;
+  }
+  for (const GroupId group : LiveGroups()) {
+    // The current configuration is every host's current replica, as a voter.
     if (LeaderOf(group) == raft::kNoNode || !FullMembership(group)) return false;
     const int64_t acked = checker_.max_acked_offset(group);
-    for (const auto& [id, node] : nodes_) {
+    for (const runtime::NodeId id : HostsOf(group)) {
+      const std::unique_ptr<NodeDriver>& node = nodes_.at(id);
       if (node == nullptr) return false;
       auto it = node->groups().find(group);
       if (it == node->groups().end()) return false;
@@ -559,7 +879,8 @@ std::string Cluster::ReplayCommand() const {
       " --faults=", FaultModeName(options_.faults), " --rate=", options_.batches_per_second,
       " --reads=", options_.reads_per_second,
       " --membership=", options_.membership_interval_mean.nanoseconds() / 1'000'000'000,
-      " --wipe=", options_.wipe_percent);
+      " --wipe=", options_.wipe_percent,
+      " --lifecycle=", options_.lifecycle_interval_mean.nanoseconds() / 1'000'000'000);
   if (options_.retention_offsets > 0) {
     absl::StrAppend(&command, " --retention=", options_.retention_offsets);
   }
@@ -591,8 +912,10 @@ RunResult Cluster::Run() {
       if (options_.progress) options_.progress(Progress());
     }
     if (!checker_.failed() && !Converged()) {
-      std::string detail = absl::StrCat(" ", membership_->Describe(), ";");
-      for (int g = 1; g <= options_.group_count; ++g) {
+      std::string detail = absl::StrCat(" ", membership_->Describe(), ";",
+                                        DeletionsComplete() ? "" : " deletions pending;");
+      for (const GroupId live : LiveGroups()) {
+        const uint64_t g = live;
         absl::StrAppend(&detail, " g", g, ": leader ", LeaderOf(static_cast<GroupId>(g)),
                         " committed ",
                         CommittedMembership(static_cast<GroupId>(g)).DebugString(),

@@ -5,20 +5,38 @@
 // membership cycles (remove a voter, maybe wipe its replica, add it back as a learner, promote
 // it: membership_cycle.h); a swarm FaultInjector; and the Checker, fed by every replica. After
 // the run's last (healed) phase the harness checks liveness: within `liveness_bound` simulated
-// time any membership cycle in progress completes, every group has a leader whose committed
-// configuration is every node's current replica as a voter, and every acknowledged batch is
-// applied (read from its log) on every replica.
+// time any membership cycle in progress completes, every deleted group's files are gone from
+// every host, every live group has a leader whose committed configuration is every host's
+// current replica as a voter, and every acknowledged batch is applied (read from its log) on
+// every host.
 //
 // REPLICA IDS: each (node, group) replica has a Raft id, ReplicaId(node, incarnation) (see
 // raft/driver/driver_options.h). The incarnation starts at 0 (the id is the node id) and goes up
 // by one each time the harness wipes that replica; the harness remembers it like a controller
 // would, and wipes a replica's directory BEFORE its node runs the new incarnation.
 //
+// PARTITION LIFECYCLE: the harness plays the controller. It keeps the desired set of groups
+// (GroupSpec: hosts, deleted) and applies it to the brokers: groups 1..group_count start on
+// every node; at random times (lifecycle_interval_mean) it creates a group under a NEW id (ids
+// are never reused) on 3 of the nodes (all of them if fewer; at most one of them on the
+// storage-fault minority, so every group's majority of replicas stays undamaged), bootstrap
+// voters = those replicas, or deletes a live group (RemoveGroup on every host whose broker
+// runs; the checker checks the group one last time and then forgets it: checker.h, DELETED
+// GROUPS). A node down at that moment gets the desired set when its broker is rebuilt: a
+// created group is added like any other, and a deleted group's leftover files (also those of
+// a removal a crash interrupted) are erased on its disk BEFORE the broker starts, as a broker
+// scrubs stray partition directories it finds at startup. A deletion is complete once every
+// host's files are known gone (then checked on its disk: "deleted-replica-files-gone").
+// Deleting a group cancels a membership cycle running on it. Crashes are aimed (FaultInjector::
+// AimCrash) right after a host's RemoveGroup (before its removals are durable) and right after
+// a fresh replica saved its identity (GroupDriver::kIdentitySavedEvent: log still empty).
+//
 // A run is a pure function of ClusterOptions: same options, same trace hash.
 //
 // Seeds: the world gets `seed`; the fault profile, schedule and injector draw from
 // Random(seed ^ kFaultSeedSalt) (as sim/workload's TrafficCluster does), the workload from
-// Random(seed ^ kWorkloadSeedSalt).
+// Random(seed ^ kWorkloadSeedSalt), the partition lifecycle from Random(seed ^
+// kLifecycleSeedSalt).
 #pragma once
 
 #include <cstdint>
@@ -66,6 +84,14 @@ struct ClusterOptions {
   // that wipe the replica they remove.
   Duration membership_interval_mean = Duration::Seconds(6);
   uint32_t wipe_percent = 50;
+  // Mean gap between partition lifecycle operations, each a group create or delete (zero:
+  // none); at most `live_groups_max` groups exist at once (0: group_count + 2), at least one.
+  Duration lifecycle_interval_mean = Duration::Seconds(5);
+  int live_groups_max = 0;
+  // A removed replica's files found on its disk after RemoveGroup reported them durably gone
+  // fail the run ("deleted-replica-files-gone") if strict; otherwise (the default, until the
+  // driver bug described in sim/cluster/README.md is fixed) they are counted and erased later.
+  bool strict_removal_files = false;
   // TEST ONLY, a planted harness bug: a wiped replica rejoins under its OLD id (empty term, vote
   // and log) instead of a new incarnation. Scenario tests show the checker catches it.
   bool reuse_wiped_replica_id = false;
@@ -103,7 +129,13 @@ class Cluster final : public raft::driver::DriverObserver {
   static constexpr uint64_t kFaultSeedSalt = 0xfa017'5eedULL;
   static constexpr uint64_t kWorkloadSeedSalt = 0x3017'10adULL;
   static constexpr uint64_t kMembershipSeedSalt = 0x3e3b'e75eULL;
+  static constexpr uint64_t kLifecycleSeedSalt = 0x11fe'c7c1eULL;
   static constexpr size_t kInFlightPerGroupMax = 256;
+  // Replicas per created group (fewer if the cluster has fewer nodes).
+  static constexpr size_t kCreatedGroupReplicas = 3;
+  // The rate of crashes aimed at a lifecycle window (in fault phases of profiles with aimed
+  // crashes): a run meets these windows a few times only.
+  static constexpr uint32_t kLifecycleAimedCrashPpm = 250'000;
 
   explicit Cluster(ClusterOptions options);
   ~Cluster() override;
@@ -124,12 +156,28 @@ class Cluster final : public raft::driver::DriverObserver {
   // ProposeOne by hand.
   void StartWorkload();
   void StopWorkload();
-  // True once no membership cycle is in progress, every group has a leader whose committed
-  // configuration is FullMembership, and every acked batch is applied on every replica.
+  // True once no membership cycle is in progress, every broker runs, every deletion is complete,
+  // every live group has a leader whose committed configuration is FullMembership, and every
+  // acked batch is applied on every host.
   bool Converged() const;
   Checker& checker() { return checker_; }
   MembershipCycle& membership() { return *membership_; }
-  int group_count() const { return options_.group_count; }
+
+  // --- partition lifecycle (the harness as controller; see PARTITION LIFECYCLE) ---
+  // Creates a group under a fresh id with replicas on `hosts` (distinct node ids; its bootstrap
+  // voters are their replicas) and returns the id: added now where a broker runs, at the next
+  // start elsewhere.
+  GroupId CreateGroup(std::vector<runtime::NodeId> hosts);
+  // Deletes live `group`: RemoveGroup on every host whose broker runs, leftover files erased
+  // at the next start elsewhere; cancels a membership cycle on it; tells the checker.
+  void DeleteGroup(GroupId group);
+  // Groups not deleted, ascending.
+  std::vector<GroupId> LiveGroups() const;
+  // REQUIRES: `group` was created (initial or CreateGroup); ascending.
+  const std::vector<runtime::NodeId>& HostsOf(GroupId group) const;
+  bool Hosts(runtime::NodeId node, GroupId group) const;
+  // Every deleted group's files are gone from every host.
+  bool DeletionsComplete() const;
 
   // --- replica identity and membership (MembershipCycle uses these) ---
   // The Raft id of `node`'s current replica of `group`.
@@ -142,7 +190,7 @@ class Cluster final : public raft::driver::DriverObserver {
   // bootstrap voters, then every committed change in log order. (Not a leader's view: a newly
   // elected leader's commit offset, hence its membership, may lag until its no-op commits.)
   raft::Membership CommittedMembership(raft::driver::GroupId group) const;
-  // Is CommittedMembership every node's current replica as a voter, and no learner?
+  // Is CommittedMembership every host's current replica as a voter, and no learner?
   bool FullMembership(raft::driver::GroupId group) const;
   // Wipes `node`'s replica of `group` and returns its new Raft id: the old id is retired (the
   // checker is told), the node stopped if it is up (a crash, as an operator's kill), the group's
@@ -159,6 +207,10 @@ class Cluster final : public raft::driver::DriverObserver {
   // instant) but must not stop the node itself.
   using LogFlushedHook = std::function<void(runtime::NodeId, raft::driver::GroupId, int64_t, bool)>;
   void SetLogFlushedHook(LogFlushedHook hook) { log_flushed_hook_ = std::move(hook); }
+  // Scenario tests: called on every replica's OnEvent (node, group, event name), inside the
+  // driver's callback, with the same rules as the LogFlushedHook.
+  using EventHook = std::function<void(runtime::NodeId, raft::driver::GroupId, const char*)>;
+  void SetEventHook(EventHook hook) { event_hook_ = std::move(hook); }
   std::string ReplayCommand() const;
   RunResult Summarize();
   // One line of counters for --progress.
@@ -188,13 +240,26 @@ class Cluster final : public raft::driver::DriverObserver {
 
  private:
   void StartNode(runtime::NodeId id);
-  // BuildNode, then erases the replicas awaiting a wipe (NodeDriver::WipeGroup) and adds them
-  // under their new ids.
+  // BuildNode, then erases (NodeDriver::WipeGroup) the replicas awaiting a wipe, adding them
+  // under their new ids, and the deleted groups' replicas awaiting a purge.
   void WipeThenBuild(runtime::NodeId id);
   void WipeOne(runtime::NodeId id, raft::driver::GroupId group, uint64_t epoch);
-  // Creates the node's broker with every group but those awaiting a wipe, and starts it.
+  // Erases the files of `groups`' replica directories on `id`'s disk and makes that durable;
+  // `done(ok)` runs unless the node stopped meanwhile (epoch changed).
+  void EraseGroupFiles(runtime::NodeId id, const std::set<raft::driver::GroupId>& groups,
+                       std::function<void(bool)> done);
+  // Creates the node's broker with every live group it hosts but those awaiting a wipe.
   void BuildNode(runtime::NodeId id);
-  raft::driver::GroupOptions GroupOptionsFor(runtime::NodeId id, raft::driver::GroupId g) const;
+  raft::driver::GroupOptions GroupOptionsFor(runtime::NodeId id, raft::driver::GroupId group) const;
+  // `id` no longer holds files of deleted `group`: checks its disk, maybe completes the delete.
+  // `broker_running`: the removal was the driver's (or the harness's, next to a running
+  // broker), not a scrub before the broker starts.
+  void PurgeDone(runtime::NodeId id, raft::driver::GroupId group, bool broker_running);
+  // Erases `group`'s files on `id` after `delay`, until it succeeds, then PurgeDone.
+  void RetryPurge(runtime::NodeId id, raft::driver::GroupId group, Duration delay);
+  void LifecycleStep();
+  void ScheduleLifecycleStep();
+  std::vector<runtime::NodeId> DrawHosts();
   void StopNode(runtime::NodeId id);
   bool DiskDamaged(raft::NodeId id) const;
   void WorkloadStep();
@@ -202,6 +267,11 @@ class Cluster final : public raft::driver::DriverObserver {
   void TransferStep();
   void Count(const std::string& name) { ++recovery_[name]; }
   std::vector<uint8_t> MakeBatch(raft::driver::GroupId group);
+
+  struct GroupSpec {
+    std::vector<runtime::NodeId> hosts;  // ascending
+    bool deleted = false;
+  };
 
   ClusterOptions options_;
   std::unique_ptr<SimWorld> world_;
@@ -212,6 +282,18 @@ class Cluster final : public raft::driver::DriverObserver {
   std::map<std::pair<runtime::NodeId, raft::driver::GroupId>, uint32_t> incarnation_;
   // Groups whose directory must be erased before the node's next broker starts.
   std::map<runtime::NodeId, std::set<raft::driver::GroupId>> wipe_pending_;
+  // Every group ever created (never reused), and the controller's view of it.
+  std::map<raft::driver::GroupId, GroupSpec> groups_;
+  raft::driver::GroupId next_group_id_ = 1;
+  std::vector<runtime::NodeId> damageable_;  // the storage-fault minority
+  // Hosts of deleted groups whose files are not known gone yet (erased before the next start).
+  std::map<runtime::NodeId, std::set<raft::driver::GroupId>> purge_pending_;
+  // RemoveGroup calls not completed yet: a crash now interrupts a removal.
+  std::map<runtime::NodeId, std::set<raft::driver::GroupId>> removing_;
+  // Fresh replicas that saved their identity and made nothing else durable yet.
+  std::map<runtime::NodeId, std::set<raft::driver::GroupId>> identity_saved_;
+  Random lifecycle_random_;
+  runtime::TimerId lifecycle_timer_ = runtime::kNoTimer;
   // Bumped when a node stops: a wipe in flight for an older epoch is abandoned.
   std::map<runtime::NodeId, uint64_t> node_epoch_;
   std::unique_ptr<MembershipCycle> membership_;
@@ -232,6 +314,7 @@ class Cluster final : public raft::driver::DriverObserver {
   std::map<std::string, uint64_t> recovery_;
   std::set<raft::NodeId> manually_damaged_;
   LogFlushedHook log_flushed_hook_;
+  EventHook event_hook_;
   std::deque<std::string> trace_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

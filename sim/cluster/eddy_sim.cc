@@ -1,11 +1,12 @@
 // eddy-sim: runs replicated-partition simulations (sim/cluster) from the command line.
 //
 //   eddy-sim --seed=N | --seeds=A..B  [--nodes=3] [--groups=1] [--duration=30] [--faults=swarm]
-//            [--rate=100] [--reads=20] [--membership=6] [--wipe=50] [--retention=OFFSETS]
-//            [--segment_bytes=N] [--bug=NAME] [--coverage] [--quiet]
+//            [--rate=100] [--reads=20] [--membership=6] [--wipe=50] [--lifecycle=5]
+//            [--retention=OFFSETS] [--segment_bytes=N] [--bug=NAME] [--coverage] [--quiet]
 //
 // --membership: mean seconds between membership cycles (0: none); --wipe: percent of cycles
-// that wipe the replica they remove (sim/cluster/membership_cycle.h).
+// that wipe the replica they remove (sim/cluster/membership_cycle.h); --lifecycle: mean seconds
+// between partition creates/deletes (0: none; sim/cluster/cluster.h, PARTITION LIFECYCLE).
 //
 // Per run it prints the seed, the fault kinds drawn, events processed, the simulated/real time
 // ratio and the trace hash; on failure the violated property, the event trace before it and the
@@ -50,6 +51,7 @@ bool ParseFlag(const std::string& arg, const char* name, std::string* value) {
                "eddy-sim: %s\nusage: eddy-sim --seed=N | --seeds=A..B [--nodes=3] [--groups=1] "
                "[--duration=SECONDS] [--faults=none|swarm|all] [--rate=BATCHES_PER_S] "
                "[--reads=READS_PER_S] [--membership=SECONDS] [--wipe=PERCENT] "
+               "[--lifecycle=SECONDS] "
                "[--retention=OFFSETS] [--segment_bytes=N] [--bug=NAME] "
                "[--coverage] [--quiet]\n",
                problem.c_str());
@@ -93,6 +95,9 @@ Flags ParseFlags(int argc, char** argv) {
     } else if (ParseFlag(arg, "membership", &v)) {
       f.options.membership_interval_mean =
           eddy::Duration::Seconds(Number<int64_t>(v, "membership"));
+    } else if (ParseFlag(arg, "lifecycle", &v)) {
+      f.options.lifecycle_interval_mean =
+          eddy::Duration::Seconds(Number<int64_t>(v, "lifecycle"));
     } else if (ParseFlag(arg, "wipe", &v)) {
       f.options.wipe_percent = Number<uint32_t>(v, "wipe");
       if (f.options.wipe_percent > 100) Usage("--wipe is a percentage");

@@ -66,18 +66,26 @@ void MembershipCycle::ScheduleNextCycle() {
 
 void MembershipCycle::MaybeBeginRandomCycle() {
   if (!idle()) return;
-  const GroupId group = 1 + random_.Uniform(static_cast<uint64_t>(cluster_.group_count()));
-  const runtime::NodeId node = candidates_[random_.Uniform(candidates_.size())];
+  const std::vector<GroupId> live = cluster_.LiveGroups();
+  if (live.empty()) return;
+  const GroupId group = live[random_.Uniform(live.size())];
+  // Candidates among the group's hosts (a created group lives on some of the nodes only).
+  std::vector<runtime::NodeId> eligible;
+  for (runtime::NodeId c : candidates_) {
+    if (cluster_.Hosts(c, group)) eligible.push_back(c);
+  }
+  if (eligible.empty()) return;
+  const runtime::NodeId node = eligible[random_.Uniform(eligible.size())];
   const bool wipe = random_.Uniform(100) < wipe_percent_;
-  // Start only from a settled configuration: every node's replica a voter, no learner.
+  // Start only from a settled configuration: every host's replica a voter, no learner.
   if (!cluster_.FullMembership(group)) {
     cluster_.CountRecovery("membership cycle skipped: configuration not settled");
     return;
   }
-  if (candidates_.size() >= 2 && random_.OneIn(2)) {
+  if (eligible.size() >= 2 && random_.OneIn(2)) {
     // Two replicas: back-to-back changes in the same direction (the drawn one first).
     std::vector<runtime::NodeId> nodes = {node};
-    for (runtime::NodeId other : candidates_) {
+    for (runtime::NodeId other : eligible) {
       if (other != node && nodes.size() < 2) nodes.push_back(other);
     }
     return BeginSeveral(group, std::move(nodes), wipe);
@@ -196,6 +204,23 @@ void MembershipCycle::Finish() {
   }
   ++cycles_completed_;
   step_ = Step::kIdle;
+}
+
+bool MembershipCycle::CancelIfOn(GroupId group) {
+  if (idle() || group_ != group) return false;
+  if (poll_timer_ != runtime::kNoTimer) cluster_.world().loop().Cancel(poll_timer_);
+  poll_timer_ = runtime::kNoTimer;
+  cluster_.Trace(absl::StrCat("membership: g", group_, " cycle cancelled at step ",
+                              StepName(step_), ": the group is deleted"));
+  cluster_.CountRecovery("membership cycle cancelled: group deleted");
+  step_ = Step::kIdle;
+  members_.clear();
+  return true;
+}
+
+GroupId MembershipCycle::group() const {
+  EDDY_CHECK(!idle());
+  return group_;
 }
 
 std::string MembershipCycle::Describe() const {

@@ -20,6 +20,9 @@
 // never learned of its removal can still win an election with its stale configuration (legal:
 // single-server configurations overlap), so "the leader's membership" can go backwards.
 //
+// WHICH GROUPS: a live group (Cluster::LiveGroups), of whose hosts the candidates are drawn; a
+// group deleted while its cycle runs cancels the cycle (CancelIfOn).
+//
 // WHICH REPLICAS: only those on the harness's storage-fault nodes (the highest (N-1)/2 ids), the
 // minority the cluster already allows to lose data: a wiped replica is one more damaged copy, and
 // removing it first means no quorum of the current configuration ever counts on it. For 3 nodes
@@ -80,7 +83,14 @@ class MembershipCycle {
   // rather than at the next poll (back-to-back changes).
   void OnChangeApplied(raft::driver::GroupId group);
 
+  // The group is being deleted (Cluster::DeleteGroup): a cycle on it stops where it is (its
+  // replicas are about to go; a wipe already begun completes as the node's scrub). Returns
+  // whether one was cancelled.
+  bool CancelIfOn(raft::driver::GroupId group);
+
   bool idle() const { return step_ == Step::kIdle; }
+  // The group of the cycle in progress. REQUIRES: !idle().
+  raft::driver::GroupId group() const;
   Step step() const { return step_; }
   uint64_t cycles_completed() const { return cycles_completed_; }
   // One line for a liveness failure report.

@@ -488,4 +488,14 @@ void SimDisk::CorruptByte(const std::string& path, uint64_t position, uint8_t xo
   if (position < inode.durable_data.size()) inode.durable_data[position] ^= xor_mask;
 }
 
+std::vector<std::string> SimDisk::FilesWithPrefix(const std::string& prefix, bool durable) const {
+  const std::map<std::string, InodePtr>& files = durable ? durable_files_ : files_;
+  std::vector<std::string> paths;
+  for (auto it = files.lower_bound(prefix); it != files.end() && it->first.starts_with(prefix);
+       ++it) {
+    paths.push_back(it->first);
+  }
+  return paths;
+}
+
 }  // namespace eddy::sim

@@ -154,6 +154,9 @@ class SimDisk final : public runtime::Disk {
 
   // Test and checker access, bypassing the asynchronous interface.
   bool FileExists(const std::string& path) const { return files_.contains(path); }
+  // Paths of the files whose path starts with `prefix`, as the process sees them, or (durable)
+  // as a crash would leave them; ascending.
+  std::vector<std::string> FilesWithPrefix(const std::string& prefix, bool durable) const;
   // Current (not necessarily durable) contents. REQUIRES: FileExists(path).
   const std::vector<uint8_t>& FileContents(const std::string& path) const;
   // Flips one bit of a file's current and durable contents (bit rot).

@@ -281,17 +281,23 @@ void FaultInjector::Reset() {
 }
 
 bool FaultInjector::AimCrash(runtime::NodeId node) {
-  if (healed_ || !profile_.crashes || profile_.aimed_crash_ppm == 0) return false;
-  if (!DrawPpm(random_, profile_.aimed_crash_ppm)) return false;
+  return AimCrash(node, profile_.aimed_crash_ppm, Duration::Zero());
+}
+
+bool FaultInjector::AimCrash(runtime::NodeId node, uint32_t ppm, Duration delay) {
+  EDDY_CHECK_LE(ppm, kPpm);
+  EDDY_CHECK_GE(delay.nanoseconds(), 0);
+  if (healed_ || !profile_.crashes || profile_.aimed_crash_ppm == 0 || ppm == 0) return false;
+  if (!DrawPpm(random_, ppm)) return false;
   if (unavailable_count() >= options_.unavailable_nodes_max) return false;
   if (!world_.node(node).up() || world_.node(node).paused()) return false;
   const uint64_t epoch = epoch_;
-  After(Duration::Zero(), [this, node, epoch] {
+  After(delay, [this, node, epoch] {
     if (epoch != epoch_ || !world_.node(node).up() || world_.node(node).paused() ||
         unavailable_count() >= options_.unavailable_nodes_max) {
       return;
     }
-    Log(absl::StrCat("aimed crash of node ", node, " between two durable steps"));
+    Log(absl::StrCat("aimed crash of node ", node, " in a window between durable steps"));
     CrashNode(node, epoch);
   });
   return true;

@@ -81,6 +81,11 @@ class FaultInjector {
   // a world event of its own, since the caller is inside the node's code), as a drawn crash
   // would. Returns whether a crash was scheduled.
   bool AimCrash(runtime::NodeId node);
+  // The same at a rate and after a delay the harness chooses, for windows a run meets only a
+  // few times (a replica's removal in progress, a fresh replica's first save), where the
+  // profile's per-call rate would almost never fire. Still only in fault phases of a profile
+  // with aimed crashes, within the budget. REQUIRES: ppm <= kPpm, delay >= 0.
+  bool AimCrash(runtime::NodeId node, uint32_t ppm, Duration delay);
 
   bool healed() const { return healed_; }
   // Start of the current healed phase. REQUIRES: healed().

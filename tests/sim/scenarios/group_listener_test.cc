@@ -37,6 +37,7 @@ TEST(GroupListenerTest, OwnerHearsLeadershipReadinessHighWatermarkStopsAndRemova
   options.faults = FaultMode::kNone;
   options.transfer_interval_mean = Duration::Zero();
   options.membership_interval_mean = Duration::Zero();
+  options.lifecycle_interval_mean = Duration::Zero();
   Cluster cluster(options);
   Recorder recorders[4];
   for (runtime::NodeId n : {1, 2, 3}) cluster.node(n)->group(1)->SetListener(&recorders[n]);

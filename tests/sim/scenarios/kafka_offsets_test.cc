@@ -25,6 +25,7 @@ ClusterOptions Quiet(uint64_t seed) {
   options.batches_per_second = 100;
   options.transfer_interval_mean = Duration::Zero();
   options.membership_interval_mean = Duration::Zero();
+  options.lifecycle_interval_mean = Duration::Zero();
   return options;
 }
 

@@ -17,6 +17,7 @@ inline ClusterOptions QuietOptions(uint64_t seed, int node_count = 3) {
   options.batches_per_second = 200;
   options.transfer_interval_mean = Duration::Zero();
   options.membership_interval_mean = Duration::Zero();
+  options.lifecycle_interval_mean = Duration::Zero();
   return options;
 }
 

@@ -25,6 +25,7 @@ TEST(ReplicaLifecycleTest, RemovedReplicaStopsAndItsFilesLeaveTheDisk) {
   options.faults = FaultMode::kNone;
   options.transfer_interval_mean = Duration::Zero();
   options.membership_interval_mean = Duration::Zero();
+  options.lifecycle_interval_mean = Duration::Zero();
   Cluster cluster(options);
   cluster.StartWorkload();
   cluster.world().RunFor(Duration::Seconds(2));

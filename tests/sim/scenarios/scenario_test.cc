@@ -29,6 +29,7 @@ ClusterOptions Quiet(uint64_t seed) {
   options.batches_per_second = 200;
   options.transfer_interval_mean = Duration::Zero();
   options.membership_interval_mean = Duration::Zero();  // scripted by the test when wanted
+  options.lifecycle_interval_mean = Duration::Zero();
   return options;
 }
 

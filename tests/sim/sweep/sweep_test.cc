@@ -9,8 +9,9 @@
 // corruption detected, replica fenced after data loss and repaired, conflicting suffix
 // truncated, leader stepped down, leadership transferred, hard-state copy damaged, membership
 // change committed, learner promoted, replica wiped and rejoined under a new id, snapshot sent
-// and installed, ...). A path the sweep no longer reaches fails the test, so coverage cannot
-// silently rot.
+// and installed, partitions created and deleted, crashes inside a removal and right after a
+// fresh replica's identity save, ...). A path the sweep no longer reaches fails the test, so
+// coverage cannot silently rot.
 #include <cstdio>
 #include <map>
 #include <string>
@@ -80,6 +81,22 @@ TEST(SweepTest, TwoHundredSeedsKeepEveryPropertyAndCoverEveryPath) {
       "recovery: snapshot sent",
       "recovery: snapshot installed",
       "recovery: read below the log start refused",
+      // Partition lifecycle (sim/cluster/cluster.h, PARTITION LIFECYCLE): groups created and
+      // deleted at runtime, with brokers down, soon after creation, during a membership cycle
+      // (cancelled); crashes in the lifecycle windows (a removal in progress, a fresh replica
+      // right after its identity save); leftovers of an interrupted removal erased on restart.
+      "recovery: group created",
+      "recovery: group created while a host was down",
+      "recovery: group deleted",
+      "recovery: group deleted while a host was down",
+      "recovery: group deleted soon after its creation",
+      "recovery: group deleted during its membership cycle",
+      "recovery: membership cycle cancelled: group deleted",
+      "recovery: group deletion completed",
+      "recovery: fresh replica: identity saved",
+      "recovery: crash while a replica removal was in progress",
+      "recovery: crash after a fresh replica saved its identity, before its next durable step",
+      "recovery: deleted group's files erased before its node's broker started",
   };
   std::string report;
   for (const auto& [name, count] : coverage) {
