@@ -382,10 +382,16 @@ void GroupDriver::Shutdown() {
 void GroupDriver::SetListener(GroupListener* listener) {
   listener_ = listener;
   notified_hwm_ = -1;
+  notified_inputs_ = {-2, -2};
   NotifyHighWatermark();
 }
 
 void GroupDriver::NotifyHighWatermark() {
+  // The high watermark follows the durable commit offset and the snapshot point only.
+  const std::pair<int64_t, int64_t> inputs{saved_hard_state_.commit_offset(),
+                                           running() ? view_->Snapshot().last_offset() : -2};
+  if (inputs == notified_inputs_) return;
+  notified_inputs_ = inputs;
   const int64_t hwm = kafka_high_watermark();
   if (hwm <= notified_hwm_) return;
   notified_hwm_ = hwm;
@@ -610,17 +616,15 @@ void GroupDriver::PersistReady(Ready ready) {
   if (ready.hard_state.has_value()) hard_state_ = *ready.hard_state;
   const int64_t last = log_->last_offset();
   const bool flush = ready.must_sync || !ready.entries.empty();
-  // ONE DURABILITY ROUND: the log flush and a term or vote change go out together (the node's
-  // store writes the saves of many groups in one round), so a Ready waits for one round of
-  // parallel fsyncs. What is saved with the flush never depends on it (StateToSave): the record
-  // points only at log entries already durable. Only the term and vote gate the Ready's
-  // messages (votes, §5.2); the durable mark and the commit offset are saved after the flush and
-  // never hold anything up.
+  // A term or vote change is saved IN PARALLEL with the log flush (the node's store writes the
+  // saves of many groups in one round): it does not point into the log, and the Ready's
+  // messages (votes, §5.2) wait for it. The durable mark must be durable BEFORE this Ready
+  // declares its entries durable (append acks, the leader counting itself), and may not be
+  // written before the entries are (a crash between would fence the replica for entries it
+  // never had): it is saved right after the flush, in the next round (SaveMarkThenFinish). The
+  // commit offset never holds a Ready up (MaybeSaveState after it).
   const bool gating = hard_state_.term() != saved_hard_state_.term() ||
                       hard_state_.vote() != saved_hard_state_.vote();
-  // Only a term or vote change is saved with the flush (the Ready's messages wait for it); a
-  // new mark or commit is saved once the flush completed (MaybeSaveState after FinishReady),
-  // when the record can cover this Ready's entries too.
   std::optional<PersistedState> record = gating ? StateToSave() : std::nullopt;
   EDDY_CHECK(!gating || record.has_value());
   auto shared_ready = std::make_shared<Ready>(std::move(ready));
@@ -631,13 +635,7 @@ void GroupDriver::PersistReady(Ready ready) {
     if (!*alive || generation != generation_) return;
     if (--*waits == 0) FinishReady(std::move(*shared_ready));
   };
-  auto saved = std::make_shared<bool>(!record.has_value());
-  if (record.has_value()) {
-    SaveState(*std::move(record), /*urgent=*/true, [saved, arrive]() mutable {
-      *saved = true;
-      arrive();
-    });
-  }
+  if (record.has_value()) SaveState(*std::move(record), /*urgent=*/true, arrive);
   if (flush) {
     ++stats_.log_flushes;
     if (options_.bug == DriverBug::kAckBeforeFsync) {
@@ -647,31 +645,55 @@ void GroupDriver::PersistReady(Ready ready) {
       });
       arrive();
     } else {
-      log_->Flush(last, [this, alive = alive_, generation, last, saved,
+      log_->Flush(last, [this, alive = alive_, generation, last,
                          arrive](absl::Status s) mutable {
         if (!*alive || generation != generation_) return;
         if (!s.ok()) return Fail(s);
         flushed_last_ = last;
-        observer_->OnLogFlushed(self_, options_.group_id, last, !*saved);
-        arrive();
+        SaveMarkThenFinish(last, std::move(arrive));
       });
     }
   }
   arrive();
 }
 
+void GroupDriver::SaveMarkThenFinish(int64_t last, absl::AnyInvocable<void()> then) {
+  const std::pair<int64_t, Term> mark = NextMark(flushed_last_, TermOfEntryEnd(flushed_last_));
+  const bool mark_moves = mark.first != requested_.durable_last_offset() ||
+                          mark.second != static_cast<Term>(requested_.durable_last_term());
+  observer_->OnLogFlushed(self_, options_.group_id, last, mark_moves);
+  if (!mark_moves) return then();
+  std::optional<PersistedState> record = StateToSave();
+  EDDY_CHECK(record.has_value());
+  ++ready_rounds_;
+  SaveState(*std::move(record), /*urgent=*/true, std::move(then));
+}
+
 std::optional<PersistedState> GroupDriver::StateToSave() const {
   // The commit offset (with the membership as of it) is saved once the log holds it durably:
   // saved alongside this round's flush, a crash could leave it pointing at entries the flush
   // never made durable — or at the conflicting ones they replaced. The mark likewise is the
-  // durable log's end (NextMark); the entries declared in this round are marked by the next.
-  PersistedState state = StateToPersist(NextMark(flushed_last_, TermOfEntryEnd(flushed_last_)));
-  HardState& hs = *state.mutable_hard_state();
-  if (hs.commit_offset() > flushed_last_) {
-    hs.set_commit_offset(requested_.hard_state().commit_offset());
-    *hs.mutable_conf_state() = requested_.hard_state().conf_state();
+  // durable log's end (NextMark) as of the last completed flush.
+  const HardState& requested = requested_.hard_state();
+  const bool commit_saveable = hard_state_.commit_offset() <= flushed_last_;
+  const int64_t commit = commit_saveable ? hard_state_.commit_offset() : requested.commit_offset();
+  const std::pair<int64_t, Term> mark = NextMark(flushed_last_, TermOfEntryEnd(flushed_last_));
+  // Compared field by field (this runs after every Ready): the identity never changes, the
+  // membership only with the commit offset.
+  const bool same = hard_state_.term() == requested.term() &&
+                    hard_state_.vote() == requested.vote() &&
+                    commit == requested.commit_offset() &&
+                    mark.first == requested_.durable_last_offset() &&
+                    mark.second == static_cast<Term>(requested_.durable_last_term()) &&
+                    requested_.has_snapshot() &&
+                    view_->Snapshot().last_offset() == requested_.snapshot().last_offset();
+  if (same) return std::nullopt;
+  PersistedState state = StateToPersist(mark);
+  if (!commit_saveable) {
+    HardState& hs = *state.mutable_hard_state();
+    hs.set_commit_offset(requested.commit_offset());
+    *hs.mutable_conf_state() = requested.conf_state();
   }
-  if (state.SerializeAsString() == requested_.SerializeAsString()) return std::nullopt;
   return state;
 }
 

@@ -3,18 +3,17 @@
 //
 // WHAT IT DOES WITH EACH READY (raft/ready.h), IN THIS ORDER:
 //   1. truncate the log at a conflict, append the entries (state changes at submission);
-//   2. ONE DURABILITY ROUND: Flush the log (one sync covering every append since the last: group
-//      commit) and, in parallel, save the hard state in the node's store (every group's saves of
-//      one loop event share one round of two parallel fsyncs). The record saved never depends
-//      on this round's flush (StateToSave): its commit offset (and the membership as of it) is
-//      saved only once the log holds it durably, and its durable mark is the log's end as of the
-//      last completed flush — both follow one round behind (MaybeSaveState saves the next round
-//      even when idle). Only a change of the term or vote holds the Ready's messages back
-//      until its save is durable (votes, §5.2);
-//   3. ONLY WHEN THE FLUSH (AND SUCH A SAVE) ARE DURABLE: send the messages (payloads of
-//      MSG_APPEND read back from the log and attached here, one read per distinct range), call
-//      Advance, and queue the committed range for apply; then take the next Ready if the core
-//      has one;
+//   2. Flush the log (one sync covering every append since the last: group commit) and, IN
+//      PARALLEL, save a term or vote change in the node's store (the saves of many groups share
+//      one round of two parallel fsyncs). Once the flush is durable, save the durable mark that
+//      covers it (SaveMarkThenFinish; node-batched, but sequential: the mark must be durable
+//      before the entries are declared durable, and may not become durable before they do).
+//      The commit offset (and the membership as of it) is saved after the Ready, once the
+//      durable log covers it (MaybeSaveState), and never holds a Ready up;
+//   3. ONLY WHEN THE FLUSH, THE MARK (AND A TERM/VOTE SAVE) ARE DURABLE: send the messages
+//      (payloads of MSG_APPEND read back from the log and attached here, one read per distinct
+//      range), call Advance, and queue the committed range for apply; then take the next Ready
+//      if the core has one;
 //   4. apply committed entries in order, reading them from the log (CRC-checked); a client's
 //      proposal is acknowledged when its entry is applied here, i.e. committed AND durable on
 //      this leader, with the term it was proposed in.
@@ -236,7 +235,9 @@ class GroupDriver {
   // Saves `state` in the node's next round (at once if `urgent`: something waits for it); `then`
   // runs once it is durable (the replica fails instead if it is not).
   void SaveState(PersistedState state, bool urgent, absl::AnyInvocable<void()> then);
-  // Saves what a finished Ready made saveable (the mark of its entries, a commit they cover).
+  // After a Ready's flush: saves the durable mark covering `last` (if it moves), then `then`.
+  void SaveMarkThenFinish(int64_t last, absl::AnyInvocable<void()> then);
+  // Saves what a finished Ready made saveable (a commit offset its log covers).
   void MaybeSaveState();
   void MaybeLiftFence();
   absl::Status AppendEntries(std::vector<Entry>& entries);
@@ -330,6 +331,7 @@ class GroupDriver {
   GroupListener* listener_ = nullptr;  // see SetListener
   GroupListener idle_listener_;        // stands in when none is set
   int64_t notified_hwm_ = -1;          // last high watermark told to the listener
+  std::pair<int64_t, int64_t> notified_inputs_{-2, -2};  // (saved commit, snapshot point) then
   bool kick_collected_ = false;
   int64_t applied_ = kNoOffset;
   int64_t commit_target_ = kNoOffset;

@@ -55,9 +55,6 @@ FaultProfile AllFaults(Random& random) {
 
 // A replica's files live in these subdirectories of its group directory (raft/driver:
 // GroupDriver's log and hard state); a wipe erases all of them.
-// A replica's own files (its hard state lives in the node's state store, removed through the
-// broker: NodeDriver::WipeGroup).
-constexpr const char* kReplicaSubdirectories[] = {"log"};
 constexpr Duration kWipeRetryDelay = Duration::Milliseconds(100);
 // Crashes aimed at a removal land this long at most after RemoveGroup (a few disk operations:
 // before, among or after the file removals, mostly before the directory syncs).
@@ -195,47 +192,6 @@ void Cluster::WipeOne(runtime::NodeId id, GroupId group, uint64_t epoch) {
       PurgeDone(id, group, /*broker_running=*/false);
     }
   });
-}
-
-void Cluster::EraseGroupFiles(runtime::NodeId id, const std::set<GroupId>& groups,
-                              std::function<void(bool)> done) {
-  const uint64_t epoch = node_epoch_[id];
-  SimDisk& disk = world_->node(id).sim_disk();
-  std::vector<std::string> dirs;
-  for (GroupId g : groups) {
-    for (const char* sub : kReplicaSubdirectories) dirs.push_back(absl::StrCat("g", g, "/", sub));
-  }
-  auto remaining = std::make_shared<size_t>(dirs.size());
-  auto failed = std::make_shared<bool>(false);
-  auto one_done = [this, alive = alive_, id, epoch, remaining, failed, done](absl::Status s) {
-    if (!*alive || node_epoch_[id] != epoch) return;
-    if (!s.ok()) *failed = true;
-    EDDY_CHECK_GT(*remaining, 0u);
-    if (--*remaining > 0) return;
-    done(!*failed);
-  };
-  for (const std::string& dir : dirs) {
-    disk.List(dir, [alive = alive_, &disk, dir, one_done](
-                       absl::StatusOr<std::vector<std::string>> names) mutable {
-      if (!*alive) return;
-      if (!names.ok()) {
-        // Never created: nothing to erase.
-        if (names.status().code() == absl::StatusCode::kNotFound) return one_done(absl::OkStatus());
-        return one_done(names.status());
-      }
-      auto first_error = std::make_shared<absl::Status>();
-      for (const std::string& name : *names) {
-        disk.Remove(absl::StrCat(dir, "/", name), [first_error](absl::Status s) {
-          if (first_error->ok() && !s.ok() && !absl::IsNotFound(s)) *first_error = s;
-        });
-      }
-      // Namespace operations complete in order: this one reports after every Remove. A failed
-      // remove fails the erase (retried), or a file of the old incarnation would survive it.
-      disk.SyncDirectory(dir, [first_error, one_done](absl::Status s) mutable {
-        one_done(first_error->ok() ? s : *first_error);
-      });
-    });
-  }
 }
 
 void Cluster::BuildNode(runtime::NodeId id) {
@@ -762,8 +718,10 @@ void Cluster::RetryPurge(runtime::NodeId id, GroupId group, Duration delay) {
   const uint64_t epoch = node_epoch_[id];
   world_->loop().ScheduleAfter(delay, [this, alive = alive_, id, group, epoch] {
     if (!*alive || node_epoch_[id] != epoch || node(id) == nullptr) return;  // the restart does it
-    EraseGroupFiles(id, {group}, [this, id, group](bool ok) {
-      if (ok) return PurgeDone(id, group, /*broker_running=*/true);
+    // As an operator would: through the broker, which erases the replica's state and files.
+    node(id)->WipeGroup(group, [this, alive, id, group, epoch](absl::Status s) {
+      if (!*alive || node_epoch_[id] != epoch) return;
+      if (s.ok()) return PurgeDone(id, group, /*broker_running=*/true);
       RetryPurge(id, group, kWipeRetryDelay);
     });
   });

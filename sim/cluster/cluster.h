@@ -244,10 +244,6 @@ class Cluster final : public raft::driver::DriverObserver {
   // under their new ids, and the deleted groups' replicas awaiting a purge.
   void WipeThenBuild(runtime::NodeId id);
   void WipeOne(runtime::NodeId id, raft::driver::GroupId group, uint64_t epoch);
-  // Erases the files of `groups`' replica directories on `id`'s disk and makes that durable;
-  // `done(ok)` runs unless the node stopped meanwhile (epoch changed).
-  void EraseGroupFiles(runtime::NodeId id, const std::set<raft::driver::GroupId>& groups,
-                       std::function<void(bool)> done);
   // Creates the node's broker with every live group it hosts but those awaiting a wipe.
   void BuildNode(runtime::NodeId id);
   raft::driver::GroupOptions GroupOptionsFor(runtime::NodeId id, raft::driver::GroupId group) const;
@@ -255,7 +251,8 @@ class Cluster final : public raft::driver::DriverObserver {
   // `broker_running`: the removal was the driver's (or the harness's, next to a running
   // broker), not a scrub before the broker starts.
   void PurgeDone(runtime::NodeId id, raft::driver::GroupId group, bool broker_running);
-  // Erases `group`'s files on `id` after `delay`, until it succeeds, then PurgeDone.
+  // Erases `group`'s replica on `id` (NodeDriver::WipeGroup) after `delay`, until it
+  // succeeds, then PurgeDone.
   void RetryPurge(runtime::NodeId id, raft::driver::GroupId group, Duration delay);
   void LifecycleStep();
   void ScheduleLifecycleStep();
