@@ -190,6 +190,9 @@ void PartitionLog::StartSeal(std::shared_ptr<Segment> segment) {
   EDDY_CHECK(!segment->empty());
   EDDY_CHECK(segment->seal_state() == SealState::kActive);
   segment->set_seal_state(SealState::kSealing);
+  // No more appends: pack the indexes' tails and give back their spare capacity.
+  segment->offset_index().Compact();
+  segment->time_index().Compact();
   const uint64_t generation = segment->generation();
   // The index may only appear on disk once the bytes it describes are durable.
   Flush(segment->next_offset() - 1, [this, segment, generation](absl::Status status) {
