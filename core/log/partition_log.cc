@@ -28,6 +28,10 @@ void PartitionLog::Open(runtime::Clock& clock, runtime::Disk& disk, std::string 
                         LogOptions options, DoneWith<Opened> done) {
   EDDY_CHECK_GT(options.segment_size_bytes_max, 0u);
   EDDY_CHECK_LE(options.segment_size_bytes_max, limits::kSegmentSizeBytesMax);
+  if (options.file_cache == nullptr) {
+    options.file_cache = std::make_shared<FileCache>(FileCache::kPrivateOpenFileCountMax);
+  }
+  std::shared_ptr<FileCache> file_cache = options.file_cache;
   LogRecovery::Run(clock, disk, directory, options.is_hidden,
                    [&clock, &disk, directory, options,
                     done = std::move(done)](absl::StatusOr<RecoveredLog> recovered) mutable {
@@ -37,7 +41,8 @@ void PartitionLog::Open(runtime::Clock& clock, runtime::Disk& disk, std::string 
                      opened.log.reset(new PartitionLog(clock, disk, std::move(directory), options,
                                                        *std::move(recovered)));
                      std::move(done)(std::move(opened));
-                   });
+                   },
+                   std::move(file_cache));
 }
 
 PartitionLog::PartitionLog(runtime::Clock& clock, runtime::Disk& disk, std::string directory,
@@ -162,8 +167,8 @@ void PartitionLog::Roll() {
   std::shared_ptr<Segment> previous = segments_.back();
   EDDY_CHECK(!previous->empty());
   const int64_t base = next_offset();
-  auto segment = std::make_shared<Segment>(disk_, directory_, OffsetIndex(base), TimeIndex(base),
-                                           clock_.Now());
+  auto segment = std::make_shared<Segment>(clock_, disk_, options_.file_cache, directory_,
+                                           OffsetIndex(base), TimeIndex(base), clock_.Now());
   segment->set_hidden_count_before(previous->hidden_count_through());
   segments_.push_back(segment);
   directory_dirty_ = true;
@@ -543,8 +548,9 @@ void PartitionLog::ResetTo(int64_t next_offset, Done done) {
     old_segments.push_back(segment);
   }
   segments_.clear();
-  auto fresh = std::make_shared<Segment>(disk_, directory_, OffsetIndex(next_offset),
-                                         TimeIndex(next_offset), clock_.Now());
+  auto fresh = std::make_shared<Segment>(clock_, disk_, options_.file_cache, directory_,
+                                         OffsetIndex(next_offset), TimeIndex(next_offset),
+                                         clock_.Now());
   segments_.push_back(fresh);  // its running hidden count restarts at 0
   // Every pending flush, and every later one, completes only after a sync round whose directory
   // part runs after the reset's steps on directory_operations_ (so after it is durable).
@@ -554,8 +560,14 @@ void PartitionLog::ResetTo(int64_t next_offset, Done done) {
   directory_operations_.Enqueue(
       [this, next_offset, old_segments = std::move(old_segments), fresh,
        done = std::move(done)](SerialQueue::Next next) mutable {
-        RunReset(next_offset, std::move(old_segments), std::move(fresh), std::move(done),
-                 std::move(next));
+        // The old files are removed only once closed (no on-demand reopen may be in flight).
+        std::vector<std::shared_ptr<Segment>> to_close = old_segments;
+        WhenAllClosed(std::move(to_close),
+                      Guarded([this, next_offset, old_segments = std::move(old_segments), fresh,
+                               done = std::move(done), next = std::move(next)]() mutable {
+                        RunReset(next_offset, std::move(old_segments), std::move(fresh),
+                                 std::move(done), std::move(next));
+                      }));
       });
   CheckInvariants();
 }
@@ -655,19 +667,33 @@ void PartitionLog::DeleteSegment(std::shared_ptr<Segment> segment, bool sync_dir
   RetireSegment(*segment);
   directory_dirty_ = true;
   directory_operations_.Enqueue([this, segment, sync_directory_after](SerialQueue::Next next) {
-    // Popped from the back: log file, then index, then time index; missing index files are
-    // expected (only sealed segments have them).
-    std::vector<std::string> paths{segment->time_index_path(), segment->index_path(),
-                                   segment->log_path()};
-    RemoveFilesThen(std::move(paths), [this, sync_directory_after,
-                                       next = std::move(next)]() mutable {
-      if (!sync_directory_after) return std::move(next)();
-      disk_.SyncDirectory(directory_,
-                          Guarded([this, next = std::move(next)](absl::Status status) mutable {
-                            if (!status.ok()) Fail(std::move(status));
-                            std::move(next)();
-                          }));
-    });
+    // Only once its file is closed: an on-demand reopen in flight must not find it gone.
+    segment->WhenClosed(Guarded([this, segment, sync_directory_after,
+                                 next = std::move(next)]() mutable {
+      // Popped from the back: log file, then index, then time index; missing index files are
+      // expected (only sealed segments have them).
+      std::vector<std::string> paths{segment->time_index_path(), segment->index_path(),
+                                     segment->log_path()};
+      RemoveFilesThen(std::move(paths), [this, sync_directory_after,
+                                         next = std::move(next)]() mutable {
+        if (!sync_directory_after) return std::move(next)();
+        disk_.SyncDirectory(directory_,
+                            Guarded([this, next = std::move(next)](absl::Status status) mutable {
+                              if (!status.ok()) Fail(std::move(status));
+                              std::move(next)();
+                            }));
+      });
+    }));
+  });
+}
+
+void PartitionLog::WhenAllClosed(std::vector<std::shared_ptr<Segment>> segments,
+                                 absl::AnyInvocable<void() &&> then) {
+  if (segments.empty()) return std::move(then)();
+  std::shared_ptr<Segment> last = std::move(segments.back());
+  segments.pop_back();
+  last->WhenClosed([segments = std::move(segments), then = std::move(then)]() mutable {
+    WhenAllClosed(std::move(segments), std::move(then));
   });
 }
 

@@ -282,6 +282,9 @@ class PartitionLog {
   // Lowers the flushed offset to `new_last` and makes every pending flush wait for a sync round
   // that starts after now (a truncation or reset must be durable before they complete).
   void RekeyFlushWaiters(int64_t new_last);
+  // Runs `then` once every one of `segments` (each Close()d) is closed.
+  static void WhenAllClosed(std::vector<std::shared_ptr<Segment>> segments,
+                            absl::AnyInvocable<void() &&> then);
   // Removes `paths` one after another (from the back; missing files are fine), then runs `then`.
   void RemoveFilesThen(std::vector<std::string> paths, SerialQueue::Next then);
   void StartFlushRound();
