@@ -5,7 +5,8 @@
 //
 // BM_IdleLogs/<logs>: <logs> partition logs on one SimDisk, each holding kBatchesPerLog batches
 //   of ~1 KiB in segments of kSegmentSizeBytes (three sealed segments and the active one),
-//   written and flushed beforehand; one iteration opens all of them (recovery included), lets
+//   written and flushed beforehand; one iteration opens all of them (recovery included) under
+//   one node-wide FileCache of kNodeOpenFileCountMax files, lets
 //   the loop go idle, measures, and closes them. Counters: heap_bytes_per_log (live heap bytes
 //   after opening minus before, counted by the operator new/delete of this binary: every byte
 //   the logs, their recovery leftovers and the disk's handle tables hold), open_files_per_log
@@ -31,6 +32,7 @@
 #include "core/base/random.h"
 #include "core/base/units.h"
 #include "core/log/offset_index.h"
+#include "core/log/counting_disk.h"
 #include "core/log/partition_log.h"
 #include "core/log/test_batches.h"
 #include "core/log/time_index.h"
@@ -58,6 +60,7 @@ void operator delete(void* p, size_t) noexcept { operator delete(p); }
 namespace eddy::log {
 namespace {
 
+using testing::CountingDisk;
 using testing::IsRaftInternalTestBatch;
 using testing::MakeHiddenTestBatch;
 using testing::MakeTestBatch;
@@ -65,61 +68,8 @@ using testing::MakeTestBatch;
 constexpr int kBatchesPerLog = 20;
 constexpr uint64_t kSegmentSizeBytes = 6 * kKiB;
 constexpr uint32_t kPayloadSizeBytes = 1000;
-
-// Forwards to a disk and counts the handles open at any moment.
-class CountingDisk final : public runtime::Disk {
- public:
-  CountingDisk(runtime::Disk& disk, int64_t& open_files) : disk_(disk), open_files_(open_files) {}
-
-  void Open(std::string path, runtime::OpenMode mode,
-            DoneWith<runtime::FileHandle> done) override {
-    disk_.Open(std::move(path), mode,
-               [this, done = std::move(done)](absl::StatusOr<runtime::FileHandle> file) mutable {
-                 if (file.ok()) ++open_files_;
-                 std::move(done)(std::move(file));
-               });
-  }
-  void Close(runtime::FileHandle file, Done done) override {
-    --open_files_;
-    disk_.Close(file, std::move(done));
-  }
-  void Size(runtime::FileHandle file, DoneWith<uint64_t> done) override {
-    disk_.Size(file, std::move(done));
-  }
-  void Append(runtime::FileHandle file, std::vector<uint8_t> data,
-              DoneWith<uint64_t> done) override {
-    disk_.Append(file, std::move(data), std::move(done));
-  }
-  void WriteAt(runtime::FileHandle file, uint64_t position, std::vector<uint8_t> data,
-               Done done) override {
-    disk_.WriteAt(file, position, std::move(data), std::move(done));
-  }
-  void ReadAt(runtime::FileHandle file, uint64_t position, uint64_t length_bytes,
-              DoneWith<std::vector<uint8_t>> done) override {
-    disk_.ReadAt(file, position, length_bytes, std::move(done));
-  }
-  void Sync(runtime::FileHandle file, Done done) override { disk_.Sync(file, std::move(done)); }
-  void Truncate(runtime::FileHandle file, uint64_t size_bytes, Done done) override {
-    disk_.Truncate(file, size_bytes, std::move(done));
-  }
-  void Rename(std::string from, std::string to, Done done) override {
-    disk_.Rename(std::move(from), std::move(to), std::move(done));
-  }
-  void Remove(std::string path, Done done) override { disk_.Remove(std::move(path), std::move(done)); }
-  void CreateDirectories(std::string path, Done done) override {
-    disk_.CreateDirectories(std::move(path), std::move(done));
-  }
-  void List(std::string path, DoneWith<std::vector<std::string>> done) override {
-    disk_.List(std::move(path), std::move(done));
-  }
-  void SyncDirectory(std::string path, Done done) override {
-    disk_.SyncDirectory(std::move(path), std::move(done));
-  }
-
- private:
-  runtime::Disk& disk_;
-  int64_t& open_files_;
-};
+// The node-wide budget of open segment files the idle logs share (LogOptions::file_cache).
+constexpr size_t kNodeOpenFileCountMax = 1024;
 
 LogOptions IdleLogOptions() {
   LogOptions options;
@@ -190,6 +140,7 @@ void BM_IdleLogs(benchmark::State& state) {
   std::unique_ptr<IdleWorld> world = BuildIdleWorld(log_count);
   EDDY_CHECK_EQ(world->open_files, 0);
   LogOptions options = IdleLogOptions();
+  options.file_cache = std::make_shared<FileCache>(kNodeOpenFileCountMax);
   for (auto _ : state) {
     std::vector<std::unique_ptr<PartitionLog>> logs;
     logs.reserve(static_cast<size_t>(log_count));

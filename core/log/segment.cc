@@ -58,7 +58,7 @@ void Segment::Block() { barriers_.push_back(next_sequence_); }
 void Segment::Unblock() {
   EDDY_CHECK(!barriers_.empty());
   // Blocks end in the order they began (the log's directory queue runs them in order).
-  barriers_.pop_front();
+  barriers_.erase(barriers_.begin());
   Drain();
 }
 

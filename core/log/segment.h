@@ -169,7 +169,7 @@ class Segment final : public std::enable_shared_from_this<Segment>, public Cache
   uint64_t next_sequence_ = 0;
   // One per Block() not yet unblocked: the sequence of the first operation it holds (operations
   // submitted before it, e.g. still waiting for a reopen, are not held).
-  std::deque<uint64_t> barriers_;
+  std::vector<uint64_t> barriers_;
   // The file exists on disk and may be (re)opened on demand.
   bool file_exists_ = false;
   bool reopening_ = false;
