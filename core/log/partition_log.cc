@@ -68,7 +68,12 @@ PartitionLog::PartitionLog(runtime::Clock& clock, runtime::Disk& disk, std::stri
 }
 
 PartitionLog::~PartitionLog() {
-  for (const std::shared_ptr<Segment>& segment : segments_) segment->Close([](absl::Status) {});
+  // Operations still queued in segments are dropped (their completions would be ignored), which
+  // also frees the segments they hold; files are closed.
+  for (const std::shared_ptr<Segment>& segment : segments_) segment->Abandon();
+  for (const std::weak_ptr<Segment>& retired : retired_) {
+    if (std::shared_ptr<Segment> segment = retired.lock()) segment->Abandon();
+  }
 }
 
 // --- Appending ------------------------------------------------------------------------------
@@ -561,11 +566,17 @@ void PartitionLog::ResetTo(int64_t next_offset, Done done) {
       [this, next_offset, old_segments = std::move(old_segments), fresh,
        done = std::move(done)](SerialQueue::Next next) mutable {
         // The old files are removed only once closed (no on-demand reopen may be in flight).
-        std::vector<std::shared_ptr<Segment>> to_close = old_segments;
-        WhenAllClosed(std::move(to_close),
-                      Guarded([this, next_offset, old_segments = std::move(old_segments), fresh,
+        // (What waits must not hold the old segments: a segment would hold itself.)
+        std::vector<std::string> paths;
+        for (const std::shared_ptr<Segment>& segment : old_segments) {
+          paths.push_back(segment->time_index_path());
+          paths.push_back(segment->index_path());
+          paths.push_back(segment->log_path());
+        }
+        WhenAllClosed(std::move(old_segments),
+                      Guarded([this, next_offset, paths = std::move(paths), fresh,
                                done = std::move(done), next = std::move(next)]() mutable {
-                        RunReset(next_offset, std::move(old_segments), std::move(fresh),
+                        RunReset(next_offset, std::move(paths), std::move(fresh),
                                  std::move(done), std::move(next));
                       }));
       });
@@ -579,7 +590,7 @@ void PartitionLog::ResetTo(int64_t next_offset, Done done) {
 //   4. remove the marker and sync the directory; then `done`.
 // Any failure stops the sequence (the log is failed); recovery then finds either no marker
 // (old log untouched) or the marker (and completes the reset).
-void PartitionLog::RunReset(int64_t next_offset, std::vector<std::shared_ptr<Segment>> old_segments,
+void PartitionLog::RunReset(int64_t next_offset, std::vector<std::string> paths,
                             std::shared_ptr<Segment> fresh, Done done, SerialQueue::Next next) {
   struct Steps {
     Done done;
@@ -621,12 +632,6 @@ void PartitionLog::RunReset(int64_t next_offset, std::vector<std::shared_ptr<Seg
                }));
   };
   // 2. Remove every old segment's files (popped from the back: log, index, time index each).
-  std::vector<std::string> paths;
-  for (const std::shared_ptr<Segment>& segment : old_segments) {
-    paths.push_back(segment->time_index_path());
-    paths.push_back(segment->index_path());
-    paths.push_back(segment->log_path());
-  }
   // 1. The marker, durably: the commit point.
   disk_.Open(
       marker, runtime::OpenMode::kCreateIfMissing,
@@ -655,6 +660,11 @@ void PartitionLog::EnforceRetention(int64_t now_timestamp_ms, Done done) {
 }
 
 void PartitionLog::RetireSegment(Segment& segment) {
+  // Remembered until gone, to be abandoned with the log (bounded: expired ones are pruned).
+  if (retired_.size() >= kRetiredSegmentCountMax) {
+    std::erase_if(retired_, [](const std::weak_ptr<Segment>& s) { return s.expired(); });
+  }
+  retired_.push_back(segment.weak_from_this());
   segment.set_removed();
   segment.bump_generation();
   ++stats_.segments_deleted;
@@ -668,12 +678,13 @@ void PartitionLog::DeleteSegment(std::shared_ptr<Segment> segment, bool sync_dir
   directory_dirty_ = true;
   directory_operations_.Enqueue([this, segment, sync_directory_after](SerialQueue::Next next) {
     // Only once its file is closed: an on-demand reopen in flight must not find it gone.
-    segment->WhenClosed(Guarded([this, segment, sync_directory_after,
+    // Popped from the back: log file, then index, then time index; missing index files are
+    // expected (only sealed segments have them). The waiter holds the paths, not the segment
+    // (which would then hold itself).
+    std::vector<std::string> paths{segment->time_index_path(), segment->index_path(),
+                                   segment->log_path()};
+    segment->WhenClosed(Guarded([this, paths = std::move(paths), sync_directory_after,
                                  next = std::move(next)]() mutable {
-      // Popped from the back: log file, then index, then time index; missing index files are
-      // expected (only sealed segments have them).
-      std::vector<std::string> paths{segment->time_index_path(), segment->index_path(),
-                                     segment->log_path()};
       RemoveFilesThen(std::move(paths), [this, sync_directory_after,
                                          next = std::move(next)]() mutable {
         if (!sync_directory_after) return std::move(next)();
@@ -690,11 +701,18 @@ void PartitionLog::DeleteSegment(std::shared_ptr<Segment> segment, bool sync_dir
 void PartitionLog::WhenAllClosed(std::vector<std::shared_ptr<Segment>> segments,
                                  absl::AnyInvocable<void() &&> then) {
   if (segments.empty()) return std::move(then)();
-  std::shared_ptr<Segment> last = std::move(segments.back());
-  segments.pop_back();
-  last->WhenClosed([segments = std::move(segments), then = std::move(then)]() mutable {
-    WhenAllClosed(std::move(segments), std::move(then));
-  });
+  // The waiters share a count and `then`, and hold no segment.
+  struct Pending {
+    size_t count;
+    absl::AnyInvocable<void() &&> then;
+  };
+  auto pending = std::make_shared<Pending>(Pending{segments.size(), std::move(then)});
+  for (const std::shared_ptr<Segment>& segment : segments) {
+    segment->WhenClosed([pending]() mutable {
+      EDDY_CHECK_GT(pending->count, 0u);
+      if (--pending->count == 0) std::move(pending->then)();
+    });
+  }
 }
 
 void PartitionLog::RemoveFilesThen(std::vector<std::string> paths, SerialQueue::Next then) {

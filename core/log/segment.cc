@@ -127,6 +127,10 @@ void Segment::StartReopen() {
 void Segment::OnReopened(absl::StatusOr<FileHandle> file) {
   EDDY_CHECK(reopening_);
   reopening_ = false;
+  if (abandoned_) {
+    if (file.ok()) disk_.Close(*file, [](absl::Status) {});
+    return;
+  }
   if (!file.ok()) {
     // The log fails on the first operation that reports it and reopens itself.
     open_status_ = file.status();
@@ -217,6 +221,23 @@ void Segment::Close(runtime::Disk::Done done) {
     });
   });
   closed_ = true;
+}
+
+void Segment::Abandon() {
+  if (abandoned_) return;
+  abandoned_ = true;
+  closed_ = true;
+  std::vector<Queued> dropped;
+  for (Queued& queued : queued_) dropped.push_back(std::move(queued));
+  queued_.clear();
+  barriers_.clear();
+  if (file_ != runtime::kNoFile) {
+    file_cache_->Unregister(*this);
+    disk_.Close(std::exchange(file_, runtime::kNoFile), [](absl::Status) {});
+  }
+  closed_waiters_.clear();
+  // `dropped` (and whatever its operations held, this segment included) goes here; the caller
+  // holds this segment.
 }
 
 void Segment::FinishClose(absl::Status) {

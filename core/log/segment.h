@@ -125,6 +125,10 @@ class Segment final : public std::enable_shared_from_this<Segment>, public Cache
   // Closes the file after every queued operation. No operation may follow. `done` runs (later)
   // once the file is closed (at once if it was not open).
   void Close(runtime::Disk::Done done);
+  // The log is gone: drops every queued operation (their completions would be ignored, and they
+  // may hold this segment), closes the file (or the one a reopen in flight brings), and takes
+  // no more operations. Operations already at the disk complete there.
+  void Abandon();
   // Runs `then` (later) once Close() completed: only then may the file be removed (an
   // on-demand reopen in flight must not find it gone).
   void WhenClosed(absl::AnyInvocable<void() &&> then);
@@ -181,6 +185,7 @@ class Segment final : public std::enable_shared_from_this<Segment>, public Cache
   uint64_t write_count_ = 0;
   uint64_t synced_write_count_ = 0;
   bool close_done_ = false;
+  bool abandoned_ = false;
   std::vector<absl::AnyInvocable<void() &&>> closed_waiters_;
 
   int64_t hidden_count_before_ = 0;
