@@ -34,7 +34,11 @@ struct ModelBatch {
 
 class ModelCase {
  public:
-  explicit ModelCase(ModelCheckWorld& world) : world_(world) {}
+  ModelCase(ModelCheckWorld& world, size_t open_file_count_max) : world_(world) {
+    if (open_file_count_max > 0) {
+      options_.file_cache = std::make_shared<FileCache>(open_file_count_max);
+    }
+  }
 
   void Run() {
     options_.segment_size_bytes_max = Uniform<uint64_t>(200, 3000);
@@ -70,6 +74,12 @@ class ModelCase {
     }
     RC_ASSERT(Await([&](auto done) { log_->Flush(log_->last_offset(), std::move(done)); }).ok());
     CheckContents();
+    if (options_.file_cache != nullptr) {
+      // Idle and synced: the budget holds exactly.
+      world_.loop().RunUntilIdle();
+      RC_ASSERT(options_.file_cache->open_file_count() <= options_.file_cache->open_file_count_max());
+      RC_CLASSIFY(options_.file_cache->stats().evictions > 0, "segment files evicted");
+    }
     // Shows in RapidCheck's summary that the interesting paths are taken.
     RC_CLASSIFY(crashes_ > 0, "crashed");
     RC_CLASSIFY(torn_recoveries_ > 0, "recovery truncated a tail");
@@ -413,9 +423,10 @@ class ModelCase {
 
 }  // namespace
 
-void RunLogModelCase(const std::function<std::unique_ptr<ModelCheckWorld>()>& make_world) {
+void RunLogModelCase(const std::function<std::unique_ptr<ModelCheckWorld>()>& make_world,
+                     size_t open_file_count_max) {
   std::unique_ptr<ModelCheckWorld> world = make_world();
-  ModelCase(*world).Run();
+  ModelCase(*world, open_file_count_max).Run();
 }
 
 }  // namespace eddy::log::testing

@@ -35,7 +35,11 @@ class ModelCheckWorld {
   virtual void Crash(const sim::CrashOptions& options, Random& random) = 0;
 };
 
-// Runs one case in a fresh world from `make_world`.
-void RunLogModelCase(const std::function<std::unique_ptr<ModelCheckWorld>()>& make_world);
+// Runs one case in a fresh world from `make_world`. With open_file_count_max > 0 the log shares
+// a FileCache of that many files across its reopens (so segment files are evicted and reopened
+// on demand all the time), and the case also checks that an idle log keeps at most that many
+// files open; with 0 the log uses its private default.
+void RunLogModelCase(const std::function<std::unique_ptr<ModelCheckWorld>()>& make_world,
+                     size_t open_file_count_max = 0);
 
 }  // namespace eddy::log::testing

@@ -2,10 +2,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include "core/base/limits.h"
 #include "core/base/units.h"
+#include "core/log/file_cache.h"
 #include "core/record/batch_header.h"
 
 namespace eddy::log {
@@ -33,6 +35,10 @@ struct LogOptions {
   uint64_t flush_waiter_count_max = 1 << 20;
   // Which batches are hidden from Kafka clients; nullptr: none (every offset is a Kafka offset).
   HiddenBatchClassifier is_hidden = nullptr;
+  // The node-wide budget of open segment files shared by every log of the node (FileCache:
+  // idle files beyond it are closed, least recently used first, and reopened on demand).
+  // nullptr: the log makes a private one of FileCache::kPrivateOpenFileCountMax files.
+  std::shared_ptr<FileCache> file_cache;
 };
 
 // Whether `options` classify the batch with `header` as hidden.

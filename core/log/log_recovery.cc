@@ -43,12 +43,16 @@ struct Candidate {
 class Recovery : public std::enable_shared_from_this<Recovery> {
  public:
   Recovery(runtime::Clock& clock, Disk& disk, std::string directory,
-           HiddenBatchClassifier is_hidden, Disk::DoneWith<RecoveredLog> done)
+           HiddenBatchClassifier is_hidden, Disk::DoneWith<RecoveredLog> done,
+           std::shared_ptr<FileCache> file_cache)
       : clock_(clock),
         disk_(disk),
         directory_(std::move(directory)),
         is_hidden_(is_hidden),
-        done_(std::move(done)) {}
+        done_(std::move(done)),
+        file_cache_(file_cache != nullptr
+                        ? std::move(file_cache)
+                        : std::make_shared<FileCache>(FileCache::kPrivateOpenFileCountMax)) {}
 
   void Start() {
     auto self = shared_from_this();
@@ -238,6 +242,10 @@ class Recovery : public std::enable_shared_from_this<Recovery> {
                        (self->is_hidden_ != nullptr && self->is_hidden_(*header)) == last.hidden) {
                      candidate.sealed = true;
                      ++self->report_.segments_loaded;
+                     // Sealed bytes are durable and need no repair: the log opens the file
+                     // again when it is read.
+                     self->disk_.Close(std::exchange(candidate.file, runtime::kNoFile),
+                                       [](absl::Status) {});
                      return self->LoadNext(i + 1);
                    }
                    candidate.offset_index.reset();
@@ -346,9 +354,11 @@ class Recovery : public std::enable_shared_from_this<Recovery> {
   void RemoveCandidate(Candidate& candidate) {
     ++report_.segments_removed;
     report_.bytes_truncated += candidate.file_size_bytes;
-    Repair([this, file = candidate.file](SerialQueue::Next next) {
-      disk_.Close(file, Then(std::move(next)));
-    });
+    if (candidate.file != runtime::kNoFile) {
+      Repair([this, file = candidate.file](SerialQueue::Next next) {
+        disk_.Close(file, Then(std::move(next)));
+      });
+    }
     RemoveFile(PathFor(candidate.base_offset, SegmentFileKind::kLog));
     if (candidate.has_index_files) {
       RemoveFile(PathFor(candidate.base_offset, SegmentFileKind::kIndex));
@@ -397,10 +407,11 @@ class Recovery : public std::enable_shared_from_this<Recovery> {
     const Instant now = clock_.Now();
     for (size_t i = 0; i < candidates_.size(); ++i) {
       Candidate& candidate = candidates_[i];
-      auto segment =
-          std::make_shared<Segment>(disk_, directory_, *std::move(candidate.offset_index),
-                                    *std::move(candidate.time_index), now);
-      segment->Attach(candidate.file);
+      const bool open = candidate.file != runtime::kNoFile;
+      auto segment = std::make_shared<Segment>(
+          clock_, disk_, file_cache_, directory_, *std::move(candidate.offset_index),
+          *std::move(candidate.time_index), now, /*file_exists=*/!open);
+      if (open) segment->Attach(candidate.file);
       segment->set_seal_state(candidate.sealed ? SealState::kSealed : SealState::kActive);
       if (i > 0) EDDY_CHECK_EQ(segment->base_offset(), recovered.segments.back()->next_offset());
       recovered.segments.push_back(std::move(segment));
@@ -415,6 +426,7 @@ class Recovery : public std::enable_shared_from_this<Recovery> {
   const std::string directory_;
   const HiddenBatchClassifier is_hidden_;
   Disk::DoneWith<RecoveredLog> done_;
+  const std::shared_ptr<FileCache> file_cache_;
   std::vector<Candidate> candidates_;
   std::vector<std::string> orphans_;
   RecoveryReport report_;
@@ -426,9 +438,10 @@ class Recovery : public std::enable_shared_from_this<Recovery> {
 
 void LogRecovery::Run(runtime::Clock& clock, runtime::Disk& disk, std::string directory,
                       HiddenBatchClassifier is_hidden,
-                      runtime::Disk::DoneWith<RecoveredLog> done) {
+                      runtime::Disk::DoneWith<RecoveredLog> done,
+                      std::shared_ptr<FileCache> file_cache) {
   auto recovery = std::make_shared<Recovery>(clock, disk, std::move(directory), is_hidden,
-                                             std::move(done));
+                                             std::move(done), std::move(file_cache));
   recovery->Start();
 }
 

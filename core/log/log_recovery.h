@@ -51,7 +51,8 @@ struct RecoveryReport {
 };
 
 struct RecoveredLog {
-  // Ascending, contiguous (each base == previous next), files attached. The last one is active
+  // Ascending, contiguous (each base == previous next); files of sealed segments closed (opened
+  // on demand), the others attached. The last one is active
   // (kActive); earlier ones are kSealed, or kActive when scanned (the log seals them again).
   std::vector<std::shared_ptr<Segment>> segments;
   RecoveryReport report;
@@ -65,8 +66,11 @@ class LogRecovery {
   // Recovers the log in `directory` (created if missing; an empty directory yields one empty
   // segment at offset 0). `is_hidden` may be nullptr (nothing hidden). Errors: kDataLoss for
   // corruption inside sealed data; disk errors as the disk reports them.
+  // Sealed segments' files are closed once checked (the log reopens them on demand); the
+  // others are handed over open and registered in `file_cache` (nullptr: a private one).
   static void Run(runtime::Clock& clock, runtime::Disk& disk, std::string directory,
-                  HiddenBatchClassifier is_hidden, runtime::Disk::DoneWith<RecoveredLog> done);
+                  HiddenBatchClassifier is_hidden, runtime::Disk::DoneWith<RecoveredLog> done,
+                  std::shared_ptr<FileCache> file_cache = nullptr);
 };
 
 }  // namespace eddy::log

@@ -23,13 +23,13 @@ OffsetIndex::OffsetIndex(int64_t base_offset) : base_offset_(base_offset) {
 }
 
 int64_t OffsetIndex::next_offset() const {
-  if (entries_.empty()) return base_offset_;
-  return base_offset_ + int64_t{entries_.back().relative_last_offset} + 1;
+  if (pairs_.empty()) return base_offset_;
+  return base_offset_ + pairs_.back().a + 1;
 }
 
 int64_t OffsetIndex::last_term() const {
-  EDDY_CHECK(!entries_.empty());
-  return entries_.back().term;
+  EDDY_CHECK(!pairs_.empty());
+  return term_runs_.back().term;
 }
 
 bool OffsetIndex::HasRoomFor(int64_t last_offset, uint64_t size_bytes) const {
@@ -42,129 +42,144 @@ void OffsetIndex::Append(int64_t base_offset, int64_t last_offset, uint32_t size
   EDDY_CHECK_EQ(base_offset, next_offset());
   EDDY_CHECK_GE(last_offset, base_offset);
   EDDY_CHECK(HasRoomFor(last_offset, size_bytes));
+  EDDY_CHECK_GT(size_bytes, 0u);
   EDDY_CHECK_GE(term, 0);
   EDDY_CHECK_LE(term, int64_t{INT32_MAX});
-  if (!entries_.empty()) EDDY_CHECK_GE(term, last_term());
+  if (!pairs_.empty()) EDDY_CHECK_GE(term, last_term());
   if (hidden) EDDY_CHECK_EQ(last_offset, base_offset);
-  const size_t index = entries_.size();
-  if (index % kBitsPerWord == 0) {
-    hidden_bits_.push_back(0);
-    hidden_before_word_.push_back(static_cast<uint32_t>(hidden_count_));
+  const size_t index = pairs_.size();
+  EDDY_CHECK_LT(index, size_t{UINT32_MAX});
+  if (term_runs_.empty() || term != term_runs_.back().term) {
+    term_runs_.push_back(TermRun{static_cast<uint32_t>(index), static_cast<int32_t>(term)});
   }
-  if (hidden) {
-    hidden_bits_[index / kBitsPerWord] |= uint64_t{1} << (index % kBitsPerWord);
-    ++hidden_count_;
-  }
-  entries_.push_back(Entry{static_cast<uint32_t>(last_offset - base_offset_),
-                           static_cast<uint32_t>(end_position_), static_cast<int32_t>(term)});
+  if (hidden) hidden_.push_back(static_cast<uint32_t>(index));
+  pairs_.Append(PackedPairs::Pair{last_offset - base_offset_, static_cast<int64_t>(end_position_)});
   end_position_ += size_bytes;
-  EDDY_CHECK_EQ(hidden_bits_.size(), (entries_.size() + kBitsPerWord - 1) / kBitsPerWord);
+  EDDY_CHECK_EQ(pairs_.size(), index + 1);
 }
 
 bool OffsetIndex::IsHidden(size_t index) const {
-  EDDY_CHECK_LT(index, entries_.size());
-  return ((hidden_bits_[index / kBitsPerWord] >> (index % kBitsPerWord)) & 1) != 0;
+  EDDY_CHECK_LT(index, pairs_.size());
+  return std::binary_search(hidden_.begin(), hidden_.end(), static_cast<uint32_t>(index));
+}
+
+int64_t OffsetIndex::TermOf(size_t index) const {
+  EDDY_CHECK_LT(index, pairs_.size());
+  auto it = std::upper_bound(
+      term_runs_.begin(), term_runs_.end(), index,
+      [](size_t value, const TermRun& run) { return value < size_t{run.first_index}; });
+  EDDY_CHECK(it != term_runs_.begin());
+  return std::prev(it)->term;
 }
 
 uint64_t OffsetIndex::HiddenCountBefore(size_t batch_count) const {
-  EDDY_CHECK_LE(batch_count, entries_.size());
-  if (batch_count == entries_.size()) return hidden_count_;
-  const size_t word = batch_count / kBitsPerWord;
-  const uint64_t below = (uint64_t{1} << (batch_count % kBitsPerWord)) - 1;
-  return uint64_t{hidden_before_word_[word]} +
-         static_cast<uint64_t>(std::popcount(hidden_bits_[word] & below));
+  EDDY_CHECK_LE(batch_count, pairs_.size());
+  if (batch_count == pairs_.size()) return hidden_.size();
+  return static_cast<uint64_t>(
+      std::lower_bound(hidden_.begin(), hidden_.end(), static_cast<uint32_t>(batch_count)) -
+      hidden_.begin());
 }
 
 uint64_t OffsetIndex::data_offset_count() const {
   const uint64_t offsets = static_cast<uint64_t>(next_offset() - base_offset_);
-  EDDY_CHECK_LE(hidden_count_, offsets);
-  return offsets - hidden_count_;
+  EDDY_CHECK_LE(hidden_.size(), offsets);
+  return offsets - hidden_.size();
 }
 
 std::optional<BatchLocation> OffsetIndex::FindDataOffset(uint64_t n) const {
   if (n >= data_offset_count()) return std::nullopt;
   // Data offsets covered by batches [0, i] never decrease with i, and stay equal across a hidden
   // batch (one offset, one hidden), so the first batch covering more than n is a data batch.
-  size_t low = 0;
-  size_t high = entries_.size() - 1;
-  while (low < high) {
-    const size_t mid = low + (high - low) / 2;
-    const uint64_t covered =
-        uint64_t{entries_[mid].relative_last_offset} + 1 - HiddenCountBefore(mid + 1);
-    if (covered > n) {
-      high = mid;
-    } else {
-      low = mid + 1;
-    }
-  }
-  BatchLocation location = At(low);
+  const size_t found =
+      pairs_.PartitionPoint([this, n](size_t index, const PackedPairs::Pair& pair) {
+        const uint64_t covered = static_cast<uint64_t>(pair.a) + 1 - HiddenCountBefore(index + 1);
+        return covered > n;
+      });
+  EDDY_CHECK_LT(found, pairs_.size());
+  BatchLocation location = At(found);
   EDDY_CHECK(!location.hidden);
   EDDY_CHECK_LE(static_cast<uint64_t>(location.base_offset - base_offset_) -
-                    HiddenCountBefore(low),
+                    HiddenCountBefore(found),
                 n);
   return location;
 }
 
 std::optional<BatchLocation> OffsetIndex::Find(int64_t offset) const {
   if (offset < base_offset_ || offset >= next_offset()) return std::nullopt;
-  const uint32_t relative = static_cast<uint32_t>(offset - base_offset_);
   // First batch whose last offset is >= offset: it contains offset because offsets are dense.
-  const auto it = std::lower_bound(
-      entries_.begin(), entries_.end(), relative,
-      [](const Entry& entry, uint32_t value) { return entry.relative_last_offset < value; });
-  EDDY_CHECK(it != entries_.end());
-  return At(static_cast<size_t>(it - entries_.begin()));
+  const size_t index = pairs_.LowerBoundA(offset - base_offset_);
+  EDDY_CHECK_LT(index, pairs_.size());
+  BatchLocation location = At(index);
+  EDDY_CHECK_LE(location.base_offset, offset);
+  EDDY_CHECK_GE(location.last_offset, offset);
+  return location;
 }
 
-BatchLocation OffsetIndex::At(size_t index) const {
-  EDDY_CHECK_LT(index, entries_.size());
-  const Entry& entry = entries_[index];
+BatchLocation OffsetIndex::MakeLocation(size_t index, const PackedPairs::Pair& pair,
+                                        int64_t previous_last, uint64_t end) const {
   BatchLocation location;
   location.index = index;
-  location.base_offset = index == 0
-                             ? base_offset_
-                             : base_offset_ + int64_t{entries_[index - 1].relative_last_offset} + 1;
-  location.last_offset = base_offset_ + int64_t{entry.relative_last_offset};
-  location.position = entry.position;
-  const uint64_t end = index + 1 < entries_.size() ? entries_[index + 1].position : end_position_;
-  location.size_bytes = static_cast<uint32_t>(end - entry.position);
-  location.term = entry.term;
+  location.base_offset = base_offset_ + previous_last + 1;
+  location.last_offset = base_offset_ + pair.a;
+  location.position = static_cast<uint32_t>(pair.b);
+  EDDY_CHECK_GT(end, static_cast<uint64_t>(pair.b));
+  location.size_bytes = static_cast<uint32_t>(end - static_cast<uint64_t>(pair.b));
+  location.term = TermOf(index);
   location.hidden = IsHidden(index);
   return location;
 }
 
+BatchLocation OffsetIndex::At(size_t index) const {
+  EDDY_CHECK_LT(index, pairs_.size());
+  std::optional<BatchLocation> found;
+  ScanFrom(index, [&found](const BatchLocation& location) {
+    found = location;
+    return false;
+  });
+  EDDY_CHECK(found.has_value());
+  EDDY_CHECK_EQ(found->index, index);
+  return *found;
+}
+
 void OffsetIndex::Truncate(size_t batch_count) {
-  EDDY_CHECK_LE(batch_count, entries_.size());
-  if (batch_count == entries_.size()) return;
-  hidden_count_ = HiddenCountBefore(batch_count);
-  end_position_ = entries_[batch_count].position;
-  entries_.resize(batch_count);
-  const size_t words = (batch_count + kBitsPerWord - 1) / kBitsPerWord;
-  hidden_bits_.resize(words);
-  hidden_before_word_.resize(words);
-  if (batch_count % kBitsPerWord != 0) {
-    hidden_bits_.back() &= (uint64_t{1} << (batch_count % kBitsPerWord)) - 1;
-  }
+  EDDY_CHECK_LE(batch_count, pairs_.size());
+  if (batch_count == pairs_.size()) return;
+  end_position_ = static_cast<uint64_t>(pairs_.At(batch_count).b);
+  hidden_.resize(HiddenCountBefore(batch_count));
+  pairs_.Truncate(batch_count);
+  while (!term_runs_.empty() && term_runs_.back().first_index >= batch_count) term_runs_.pop_back();
   CheckInvariants();
+}
+
+void OffsetIndex::Compact() {
+  pairs_.Compact();
+  term_runs_.shrink_to_fit();
+  hidden_.shrink_to_fit();
+}
+
+size_t OffsetIndex::memory_bytes() const {
+  return pairs_.memory_bytes() + term_runs_.capacity() * sizeof(TermRun) +
+         hidden_.capacity() * sizeof(uint32_t);
 }
 
 std::vector<uint8_t> OffsetIndex::Encode(uint32_t last_batch_crc) const {
   CheckInvariants();
   std::vector<uint8_t> out;
-  out.reserve(kHeaderSizeBytes + entries_.size() * kEntrySizeBytes + kTrailerSizeBytes);
+  out.reserve(kHeaderSizeBytes + batch_count() * kEntrySizeBytes + kTrailerSizeBytes);
   Put32(out, kMagic);
   Put32(out, kVersion);
   Put64(out, static_cast<uint64_t>(base_offset_));
   Put64(out, end_position_);
   Put32(out, last_batch_crc);
-  Put32(out, static_cast<uint32_t>(entries_.size()));
+  Put32(out, static_cast<uint32_t>(batch_count()));
   EDDY_CHECK_EQ(out.size(), kHeaderSizeBytes);
-  for (size_t i = 0; i < entries_.size(); ++i) {
-    const Entry& entry = entries_[i];
-    Put32(out, entry.relative_last_offset);
-    Put32(out, entry.position);
-    Put32(out, static_cast<uint32_t>(entry.term) | (IsHidden(i) ? kHiddenTermBit : 0));
-  }
+  ScanFrom(0, [this, &out](const BatchLocation& location) {
+    Put32(out, static_cast<uint32_t>(location.last_offset - base_offset_));
+    Put32(out, location.position);
+    Put32(out, static_cast<uint32_t>(location.term) | (location.hidden ? kHiddenTermBit : 0));
+    return true;
+  });
+  EDDY_CHECK_EQ(out.size(), kHeaderSizeBytes + batch_count() * kEntrySizeBytes);
   Put32(out, record::Crc32c(out));
   return out;
 }
@@ -214,39 +229,33 @@ absl::StatusOr<OffsetIndex::Decoded> OffsetIndex::Decode(int64_t base_offset,
   if (index.end_position() != end_position) {
     return absl::DataLossError("offset index end position mismatch");
   }
+  index.Compact();
   return decoded;
 }
 
 void OffsetIndex::CheckInvariants() const {
-  uint64_t previous_position = 0;
-  for (size_t i = 0; i < entries_.size(); ++i) {
-    if (i > 0) {
-      EDDY_CHECK_GT(entries_[i].relative_last_offset, entries_[i - 1].relative_last_offset);
-      EDDY_CHECK_GT(entries_[i].position, previous_position);
-      EDDY_CHECK_GE(entries_[i].term, entries_[i - 1].term);
-    } else {
-      EDDY_CHECK_EQ(entries_[i].position, 0u);
-    }
-    previous_position = entries_[i].position;
+  pairs_.CheckInvariants();
+  if (!pairs_.empty()) {
+    EDDY_CHECK_EQ(pairs_.At(0).b, 0);
+    EDDY_CHECK_GT(end_position_, static_cast<uint64_t>(pairs_.back().b));
+    EDDY_CHECK(!term_runs_.empty());
+    EDDY_CHECK_EQ(term_runs_.front().first_index, 0u);
+  } else {
+    EDDY_CHECK(term_runs_.empty());
+    EDDY_CHECK_EQ(end_position_, 0u);
   }
-  if (!entries_.empty()) EDDY_CHECK_GT(end_position_, previous_position);
-  // The bitset and its cumulative counts describe exactly the entries.
-  EDDY_CHECK_EQ(hidden_bits_.size(), (entries_.size() + kBitsPerWord - 1) / kBitsPerWord);
-  EDDY_CHECK_EQ(hidden_before_word_.size(), hidden_bits_.size());
-  uint64_t hidden = 0;
-  for (size_t w = 0; w < hidden_bits_.size(); ++w) {
-    EDDY_CHECK_EQ(hidden_before_word_[w], hidden);
-    hidden += static_cast<uint64_t>(std::popcount(hidden_bits_[w]));
+  for (size_t i = 1; i < term_runs_.size(); ++i) {
+    EDDY_CHECK_GT(term_runs_[i].first_index, term_runs_[i - 1].first_index);
+    EDDY_CHECK_GT(term_runs_[i].term, term_runs_[i - 1].term);
   }
-  EDDY_CHECK_EQ(hidden, hidden_count_);
-  if (entries_.size() % kBitsPerWord != 0) {
-    EDDY_CHECK_EQ(hidden_bits_.back() >> (entries_.size() % kBitsPerWord), 0u);
-  }
-  for (size_t i = 0; i < entries_.size(); ++i) {
-    if (IsHidden(i)) {
-      const uint32_t previous_last = i == 0 ? UINT32_MAX : entries_[i - 1].relative_last_offset;
-      EDDY_CHECK_EQ(entries_[i].relative_last_offset, previous_last + 1);  // one offset
-    }
+  if (!term_runs_.empty()) EDDY_CHECK_LT(size_t{term_runs_.back().first_index}, pairs_.size());
+  for (size_t i = 0; i < hidden_.size(); ++i) {
+    if (i > 0) EDDY_CHECK_GT(hidden_[i], hidden_[i - 1]);
+    const size_t index = hidden_[i];
+    EDDY_CHECK_LT(index, pairs_.size());
+    // A hidden batch covers one offset.
+    const int64_t previous_last = index == 0 ? -1 : pairs_.At(index - 1).a;
+    EDDY_CHECK_EQ(pairs_.At(index).a, previous_last + 1);
   }
 }
 

@@ -1,16 +1,24 @@
 // OffsetIndex: where every batch of one segment starts, which offsets it covers, and its term.
 //
-// One 12-byte entry per batch (relative last offset, file position, term). This is the log's
+// One entry per batch (relative last offset, file position, term; 12 bytes in the file). This is
+// the log's
 // answer to Raft's synchronous questions ("term of the entry containing X", "last offset of the
 // entry before X") and to "where in the file does offset X start"; see FORMAT.md for why it is
 // per batch rather than sparse over bytes. A segment's index lives in memory; it is written to
 // "<base>.index" only when the segment is sealed, and rebuilt by scanning otherwise.
 //
+// MEMORY (README.md "Memory and files"): in memory the entries are not 12 bytes each. Offsets
+// and positions live in a PackedPairs (blocks of 128 batches, deltas bit-packed: about one to
+// three bytes per batch for batches of similar size, far less for identical ones); terms are
+// kept as runs (one 8-byte entry per term change in the segment); hidden batches as a sorted
+// list of their batch numbers (4 bytes per hidden batch: Raft's no-op and membership entries,
+// a handful per term). So a segment's index costs roughly what its number of batches takes to
+// write down compactly, and everything stays answerable synchronously.
+//
 // HIDDEN BATCHES (Raft's own entries, never shown to Kafka clients; FORMAT.md "Kafka offsets"):
-// one bit per batch, kept apart from the entries as a bitset with a cumulative count per 64-bit
-// word (12 bytes per 64 batches), so "hidden batches before batch i" is O(1) (a popcount) and
-// "the data batch holding the segment's n-th data offset" is O(log batch_count). A hidden batch
-// covers exactly one offset (REQUIRES on Append, checked on Decode).
+// "hidden batches before batch i" is O(log hidden_count()) and "the data batch holding the
+// segment's n-th data offset" O(log batch_count + 128 log hidden_count()). A hidden batch covers
+// exactly one offset (REQUIRES on Append, checked on Decode).
 //
 // Pure value type: no I/O, not tied to a loop.
 #pragma once
@@ -22,6 +30,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/log/packed_pairs.h"
 
 namespace eddy::log {
 
@@ -54,8 +63,8 @@ class OffsetIndex {
   int64_t next_offset() const;
   // Bytes of segment file covered by the indexed batches.
   uint64_t end_position() const { return end_position_; }
-  size_t batch_count() const { return entries_.size(); }
-  bool empty() const { return entries_.empty(); }
+  size_t batch_count() const { return pairs_.size(); }
+  bool empty() const { return pairs_.empty(); }
   // Term of the last batch. REQUIRES: !empty().
   int64_t last_term() const;
 
@@ -71,7 +80,7 @@ class OffsetIndex {
   // Hidden batches among the first `batch_count` batches. REQUIRES: batch_count <=
   // this->batch_count(). O(1).
   uint64_t HiddenCountBefore(size_t batch_count) const;
-  uint64_t hidden_count() const { return hidden_count_; }
+  uint64_t hidden_count() const { return hidden_.size(); }
   // Offsets covered by data (non-hidden) batches: next_offset() - base_offset() - hidden_count().
   uint64_t data_offset_count() const;
   // The data batch holding the segment's data offset number `n` (0-based, counting only the
@@ -84,6 +93,17 @@ class OffsetIndex {
   std::optional<BatchLocation> Find(int64_t offset) const;
   // REQUIRES: index < batch_count().
   BatchLocation At(size_t index) const;
+  // Calls `visit(location)` for the batches from number `first` on, in order, while it returns
+  // true (sequential decoding: O(1) per batch).
+  template <typename Visit>
+  void ScanFrom(size_t first, Visit visit) const;
+
+  // Packs what is still unpacked and releases spare capacity (a sealed or loaded segment).
+  void Compact();
+  // Heap bytes held by this index.
+  size_t memory_bytes() const;
+  // Term changes recorded (one run per distinct term, in order).
+  size_t term_run_count() const { return term_runs_.size(); }
 
   // Keeps the first `batch_count` batches. REQUIRES: batch_count <= this->batch_count().
   void Truncate(size_t batch_count);
@@ -97,26 +117,56 @@ class OffsetIndex {
   static absl::StatusOr<Decoded> Decode(int64_t base_offset, std::span<const uint8_t> bytes);
 
  private:
-  struct Entry {
-    uint32_t relative_last_offset;
-    uint32_t position;
+  // A run of batches with one term, from batch number `first_index` to the next run.
+  struct TermRun {
+    uint32_t first_index;
     int32_t term;
   };
 
-  static constexpr size_t kBitsPerWord = 64;
-
   bool IsHidden(size_t index) const;
+  int64_t TermOf(size_t index) const;
+  // The location of batch `index` given its pair and the previous batch's relative last offset
+  // (-1 for the first) and the next batch's position (end_position_ for the last).
+  BatchLocation MakeLocation(size_t index, const PackedPairs::Pair& pair, int64_t previous_last,
+                             uint64_t end) const;
   void CheckInvariants() const;
 
   int64_t base_offset_;
   uint64_t end_position_ = 0;
-  std::vector<Entry> entries_;
-  // Bit (i % 64) of word i / 64 is set when batch i is hidden; bits past the last batch are 0.
-  std::vector<uint64_t> hidden_bits_;
-  // hidden_before_word_[w]: hidden batches among batches [0, 64 * w).
-  std::vector<uint32_t> hidden_before_word_;
-  uint64_t hidden_count_ = 0;
+  // Per batch: a = relative last offset, b = position.
+  PackedPairs pairs_;
+  // Ascending first_index, strictly ascending terms; the first starts at batch 0.
+  std::vector<TermRun> term_runs_;
+  // Batch numbers of the hidden batches, ascending.
+  std::vector<uint32_t> hidden_;
 };
+
+template <typename Visit>
+void OffsetIndex::ScanFrom(size_t first, Visit visit) const {
+  if (first >= pairs_.size()) return;
+  // One batch of look-ahead: a batch's size is the next one's position minus its own.
+  bool has_pending = false;
+  size_t pending_index = 0;
+  PackedPairs::Pair pending;
+  int64_t previous_last = first == 0 ? -1 : pairs_.At(first - 1).a;
+  bool stopped = false;
+  pairs_.ScanFrom(first, [&](size_t index, const PackedPairs::Pair& pair) {
+    if (has_pending) {
+      const BatchLocation location =
+          MakeLocation(pending_index, pending, previous_last, static_cast<uint64_t>(pair.b));
+      previous_last = pending.a;
+      if (!visit(location)) {
+        stopped = true;
+        return false;
+      }
+    }
+    pending = pair;
+    pending_index = index;
+    has_pending = true;
+    return true;
+  });
+  if (!stopped && has_pending) visit(MakeLocation(pending_index, pending, previous_last, end_position_));
+}
 
 struct OffsetIndex::Decoded {
   OffsetIndex index;

@@ -28,6 +28,10 @@ void PartitionLog::Open(runtime::Clock& clock, runtime::Disk& disk, std::string 
                         LogOptions options, DoneWith<Opened> done) {
   EDDY_CHECK_GT(options.segment_size_bytes_max, 0u);
   EDDY_CHECK_LE(options.segment_size_bytes_max, limits::kSegmentSizeBytesMax);
+  if (options.file_cache == nullptr) {
+    options.file_cache = std::make_shared<FileCache>(FileCache::kPrivateOpenFileCountMax);
+  }
+  std::shared_ptr<FileCache> file_cache = options.file_cache;
   LogRecovery::Run(clock, disk, directory, options.is_hidden,
                    [&clock, &disk, directory, options,
                     done = std::move(done)](absl::StatusOr<RecoveredLog> recovered) mutable {
@@ -37,7 +41,8 @@ void PartitionLog::Open(runtime::Clock& clock, runtime::Disk& disk, std::string 
                      opened.log.reset(new PartitionLog(clock, disk, std::move(directory), options,
                                                        *std::move(recovered)));
                      std::move(done)(std::move(opened));
-                   });
+                   },
+                   std::move(file_cache));
 }
 
 PartitionLog::PartitionLog(runtime::Clock& clock, runtime::Disk& disk, std::string directory,
@@ -63,7 +68,12 @@ PartitionLog::PartitionLog(runtime::Clock& clock, runtime::Disk& disk, std::stri
 }
 
 PartitionLog::~PartitionLog() {
-  for (const std::shared_ptr<Segment>& segment : segments_) segment->Close([](absl::Status) {});
+  // Operations still queued in segments are dropped (their completions would be ignored), which
+  // also frees the segments they hold; files are closed.
+  for (const std::shared_ptr<Segment>& segment : segments_) segment->Abandon();
+  for (const std::weak_ptr<Segment>& retired : retired_) {
+    if (std::shared_ptr<Segment> segment = retired.lock()) segment->Abandon();
+  }
 }
 
 // --- Appending ------------------------------------------------------------------------------
@@ -162,8 +172,8 @@ void PartitionLog::Roll() {
   std::shared_ptr<Segment> previous = segments_.back();
   EDDY_CHECK(!previous->empty());
   const int64_t base = next_offset();
-  auto segment = std::make_shared<Segment>(disk_, directory_, OffsetIndex(base), TimeIndex(base),
-                                           clock_.Now());
+  auto segment = std::make_shared<Segment>(clock_, disk_, options_.file_cache, directory_,
+                                           OffsetIndex(base), TimeIndex(base), clock_.Now());
   segment->set_hidden_count_before(previous->hidden_count_through());
   segments_.push_back(segment);
   directory_dirty_ = true;
@@ -190,6 +200,9 @@ void PartitionLog::StartSeal(std::shared_ptr<Segment> segment) {
   EDDY_CHECK(!segment->empty());
   EDDY_CHECK(segment->seal_state() == SealState::kActive);
   segment->set_seal_state(SealState::kSealing);
+  // No more appends: pack the indexes' tails and give back their spare capacity.
+  segment->offset_index().Compact();
+  segment->time_index().Compact();
   const uint64_t generation = segment->generation();
   // The index may only appear on disk once the bytes it describes are durable.
   Flush(segment->next_offset() - 1, [this, segment, generation](absl::Status status) {
@@ -540,8 +553,9 @@ void PartitionLog::ResetTo(int64_t next_offset, Done done) {
     old_segments.push_back(segment);
   }
   segments_.clear();
-  auto fresh = std::make_shared<Segment>(disk_, directory_, OffsetIndex(next_offset),
-                                         TimeIndex(next_offset), clock_.Now());
+  auto fresh = std::make_shared<Segment>(clock_, disk_, options_.file_cache, directory_,
+                                         OffsetIndex(next_offset), TimeIndex(next_offset),
+                                         clock_.Now());
   segments_.push_back(fresh);  // its running hidden count restarts at 0
   // Every pending flush, and every later one, completes only after a sync round whose directory
   // part runs after the reset's steps on directory_operations_ (so after it is durable).
@@ -551,8 +565,20 @@ void PartitionLog::ResetTo(int64_t next_offset, Done done) {
   directory_operations_.Enqueue(
       [this, next_offset, old_segments = std::move(old_segments), fresh,
        done = std::move(done)](SerialQueue::Next next) mutable {
-        RunReset(next_offset, std::move(old_segments), std::move(fresh), std::move(done),
-                 std::move(next));
+        // The old files are removed only once closed (no on-demand reopen may be in flight).
+        // (What waits must not hold the old segments: a segment would hold itself.)
+        std::vector<std::string> paths;
+        for (const std::shared_ptr<Segment>& segment : old_segments) {
+          paths.push_back(segment->time_index_path());
+          paths.push_back(segment->index_path());
+          paths.push_back(segment->log_path());
+        }
+        WhenAllClosed(std::move(old_segments),
+                      Guarded([this, next_offset, paths = std::move(paths), fresh,
+                               done = std::move(done), next = std::move(next)]() mutable {
+                        RunReset(next_offset, std::move(paths), std::move(fresh),
+                                 std::move(done), std::move(next));
+                      }));
       });
   CheckInvariants();
 }
@@ -564,7 +590,7 @@ void PartitionLog::ResetTo(int64_t next_offset, Done done) {
 //   4. remove the marker and sync the directory; then `done`.
 // Any failure stops the sequence (the log is failed); recovery then finds either no marker
 // (old log untouched) or the marker (and completes the reset).
-void PartitionLog::RunReset(int64_t next_offset, std::vector<std::shared_ptr<Segment>> old_segments,
+void PartitionLog::RunReset(int64_t next_offset, std::vector<std::string> paths,
                             std::shared_ptr<Segment> fresh, Done done, SerialQueue::Next next) {
   struct Steps {
     Done done;
@@ -606,12 +632,6 @@ void PartitionLog::RunReset(int64_t next_offset, std::vector<std::shared_ptr<Seg
                }));
   };
   // 2. Remove every old segment's files (popped from the back: log, index, time index each).
-  std::vector<std::string> paths;
-  for (const std::shared_ptr<Segment>& segment : old_segments) {
-    paths.push_back(segment->time_index_path());
-    paths.push_back(segment->index_path());
-    paths.push_back(segment->log_path());
-  }
   // 1. The marker, durably: the commit point.
   disk_.Open(
       marker, runtime::OpenMode::kCreateIfMissing,
@@ -640,6 +660,11 @@ void PartitionLog::EnforceRetention(int64_t now_timestamp_ms, Done done) {
 }
 
 void PartitionLog::RetireSegment(Segment& segment) {
+  // Remembered until gone, to be abandoned with the log (bounded: expired ones are pruned).
+  if (retired_.size() >= kRetiredSegmentCountMax) {
+    std::erase_if(retired_, [](const std::weak_ptr<Segment>& s) { return s.expired(); });
+  }
+  retired_.push_back(segment.weak_from_this());
   segment.set_removed();
   segment.bump_generation();
   ++stats_.segments_deleted;
@@ -652,20 +677,42 @@ void PartitionLog::DeleteSegment(std::shared_ptr<Segment> segment, bool sync_dir
   RetireSegment(*segment);
   directory_dirty_ = true;
   directory_operations_.Enqueue([this, segment, sync_directory_after](SerialQueue::Next next) {
+    // Only once its file is closed: an on-demand reopen in flight must not find it gone.
     // Popped from the back: log file, then index, then time index; missing index files are
-    // expected (only sealed segments have them).
+    // expected (only sealed segments have them). The waiter holds the paths, not the segment
+    // (which would then hold itself).
     std::vector<std::string> paths{segment->time_index_path(), segment->index_path(),
                                    segment->log_path()};
-    RemoveFilesThen(std::move(paths), [this, sync_directory_after,
-                                       next = std::move(next)]() mutable {
-      if (!sync_directory_after) return std::move(next)();
-      disk_.SyncDirectory(directory_,
-                          Guarded([this, next = std::move(next)](absl::Status status) mutable {
-                            if (!status.ok()) Fail(std::move(status));
-                            std::move(next)();
-                          }));
-    });
+    segment->WhenClosed(Guarded([this, paths = std::move(paths), sync_directory_after,
+                                 next = std::move(next)]() mutable {
+      RemoveFilesThen(std::move(paths), [this, sync_directory_after,
+                                         next = std::move(next)]() mutable {
+        if (!sync_directory_after) return std::move(next)();
+        disk_.SyncDirectory(directory_,
+                            Guarded([this, next = std::move(next)](absl::Status status) mutable {
+                              if (!status.ok()) Fail(std::move(status));
+                              std::move(next)();
+                            }));
+      });
+    }));
   });
+}
+
+void PartitionLog::WhenAllClosed(std::vector<std::shared_ptr<Segment>> segments,
+                                 absl::AnyInvocable<void() &&> then) {
+  if (segments.empty()) return std::move(then)();
+  // The waiters share a count and `then`, and hold no segment.
+  struct Pending {
+    size_t count;
+    absl::AnyInvocable<void() &&> then;
+  };
+  auto pending = std::make_shared<Pending>(Pending{segments.size(), std::move(then)});
+  for (const std::shared_ptr<Segment>& segment : segments) {
+    segment->WhenClosed([pending]() mutable {
+      EDDY_CHECK_GT(pending->count, 0u);
+      if (--pending->count == 0) std::move(pending->then)();
+    });
+  }
 }
 
 void PartitionLog::RemoveFilesThen(std::vector<std::string> paths, SerialQueue::Next then) {

@@ -277,11 +277,15 @@ class PartitionLog {
   // Detaches `segment` from the log (no file is removed here).
   void RetireSegment(Segment& segment);
   // The directory steps of ResetTo, run on directory_operations_ (see partition_log.cc).
-  void RunReset(int64_t next_offset, std::vector<std::shared_ptr<Segment>> old_segments,
+  // `paths`: every old segment's files (removed popping from the back).
+  void RunReset(int64_t next_offset, std::vector<std::string> paths,
                 std::shared_ptr<Segment> fresh, Done done, SerialQueue::Next next);
   // Lowers the flushed offset to `new_last` and makes every pending flush wait for a sync round
   // that starts after now (a truncation or reset must be durable before they complete).
   void RekeyFlushWaiters(int64_t new_last);
+  // Runs `then` once every one of `segments` (each Close()d) is closed.
+  static void WhenAllClosed(std::vector<std::shared_ptr<Segment>> segments,
+                            absl::AnyInvocable<void() &&> then);
   // Removes `paths` one after another (from the back; missing files are fine), then runs `then`.
   void RemoveFilesThen(std::vector<std::string> paths, SerialQueue::Next then);
   void StartFlushRound();
@@ -301,6 +305,9 @@ class PartitionLog {
   // Ascending base offsets, contiguous; the last is active. A deque (not a map keyed by base
   // offset) so that Kafka lookups can binary-search by a derived key.
   std::deque<std::shared_ptr<Segment>> segments_;
+  // Segments that left the log (retention, truncation, reset) and may still be closing.
+  static constexpr size_t kRetiredSegmentCountMax = 64;
+  std::vector<std::weak_ptr<Segment>> retired_;
   SerialQueue directory_operations_;
   bool directory_dirty_ = false;  // entries created or removed since the last directory sync
 

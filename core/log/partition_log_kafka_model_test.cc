@@ -20,7 +20,8 @@
 // * a crash keeps every flushed batch byte for byte;
 // * ReadKafka returns a non-empty prefix of the model's data batches from the fetch offset below
 //   the end asked for, each byte for byte as stored but for baseOffset = its Kafka offset.
-// Budget: RapidCheck's default (100 sequences); for a big run:
+// A second property runs the same with a FileCache of one or two files (evictions and on-demand
+// reopens throughout). Budget: RapidCheck's default (100 sequences); for a big run:
 //   RC_PARAMS="max_success=5000" bazel test //core/log:partition_log_kafka_model_test
 
 #include <memory>
@@ -114,9 +115,13 @@ struct Model {
 
 // The log under test, its world, and the Kafka positions seen so far.
 struct Sut {
-  explicit Sut(uint64_t segment_size_bytes_max) {
+  // open_file_count_max > 0: a FileCache of that many files, shared across reopens.
+  explicit Sut(uint64_t segment_size_bytes_max, size_t open_file_count_max = 0) {
     options.segment_size_bytes_max = segment_size_bytes_max;
     options.is_hidden = IsRaftInternalTestBatch;
+    if (open_file_count_max > 0) {
+      options.file_cache = std::make_shared<FileCache>(open_file_count_max);
+    }
     Reopen();
   }
 
@@ -486,10 +491,10 @@ struct ReadKafka : Command {
   }
 };
 
-RC_GTEST_PROP(PartitionLogKafkaModel, OffsetsStableAndDenseUnderRaftOperations, ()) {
+void RunKafkaModel(size_t open_file_count_max) {
   Model initial;
   initial.segment_size_bytes_max = *rc::gen::inRange<uint64_t>(150, 1000);
-  Sut sut(initial.segment_size_bytes_max);
+  Sut sut(initial.segment_size_bytes_max, open_file_count_max);
   rc::state::check(
       initial, sut,
       rc::state::gen::execOneOfWithArgs<AppendData, AppendData, AppendData, NewLeader,
@@ -500,6 +505,25 @@ RC_GTEST_PROP(PartitionLogKafkaModel, OffsetsStableAndDenseUnderRaftOperations, 
   RC_CLASSIFY(sut.segment_count_max > 2, "several segments");
   RC_CLASSIFY(sut.sealed_loads > 0, "sealed indexes loaded");
   RC_CLASSIFY(sut.crashes_that_cut > 0, "unflushed batches survived a crash");
+  if (sut.options.file_cache != nullptr) {
+    RC_ASSERT(sim::AwaitStatus(sut.loop, [&](auto done) {
+                sut.log->Flush(sut.log->last_offset(), std::move(done));
+              }).ok());
+    sut.loop.RunUntilIdle();
+    RC_ASSERT(sut.options.file_cache->open_file_count() <=
+              sut.options.file_cache->open_file_count_max());
+    RC_CLASSIFY(sut.options.file_cache->stats().evictions > 0, "segment files evicted");
+  }
+}
+
+RC_GTEST_PROP(PartitionLogKafkaModel, OffsetsStableAndDenseUnderRaftOperations, ()) {
+  RunKafkaModel(0);
+}
+
+// The same with a budget of one or two open files: segment files are closed when idle and
+// reopened on demand by reads, appends, truncations and seals, crashes included.
+RC_GTEST_PROP(PartitionLogKafkaModel, OffsetsStableUnderTinyFileBudget, ()) {
+  RunKafkaModel(*rc::gen::inRange<size_t>(1, 3));
 }
 
 }  // namespace

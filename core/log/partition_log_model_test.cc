@@ -1,7 +1,8 @@
 // The partition log against its model, on a SimDisk that crashes with torn tails: random
 // sequences of appends, reads, truncations, flushes, reopens and crashes (see log_model_check.h
 // for the checked properties). The same property runs on the real POSIX disk in
-// tests/log/posix_log_model_test.cc. Budget: RapidCheck's default (100 cases); for a big run:
+// tests/log/posix_log_model_test.cc. A second property runs it with a FileCache of one or two
+// files, so segment files are closed and reopened on demand throughout. Budget: RapidCheck's default (100 cases); for a big run:
 //   RC_PARAMS="max_success=10000" bazel test //core/log:partition_log_model_test
 
 #include <memory>
@@ -32,6 +33,13 @@ class SimWorld final : public ModelCheckWorld {
 
 RC_GTEST_PROP(PartitionLogModel, SimDiskWithCrashes, ()) {
   RunLogModelCase([] { return std::make_unique<SimWorld>(); });
+}
+
+// The same with a budget of one or two open files: every read of an older segment, every
+// append after a flush and every truncation reopens a file the cache closed.
+RC_GTEST_PROP(PartitionLogModel, SimDiskWithCrashesAndTinyFileBudget, ()) {
+  const size_t open_file_count_max = *rc::gen::inRange<size_t>(1, 3);
+  RunLogModelCase([] { return std::make_unique<SimWorld>(); }, open_file_count_max);
 }
 
 }  // namespace

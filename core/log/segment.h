@@ -10,8 +10,15 @@
 // removed before it may change), operations wait in a queue, still in order; the caller does not
 // need to care.
 //
+// OPEN ON DEMAND (FileCache): while open, the file is registered with the node's FileCache. The
+// cache may close it when it is idle — nothing queued or in flight, nothing written since the
+// last completed Sync — and the next operation reopens it (OpenMode::kExisting) before running.
+// A segment the log has just created is not reopened before its creating Open attached it.
+// Closing an idle file never loses data: everything written to it was synced.
+//
 // OWNERSHIP: owned by the PartitionLog through std::shared_ptr; completions that touch the
-// segment hold a reference. LOOP AFFINITY: the log's loop. The disk must outlive the segment.
+// segment hold a reference. LOOP AFFINITY: the log's loop. The clock and the disk must outlive
+// the segment.
 #pragma once
 
 #include <cstdint>
@@ -24,8 +31,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/base/units.h"
+#include "core/log/file_cache.h"
 #include "core/log/offset_index.h"
 #include "core/log/time_index.h"
+#include "core/runtime/clock.h"
 #include "core/runtime/disk.h"
 
 namespace eddy::log {
@@ -36,16 +45,20 @@ enum class SealState {
   kSealed,   // index files durable and describing this file exactly
 };
 
-class Segment : public std::enable_shared_from_this<Segment> {
+class Segment final : public std::enable_shared_from_this<Segment>, public CachedFile {
  public:
   // Most operations waiting for the file to be attached or unblocked.
   static constexpr size_t kQueuedOperationCountMax = 1 << 20;
 
-  // A segment whose file is not attached yet. `directory` is the log's directory on `disk`.
-  Segment(runtime::Disk& disk, std::string directory, OffsetIndex offset_index,
-          TimeIndex time_index, Instant created_at);
+  // A segment whose file is not attached yet. `directory` is the log's directory on `disk`;
+  // open files are counted in `file_cache`. If `file_exists` the file is on disk already and the
+  // first operation opens it; otherwise operations wait for Attach() (the log creates the file).
+  Segment(runtime::Clock& clock, runtime::Disk& disk, std::shared_ptr<FileCache> file_cache,
+          std::string directory, OffsetIndex offset_index, TimeIndex time_index,
+          Instant created_at, bool file_exists = false);
   Segment(const Segment&) = delete;
   Segment& operator=(const Segment&) = delete;
+  ~Segment();
 
   int64_t base_offset() const { return offset_index_.base_offset(); }
   int64_t next_offset() const { return offset_index_.next_offset(); }
@@ -84,14 +97,23 @@ class Segment : public std::enable_shared_from_this<Segment> {
   bool removed() const { return removed_; }
   void set_removed() { removed_ = true; }
 
-  // Makes operations go to `file`. REQUIRES: not attached yet.
+  // Makes operations go to `file` (and counts it in the file cache). REQUIRES: not attached.
   void Attach(runtime::FileHandle file);
+  // Whether the file is open now (attached, not evicted).
+  bool file_open() const { return file_ != runtime::kNoFile; }
+  // Reopens after evictions (on-demand opens that completed).
+  uint64_t reopen_count() const { return reopen_count_; }
+
+  // CachedFile.
+  bool Evictable() const override;
+  void Evict() override;
   // The file could not be opened: every queued and future operation fails with `status`
   // (future ones inline: the log stops submitting once it has failed).
   void FailOpen(absl::Status status);
-  // Holds operations in the queue until as many Unblock()s as Block()s.
+  // Holds the operations submitted from now on in the queue until the matching Unblock()
+  // (operations submitted before it still run, in order). Blocks end in the order they began.
   void Block();
-  // REQUIRES: blocked.
+  // Ends the oldest Block(). REQUIRES: blocked.
   void Unblock();
 
   // Disk operations, in FIFO order. Each completion runs on the loop, later, exactly once.
@@ -100,16 +122,38 @@ class Segment : public std::enable_shared_from_this<Segment> {
             runtime::Disk::DoneWith<std::vector<uint8_t>> done);
   void Truncate(uint64_t size_bytes, runtime::Disk::Done done);
   void Sync(runtime::Disk::Done done);
-  // Closes the file after every queued operation. No operation may follow.
+  // Closes the file after every queued operation. No operation may follow. `done` runs (later)
+  // once the file is closed (at once if it was not open).
   void Close(runtime::Disk::Done done);
+  // The log is gone: drops every queued operation (their completions would be ignored, and they
+  // may hold this segment), closes the file (or the one a reopen in flight brings), and takes
+  // no more operations. Operations already at the disk complete there.
+  void Abandon();
+  // Runs `then` (later) once Close() completed: only then may the file be removed (an
+  // on-demand reopen in flight must not find it gone).
+  void WhenClosed(absl::AnyInvocable<void() &&> then);
 
  private:
   using Operation = absl::AnyInvocable<void(absl::StatusOr<runtime::FileHandle>) &&>;
+  enum class Kind { kRead, kWrite, kSync, kClose };
 
-  void Submit(Operation operation);
+  void Submit(Kind kind, Operation operation);
+  void Run(Kind kind, Operation operation);
   void Drain();
+  bool HeldByBlock(uint64_t sequence) const;
+  void StartReopen();
+  void OnReopened(absl::StatusOr<runtime::FileHandle> file);
+  // Wraps a disk completion: counts the operation in flight until it completes, and offers the
+  // file to the cache once idle.
+  template <typename Result>
+  absl::AnyInvocable<void(Result) &&> Track(absl::AnyInvocable<void(Result) &&> done,
+                                           uint64_t synced_write_count);
+  void OnIdleMaybe();
+  void FinishClose(absl::Status status);
 
+  runtime::Clock& clock_;
   runtime::Disk& disk_;
+  const std::shared_ptr<FileCache> file_cache_;
   const std::string log_path_;
   const std::string index_path_;
   const std::string time_index_path_;
@@ -119,9 +163,30 @@ class Segment : public std::enable_shared_from_this<Segment> {
 
   runtime::FileHandle file_ = runtime::kNoFile;
   absl::Status open_status_;
-  int blocked_count_ = 0;
   bool closed_ = false;
-  std::deque<Operation> queued_;
+  struct Queued {
+    Kind kind;
+    uint64_t sequence;  // submission order
+    Operation operation;
+  };
+  std::deque<Queued> queued_;
+  uint64_t next_sequence_ = 0;
+  // One per Block() not yet unblocked: the sequence of the first operation it holds (operations
+  // submitted before it, e.g. still waiting for a reopen, are not held).
+  std::vector<uint64_t> barriers_;
+  // The file exists on disk and may be (re)opened on demand.
+  bool file_exists_ = false;
+  bool reopening_ = false;
+  uint64_t reopen_count_ = 0;
+  // Operations submitted to the disk and not completed.
+  uint64_t in_flight_count_ = 0;
+  // Writes (appends, truncations) submitted to the disk, and how many of them a completed Sync
+  // covers: the file may be closed only when they are equal.
+  uint64_t write_count_ = 0;
+  uint64_t synced_write_count_ = 0;
+  bool close_done_ = false;
+  bool abandoned_ = false;
+  std::vector<absl::AnyInvocable<void() &&>> closed_waiters_;
 
   int64_t hidden_count_before_ = 0;
   SealState seal_state_ = SealState::kActive;

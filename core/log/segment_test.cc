@@ -1,6 +1,9 @@
 // Segment: proves that operations submitted before the file is attached, or while the segment is
 // blocked, are held and then issued in submission order (so a read still sees earlier appends),
-// and that a failed open fails every queued operation instead of losing it.
+// and that a failed open fails every queued operation instead of losing it. With a FileCache of
+// one file it proves that the cache closes only idle, synced files (never one with a write not
+// yet synced or an operation in flight), that the next operation reopens the file and sees every
+// earlier write, and that Close() of an evicted file needs no reopen.
 
 #include "core/log/segment.h"
 
@@ -21,7 +24,8 @@ using ::eddy::testing::StatusIs;
 class SegmentTest : public ::testing::Test {
  protected:
   std::shared_ptr<Segment> NewSegment(int64_t base) {
-    return std::make_shared<Segment>(disk_, "dir", OffsetIndex(base), TimeIndex(base), loop_.Now());
+    return std::make_shared<Segment>(loop_, disk_, cache_, "dir", OffsetIndex(base),
+                                     TimeIndex(base), loop_.Now());
   }
   runtime::FileHandle OpenFile(const std::string& path) {
     EDDY_CHECK_OK(sim::AwaitStatus(
@@ -35,6 +39,7 @@ class SegmentTest : public ::testing::Test {
 
   sim::SimLoop loop_;
   sim::SimDisk disk_{loop_};
+  std::shared_ptr<FileCache> cache_ = std::make_shared<FileCache>(1);
 };
 
 TEST_F(SegmentTest, NamesFollowBaseOffset) {
@@ -91,6 +96,85 @@ TEST_F(SegmentTest, FailedOpenFailsQueuedOperations) {
   segment->FailOpen(absl::ResourceExhaustedError("disk full"));
   EXPECT_THAT(append_status, StatusIs(absl::StatusCode::kResourceExhausted));
   EXPECT_THAT(sync_status, StatusIs(absl::StatusCode::kResourceExhausted));
+}
+
+TEST_F(SegmentTest, CacheEvictsOnlySyncedIdleFilesAndReopensOnDemand) {
+  auto a = NewSegment(0);
+  auto b = NewSegment(100);
+  a->Attach(OpenFile(a->log_path()));
+  a->Append({1, 2, 3}, [](absl::Status s) { EDDY_CHECK_OK(s); });
+  loop_.RunUntilIdle();
+  EXPECT_FALSE(a->Evictable());  // written, not synced
+  b->Attach(OpenFile(b->log_path()));
+  loop_.RunUntilIdle();
+  // Over the limit of one: `a` is unsynced and stays open; `b` is idle and clean, so it went.
+  EXPECT_TRUE(a->file_open());
+  EXPECT_FALSE(b->file_open());
+  EXPECT_EQ(cache_->open_file_count(), 1u);
+  EXPECT_FALSE(a->Evictable());
+  a->Sync([](absl::Status s) { EDDY_CHECK_OK(s); });
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(a->Evictable());
+  EXPECT_TRUE(a->file_open());  // at the limit: nothing to evict yet
+  // A read of `b` reopens it, which evicts `a` (idle and synced now).
+  std::optional<std::vector<uint8_t>> read;
+  b->Append({9}, [](absl::Status s) { EDDY_CHECK_OK(s); });
+  b->Read(0, 10, [&](absl::StatusOr<std::vector<uint8_t>> bytes) { read = *bytes; });
+  loop_.RunUntilIdle();
+  EXPECT_EQ(read, (std::vector<uint8_t>{9}));
+  EXPECT_TRUE(b->file_open());
+  EXPECT_FALSE(a->file_open());
+  EXPECT_EQ(b->reopen_count(), 1u);
+  // `a` reopens and sees its synced bytes; `b` (unsynced) is not evicted meanwhile.
+  a->Read(0, 10, [&](absl::StatusOr<std::vector<uint8_t>> bytes) { read = *bytes; });
+  loop_.RunUntilIdle();
+  EXPECT_EQ(read, (std::vector<uint8_t>{1, 2, 3}));
+  EXPECT_TRUE(b->file_open());
+  EXPECT_EQ(cache_->stats().over_limit_count_max, 1u);
+  EXPECT_EQ(disk_.DurableContents(a->log_path()), (std::vector<uint8_t>{1, 2, 3}));
+  b->Sync([](absl::Status s) { EDDY_CHECK_OK(s); });
+  loop_.RunUntilIdle();
+  EXPECT_EQ(cache_->open_file_count(), 1u);
+  EXPECT_EQ(disk_.DurableContents(b->log_path()), (std::vector<uint8_t>{9}));
+}
+
+TEST_F(SegmentTest, InFlightOperationKeepsTheFileOpen) {
+  auto a = NewSegment(0);
+  auto b = NewSegment(100);
+  a->Attach(OpenFile(a->log_path()));
+  const runtime::FileHandle b_file = OpenFile(b->log_path());
+  bool read_done = false;
+  a->Read(0, 10, [&](absl::StatusOr<std::vector<uint8_t>>) {
+    // The file was not closed under the read.
+    EXPECT_TRUE(a->file_open());
+    read_done = true;
+  });
+  b->Attach(b_file);  // over the limit while `a`'s read is in flight
+  EXPECT_TRUE(a->file_open());
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(read_done);
+  EXPECT_EQ(cache_->open_file_count(), 1u);
+}
+
+TEST_F(SegmentTest, CloseOfAnEvictedFileNeedsNoReopen) {
+  auto a = NewSegment(0);
+  auto b = NewSegment(100);
+  a->Attach(OpenFile(a->log_path()));
+  b->Attach(OpenFile(b->log_path()));
+  loop_.RunUntilIdle();
+  ASSERT_FALSE(a->file_open() && b->file_open());
+  std::shared_ptr<Segment> evicted = a->file_open() ? b : a;
+  bool closed = false;
+  evicted->Close([&](absl::Status s) {
+    EDDY_CHECK_OK(s);
+    closed = true;
+  });
+  bool waited = false;
+  evicted->WhenClosed([&] { waited = true; });
+  loop_.RunUntilIdle();
+  EXPECT_TRUE(closed);
+  EXPECT_TRUE(waited);
+  EXPECT_EQ(evicted->reopen_count(), 0u);
 }
 
 }  // namespace

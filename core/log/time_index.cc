@@ -20,37 +20,36 @@ TimeIndex::TimeIndex(int64_t base_offset) : base_offset_(base_offset) {
 
 std::optional<int64_t> TimeIndex::max_timestamp() const {
   if (entries_.empty()) return std::nullopt;
-  return entries_.back().timestamp;
+  return entries_.back().a;
 }
 
 std::optional<int64_t> TimeIndex::last_entry_offset() const {
   if (entries_.empty()) return std::nullopt;
-  return base_offset_ + int64_t{entries_.back().relative_offset};
+  return base_offset_ + entries_.back().b;
 }
 
 void TimeIndex::Observe(int64_t batch_base_offset, int64_t batch_max_timestamp) {
   EDDY_CHECK_GE(batch_base_offset, base_offset_);
   EDDY_CHECK_LE(batch_base_offset - base_offset_, int64_t{UINT32_MAX});
-  const uint32_t relative = static_cast<uint32_t>(batch_base_offset - base_offset_);
+  const int64_t relative = batch_base_offset - base_offset_;
   if (!entries_.empty()) {
-    EDDY_CHECK_GT(relative, entries_.back().relative_offset);
-    if (batch_max_timestamp <= entries_.back().timestamp) return;
+    const PackedPairs::Pair last = entries_.back();
+    EDDY_CHECK_GT(relative, last.b);
+    if (batch_max_timestamp <= last.a) return;
   }
-  entries_.push_back(Entry{batch_max_timestamp, relative});
+  entries_.Append(PackedPairs::Pair{batch_max_timestamp, relative});
 }
 
 std::optional<int64_t> TimeIndex::Lookup(int64_t timestamp) const {
-  const auto it =
-      std::lower_bound(entries_.begin(), entries_.end(), timestamp,
-                       [](const Entry& entry, int64_t value) { return entry.timestamp < value; });
-  if (it == entries_.end()) return std::nullopt;
-  return base_offset_ + int64_t{it->relative_offset};
+  const size_t index = entries_.LowerBoundA(timestamp);
+  if (index == entries_.size()) return std::nullopt;
+  return base_offset_ + entries_.At(index).b;
 }
 
 void TimeIndex::TruncateFrom(int64_t offset) {
-  while (!entries_.empty() && base_offset_ + int64_t{entries_.back().relative_offset} >= offset) {
-    entries_.pop_back();
-  }
+  const int64_t relative = offset - base_offset_;
+  entries_.Truncate(entries_.PartitionPoint(
+      [relative](size_t, const PackedPairs::Pair& pair) { return pair.b >= relative; }));
 }
 
 std::vector<uint8_t> TimeIndex::Encode() const {
@@ -61,10 +60,12 @@ std::vector<uint8_t> TimeIndex::Encode() const {
   Put64(out, static_cast<uint64_t>(base_offset_));
   Put32(out, static_cast<uint32_t>(entries_.size()));
   EDDY_CHECK_EQ(out.size(), kHeaderSizeBytes);
-  for (const Entry& entry : entries_) {
-    Put64(out, static_cast<uint64_t>(entry.timestamp));
-    Put32(out, entry.relative_offset);
-  }
+  entries_.ScanFrom(0, [&out](size_t, const PackedPairs::Pair& pair) {
+    Put64(out, static_cast<uint64_t>(pair.a));
+    Put32(out, static_cast<uint32_t>(pair.b));
+    return true;
+  });
+  EDDY_CHECK_EQ(out.size(), kHeaderSizeBytes + entries_.size() * kEntrySizeBytes);
   Put32(out, record::Crc32c(out));
   return out;
 }
@@ -91,12 +92,13 @@ absl::StatusOr<TimeIndex> TimeIndex::Decode(int64_t base_offset, std::span<const
     const uint8_t* entry = p + kHeaderSizeBytes + i * kEntrySizeBytes;
     const int64_t timestamp = static_cast<int64_t>(Load64(entry));
     const uint32_t relative = Load32(entry + 8);
-    if (!index.entries_.empty() && (timestamp <= index.entries_.back().timestamp ||
-                                    relative <= index.entries_.back().relative_offset)) {
+    if (!index.entries_.empty() && (timestamp <= index.entries_.back().a ||
+                                    int64_t{relative} <= index.entries_.back().b)) {
       return absl::DataLossError("time index entries are not increasing");
     }
-    index.entries_.push_back(Entry{timestamp, relative});
+    index.entries_.Append(PackedPairs::Pair{timestamp, int64_t{relative}});
   }
+  index.Compact();
   return index;
 }
 

@@ -4,7 +4,8 @@
 // earlier one in the segment, so the first entry with timestamp >= T names the first batch that
 // holds a record with timestamp >= T: lookups are exact at batch granularity (Kafka's
 // ListOffsets answers at record granularity by scanning that batch; we return its base offset
-// and let the consumer skip the earlier records). Kept in memory; written to "<base>.timeindex"
+// and let the consumer skip the earlier records). Kept in memory, packed (PackedPairs: a few
+// bytes per entry); written to "<base>.timeindex"
 // when the segment is sealed (FORMAT.md).
 //
 // Pure value type: no I/O, not tied to a loop.
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/log/packed_pairs.h"
 
 namespace eddy::log {
 
@@ -32,6 +34,10 @@ class TimeIndex {
 
   int64_t base_offset() const { return base_offset_; }
   size_t entry_count() const { return entries_.size(); }
+  // Packs what is still unpacked and releases spare capacity (a sealed or loaded segment).
+  void Compact() { entries_.Compact(); }
+  // Heap bytes held (PackedPairs: a few bytes per entry).
+  size_t memory_bytes() const { return entries_.memory_bytes(); }
   // Largest timestamp of any batch in the segment; std::nullopt when no batch was observed.
   std::optional<int64_t> max_timestamp() const;
 
@@ -53,13 +59,9 @@ class TimeIndex {
   static absl::StatusOr<TimeIndex> Decode(int64_t base_offset, std::span<const uint8_t> bytes);
 
  private:
-  struct Entry {
-    int64_t timestamp;
-    uint32_t relative_offset;
-  };
-
   int64_t base_offset_;
-  std::vector<Entry> entries_;
+  // a = timestamp, b = relative base offset; both strictly increase.
+  PackedPairs entries_;
 };
 
 }  // namespace eddy::log

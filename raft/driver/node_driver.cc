@@ -11,7 +11,8 @@ NodeDriver::NodeDriver(runtime::Runtime& runtime, NodeOptions options, DriverObs
     : runtime_(runtime),
       options_(options),
       observer_(observer),
-      state_store_(std::make_unique<NodeStateStore>(runtime.clock(), runtime.disk(), kStateDirectory)) {
+      state_store_(std::make_unique<NodeStateStore>(runtime.clock(), runtime.disk(), kStateDirectory)),
+      file_cache_(std::make_shared<log::FileCache>(options_.open_segment_files_max)) {
   EDDY_CHECK(observer_ != nullptr);
   EDDY_CHECK_GT(options_.tick_interval.nanoseconds(), 0);
   state_store_->Start();  // groups opening meanwhile wait for it (NodeStateStore::Attach)
@@ -38,6 +39,8 @@ absl::Status NodeDriver::AddGroup(GroupOptions options) {
     return absl::InvalidArgumentError(absl::StrCat(
         "replica id ", options.replica_id, " is not a replica of node ", runtime_.self()));
   }
+  // Every replica's segment files share the node's open-file budget (core/log FileCache).
+  if (options.log.file_cache == nullptr) options.log.file_cache = file_cache_;
   auto group = std::make_unique<GroupDriver>(
       runtime_, *state_store_, std::move(options), absl::StrCat("g", id),
       [this](NodeId to, GroupId g, Message m) { Send(to, g, std::move(m)); }, observer_);

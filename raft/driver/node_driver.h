@@ -32,6 +32,9 @@ namespace eddy::raft::driver {
 
 struct NodeOptions {
   Duration tick_interval = Duration::Milliseconds(50);
+  // Segment files open at once across every replica of the node (core/log FileCache): idle
+  // logs' files are closed least recently used first.
+  size_t open_segment_files_max = 1024;
 };
 
 struct NodeStats {
@@ -99,8 +102,9 @@ class NodeDriver {
   // Removes every file of one directory, then syncs it; `done` gets the first error.
   void EmptyDirectory(std::string dir, absl::AnyInvocable<void(absl::Status) &&> done);
 
-  // Declared before the groups: they hold a reference to it, and are destroyed first.
+  // Declared before the groups: they hold a reference to them, and are destroyed first.
   std::unique_ptr<NodeStateStore> state_store_;
+  std::shared_ptr<log::FileCache> file_cache_;
   std::map<GroupId, std::unique_ptr<GroupDriver>> groups_;
   std::set<GroupId> removing_;  // RemoveGroup in progress
   std::map<NodeId, Envelope> outbox_;  // by peer node; ordered so flushes go out in id order

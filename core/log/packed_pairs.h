@@ -1,0 +1,168 @@
+// PackedPairs: a compact, append-mostly column of pairs (a, b) in which both a and b strictly
+// increase — the shape of every in-memory index of a segment (offset index: relative last
+// offset and file position per batch; time index: timestamp and relative offset).
+//
+// MEMORY: the newest entries (up to kBlockEntryCountMax) sit in a plain tail; a full tail is
+// packed into a BLOCK: its first pair verbatim, then every later entry as the deltas (a - prev a,
+// b - prev b) minus the block's smallest delta, bit-packed at the width of the block's largest
+// such value (frame of reference). A block costs sizeof(Block) (48 bytes) plus (width_a +
+// width_b) bits per entry: batches of similar size with similar record counts take a few bits
+// each, identical ones none. Compact() packs a partial tail and releases spare capacity (done
+// when a segment is sealed or loaded).
+//
+// COST: Append O(1) amortized (packing a block is O(kBlockEntryCountMax) once per block);
+// At/LowerBoundA/PartitionPoint O(log blocks + kBlockEntryCountMax); Truncate O(block) plus what
+// it drops; ScanFrom decodes sequentially, O(1) per entry.
+//
+// Pure value type: no I/O, not tied to a loop.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/base/check.h"
+
+namespace eddy::log {
+
+class PackedPairs {
+ public:
+  // Entries per packed block (the tail is packed when it reaches this many).
+  static constexpr size_t kBlockEntryCountMax = 128;
+
+  struct Pair {
+    int64_t a = 0;
+    int64_t b = 0;
+    friend bool operator==(const Pair&, const Pair&) = default;
+  };
+
+  size_t size() const { return packed_count_ + tail_.size(); }
+  bool empty() const { return size() == 0; }
+
+  // REQUIRES: empty(), or pair.a > back().a and pair.b > back().b.
+  void Append(Pair pair);
+  // REQUIRES: index < size().
+  Pair At(size_t index) const;
+  // REQUIRES: !empty().
+  Pair back() const;
+
+  // Index of the first entry with a >= `a`, or size() if none.
+  size_t LowerBoundA(int64_t a) const;
+  // Index of the first entry for which `predicate(index, pair)` holds, or size() if none.
+  // REQUIRES: the predicate is monotone over the entries (false ... false true ... true).
+  template <typename Predicate>
+  size_t PartitionPoint(Predicate predicate) const;
+  // Calls `visit(index, pair)` for entries from `first` on, in order, while it returns true.
+  template <typename Visit>
+  void ScanFrom(size_t first, Visit visit) const;
+
+  // Keeps the first `count` entries. REQUIRES: count <= size().
+  void Truncate(size_t count);
+  // Packs the tail (whatever its length) and releases spare capacity.
+  void Compact();
+
+  // Heap bytes held (capacity, not just size).
+  size_t memory_bytes() const;
+
+  void CheckInvariants() const;
+
+ private:
+  struct Block {
+    int64_t first_a;
+    int64_t first_b;
+    uint64_t min_delta_a;
+    uint64_t min_delta_b;
+    uint64_t bit_offset;  // of entry 1's packed deltas in bits_
+    uint32_t first_index;
+    uint16_t count;  // entries, 1 ... kBlockEntryCountMax
+    uint8_t width_a;
+    uint8_t width_b;
+  };
+
+  // Sequential decoder of one block.
+  class Cursor {
+   public:
+    Cursor(const PackedPairs& pairs, const Block& block);
+    Pair pair() const { return pair_; }
+    void Next();
+
+   private:
+    uint64_t ReadBits(uint8_t width);
+    const PackedPairs& pairs_;
+    const Block& block_;
+    uint64_t bit_ = 0;
+    Pair pair_;
+  };
+
+  void PackTail();
+  void WriteBits(uint64_t value, uint8_t width);
+  uint64_t ReadBitsAt(uint64_t bit, uint8_t width) const;
+  // Index of the block holding packed entry `index`. REQUIRES: index < packed_count_.
+  size_t BlockOf(size_t index) const;
+
+  std::vector<Block> blocks_;
+  std::vector<uint64_t> bits_;
+  uint64_t bit_count_ = 0;
+  size_t packed_count_ = 0;
+  std::vector<Pair> tail_;
+};
+
+template <typename Predicate>
+size_t PackedPairs::PartitionPoint(Predicate predicate) const {
+  // Blocks whose first entry fails the predicate: [0, low).
+  size_t low = 0;
+  size_t high = blocks_.size();
+  while (low < high) {
+    const size_t mid = low + (high - low) / 2;
+    const Block& block = blocks_[mid];
+    if (predicate(size_t{block.first_index}, Pair{block.first_a, block.first_b})) {
+      high = mid;
+    } else {
+      low = mid + 1;
+    }
+  }
+  if (low > 0) {
+    const Block& block = blocks_[low - 1];
+    Cursor cursor(*this, block);
+    for (size_t j = 1; j < block.count; ++j) {
+      cursor.Next();
+      if (predicate(size_t{block.first_index} + j, cursor.pair())) return block.first_index + j;
+    }
+  }
+  if (low < blocks_.size()) return blocks_[low].first_index;
+  // Every packed entry fails: the answer is in the tail.
+  size_t tail_low = 0;
+  size_t tail_high = tail_.size();
+  while (tail_low < tail_high) {
+    const size_t mid = tail_low + (tail_high - tail_low) / 2;
+    if (predicate(packed_count_ + mid, tail_[mid])) {
+      tail_high = mid;
+    } else {
+      tail_low = mid + 1;
+    }
+  }
+  return packed_count_ + tail_low;
+}
+
+template <typename Visit>
+void PackedPairs::ScanFrom(size_t first, Visit visit) const {
+  size_t index = first;
+  if (index < packed_count_) {
+    for (size_t b = BlockOf(index); b < blocks_.size(); ++b) {
+      const Block& block = blocks_[b];
+      Cursor cursor(*this, block);
+      for (size_t j = 0; j < block.count; ++j) {
+        if (j > 0) cursor.Next();
+        if (block.first_index + j < index) continue;
+        if (!visit(size_t{block.first_index} + j, cursor.pair())) return;
+        ++index;
+      }
+    }
+  }
+  EDDY_CHECK_GE(index, packed_count_);
+  for (; index < size(); ++index) {
+    if (!visit(index, tail_[index - packed_count_])) return;
+  }
+}
+
+}  // namespace eddy::log
