@@ -129,10 +129,30 @@ void RawNode::TickElection() {
   ++election_elapsed_ticks_;
   // §5.2: a follower that receives no communication over the election timeout starts an
   // election. Only voters may become leader.
-  if (!membership_.IsVoter(config_.id)) return;
+  const bool voter = membership_.IsVoter(config_.id);
+  if (!voter && !config_.quiesce) return;
   if (election_elapsed_ticks_ < randomized_election_timeout_ticks_) return;
   election_elapsed_ticks_ = 0;
-  CampaignNow(config_.pre_vote ? CampaignKind::kPreVote : CampaignKind::kVote, false);
+  // Quiescence: a quiet leader may have stopped waiting for us (we were silent a whole
+  // check-quorum round) and hears nothing from a replica that cannot campaign (a learner; a
+  // voter whose vote requests its driver suppresses). Tell every member we are here: any
+  // message wakes a quiet replica, and a woken follower wakes its leader.
+  if (config_.quiesce) PingMembers();
+  if (voter) CampaignNow(config_.pre_vote ? CampaignKind::kPreVote : CampaignKind::kVote, false);
+}
+
+void RawNode::PingMembers() {
+  if (term_ == 0) return;  // nobody has led yet: nobody can be quiet
+  for (const std::vector<NodeId>* members : {&membership_.voters(), &membership_.learners()}) {
+    for (NodeId peer : *members) {
+      if (peer == config_.id) continue;
+      Message m;
+      m.set_type(MSG_HEARTBEAT_RESP);
+      m.set_to(peer);
+      m.set_term(term_);
+      Send(std::move(m));
+    }
+  }
 }
 
 void RawNode::TickLeader() {
@@ -352,9 +372,9 @@ absl::Status RawNode::StepInternal(Message& m) {
   // Quiescence suppresses timers only: any message but the quiesce handshake itself (a quiesce
   // heartbeat is judged by HandleHeartbeat, an accepting answer changes nothing) wakes us
   // before it is handled by the ordinary rules.
-  if (quiesced_ && !(m.quiesce() && (m.type() == MSG_HEARTBEAT || m.type() == MSG_HEARTBEAT_RESP))) {
-    Wake(m.from());
-  }
+  const bool handshake =
+      m.quiesce() && (m.type() == MSG_HEARTBEAT || m.type() == MSG_HEARTBEAT_RESP);
+  if (quiesced_ && !handshake) Wake(m.from());
 
   if (m.term() > term_) {
     if (m.type() == MSG_VOTE || m.type() == MSG_PRE_VOTE) {

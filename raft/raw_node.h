@@ -50,7 +50,7 @@ struct Counters {
   uint64_t proposals_refused = 0;         // Propose on a non-leader, during transfer, or full
   uint64_t outgoing_messages_dropped = 0; // queue beyond Config::outgoing_messages_max
   uint64_t campaigns_refused_at_term_max = 0;  // the next term would not fit a batch header
-  uint64_t quiesces = 0;  // this replica went quiet (leader: told its followers; follower: accepted)
+  uint64_t quiesces = 0;  // went quiet (leader: told its followers; follower: accepted)
   uint64_t wakes = 0;     // a quiesced replica woke (any message, a proposal, Unquiesce)
 };
 
@@ -173,6 +173,8 @@ class RawNode {
   bool CanQuiesce() const;
   void Quiesce();
   void Wake(NodeId cause);
+  // A heartbeat response to every other member: "I am here" (see TickElection).
+  void PingMembers();
   void FlushBroadcast();
   int64_t FindConflictByTerm(int64_t offset, Term term) const;
   void MaybeCommit();
