@@ -9,8 +9,8 @@
 // corruption detected, replica fenced after data loss and repaired, conflicting suffix
 // truncated, leader stepped down, leadership transferred, hard-state copy damaged, membership
 // change committed, learner promoted, replica wiped and rejoined under a new id, snapshot sent
-// and installed, ...). A path the sweep no longer reaches fails the test, so coverage cannot
-// silently rot.
+// and installed, groups quiesced and woken by node liveness, ...). A path the sweep no longer
+// reaches fails the test, so coverage cannot silently rot.
 #include <cstdio>
 #include <map>
 #include <string>
@@ -80,6 +80,13 @@ TEST(SweepTest, TwoHundredSeedsKeepEveryPropertyAndCoverEveryPath) {
       "recovery: snapshot sent",
       "recovery: snapshot installed",
       "recovery: read below the log start refused",
+      // Quiescence (idle periods in the workload): idle groups go quiet, wake on a message or a
+      // proposal, and wake when node liveness finds the peer node they depend on silent.
+      "recovery: workload idle period",
+      "recovery: group quiesced",
+      "recovery: quiesced group woken",
+      "recovery: quiesced group woken: a peer node went silent",
+      "quiescence: peer node declared down",
   };
   std::string report;
   for (const auto& [name, count] : coverage) {
