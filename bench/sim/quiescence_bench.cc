@@ -62,12 +62,20 @@ Settled& SettledCluster(int groups, bool quiesce) {
   options.membership_interval_mean = Duration::Zero();
   options.quiesce = quiesce;
   settled = Settled{groups, quiesce, std::make_unique<sim::cluster::Cluster>(options), 0};
-  // Elections settle: every group has a leader (and, with quiescence, went quiet).
-  settled.cluster->world().RunFor(Duration::Seconds(4));
-  for (int g = 1; g <= groups; ++g) {
-    settled.led +=
-        settled.cluster->LeaderOf(static_cast<raft::driver::GroupId>(g)) != raft::kNoNode ? 1 : 0;
+  // Replicas open and elections settle: every group has a leader (and, with quiescence, every
+  // replica went quiet), checked every simulated second, for at most a minute.
+  sim::cluster::Cluster& cluster = *settled.cluster;
+  for (int second = 0; second < 60; ++second) {
+    cluster.world().RunFor(Duration::Seconds(1));
+    settled.led = 0;
+    for (int g = 1; g <= groups; ++g) {
+      settled.led += cluster.LeaderOf(static_cast<raft::driver::GroupId>(g)) != raft::kNoNode;
+    }
+    size_t awake = 0;
+    for (runtime::NodeId n : kNodes) awake += cluster.node(n)->awake_group_count();
+    if (settled.led == groups && (!quiesce || awake == 0)) break;
   }
+  cluster.world().RunFor(Duration::Seconds(1));
   return settled;
 }
 
@@ -98,7 +106,7 @@ void BM_IdleGroups(benchmark::State& state) {
 
 BENCHMARK(BM_IdleGroups)
     ->ArgNames({"groups", "quiesce"})
-    ->ArgsProduct({{100, 1000, 10000}, {0, 1}})
+    ->ArgsProduct({{100, 1000, 3000, 10000}, {0, 1}})
     ->Iterations(2)
     ->Repetitions(3)
     ->ReportAggregatesOnly(true)
