@@ -59,6 +59,14 @@ struct Config {
   // counted): losing a message is always safe in Raft, unbounded memory is not.
   int outgoing_messages_max = 16384;
 
+  // Quiescence (README.md, "Quiescence"): the leader of an idle group whose followers all hold
+  // and have committed its whole log tells them so and stops heartbeating; they stop their
+  // election timers. Only timers are suppressed, never a Raft rule. REQUIRES a driver that keeps
+  // liveness another way: it must call RawNode::Unquiesce on a quiesced replica when a peer it
+  // depends on (a follower's leader, a leader's followers) may be down (raft/driver's node-level
+  // heartbeats do). Off by default: the core alone cannot tell.
+  bool quiesce = false;
+
   PlantedBug planted_bug = PlantedBug::kNone;
 
   absl::Status Validate() const {

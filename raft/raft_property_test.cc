@@ -30,6 +30,7 @@ RC_GTEST_PROP(RaftPropertyTest, SafetyAndLivenessUnderRandomSchedules, ()) {
   RC_TAG(stats.leaders >= 3 ? "leaders>=3" : "leaders<3");
   RC_TAG(stats.snapshots_installed > 0 ? "snapshot installed" : "no snapshot");
   RC_TAG(stats.membership_changes > 0 ? "membership changed" : "membership unchanged");
+  RC_TAG(stats.quiesces > 0 ? "quiesced" : "never quiesced");
   if (!status.ok()) RC_FAIL(std::string(status.message()));
 }
 

@@ -116,6 +116,7 @@ void RawNode::Send(Message m) {
 // Time.
 
 void RawNode::Tick() {
+  if (quiesced_) return;  // quiescence suppresses timers, nothing else
   if (role_ == Role::kLeader) {
     TickLeader();
   } else {
@@ -128,10 +129,30 @@ void RawNode::TickElection() {
   ++election_elapsed_ticks_;
   // §5.2: a follower that receives no communication over the election timeout starts an
   // election. Only voters may become leader.
-  if (!membership_.IsVoter(config_.id)) return;
+  const bool voter = membership_.IsVoter(config_.id);
+  if (!voter && !config_.quiesce) return;
   if (election_elapsed_ticks_ < randomized_election_timeout_ticks_) return;
   election_elapsed_ticks_ = 0;
-  CampaignNow(config_.pre_vote ? CampaignKind::kPreVote : CampaignKind::kVote, false);
+  // Quiescence: a quiet leader may have stopped waiting for us (we were silent a whole
+  // check-quorum round) and hears nothing from a replica that cannot campaign (a learner; a
+  // voter whose vote requests its driver suppresses). Tell every member we are here: any
+  // message wakes a quiet replica, and a woken follower wakes its leader.
+  if (config_.quiesce) PingMembers();
+  if (voter) CampaignNow(config_.pre_vote ? CampaignKind::kPreVote : CampaignKind::kVote, false);
+}
+
+void RawNode::PingMembers() {
+  if (term_ == 0) return;  // nobody has led yet: nobody can be quiet
+  for (const std::vector<NodeId>* members : {&membership_.voters(), &membership_.learners()}) {
+    for (NodeId peer : *members) {
+      if (peer == config_.id) continue;
+      Message m;
+      m.set_type(MSG_HEARTBEAT_RESP);
+      m.set_to(peer);
+      m.set_term(term_);
+      Send(std::move(m));
+    }
+  }
 }
 
 void RawNode::TickLeader() {
@@ -157,7 +178,11 @@ void RawNode::TickLeader() {
   }
   if (heartbeat_elapsed_ticks_ >= config_.heartbeat_interval_ticks) {
     heartbeat_elapsed_ticks_ = 0;
-    BroadcastHeartbeat();
+    if (CanQuiesce()) {
+      Quiesce();
+    } else {
+      BroadcastHeartbeat();
+    }
   }
 }
 
@@ -178,6 +203,7 @@ bool RawNode::QuorumActive() const {
 // Roles.
 
 void RawNode::ResetForTerm() {
+  quiesced_ = false;  // a new role or term starts awake
   election_elapsed_ticks_ = 0;
   heartbeat_elapsed_ticks_ = 0;
   randomized_election_timeout_ticks_ = static_cast<int>(random_.UniformInRange(
@@ -239,6 +265,7 @@ absl::Status RawNode::Campaign() {
     return absl::FailedPreconditionError(absl::StrCat("node ", config_.id, " is not a voter"));
   }
   if (role_ == Role::kLeader) return absl::FailedPreconditionError("already leader");
+  if (quiesced_) Wake(kNoNode);
   CampaignNow(config_.pre_vote ? CampaignKind::kPreVote : CampaignKind::kVote, false);
   CheckInvariants();
   return absl::OkStatus();
@@ -341,6 +368,13 @@ absl::Status RawNode::StepInternal(Message& m) {
                   absl::FailedPreconditionError(
                       absl::StrCat("message type ", m.type(), " from non-member ", m.from())));
   }
+
+  // Quiescence suppresses timers only: any message but the quiesce handshake itself (a quiesce
+  // heartbeat is judged by HandleHeartbeat, an accepting answer changes nothing) wakes us
+  // before it is handled by the ordinary rules.
+  const bool handshake =
+      m.quiesce() && (m.type() == MSG_HEARTBEAT || m.type() == MSG_HEARTBEAT_RESP);
+  if (quiesced_ && !handshake) Wake(m.from());
 
   if (m.term() > term_) {
     if (m.type() == MSG_VOTE || m.type() == MSG_PRE_VOTE) {
@@ -657,6 +691,21 @@ void RawNode::HandleHeartbeat(const Message& m) {
   reply.set_to(m.from());
   reply.set_term(term_);
   reply.set_read_context(m.read_context());
+  if (m.quiesce()) {
+    // Go quiet only holding exactly the leader's log, all of it committed: then there is
+    // nothing to replicate and nothing to learn, and no timer of ours is needed while the
+    // leader's node stays live (the driver watches it). Otherwise answer plainly, which wakes
+    // the leader, and replication continues as usual.
+    const bool accept = config_.quiesce && !receiving_snapshot_ &&
+                        log_.LastOffset() == m.last_log_offset() &&
+                        log_.LastTerm() == m.last_log_term() && commit_ == log_.LastOffset();
+    if (accept && !quiesced_) ++counters_.quiesces;
+    if (!accept && quiesced_) ++counters_.wakes;
+    quiesced_ = accept;
+    reply.set_quiesce(accept);
+  } else {
+    quiesced_ = false;
+  }
   Send(std::move(reply));
 }
 
@@ -734,6 +783,7 @@ absl::Status RawNode::HandleSnapshot(const Message& m) {
 // Leader side of replication.
 
 absl::StatusOr<EntryMeta> RawNode::Propose(int64_t record_count, std::string data) {
+  if (quiesced_ && role_ == Role::kLeader) Wake(kNoNode);
   absl::Status status;
   if (role_ != Role::kLeader || !membership_.IsVoter(config_.id)) {
     status = absl::FailedPreconditionError(
@@ -758,6 +808,7 @@ absl::StatusOr<EntryMeta> RawNode::Propose(int64_t record_count, std::string dat
 }
 
 absl::StatusOr<EntryMeta> RawNode::ProposeConfChange(ConfChangeType type, NodeId node) {
+  if (quiesced_ && role_ == Role::kLeader) Wake(kNoNode);
   absl::Status status;
   if (role_ != Role::kLeader || !membership_.IsVoter(config_.id)) {
     status = absl::FailedPreconditionError("not the leader");
@@ -811,6 +862,7 @@ absl::Status RawNode::TransferLeadership(NodeId target) {
   if (!membership_.IsVoter(target)) {
     return absl::FailedPreconditionError(absl::StrCat("node ", target, " is not a voter"));
   }
+  if (quiesced_) Wake(kNoNode);
   lead_transferee_ = target;
   transfer_elapsed_ticks_ = 0;
   Progress& pr = progress_.at(target);
@@ -859,6 +911,7 @@ absl::Status RawNode::ReadIndex(uint64_t request_id) {
   if (log_.TermAt(commit_) != term_) {
     return absl::UnavailableError("leader has not committed an entry of its term yet");
   }
+  if (quiesced_) Wake(kNoNode);
   if (membership_.voters().size() == 1) {
     read_states_.push_back(ReadState{request_id, commit_});
     return absl::OkStatus();
@@ -883,6 +936,88 @@ void RawNode::BroadcastHeartbeat() {
     m.set_read_context(context);
     Send(std::move(m));
   }
+}
+
+bool RawNode::CanQuiesce() const {
+  if (!config_.quiesce || role_ != Role::kLeader || quiesced_) return false;
+  // Nothing in progress: no transfer, no read waiting for its heartbeat quorum, no removal of
+  // ourselves being handed over, nothing left to stream or to announce.
+  if (!membership_.IsVoter(config_.id) || lead_transferee_ != kNoNode || !pending_reads_.empty() ||
+      broadcast_pending_ || commit_broadcast_pending_) {
+    return false;
+  }
+  // Our whole log is durable and committed (hence no membership change or no-op is pending).
+  const int64_t last = log_.LastOffset();
+  if (commit_ != last || log_.PersistedLastOffset() != last) return false;
+  if (!QuorumActive()) return false;
+  for (const auto& [peer, pr] : progress_) {
+    // A follower silent for a whole check-quorum round (down, cut off) is not waited for: when
+    // it is back it talks first (a restarted replica campaigns; a cut-off one was woken by its
+    // node's liveness and campaigns), and any message wakes us.
+    if (!pr.recent_active) continue;
+    // Everyone else holds our whole log, durably (match is a durable acknowledgement), and
+    // nothing is in flight to them (no snapshot, no probe, no pipeline).
+    if (pr.state != Progress::State::kReplicate || pr.match_offset != last ||
+        !pr.inflight_last_offsets.empty()) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void RawNode::Quiesce() {
+  EDDY_CHECK(CanQuiesce());
+  quiesced_ = true;
+  ++counters_.quiesces;
+  // The last heartbeat: it carries our commit offset (== last entry), so a follower that
+  // accepts has committed everything; followers that cannot accept answer and wake us.
+  for (auto& [peer, pr] : progress_) {
+    Message m;
+    m.set_type(MSG_HEARTBEAT);
+    m.set_to(peer);
+    m.set_term(term_);
+    m.set_commit_offset(std::min(pr.match_offset, commit_));
+    m.set_last_log_offset(log_.LastOffset());
+    m.set_last_log_term(log_.LastTerm());
+    m.set_quiesce(true);
+    Send(std::move(m));
+  }
+}
+
+void RawNode::Wake(NodeId cause) {
+  EDDY_CHECK(quiesced_);
+  quiesced_ = false;
+  ++counters_.wakes;
+  if (role_ == Role::kLeader) {
+    // Resume exactly where we stopped: heartbeats from now on, a fresh check-quorum window.
+    election_elapsed_ticks_ = 0;
+    heartbeat_elapsed_ticks_ = 0;
+    BroadcastHeartbeat();
+  } else if (leader_ != kNoNode && cause != leader_) {
+    // Someone else needs the group (a vote request, a stray message): the leader must wake and
+    // heartbeat again, or our election timer, running again, would depose it for being quiet.
+    Message m;
+    m.set_type(MSG_HEARTBEAT_RESP);
+    m.set_to(leader_);
+    m.set_term(term_);
+    Send(std::move(m));
+  }
+}
+
+void RawNode::Unquiesce() {
+  if (!quiesced_) return;
+  Wake(kNoNode);
+  if (role_ == Role::kLeader) {
+    // A peer's node went silent: demand fresh evidence of a quorum, so a leader cut off while
+    // quiet steps down within one election timeout (check-quorum) instead of believing stale
+    // acknowledgements from before it went quiet.
+    for (auto& [id, pr] : progress_) pr.recent_active = false;
+  } else {
+    // The node liveness timeout stood in for the election timeout quiescence suppressed: the
+    // lease on votes is over, and we campaign after a randomized [0, election timeout) ticks.
+    election_elapsed_ticks_ = config_.election_timeout_ticks;
+  }
+  CheckInvariants();
 }
 
 void RawNode::FlushBroadcast() {
@@ -1295,6 +1430,18 @@ void RawNode::CheckInvariants() {
   if (!uncommitted_conf_.empty()) {
     EDDY_CHECK_GT(uncommitted_conf_.begin()->first, commit_);
     EDDY_CHECK_LE(uncommitted_conf_.rbegin()->first, log_.LastOffset());
+  }
+  if (quiesced_) {
+    EDDY_CHECK(config_.quiesce);
+    EDDY_CHECK(role_ == Role::kLeader || role_ == Role::kFollower);
+    EDDY_CHECK_NE(leader_, kNoNode);
+    if (role_ == Role::kLeader) {
+      // Nothing happens to a quiet leader's log: every change wakes it first.
+      EDDY_CHECK_EQ(commit_, log_.LastOffset());
+      EDDY_CHECK_EQ(lead_transferee_, kNoNode);
+      EDDY_CHECK(pending_reads_.empty());
+      EDDY_CHECK(!broadcast_pending_);
+    }
   }
   switch (role_) {
     case Role::kLeader:

@@ -50,6 +50,8 @@ struct Counters {
   uint64_t proposals_refused = 0;         // Propose on a non-leader, during transfer, or full
   uint64_t outgoing_messages_dropped = 0; // queue beyond Config::outgoing_messages_max
   uint64_t campaigns_refused_at_term_max = 0;  // the next term would not fit a batch header
+  uint64_t quiesces = 0;  // went quiet (leader: told its followers; follower: accepted)
+  uint64_t wakes = 0;     // a quiesced replica woke (any message, a proposal, Unquiesce)
 };
 
 class RawNode {
@@ -93,6 +95,20 @@ class RawNode {
   // Starts an election now (tests, or an operator's "campaign"). REQUIRES nothing; returns
   // kFailedPrecondition if this node is not a voter or already leader.
   absl::Status Campaign();
+
+  // QUIESCENCE (Config::quiesce; README.md). A quiesced replica's Tick does nothing: a leader
+  // sends no heartbeats (and runs no check-quorum), a follower runs no election timer. It wakes
+  // on any message (except the quiesce handshake itself), on Propose, ProposeConfChange,
+  // TransferLeadership, ReadIndex and Campaign, on a term change, and on Unquiesce; awake it
+  // behaves exactly as a replica that never quiesced. A follower woken by a message from anyone
+  // but its leader tells the leader (MSG_HEARTBEAT_RESP), which wakes it too.
+  bool quiesced() const { return quiesced_; }
+  // The driver's node liveness says a peer this quiesced replica depends on may be down (a
+  // follower's leader, or one of a leader's followers). A follower then acts as if its election
+  // timeout had elapsed (it campaigns after a randomized [0, election_timeout) more ticks); a
+  // leader resumes heartbeats and must hear from a quorum within an election timeout
+  // (check-quorum) or step down. No-op if not quiesced.
+  void Unquiesce();
 
   bool HasReady() const;
   Ready TakeReady();
@@ -153,6 +169,12 @@ class RawNode {
   void SendTimeoutNow(NodeId to);
   void TransferToBestVoter();
   void BroadcastHeartbeat();
+  // Quiescence: whether this leader may go quiet now; going quiet; waking (see quiesced()).
+  bool CanQuiesce() const;
+  void Quiesce();
+  void Wake(NodeId cause);
+  // A heartbeat response to every other member: "I am here" (see TickElection).
+  void PingMembers();
   void FlushBroadcast();
   int64_t FindConflictByTerm(int64_t offset, Term term) const;
   void MaybeCommit();
@@ -187,6 +209,7 @@ class RawNode {
   int election_elapsed_ticks_ = 0;
   int heartbeat_elapsed_ticks_ = 0;
   int randomized_election_timeout_ticks_ = 0;
+  bool quiesced_ = false;  // see quiesced()
   std::map<NodeId, bool> votes_;  // candidate: granted (true) or refused, by voter
   Membership election_membership_;  // leader: the membership that elected it
   // Membership changes in the log above commit_; they take effect when committed.

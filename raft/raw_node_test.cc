@@ -2,7 +2,9 @@
 // foreign message is answered with the documented Status code and counted. A RapidCheck fuzz
 // property then throws arbitrary messages (random types, senders, terms, offsets, entries,
 // snapshot chunks) at every node of a live cluster: Step must return, and CheckInvariants (run
-// after every Step) must hold — an abort fails the test.
+// after every Step) must hold — an abort fails the test. The quiescence tests walk each
+// transition (quiet when idle and caught up, woken by a proposal, a message or Unquiesce; a
+// woken leader cut off steps down; followers refuse to go quiet unless caught up).
 #include <memory>
 #include <string>
 #include <vector>
@@ -168,11 +170,176 @@ TEST(OutgoingQueueTest, MessagesBeyondTheLimitAreDroppedAndCounted) {
   node.Advance(rd);
 }
 
+// --- Quiescence (Config::quiesce): the transitions, one test each. ---------------------------
+
+class QuiesceTest : public ::testing::Test {
+ protected:
+  QuiesceTest() : cluster_(Options()) {
+    for (NodeId id : {1, 2, 3}) cluster_.AddNode(id, {1, 2, 3});
+    EXPECT_THAT(cluster_.raft(1).Campaign(), IsOk());
+    cluster_.Stabilize();
+    EXPECT_EQ(cluster_.raft(1).role(), Role::kLeader);
+  }
+  static testing::Cluster::Options Options() {
+    testing::Cluster::Options o;
+    o.seed = 12;
+    o.config.quiesce = true;
+    o.config.election_timeout_ticks = 5;
+    return o;
+  }
+  void TickAll(int ticks) {
+    for (int i = 0; i < ticks; ++i) {
+      for (NodeId id : {1, 2, 3}) cluster_.Tick(id);
+      cluster_.Stabilize();
+    }
+  }
+  bool AllQuiesced() {
+    for (NodeId id : {1, 2, 3}) {
+      if (!cluster_.raft(id).quiesced()) return false;
+    }
+    return true;
+  }
+  testing::Cluster cluster_;
+};
+
+TEST_F(QuiesceTest, IdleCaughtUpGroupGoesQuietAndStaysQuiet) {
+  TickAll(1);
+  ASSERT_TRUE(AllQuiesced());
+  const uint64_t delivered = cluster_.delivered_messages();
+  const Term term = cluster_.raft(1).term();
+  TickAll(100);  // ten election timeouts: no heartbeat, no election
+  EXPECT_EQ(cluster_.delivered_messages(), delivered);
+  EXPECT_TRUE(AllQuiesced());
+  EXPECT_EQ(cluster_.raft(1).role(), Role::kLeader);
+  EXPECT_EQ(cluster_.raft(2).term(), term);
+  for (NodeId id : {2, 3}) EXPECT_EQ(cluster_.raft(id).commit_offset(), cluster_.raft(1).commit_offset());
+}
+
+TEST_F(QuiesceTest, LeaderDoesNotQuiesceWhileAFollowerIsBehindOrAProposalIsUncommitted) {
+  cluster_.Cut(1, 3);
+  ASSERT_THAT(cluster_.raft(1).Propose(1, "x").status(), IsOk());
+  cluster_.Stabilize();
+  TickAll(2);  // 3 is behind and still counts as recently active
+  EXPECT_FALSE(cluster_.raft(1).quiesced());
+  cluster_.Heal();
+  TickAll(3);
+  EXPECT_TRUE(AllQuiesced());
+  EXPECT_EQ(cluster_.raft(3).commit_offset(), cluster_.raft(1).commit_offset());
+}
+
+TEST_F(QuiesceTest, ProposalWakesTheLeaderAndCommitsEverywhere) {
+  TickAll(1);
+  ASSERT_TRUE(AllQuiesced());
+  auto meta = cluster_.raft(1).Propose(2, "ab");
+  ASSERT_THAT(meta.status(), IsOk());
+  EXPECT_FALSE(cluster_.raft(1).quiesced());
+  cluster_.Stabilize();
+  for (NodeId id : {1, 2, 3}) EXPECT_EQ(cluster_.raft(id).commit_offset(), meta->last_offset);
+  TickAll(1);
+  EXPECT_TRUE(AllQuiesced()) << "quiet again once everyone committed the proposal";
+}
+
+TEST_F(QuiesceTest, VoteRequestWakesAFollowerWhichWakesItsLeader) {
+  TickAll(1);
+  ASSERT_TRUE(AllQuiesced());
+  // Node 3 restarts unquiesced (its RawNode is new) and campaigns after its election timeout.
+  cluster_.Crash(3);
+  cluster_.Restart(3);
+  EXPECT_FALSE(cluster_.raft(3).quiesced());
+  TickAll(12);
+  // 3's pre-vote woke 2, 2 woke the leader; the lease held (no new term) and 3 follows 1 again.
+  EXPECT_EQ(cluster_.raft(1).role(), Role::kLeader);
+  EXPECT_EQ(cluster_.raft(3).leader(), 1u);
+  EXPECT_GT(cluster_.raft(2).counters().wakes, 0u);
+  EXPECT_GT(cluster_.raft(1).counters().wakes, 0u);
+  TickAll(2);
+  EXPECT_TRUE(AllQuiesced());
+}
+
+TEST_F(QuiesceTest, UnquiescedFollowersElectANewLeaderWhenTheLeaderIsGone) {
+  TickAll(1);
+  ASSERT_TRUE(AllQuiesced());
+  const Term term = cluster_.raft(1).term();
+  cluster_.Crash(1);
+  TickAll(30);
+  EXPECT_EQ(cluster_.Leader(), kNoNode) << "quiet followers keep no timer: nobody notices";
+  // The driver's node liveness notices the leader's node is silent.
+  cluster_.raft(2).Unquiesce();
+  cluster_.raft(3).Unquiesce();
+  TickAll(40);  // randomized timeouts: a split vote or two may come first
+  const NodeId leader = cluster_.Leader();
+  ASSERT_TRUE(leader == 2 || leader == 3);
+  EXPECT_GT(cluster_.raft(leader).term(), term);
+  EXPECT_THAT(cluster_.CheckSafety(), IsOk());
+}
+
+TEST_F(QuiesceTest, UnquiescedLeaderCutOffFromItsQuorumStepsDown) {
+  TickAll(1);
+  ASSERT_TRUE(AllQuiesced());
+  cluster_.Isolate({1});
+  TickAll(30);
+  EXPECT_EQ(cluster_.raft(1).role(), Role::kLeader) << "quiet: it believes it leads";
+  // Node liveness on node 1 notices its peers are silent: check-quorum runs again.
+  cluster_.raft(1).Unquiesce();
+  TickAll(6);  // one election timeout
+  EXPECT_NE(cluster_.raft(1).role(), Role::kLeader);
+}
+
+TEST_F(QuiesceTest, FollowerRefusesQuiesceUnlessItHoldsAndCommittedTheLeadersLog) {
+  RawNode& f = cluster_.raft(2);
+  Message m;
+  m.set_type(MSG_HEARTBEAT);
+  m.set_from(1);
+  m.set_to(2);
+  m.set_term(f.term());
+  m.set_commit_offset(f.commit_offset());
+  m.set_last_log_offset(f.log().LastOffset() + 5);  // the leader has more than we do
+  m.set_last_log_term(f.term());
+  m.set_quiesce(true);
+  ASSERT_THAT(f.Step(m), IsOk());
+  EXPECT_FALSE(f.quiesced());
+  m.set_last_log_offset(f.log().LastOffset());
+  ASSERT_THAT(f.Step(m), IsOk());
+  EXPECT_TRUE(f.quiesced());
+  // A plain heartbeat (the leader woke) wakes it; so does a pre-vote.
+  Message plain = m;
+  plain.set_quiesce(false);
+  ASSERT_THAT(f.Step(plain), IsOk());
+  EXPECT_FALSE(f.quiesced());
+  ASSERT_THAT(f.Step(m), IsOk());
+  ASSERT_TRUE(f.quiesced());
+  Message prevote;
+  prevote.set_type(MSG_PRE_VOTE);
+  prevote.set_from(3);
+  prevote.set_to(2);
+  prevote.set_term(f.term() + 1);
+  prevote.set_last_log_offset(f.log().LastOffset());
+  prevote.set_last_log_term(f.term());
+  ASSERT_THAT(f.Step(prevote), IsOk());
+  EXPECT_FALSE(f.quiesced());
+  EXPECT_EQ(f.counters().disruptive_votes_ignored, 1u) << "the lease still holds";
+}
+
+TEST(QuiesceConfigTest, NodesWithoutQuiesceNeverGoQuiet) {
+  testing::Cluster::Options o;
+  o.seed = 13;
+  testing::Cluster cluster(o);
+  for (NodeId id : {1, 2, 3}) cluster.AddNode(id, {1, 2, 3});
+  ASSERT_THAT(cluster.raft(1).Campaign(), IsOk());
+  for (int i = 0; i < 20; ++i) {
+    for (NodeId id : {1, 2, 3}) cluster.Tick(id);
+    cluster.Stabilize();
+  }
+  for (NodeId id : {1, 2, 3}) EXPECT_FALSE(cluster.raft(id).quiesced());
+  EXPECT_EQ(cluster.raft(1).counters().quiesces, 0u);
+}
+
 // Arbitrary messages: whatever a peer sends, Step returns and the invariants hold.
 RC_GTEST_PROP(RawNodeFuzzTest, ArbitraryMessagesNeverCrash, ()) {
   testing::Cluster::Options options;
   options.seed = *rc::gen::arbitrary<uint64_t>();
   options.snapshot_state_size_bytes = *rc::gen::element<uint64_t>(0, 30);
+  options.config.quiesce = *rc::gen::arbitrary<bool>();
   testing::Cluster cluster(options);
   for (NodeId id : {1, 2, 3}) cluster.AddNode(id, {1, 2, 3});
   RC_ASSERT(cluster.raft(1).Campaign().ok());
@@ -198,6 +365,7 @@ RC_GTEST_PROP(RawNodeFuzzTest, ArbitraryMessagesNeverCrash, ()) {
     m.set_hint_offset(*rc::gen::inRange<int64_t>(-3, 30));
     m.set_hint_term(*rc::gen::inRange<uint64_t>(0, 6));
     m.set_read_context(*rc::gen::inRange<uint64_t>(0, 4));
+    m.set_quiesce(*rc::gen::arbitrary<bool>());
     int64_t base = m.prev_log_offset() + 1;
     const int entries = *rc::gen::inRange(0, 4);
     for (int j = 0; j < entries; ++j) {

@@ -318,6 +318,7 @@ void GroupDriver::BuildNode(const LoadedState& loaded, OpenReport report) {
   report.hard_state = hs;
   Config config = options_.raft;
   config.id = self_;
+  config.quiesce = kick_batch_ != nullptr && kick_batch_->quiesce;  // the node keeps liveness
   node_ = std::make_unique<RawNode>(config, view_.get(), hs, runtime_.random().Fork());
   hard_state_ = node_->hard_state();
   // What is on disk, not what the core made of it: the core may already know a higher commit
@@ -537,6 +538,7 @@ absl::Status GroupDriver::ProposeConfChange(ConfChangeType type, NodeId node) {
 // --- Ready ------------------------------------------------------------------------------------
 
 void GroupDriver::Kick() {
+  NoteQuiescence();
   if (kick_batch_ != nullptr && kick_batch_->collecting) {
     // The owner is dispatching a batch of inputs (an envelope, a tick): it processes every
     // kicked group once when the batch ends, in the order they were kicked.
@@ -553,6 +555,45 @@ void GroupDriver::Kick() {
     kick_posted_ = false;
     ProcessReady();
   });
+}
+
+void GroupDriver::NoteQuiescence() {
+  if (!running()) return;
+  if (reported_generation_ != generation_) {
+    reported_generation_ = generation_;  // a reopened replica starts awake
+    reported_quiesced_ = false;
+  }
+  const bool quiet = node_->quiesced();
+  if (quiet != reported_quiesced_) {
+    reported_quiesced_ = quiet;
+    Event(quiet ? "group quiesced" : "quiesced group woken");
+  }
+  if (quiet || awake_noted_ || kick_batch_ == nullptr) return;
+  awake_noted_ = true;
+  kick_batch_->woken.push_back(options_.group_id);
+}
+
+void GroupDriver::Unquiesce() {
+  if (!quiesced()) return;
+  node_->Unquiesce();
+  Event("quiesced group woken: a peer node went silent");
+  Kick();
+}
+
+std::vector<NodeId> GroupDriver::QuietPeers() const {
+  std::vector<NodeId> peers;
+  if (!quiesced()) return peers;
+  if (node_->role() != Role::kLeader) {
+    peers.push_back(node_->leader());
+    return peers;
+  }
+  for (const std::vector<NodeId>* members :
+       {&node_->membership().voters(), &node_->membership().learners()}) {
+    for (NodeId m : *members) {
+      if (m != self_) peers.push_back(m);
+    }
+  }
+  return peers;
 }
 
 void GroupDriver::ProcessKicked() {

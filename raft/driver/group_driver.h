@@ -98,10 +98,17 @@ struct GroupStats {
 
 class GroupDriver;
 
-// Groups kicked while their NodeDriver dispatches one batch of inputs (see SetKickBatch).
+// What a NodeDriver shares with each of its groups (see SetKickBatch): the groups kicked while
+// it dispatches one batch of inputs, and quiescence (README.md, "Quiescence").
 struct KickBatch {
   bool collecting = false;
   std::vector<GroupDriver*> kicked;
+  // The node keeps liveness for quiet groups (node-level heartbeats), so its groups may quiesce
+  // (Config::quiesce is set from this when a replica opens).
+  bool quiesce = false;
+  // Groups that are awake (not quiesced) but not in the node's tick set: each group adds its id
+  // once, when it wakes (or opens), and the node ticks it from its next tick on.
+  std::vector<GroupId> woken;
 };
 
 class GroupDriver {
@@ -183,6 +190,19 @@ class GroupDriver {
   void SetListener(GroupListener* listener);
   void ProcessKicked();
 
+  // --- Quiescence (README.md): the node ticks only awake groups ---
+  // The replica runs and its core is quiesced: ticks do nothing until it wakes.
+  bool quiesced() const { return running() && node_->quiesced(); }
+  // The node's liveness says a peer node this quiet replica depends on went silent: wake it
+  // (RawNode::Unquiesce). No-op unless quiesced().
+  void Unquiesce();
+  // The replicas a quiesced replica depends on: a follower its leader, a leader every other
+  // member. Empty unless quiesced().
+  std::vector<NodeId> QuietPeers() const;
+  // The node removed this group from its tick set; it is announced again (KickBatch::woken)
+  // when it is next awake.
+  void LeftTickSet() { awake_noted_ = false; }
+
   // --- observers ---
   bool running() const { return state_ == State::kRunning; }
   const RawNode* raft() const { return running() ? node_.get() : nullptr; }
@@ -222,6 +242,8 @@ class GroupDriver {
   void Stop(const absl::Status& status, State next);
 
   void Kick();
+  // Reports quiesce/wake transitions (events) and announces an awake group to the node.
+  void NoteQuiescence();
   // Takes a Ready and persists it: log append and flush, hard-state save, then FinishReady.
   void ProcessReady();
   void LowerMarkThenPersist(Ready ready);
@@ -333,6 +355,9 @@ class GroupDriver {
   int64_t notified_hwm_ = -1;          // last high watermark told to the listener
   std::pair<int64_t, int64_t> notified_inputs_{-2, -2};  // (saved commit, snapshot point) then
   bool kick_collected_ = false;
+  bool awake_noted_ = false;         // in the node's tick set or KickBatch::woken
+  bool reported_quiesced_ = false;   // as last reported by NoteQuiescence
+  uint64_t reported_generation_ = 0;  // the incarnation reported_quiesced_ is about
   int64_t applied_ = kNoOffset;
   int64_t commit_target_ = kNoOffset;
   bool apply_busy_ = false;

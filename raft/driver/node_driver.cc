@@ -1,5 +1,6 @@
 #include "raft/driver/node_driver.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -132,8 +133,140 @@ GroupDriver* NodeDriver::group(GroupId id) {
 void NodeDriver::OnTick() {
   tick_timer_ = runtime_.clock().ScheduleAfter(options_.tick_interval, [this] { OnTick(); });
   BeginBatch();
-  for (auto& [id, group] : groups_) group->Tick();
+  CheckPeers();  // may wake quiet groups: they are ticked from this tick on
+  AdmitWoken();
+  for (GroupId id : ticking_) {
+    GroupDriver* g = group(id);
+    if (g == nullptr) continue;  // removed; RetireQuiet drops it
+    g->Tick();
+    ++stats_.group_ticks;
+  }
   EndBatch();
+  RetireQuiet();
+}
+
+bool NodeDriver::PeerDown(NodeId peer) const {
+  auto it = peers_.find(peer);
+  return it != peers_.end() && it->second.down;
+}
+
+bool NodeDriver::TrackPeer(NodeId peer) {
+  if (peers_.contains(peer)) return true;
+  if (peers_.size() >= kPeersMax) return false;
+  peers_[peer] = PeerLiveness{};
+  return true;
+}
+
+void NodeDriver::HeardFrom(NodeId peer) {
+  if (!TrackPeer(peer)) {
+    ++stats_.unknown_peers_ignored;
+    return;
+  }
+  PeerLiveness& p = peers_[peer];
+  p.silent_ticks = 0;
+  p.down = false;
+}
+
+void NodeDriver::CheckPeers() {
+  if (!options_.quiesce) return;
+  for (auto& [peer, p] : peers_) {
+    if (!p.sent) SendNodeHeartbeat(peer);
+    p.sent = false;
+    if (p.down || ++p.silent_ticks < options_.peer_timeout_ticks) continue;
+    // Silent for as long as an election timeout: the node is down or cut off from us. Every
+    // quiet group that relies on it wakes and runs Raft's own timers again.
+    p.down = true;
+    ++stats_.peers_declared_down;
+    WakeDependents(peer);
+  }
+}
+
+void NodeDriver::SendNodeHeartbeat(NodeId peer) {
+  Envelope envelope;
+  envelope.set_node_heartbeat(true);
+  const size_t size = envelope.ByteSizeLong();
+  std::vector<uint8_t> bytes(size);
+  EDDY_CHECK(envelope.SerializeWithCachedSizesToArray(bytes.data()) == bytes.data() + size);
+  ++stats_.envelopes_sent;
+  ++stats_.node_heartbeats_sent;
+  stats_.bytes_sent += size;
+  runtime_.transport().SendToPeer(static_cast<runtime::NodeId>(peer), std::move(bytes));
+}
+
+void NodeDriver::WakeDependents(NodeId peer) {
+  auto it = quiet_by_peer_.find(peer);
+  if (it == quiet_by_peer_.end()) return;
+  const std::set<GroupId> ids = std::move(it->second);
+  quiet_by_peer_.erase(it);
+  for (GroupId id : ids) {
+    UnregisterQuiet(id);
+    GroupDriver* g = group(id);
+    if (g == nullptr || !g->quiesced()) continue;
+    g->Unquiesce();  // kicks: the group announces itself in KickBatch::woken
+    ++stats_.groups_woken_by_liveness;
+  }
+}
+
+void NodeDriver::AdmitWoken() {
+  std::vector<GroupId> woken = std::move(kick_batch_.woken);
+  kick_batch_.woken.clear();
+  for (GroupId id : woken) {
+    UnregisterQuiet(id);
+    ticking_.insert(id);
+  }
+  EDDY_CHECK_LE(ticking_.size(), kGroupsMax);
+}
+
+void NodeDriver::RetireQuiet() {
+  for (auto it = ticking_.begin(); it != ticking_.end();) {
+    GroupDriver* g = group(*it);
+    if (g != nullptr && g->running() && !g->quiesced()) {
+      ++it;
+      continue;
+    }
+    if (g != nullptr) {
+      g->LeftTickSet();
+      if (g->quiesced()) RegisterQuiet(*it, *g);
+    }
+    it = ticking_.erase(it);
+  }
+}
+
+void NodeDriver::RegisterQuiet(GroupId id, GroupDriver& group) {
+  UnregisterQuiet(id);
+  std::vector<NodeId> nodes;
+  for (NodeId replica : group.QuietPeers()) {
+    const NodeId node = NodeOfReplica(replica);
+    if (node == runtime_.self() || node == kNoNode) continue;
+    if (std::find(nodes.begin(), nodes.end(), node) != nodes.end()) continue;
+    nodes.push_back(node);
+  }
+  for (NodeId node : nodes) {
+    if (PeerDown(node)) {
+      // Already silent: it will not be declared down again, so do not wait for it. (A leader
+      // quiesces without a follower silent for a whole check-quorum round; it needs no wake.)
+      if (group.raft()->role() != Role::kLeader) {
+        group.Unquiesce();
+        ++stats_.groups_woken_by_liveness;
+        return;
+      }
+      continue;
+    }
+    quiet_by_peer_[node].insert(id);
+  }
+  quiet_peers_of_[id] = std::move(nodes);
+}
+
+void NodeDriver::UnregisterQuiet(GroupId id) {
+  auto it = quiet_peers_of_.find(id);
+  if (it == quiet_peers_of_.end()) return;
+  for (NodeId node : it->second) {
+    auto q = quiet_by_peer_.find(node);
+    if (q == quiet_by_peer_.end()) continue;
+    q->second.erase(id);
+    if (q->second.empty()) quiet_by_peer_.erase(q);
+  }
+  quiet_peers_of_.erase(it);
 }
 
 void NodeDriver::BeginBatch() {
@@ -166,6 +299,7 @@ void NodeDriver::Send(NodeId to, GroupId group, Message message) {
   // One envelope must fit one transport message: flush early rather than overflow.
   if (outbox_bytes_[node] + size > runtime::kMessageSizeBytesMax) FlushOutbox();
   if (size > runtime::kMessageSizeBytesMax) return;  // cannot be carried; Raft retries smaller
+  TrackPeer(node);
   GroupMessage* gm = outbox_[node].add_messages();
   gm->set_group_id(group);
   *gm->mutable_message() = std::move(message);
@@ -192,6 +326,8 @@ void NodeDriver::FlushOutbox() {
     EDDY_CHECK(envelope.SerializeWithCachedSizesToArray(bytes.data()) == bytes.data() + size);
     ++stats_.envelopes_sent;
     stats_.messages_sent += envelope.messages_size();
+    stats_.bytes_sent += size;
+    if (auto p = peers_.find(to); p != peers_.end()) p->second.sent = true;
     runtime_.transport().SendToPeer(static_cast<runtime::NodeId>(to), std::move(bytes));
   }
 }
@@ -203,6 +339,8 @@ void NodeDriver::OnPeerMessage(runtime::NodeId from, std::vector<uint8_t> bytes)
     return;
   }
   ++stats_.envelopes_received;
+  HeardFrom(from);  // any envelope proves the peer's node is live
+  if (envelope.messages().empty()) return;  // a node heartbeat
   // Every message first, then one Ready pass per group that has work: the groups' Readys of one
   // envelope are taken in the same loop event (no event per group).
   BeginBatch();

@@ -6,6 +6,14 @@
 // message per tick, and a burst of appends shares a frame. Incoming envelopes are split and each
 // message handed to its group; malformed input is counted and dropped.
 //
+// QUIESCENCE (README.md): with NodeOptions::quiesce the node's groups quiesce when idle
+// (RawNode, Config::quiesce) and the node keeps liveness for them instead: it sends each peer
+// node one heartbeat envelope per tick when nothing else went to it (so idle traffic is
+// independent of the group count), counts the ticks each peer has been silent, and when one stays
+// silent for NodeOptions::peer_timeout_ticks it wakes (GroupDriver::Unquiesce) every quiet group
+// that depends on that peer (a follower whose leader is there, a leader with a follower there).
+// Only awake groups are ticked (the tick set), so ticks cost O(awake groups), not O(groups).
+//
 // READY BATCHING: while it dispatches one envelope (or one tick) the node collects the groups
 // that got work (KickBatch) and then lets each take its Ready once, in the same loop event —
 // not one posted event per group.
@@ -35,6 +43,13 @@ struct NodeOptions {
   // Segment files open at once across every replica of the node (core/log FileCache): idle
   // logs' files are closed least recently used first.
   size_t open_segment_files_max = 1024;
+  // Quiescence of idle groups, with node-level liveness (see QUIESCENCE). Off: every group is
+  // ticked and heartbeats every heartbeat interval, as before.
+  bool quiesce = true;
+  // A peer node silent this many ticks is taken as down: the quiet groups depending on it wake.
+  // It stands in for the election timeout quiescence suppresses, so it should equal the groups'
+  // Config::election_timeout_ticks.
+  int peer_timeout_ticks = 10;
 };
 
 struct NodeStats {
@@ -44,6 +59,12 @@ struct NodeStats {
   uint64_t malformed_envelopes = 0;
   uint64_t unknown_group_messages = 0;
   uint64_t messages_to_self_dropped = 0;  // addressed to a replica on this node (forged input)
+  uint64_t bytes_sent = 0;                // envelope bytes handed to the transport
+  uint64_t node_heartbeats_sent = 0;      // envelopes that only said "this node is live"
+  uint64_t group_ticks = 0;               // GroupDriver::Tick calls (awake groups only)
+  uint64_t peers_declared_down = 0;       // a peer node silent for peer_timeout_ticks
+  uint64_t groups_woken_by_liveness = 0;  // quiet groups woken because a peer went silent
+  uint64_t unknown_peers_ignored = 0;     // envelopes from beyond kPeersMax peers
 };
 
 class NodeDriver {
@@ -51,6 +72,8 @@ class NodeDriver {
   static constexpr size_t kGroupsMax = 16384;
   // Where the node's state store (every group's hard state) lives on the disk.
   static constexpr const char* kStateDirectory = "state";
+  // Peer nodes whose liveness is tracked (every node this one exchanges messages with).
+  static constexpr size_t kPeersMax = 1024;
 
   NodeDriver(runtime::Runtime& runtime, NodeOptions options, DriverObserver* observer);
   ~NodeDriver();
@@ -83,6 +106,10 @@ class NodeDriver {
   const std::map<GroupId, std::unique_ptr<GroupDriver>>& groups() const { return groups_; }
   const NodeStats& stats() const { return stats_; }
   const NodeStateStore& state_store() const { return *state_store_; }
+  // Groups in the tick set (awake, or woken and not yet ticked).
+  size_t awake_group_count() const { return ticking_.size() + kick_batch_.woken.size(); }
+  // Whether node liveness currently takes `peer` as down.
+  bool PeerDown(NodeId peer) const;
 
  private:
   void OnTick();
@@ -93,6 +120,28 @@ class NodeDriver {
   // collected, then each processes its Ready once, in kick order, in this same loop event.
   void BeginBatch();
   void EndBatch();
+
+  // --- Quiescence (see QUIESCENCE) ---
+  struct PeerLiveness {
+    int silent_ticks = 0;   // ticks since the last envelope from this peer
+    bool down = false;      // silent for peer_timeout_ticks (until it is heard again)
+    bool sent = false;      // an envelope went to it since the previous tick
+  };
+  // Starts tracking `peer` (false beyond kPeersMax).
+  bool TrackPeer(NodeId peer);
+  void HeardFrom(NodeId peer);
+  // Per tick: heartbeats to peers that got nothing, silence counted, silent peers declared down.
+  void CheckPeers();
+  void SendNodeHeartbeat(NodeId peer);
+  // Wakes every quiet group registered under `peer`.
+  void WakeDependents(NodeId peer);
+  // Moves KickBatch::woken into the tick set.
+  void AdmitWoken();
+  // After a tick: takes groups that are quiet, stopped or gone out of the tick set (quiet ones
+  // are registered under the nodes they depend on).
+  void RetireQuiet();
+  void RegisterQuiet(GroupId id, GroupDriver& group);
+  void UnregisterQuiet(GroupId id);
 
   runtime::Runtime& runtime_;
   const NodeOptions options_;
@@ -110,7 +159,13 @@ class NodeDriver {
   std::map<NodeId, Envelope> outbox_;  // by peer node; ordered so flushes go out in id order
   std::map<NodeId, uint64_t> outbox_bytes_;
   bool flush_posted_ = false;
-  KickBatch kick_batch_;  // groups kicked during BeginBatch..EndBatch
+  KickBatch kick_batch_{
+      .collecting = false, .kicked = {}, .quiesce = options_.quiesce, .woken = {}};
+  std::set<GroupId> ticking_;  // awake groups: the only ones OnTick ticks
+  std::map<NodeId, PeerLiveness> peers_;  // by peer node
+  // Quiet groups by the peer nodes they depend on, and back.
+  std::map<NodeId, std::set<GroupId>> quiet_by_peer_;
+  std::map<GroupId, std::vector<NodeId>> quiet_peers_of_;
   runtime::TimerId tick_timer_ = runtime::kNoTimer;
   NodeStats stats_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -77,6 +77,7 @@ class Runner {
     o.config.heartbeat_interval_ticks = 1;
     o.config.pre_vote = s.pre_vote;
     o.config.check_quorum = s.check_quorum;
+    o.config.quiesce = s.quiesce;
     o.config.append_entries_count_max = s.append_entries_count_max;
     o.config.inflight_messages_max = s.inflight_messages_max;
     o.config.snapshot_chunk_size_bytes_max = 40;
@@ -114,9 +115,11 @@ class Runner {
         break;
       case Action::kTick:
         cluster_.Tick(id);
+        NodeLiveness();
         break;
       case Action::kTickAll:
         for (NodeId n : Ids()) cluster_.Tick(n);
+        NodeLiveness();
         break;
       case Action::kPropose:
         if (Up(id) && cluster_.raft(id).role() == Role::kLeader) {
@@ -261,6 +264,30 @@ class Runner {
         "liveness: no proposal committed within ", kLivenessTicksMax, " ticks of healing", state));
   }
 
+  // The driver's node liveness (raft/driver NodeDriver), eagerly: a quiesced replica that
+  // cannot reach a peer it depends on is woken at once (the real one waits a timeout).
+  void NodeLiveness() {
+    for (NodeId id : Ids()) {
+      if (!Up(id) || !cluster_.raft(id).quiesced()) continue;
+      RawNode& raft = cluster_.raft(id);
+      std::vector<NodeId> peers;
+      if (raft.role() == Role::kLeader) {
+        for (NodeId v : raft.membership().voters()) peers.push_back(v);
+        for (NodeId l : raft.membership().learners()) peers.push_back(l);
+      } else {
+        peers.push_back(raft.leader());
+      }
+      for (NodeId peer : peers) {
+        if (peer == id) continue;
+        const bool known = cluster_.nodes().count(peer) != 0;
+        if (!known || !Up(peer) || !cluster_.Connected(id, peer)) {
+          raft.Unquiesce();
+          break;
+        }
+      }
+    }
+  }
+
   void MaybeSpringCrashOnCommit() {
     for (NodeId id : Ids()) {
       const Cluster::Node& n = cluster_.node(id);
@@ -298,6 +325,11 @@ class Runner {
           std::max(stats_->committed_offset_max, n.raft->commit_offset());
       if (n.raft->role() == Role::kLeader) leaders_seen_.emplace(n.raft->term(), id);
     }
+    uint64_t quiesces = 0;
+    for (const auto& [id, n] : cluster_.nodes()) {
+      if (n.raft != nullptr) quiesces += n.raft->counters().quiesces;
+    }
+    stats_->quiesces = std::max(stats_->quiesces, quiesces);
     stats_->leaders = static_cast<int>(leaders_seen_.size());
     stats_->messages_delivered = cluster_.delivered_messages();
     stats_->snapshots_installed = static_cast<int>(cluster_.snapshots_installed());
@@ -328,7 +360,7 @@ std::ostream& operator<<(std::ostream& out, const Action& action) {
 
 std::ostream& operator<<(std::ostream& out, const Scenario& s) {
   out << "nodes=" << s.node_count << " pre_vote=" << s.pre_vote
-      << " check_quorum=" << s.check_quorum << " batch=" << s.append_entries_count_max
+      << " check_quorum=" << s.check_quorum << " quiesce=" << s.quiesce << " batch=" << s.append_entries_count_max
       << " inflight=" << s.inflight_messages_max << " snapshot_bytes="
       << s.snapshot_state_size_bytes << " seed=" << s.seed << " actions(" << s.actions.size()
       << "):";

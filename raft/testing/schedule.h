@@ -30,6 +30,10 @@ struct Scenario {
   int node_count = 3;  // initial voters, 1..7
   bool pre_vote = true;
   bool check_quorum = true;
+  // Config::quiesce. The runner then plays the driver's node liveness: after every tick, a
+  // quiesced node that cannot reach a peer it depends on (its leader; a leader's followers) is
+  // unquiesced, as raft/driver's NodeDriver does when that peer's node goes silent.
+  bool quiesce = false;
   int append_entries_count_max = 64;
   int inflight_messages_max = 8;
   uint64_t snapshot_state_size_bytes = 0;
@@ -47,6 +51,7 @@ struct ScenarioStats {
   int leaders = 0;                    // distinct (term, leader) pairs seen
   int snapshots_installed = 0;
   int membership_changes = 0;         // committed conf changes seen on the final leader
+  uint64_t quiesces = 0;              // replicas that went quiet (RawNode counters)
   uint64_t messages_delivered = 0;
 };
 

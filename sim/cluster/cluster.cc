@@ -197,7 +197,10 @@ void Cluster::WipeOne(runtime::NodeId id, GroupId group, uint64_t epoch) {
 void Cluster::BuildNode(runtime::NodeId id) {
   EDDY_CHECK(nodes_[id] == nullptr);
   auto node = std::make_unique<NodeDriver>(
-      world_->node(id), raft::driver::NodeOptions{.tick_interval = options_.tick_interval}, this);
+      world_->node(id),
+      raft::driver::NodeOptions{.tick_interval = options_.tick_interval,
+                                .quiesce = options_.quiesce},
+      this);
   // The controller's desired set for this node: every live group it hosts, but those awaiting
   // a wipe (WipeThenBuild adds them once scrubbed).
   const auto wiping = wipe_pending_.find(id);
@@ -505,7 +508,14 @@ void Cluster::WorkloadStep() {
   }
   // Exponential-ish gaps around the mean rate: uniform in [0, 2 / rate).
   const int64_t mean_ns = 1'000'000'000 / std::max(1, options_.batches_per_second);
-  const Duration gap = Duration::Nanoseconds(random_.UniformInRange(1, 2 * mean_ns));
+  Duration gap = Duration::Nanoseconds(random_.UniformInRange(1, 2 * mean_ns));
+  if (options_.idle_one_in > 0 && random_.Uniform(options_.idle_one_in) == 0) {
+    // An idle period: every group's leader runs out of work and its group quiesces, while
+    // faults, reads, transfers and membership cycles go on.
+    gap = Duration::Nanoseconds(random_.UniformInRange(options_.idle_duration_min.nanoseconds(),
+                                                       options_.idle_duration_max.nanoseconds()));
+    Count("workload idle period");
+  }
   workload_timer_ = world_->loop().ScheduleAfter(gap, [this] { WorkloadStep(); });
 }
 
@@ -848,6 +858,8 @@ std::string Cluster::ReplayCommand() const {
   if (options_.bug != raft::driver::DriverBug::kNone) {
     absl::StrAppend(&command, " --bug=", raft::driver::DriverBugName(options_.bug));
   }
+  if (!options_.quiesce) absl::StrAppend(&command, " --no_quiesce");
+  absl::StrAppend(&command, " --idle=", options_.idle_one_in);
   return command;
 }
 
@@ -931,6 +943,12 @@ RunResult Cluster::Summarize() {
   r.trace.insert(r.trace.end(), trace_.begin(), trace_.end());
   r.coverage = world_->Coverage();
   for (const auto& [name, count] : recovery_) r.coverage["recovery: " + name] += count;
+  for (const auto& [id, node] : nodes_) {
+    if (node == nullptr) continue;
+    r.coverage["quiescence: peer node declared down"] += node->stats().peers_declared_down;
+    r.coverage["quiescence: group woken by node liveness"] +=
+        node->stats().groups_woken_by_liveness;
+  }
   r.proposed = proposed_;
   r.acked = checker_.acked_count();
   r.reads = reads_;

@@ -97,6 +97,15 @@ struct ClusterOptions {
   bool reuse_wiped_replica_id = false;
   Duration liveness_bound = Duration::Seconds(300);
   Duration tick_interval = Duration::Milliseconds(50);
+  // Quiescence of idle groups (raft/driver NodeOptions::quiesce).
+  bool quiesce = true;
+  // The workload goes idle now and then (no proposals for a while, so groups quiesce): each
+  // proposal step starts an idle period with probability 1 / idle_one_in (0: never), lasting
+  // uniformly in [idle_duration_min, idle_duration_max]. eddy-sim and the sweeps use
+  // kIdleOneInSweep; scripted scenarios leave it off.
+  uint64_t idle_one_in = 0;
+  Duration idle_duration_min = Duration::Milliseconds(500);
+  Duration idle_duration_max = Duration::Milliseconds(2500);
   raft::driver::DriverBug bug = raft::driver::DriverBug::kNone;
   // Log prefix retention per replica (GroupOptions::retention_offsets; 0: keep everything) and
   // segment size (0: the log's default); small values make lagging or restarted followers need
@@ -108,6 +117,10 @@ struct ClusterOptions {
   // Called after every 100 ms slice of simulated time (eddy-sim --progress); may be empty.
   std::function<void(const std::string&)> progress;
 };
+
+// Idle periods of the random sweeps (eddy-sim's default --idle): about one every 1.5 s at
+// 100 batches/s, so groups quiesce and wake under every fault.
+inline constexpr uint64_t kIdleOneInSweep = 150;
 
 struct RunResult {
   uint64_t seed = 0;

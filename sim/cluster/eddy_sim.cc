@@ -2,7 +2,11 @@
 //
 //   eddy-sim --seed=N | --seeds=A..B  [--nodes=3] [--groups=1] [--duration=30] [--faults=swarm]
 //            [--rate=100] [--reads=20] [--membership=6] [--wipe=50] [--lifecycle=5]
-//            [--retention=OFFSETS] [--segment_bytes=N] [--bug=NAME] [--coverage] [--quiet]
+//            [--retention=OFFSETS] [--segment_bytes=N] [--bug=NAME] [--idle=N] [--no_quiesce]
+//            [--coverage] [--quiet]
+//
+// --idle: each proposal step starts an idle period (0.5-2.5 s without proposals, so groups
+// quiesce) with probability 1/N (0: never; default 150); --no_quiesce: groups never quiesce.
 //
 // --membership: mean seconds between membership cycles (0: none); --wipe: percent of cycles
 // that wipe the replica they remove (sim/cluster/membership_cycle.h); --lifecycle: mean seconds
@@ -52,7 +56,7 @@ bool ParseFlag(const std::string& arg, const char* name, std::string* value) {
                "[--duration=SECONDS] [--faults=none|swarm|all] [--rate=BATCHES_PER_S] "
                "[--reads=READS_PER_S] [--membership=SECONDS] [--wipe=PERCENT] "
                "[--lifecycle=SECONDS] "
-               "[--retention=OFFSETS] [--segment_bytes=N] [--bug=NAME] "
+               "[--retention=OFFSETS] [--segment_bytes=N] [--bug=NAME] [--idle=N] [--no_quiesce] "
                "[--coverage] [--quiet]\n",
                problem.c_str());
   std::exit(2);
@@ -67,6 +71,7 @@ T Number(const std::string& text, const char* flag) {
 
 Flags ParseFlags(int argc, char** argv) {
   Flags f;
+  f.options.idle_one_in = eddy::sim::cluster::kIdleOneInSweep;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     std::string v;
@@ -111,6 +116,10 @@ Flags ParseFlags(int argc, char** argv) {
       f.options.progress = [](const std::string& line) {
         std::fprintf(stderr, "%s\n", line.c_str());
       };
+    } else if (ParseFlag(arg, "idle", &v)) {
+      f.options.idle_one_in = Number<uint64_t>(v, "idle");
+    } else if (arg == "--no_quiesce") {
+      f.options.quiesce = false;
     } else if (arg == "--quiet") {
       f.quiet = true;
     } else {

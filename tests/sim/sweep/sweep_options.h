@@ -17,6 +17,8 @@ inline ClusterOptions SweepOptions(uint64_t seed) {
   options.batches_per_second = 50;
   options.reads_per_second = 10;
   options.faults = FaultMode::kSwarm;
+  // Idle periods (as eddy-sim): groups quiesce and wake under the faults.
+  options.idle_one_in = kIdleOneInSweep;
   // Retention keeps ~64 offsets (about 25 batches, half a second of one group's traffic) behind
   // each replica's applied offset, in 16 KiB segments: a follower that is down or cut off for
   // more than a moment needs a snapshot, and retention really deletes segment files.
@@ -46,6 +48,7 @@ inline ClusterOptions FiveNodeSweepOptions(uint64_t seed) {
   options.seed = seed;
   options.node_count = 5;
   options.group_count = 3;
+  options.idle_one_in = kIdleOneInSweep;
   return options;
 }
 

@@ -10,8 +10,8 @@
 // truncated, leader stepped down, leadership transferred, hard-state copy damaged, membership
 // change committed, learner promoted, replica wiped and rejoined under a new id, snapshot sent
 // and installed, partitions created and deleted, crashes inside a removal and right after a
-// fresh replica's identity save, ...). A path the sweep no longer reaches fails the test, so
-// coverage cannot silently rot.
+// fresh replica's identity save, groups quiesced and woken by node liveness, ...). A path the
+// sweep no longer reaches fails the test, so coverage cannot silently rot.
 #include <cstdio>
 #include <map>
 #include <string>
@@ -97,6 +97,13 @@ TEST(SweepTest, TwoHundredSeedsKeepEveryPropertyAndCoverEveryPath) {
       "recovery: crash while a replica removal was in progress",
       "recovery: crash after a fresh replica saved its identity, before its next durable step",
       "recovery: deleted group's files erased before its node's broker started",
+      // Quiescence (idle periods in the workload): idle groups go quiet, wake on a message or a
+      // proposal, and wake when node liveness finds the peer node they depend on silent.
+      "recovery: workload idle period",
+      "recovery: group quiesced",
+      "recovery: quiesced group woken",
+      "recovery: quiesced group woken: a peer node went silent",
+      "quiescence: peer node declared down",
   };
   std::string report;
   for (const auto& [name, count] : coverage) {
