@@ -46,6 +46,14 @@ void NodeStateStore::Open() {
               });
   };
   auto load = [this, generation]() {
+    if (rewrite_from_memory_) {
+      // Reopening after a failed round: what the store holds in memory is every completed save
+      // and the failed ones (never acknowledged; their groups stopped and reopen onto them, now
+      // durable), and it is more trustworthy than the files — a write that did not read back
+      // may have landed on older records of both. Rewrite both files from it.
+      rewrite_from_memory_ = false;
+      return Repair(generation, 0);
+    }
     LoadFile(0, generation, [this, generation](auto a) {
       if (!a.ok()) return Break(a.status());
       LoadFile(1, generation, [this, generation, a = *std::move(a)](auto b) mutable {
@@ -122,6 +130,7 @@ void NodeStateStore::OnLoaded(uint64_t generation, std::array<NodeStateFileScan,
 
 void NodeStateStore::Repair(uint64_t generation, size_t next_file) {
   if (next_file == files_.size()) {
+    rewrite_from_memory_ = false;
     phase_ = Phase::kOpen;
     ServeAttaches();
     ScheduleRound();
@@ -445,6 +454,7 @@ void NodeStateStore::Break(absl::Status status) {
   EDDY_CHECK(!status.ok());
   ++stats_.failures;
   ++generation_;
+  const bool was_open = phase_ == Phase::kOpen;
   phase_ = Phase::kBroken;
   const absl::Status failed =
       absl::UnavailableError(absl::StrCat("node state store failed: ", status.message()));
@@ -459,7 +469,10 @@ void NodeStateStore::Break(absl::Status status) {
   if (round_timer_ != runtime::kNoTimer) clock_.Cancel(round_timer_);
   round_timer_ = runtime::kNoTimer;
   rounds_completed_ = rounds_started_;
-  groups_.clear();  // reloaded from the files
+  // A store that was open rewrites its files from memory when it reopens (Open); one that failed
+  // while opening reads them again.
+  rewrite_from_memory_ = was_open || rewrite_from_memory_;
+  if (!rewrite_from_memory_) groups_.clear();
   for (File& file : files_) {
     if (file.handle != runtime::kNoFile) disk_.Close(file.handle, [](absl::Status) {});
     file.handle = runtime::kNoFile;

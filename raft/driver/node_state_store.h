@@ -29,9 +29,14 @@
 // both files may read back records that were never made durable. An UNCERTAIN load is not
 // repaired (that would hide it): every Attach reports it (the groups halt) and every Save fails.
 //
-// FAILURE: a failed round (a failed sync, no space) leaves the files unknown: every pending
-// callback fails, the store reopens after a backoff (reopen_delay doubling to reopen_delay_max)
-// reading the files again, and Attach calls wait for it. The groups whose saves failed stop and
+// FAILURE: a failed round (a failed sync, no space, a write that never read back) leaves the
+// files unknown: every pending callback fails, and the store reopens after a backoff
+// (reopen_delay doubling to reopen_delay_max) by rewriting both files, one after the other, from
+// what it holds in memory (every completed save, and the failed ones, which were never
+// acknowledged: their groups reopen onto them once durable). Reading the files back instead
+// could find less than was acknowledged: the write that failed to read back may have landed
+// on older records of both. A store that failed while opening reads the files again. Attach
+// calls wait for the reopen. The groups whose saves failed stop and
 // reopen (GroupDriver FAILURES), so they continue from what is durable.
 //
 // LOOP AFFINITY: the runtime's loop. OWNERSHIP: the runtime outlives the store; destroying it
@@ -203,6 +208,8 @@ class NodeStateStore {
   // Every group's newest state as requested (durable once the rounds in flight complete).
   std::map<GroupId, PersistedState> groups_;
   uint64_t sequence_ = 0;  // the last sequence used
+  // The next Open rewrites the files from groups_ instead of reading them (see Break).
+  bool rewrite_from_memory_ = false;
   NodeStateLoad load_facts_;  // damage counts and certainty of the last open
   uint64_t checkpoint_bytes_ = 0;  // size of the last checkpoint written
   size_t next_compaction_ = 0;     // alternate the files

@@ -701,7 +701,13 @@ void Cluster::DeleteGroup(GroupId group) {
       Count("group deleted while a host was down");
       continue;
     }
-    EDDY_CHECK_MSG(n->group(group) != nullptr, "node " << h << " lacks g" << group);
+    if (n->group(group) == nullptr) {
+      // Its replica is being scrubbed before it runs again (WipeThenBuild): the scrub's end
+      // completes the purge and does not add it back.
+      EDDY_CHECK_MSG(wipe_pending_.contains(h) && wipe_pending_[h].contains(group),
+                     "node " << h << " lacks g" << group);
+      continue;
+    }
     removing_[h].insert(group);
     const uint64_t epoch = node_epoch_[h];
     n->RemoveGroup(group, [this, alive = alive_, h, group, epoch](absl::Status s) {
