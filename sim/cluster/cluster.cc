@@ -164,7 +164,7 @@ void Cluster::WipeOne(runtime::NodeId id, GroupId group, uint64_t epoch) {
   });
 }
 
-raft::driver::GroupOptions Cluster::GroupOptionsFor(runtime::NodeId id, GroupId g) const {
+raft::driver::GroupOptions Cluster::GroupOptionsFor(runtime::NodeId id, GroupId g) {
   // Every replica, of every incarnation, starts from the bootstrap membership at offset -1;
   // the log replays every change since.
   raft::driver::GroupOptions group;
@@ -177,6 +177,19 @@ raft::driver::GroupOptions Cluster::GroupOptionsFor(runtime::NodeId id, GroupId 
     group.log.segment_size_bytes_max = options_.segment_size_bytes_max;
   }
   group.read_size_bytes_max = options_.read_size_bytes_max;
+  if (options_.snapshot_chunk_size_bytes_max > 0) {
+    group.raft.snapshot_chunk_size_bytes_max = options_.snapshot_chunk_size_bytes_max;
+  }
+  if (options_.state_machines) {
+    const raft::NodeId replica = group.replica_id;
+    HashMachineSlot* slot = &machine_slots_[{replica, g}];  // map nodes never move
+    group.state_machine = [this, slot, replica, g] {
+      return std::make_unique<HashMachine>(
+          slot, options_.machine_persist_every, [this, replica, g](int64_t offset, uint64_t d) {
+            checker_.OnMachineState(replica, g, offset, d);
+          });
+    };
+  }
   return group;
 }
 
@@ -367,6 +380,9 @@ void Cluster::OnFailed(raft::NodeId node, GroupId group, const absl::Status& sta
 
 void Cluster::OnEvent(raft::NodeId node, GroupId group, const char* name) {
   Count(name);
+  if (event_hook_) {
+    event_hook_(static_cast<runtime::NodeId>(raft::driver::NodeOfReplica(node)), group, name);
+  }
   if (std::string_view(name) == raft::driver::GroupDriver::kHaltedEvent) {
     Trace(absl::StrCat("n", node, " g", group, " HALTED: hard state may have gone back"));
     // Only media damage can make a hard state uncertain; anything else is a bug.
@@ -565,6 +581,12 @@ std::string Cluster::ReplayCommand() const {
   }
   if (options_.segment_size_bytes_max > 0) {
     absl::StrAppend(&command, " --segment_bytes=", options_.segment_size_bytes_max);
+  }
+  if (options_.state_machines) {
+    absl::StrAppend(&command, " --machines=", options_.machine_persist_every);
+  }
+  if (options_.snapshot_chunk_size_bytes_max > 0) {
+    absl::StrAppend(&command, " --chunk_bytes=", options_.snapshot_chunk_size_bytes_max);
   }
   if (options_.bug != raft::driver::DriverBug::kNone) {
     absl::StrAppend(&command, " --bug=", raft::driver::DriverBugName(options_.bug));

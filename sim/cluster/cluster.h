@@ -34,6 +34,7 @@
 #include "core/base/random.h"
 #include "raft/driver/node_driver.h"
 #include "sim/cluster/checker.h"
+#include "sim/cluster/hash_machine.h"
 #include "sim/cluster/membership_cycle.h"
 #include "sim/faults/fault_injector.h"
 #include "sim/runtime/sim_world.h"
@@ -77,6 +78,13 @@ struct ClusterOptions {
   // snapshots, and make retention really delete segment files.
   int64_t retention_offsets = 0;
   uint64_t segment_size_bytes_max = 0;
+  // Every replica hosts a HashMachine (hash_machine.h) that persists its state every
+  // `machine_persist_every` applied entries (0: never); the checker compares every replica's
+  // machine state at every applied offset ("machine-states-agree"). Snapshot chunks carry at
+  // most `snapshot_chunk_size_bytes_max` bytes (0: the core's default).
+  bool state_machines = false;
+  int64_t machine_persist_every = 16;
+  uint64_t snapshot_chunk_size_bytes_max = 0;
   // Keep this many of the most recent trace lines for a failure report.
   size_t trace_lines_max = 60;
   // Called after every 100 ms slice of simulated time (eddy-sim --progress); may be empty.
@@ -154,11 +162,18 @@ class Cluster final : public raft::driver::DriverObserver {
   // A test damaged `node`'s disk by hand (SimDisk::CorruptByte): data loss there is expected.
   void NoteManualDamage(raft::NodeId node) { manually_damaged_.insert(node); }
   const std::map<std::string, uint64_t>& recovery_counts() const { return recovery_; }
+  // The durable slot of `replica`'s HashMachine of `group` (ClusterOptions::state_machines).
+  HashMachineSlot& machine_slot(raft::NodeId replica, raft::driver::GroupId group) {
+    return machine_slots_[{replica, group}];
+  }
   // Scenario tests: called on every replica log flush (node, group, flushed last offset, whether
   // a hard-state save follows), inside the driver's callback: it may post work (a crash at this
   // instant) but must not stop the node itself.
   using LogFlushedHook = std::function<void(runtime::NodeId, raft::driver::GroupId, int64_t, bool)>;
   void SetLogFlushedHook(LogFlushedHook hook) { log_flushed_hook_ = std::move(hook); }
+  // Scenario tests: called on every driver event (OnEvent), under the same rules.
+  using EventHook = std::function<void(runtime::NodeId, raft::driver::GroupId, const char*)>;
+  void SetEventHook(EventHook hook) { event_hook_ = std::move(hook); }
   std::string ReplayCommand() const;
   RunResult Summarize();
   // One line of counters for --progress.
@@ -194,7 +209,7 @@ class Cluster final : public raft::driver::DriverObserver {
   void WipeOne(runtime::NodeId id, raft::driver::GroupId group, uint64_t epoch);
   // Creates the node's broker with every group but those awaiting a wipe, and starts it.
   void BuildNode(runtime::NodeId id);
-  raft::driver::GroupOptions GroupOptionsFor(runtime::NodeId id, raft::driver::GroupId g) const;
+  raft::driver::GroupOptions GroupOptionsFor(runtime::NodeId id, raft::driver::GroupId g);
   void StopNode(runtime::NodeId id);
   bool DiskDamaged(raft::NodeId id) const;
   void WorkloadStep();
@@ -230,6 +245,9 @@ class Cluster final : public raft::driver::DriverObserver {
   uint64_t proposed_ = 0;
   uint64_t reads_ = 0;
   std::map<std::string, uint64_t> recovery_;
+  EventHook event_hook_;
+  // Machines' own durable storage, by (replica id, group); survives crashes (hash_machine.h).
+  std::map<std::pair<raft::NodeId, raft::driver::GroupId>, HashMachineSlot> machine_slots_;
   std::set<raft::NodeId> manually_damaged_;
   LogFlushedHook log_flushed_hook_;
   std::deque<std::string> trace_;
