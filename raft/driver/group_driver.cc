@@ -210,7 +210,12 @@ void GroupDriver::ContinueOpen(uint64_t generation, LoadedState loaded, OpenRepo
   view_ = std::make_unique<PartitionLogView>(log_.get(), bootstrap);
   ReconcileSnapshot(generation, loaded, [this, generation, loaded, report]() mutable {
     ScanLog(generation, loaded, [this, generation, loaded, report]() mutable {
-      OpenMachine(generation, loaded,
+      // A log that recovery cut, or that ends below its durable mark, took damage: the
+      // machine's durable offset is not trusted on it (OpenMachine).
+      const bool damaged =
+          report.bytes_truncated > 0 || log_reset_on_open_ ||
+          (loaded.state.has_value() && loaded.state->durable_last_offset() > log_->last_offset());
+      OpenMachine(generation, loaded, damaged,
                   [this, loaded, report]() mutable { BuildNode(loaded, report); });
     });
   });

@@ -300,9 +300,11 @@ class GroupDriver {
   // On open, after the log scan: creates the machine, removes stale snapshot files, loads the
   // saved point's file (kDataLoss if missing or corrupt: the replica fails) and either trusts the
   // machine's durable offset or Restores the snapshot; sets apply_resume_offset_.
-  void OpenMachine(uint64_t generation, const LoadedState& loaded,
+  // `log_damaged`: recovery cut the log, or it ends below its durable mark (the machine's
+  // durable offset is then not trusted).
+  void OpenMachine(uint64_t generation, const LoadedState& loaded, bool log_damaged,
                    absl::AnyInvocable<void()> then);
-  void ResumeMachine(const LoadedState& loaded, std::vector<uint8_t> state,
+  void ResumeMachine(const LoadedState& loaded, bool log_damaged, std::vector<uint8_t> state,
                      absl::AnyInvocable<void()> then);
   // MSG_SNAPSHOT from a leader that the core accepted: keep its chunk's bytes.
   void NoteSnapshotChunk(const SnapshotMeta& meta, uint64_t chunk_offset_bytes,

@@ -16,7 +16,7 @@ std::string GroupDriver::SnapshotDirectory() const {
   return absl::StrCat(directory_, "/snapshot");
 }
 
-void GroupDriver::OpenMachine(uint64_t generation, const LoadedState& loaded,
+void GroupDriver::OpenMachine(uint64_t generation, const LoadedState& loaded, bool log_damaged,
                               absl::AnyInvocable<void()> then) {
   const SnapshotMeta snapshot = view_->Snapshot();
   apply_resume_offset_ = snapshot.last_offset();
@@ -36,38 +36,43 @@ void GroupDriver::OpenMachine(uint64_t generation, const LoadedState& loaded,
       snapshot.last_offset() >= 0 ? SnapshotFileName(snapshot.last_offset()) : std::string();
   RemoveSnapshotFilesExcept(
       runtime_.disk(), SnapshotDirectory(), keep, /*older_only=*/false, alive_,
-      [this, generation, loaded, snapshot, then = std::move(then)](absl::Status s) mutable {
+      [this, generation, loaded, log_damaged, snapshot,
+       then = std::move(then)](absl::Status s) mutable {
         if (!Current(generation)) return;
         if (!s.ok()) return Fail(s);
         // The bootstrap point has no file: the machine starts from its initial (empty) state.
-        if (snapshot.last_offset() < 0) return ResumeMachine(loaded, {}, std::move(then));
+        if (snapshot.last_offset() < 0) {
+          return ResumeMachine(loaded, log_damaged, {}, std::move(then));
+        }
         ReadSnapshotFile(runtime_.disk(), SnapshotDirectory(), snapshot, alive_,
-                         [this, generation, loaded, then = std::move(then)](
+                         [this, generation, loaded, log_damaged, then = std::move(then)](
                              absl::StatusOr<std::vector<uint8_t>> state) mutable {
                            if (!Current(generation)) return;
                            // Never run on a wrong state: a missing or corrupt file fails the
                            // replica (kDataLoss), and it keeps failing until an operator acts.
                            if (!state.ok()) return Fail(state.status());
-                           ResumeMachine(loaded, *std::move(state), std::move(then));
+                           ResumeMachine(loaded, log_damaged, *std::move(state),
+                                         std::move(then));
                          });
       });
 }
 
-void GroupDriver::ResumeMachine(const LoadedState& loaded, std::vector<uint8_t> state,
-                                absl::AnyInvocable<void()> then) {
+void GroupDriver::ResumeMachine(const LoadedState& loaded, bool log_damaged,
+                                std::vector<uint8_t> state, absl::AnyInvocable<void()> then) {
   const SnapshotMeta snapshot = view_->Snapshot();
   const int64_t point = snapshot.last_offset();
   EDDY_CHECK_EQ(state.size(), snapshot.size_bytes());
   // The machine's own durable state counts only where this replica KNOWS the log is committed
   // (its saved commit offset, within the log as scanned) and at an entry end: beyond that, the
   // machine may hold the effects of entries this log does not hold (an install interrupted
-  // before its point was saved), and Restore plus replay is the safe way.
+  // before its point was saved), and Restore plus replay is the safe way. Nor on a log that took
+  // damage on this open (media faults): replaying re-reads, and re-checks, what it holds.
   const int64_t durable = machine_->DurableOffset();
   int64_t commit = loaded.state.has_value() ? loaded.state->hard_state().commit_offset()
                                             : kNoOffset;
   commit = std::min(commit, log_->last_offset());
   bool trusted = false;
-  if (durable > point && durable <= commit) {
+  if (!log_damaged && durable > point && durable <= commit) {
     const std::optional<log::BatchLocation> at = log_->FindBatch(durable);
     trusted = at.has_value() && at->last_offset == durable;
   }

@@ -68,6 +68,9 @@ bool GroupDriver::MaybeCompact() {
   const SnapshotMeta current = view_->Snapshot();
   if (applied_ - current.last_offset() <= 2 * keep) return false;
   if (machine_ != nullptr && applied_ < compaction_retry_at_) return false;
+  // The machine's state is as of applied_: wait until this replica's own log is durable there
+  // (a leader may apply what a quorum of followers made durable before its own flush).
+  if (machine_ != nullptr && applied_ > flushed_last_) return false;
   // Without a machine: the last entry end at or below applied - keep (applied entries are in the
   // log and durable). With one: the applied offset itself, as of which Snapshot() describes the
   // machine (the log then starts right after what was applied).

@@ -46,6 +46,7 @@ struct WriteJob {
   runtime::FileHandle file = runtime::kNoFile;
   std::shared_ptr<bool> alive;
   Done done;
+  int attempts = 0;
 };
 
 void Finish(std::shared_ptr<WriteJob> job, absl::Status s) {
@@ -60,15 +61,32 @@ void RenameAndSync(std::shared_ptr<WriteJob> job) {
   });
 }
 
-void WriteSyncClose(std::shared_ptr<WriteJob> job) {
+void WriteSyncVerify(std::shared_ptr<WriteJob> job) {
   job->disk.Truncate(job->file, 0, [job](absl::Status s) {
     if (!s.ok()) return Finish(job, s);
-    job->disk.Append(job->file, std::move(job->bytes), [job](absl::StatusOr<uint64_t> at) {
+    job->disk.Append(job->file, job->bytes, [job](absl::StatusOr<uint64_t> at) {
       if (!at.ok()) return Finish(job, at.status());
       job->disk.Sync(job->file, [job](absl::Status s) {
-        job->disk.Close(job->file, [](absl::Status) {});
-        if (!s.ok()) return Finish(job, s);
-        RenameAndSync(job);
+        if (!s.ok()) {
+          job->disk.Close(job->file, [](absl::Status) {});
+          return Finish(job, s);
+        }
+        // Read back what the disk now holds: a misdirected or corrupted write shows here, and
+        // the file is written again rather than renamed into place damaged.
+        job->disk.ReadAt(job->file, 0, job->bytes.size() + 1,
+                         [job](absl::StatusOr<std::vector<uint8_t>> back) {
+                           const bool same = back.ok() && *back == job->bytes;
+                           if (!same && ++job->attempts < kSnapshotWriteAttemptsMax) {
+                             return WriteSyncVerify(job);
+                           }
+                           job->disk.Close(job->file, [](absl::Status) {});
+                           if (!same) {
+                             return Finish(job, absl::DataLossError(absl::StrCat(
+                                                    job->temp, " reads back damaged after ",
+                                                    job->attempts, " writes")));
+                           }
+                           RenameAndSync(job);
+                         });
       });
     });
   });
@@ -135,7 +153,7 @@ void WriteSnapshotFile(runtime::Disk& disk, std::string directory, const Snapsho
                    [job](absl::StatusOr<runtime::FileHandle> file) {
                      if (!file.ok()) return Finish(job, file.status());
                      job->file = *file;
-                     WriteSyncClose(job);
+                     WriteSyncVerify(job);
                    });
   });
 }

@@ -30,6 +30,9 @@ inline constexpr size_t kSnapshotFileHeaderSizeBytes = 40;
 // A machine's state is held in memory whole (the leader serves chunks from it) and read back in
 // one disk read.
 inline constexpr uint64_t kSnapshotStateSizeBytesMax = 32ULL * 1024 * 1024;
+// A write that reads back damaged (misdirected, corrupted) is written again, this many times in
+// all, before it fails with kDataLoss.
+inline constexpr int kSnapshotWriteAttemptsMax = 4;
 static_assert(kSnapshotStateSizeBytesMax + kSnapshotFileHeaderSizeBytes <=
               limits::kDiskReadSizeBytesMax);
 
@@ -46,7 +49,7 @@ absl::StatusOr<std::vector<uint8_t>> DecodeSnapshotFile(std::span<const uint8_t>
                                                         const SnapshotMeta& meta);
 
 // Writes `state` as `directory/SnapshotFileName(meta.last_offset())` durably (temp file, sync,
-// rename, directory sync); `directory` is created if missing. `alive` guards the completions:
+// read back and compare — written again if it differs — rename, directory sync); `directory` is created if missing. `alive` guards the completions:
 // once false, `done` is never called.
 void WriteSnapshotFile(runtime::Disk& disk, std::string directory, const SnapshotMeta& meta,
                        std::span<const uint8_t> state, std::shared_ptr<bool> alive,

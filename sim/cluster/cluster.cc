@@ -306,6 +306,10 @@ void Cluster::OnOpened(raft::NodeId node, GroupId group, const raft::driver::Ope
   Trace(absl::StrCat("n", ReplicaName(node), " g", group, " opened: log ends at ",
                      r.log_last_offset, " (declared durable to ", r.durable_mark, ")",
                      ", term ", r.hard_state.term(), ", commit ", r.hard_state.commit_offset(),
+                     r.apply_resume_offset > r.snapshot_last_offset
+                         ? absl::StrCat(", apply resumes after ", r.apply_resume_offset,
+                                        " (snapshot point ", r.snapshot_last_offset, ")")
+                         : "",
                      r.data_loss ? ", DATA LOSS (fenced)" : "",
                      r.bytes_truncated > 0 ? absl::StrCat(", recovery cut ", r.bytes_truncated,
                                                           " bytes (", r.first_defect, ")")

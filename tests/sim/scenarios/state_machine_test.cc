@@ -182,5 +182,26 @@ TEST(StateMachineTest, ForgedSnapshotChunksNeverCrashAReplicaNorChangeItsState) 
   ExpectMachinesAgree(cluster);
 }
 
+// The random workload with swarm faults (crashes, media damage, partitions, membership cycles
+// with wipes) and machines on every replica: every checker property, machine-states-agree
+// included, holds, and the cluster converges after the faults heal.
+TEST(StateMachineTest, SwarmRunsKeepEveryMachineInAgreement) {
+  for (uint64_t seed = 1; seed <= 8; ++seed) {
+    ClusterOptions options;
+    options.seed = seed;
+    options.duration = Duration::Seconds(20);
+    options.state_machines = true;
+    options.machine_persist_every = 8;
+    options.retention_offsets = 40;
+    options.segment_size_bytes_max = 4 * kKiB;
+    options.snapshot_chunk_size_bytes_max = 512;
+    Cluster cluster(options);
+    const RunResult result = cluster.Run();
+    EXPECT_FALSE(result.violation.has_value())
+        << result.violation->property << ": " << result.violation->detail << "\n  "
+        << result.replay_command;
+  }
+}
+
 }  // namespace
 }  // namespace eddy::sim::cluster
