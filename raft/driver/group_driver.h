@@ -28,6 +28,12 @@
 // of its own), and the open reconciles the two. So is a durable mark lowered before a conflict
 // truncation cuts below it (LowerMarkThenPersist).
 //
+// STATE MACHINES (group_driver_machine.cc, state_machine.h, README.md): with
+// GroupOptions::state_machine every applied entry also goes to the replica's machine; apply
+// resumes after the machine's durable offset when the saved commit and the log vouch for it;
+// retention moves the point to the applied offset; the machine's state is written to the
+// snapshot file BEFORE the point is saved and travels in MSG_SNAPSHOT chunks.
+//
 // FAILURES: any disk error (failed sync, no space, data loss) or a corrupt batch found on read
 // stops the replica at once (the RawNode, log and store are dropped, pending acknowledgements
 // fail with kUnavailable); it reopens after GroupOptions::reopen_delay (doubling, up to
