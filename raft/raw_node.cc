@@ -18,7 +18,7 @@ bool IsLeaderMessage(MessageType type) {
 
 bool SameSnapshotPoint(const SnapshotMeta& a, const SnapshotMeta& b) {
   return a.last_offset() == b.last_offset() && a.term() == b.term() &&
-         a.size_bytes() == b.size_bytes();
+         a.size_bytes() == b.size_bytes() && a.state_crc32c() == b.state_crc32c();
 }
 
 }  // namespace
@@ -1080,6 +1080,11 @@ bool RawNode::SendAppend(NodeId to, bool send_if_empty) {
 
 void RawNode::SendSnapshotChunk(NodeId to, Progress& pr) {
   EDDY_CHECK(pr.state == Progress::State::kSnapshot);
+  if (!SameSnapshotPoint(pr.snapshot, log_.SnapshotPoint())) {
+    // Our snapshot point moved (retention) while this follower was receiving the older one:
+    // the driver keeps only the current snapshot's state bytes, so start over with it.
+    pr.BecomeSnapshot(log_.SnapshotPoint());
+  }
   const uint64_t size = pr.snapshot.size_bytes();
   EDDY_CHECK_LE(pr.snapshot_sent_bytes, size);
   Message m;

@@ -9,6 +9,7 @@
 #include "core/base/units.h"
 #include "core/log/log_options.h"
 #include "raft/config.h"
+#include "raft/driver/state_machine.h"
 #include "raft/ready.h"
 #include "raft/types.h"
 
@@ -87,6 +88,13 @@ struct GroupOptions {
   // entry end at or below applied - retention_offsets. A follower that needs an offset below a
   // leader's snapshot point is sent a snapshot (raft/driver/README.md, "Snapshots").
   int64_t retention_offsets = 0;
+  // The replica's applied-state machine (state_machine.h), created on every open; empty: none
+  // (a partition log, snapshots are positions only). With a machine, apply resumes after the
+  // machine's durable offset when it can, retention moves the snapshot point to the APPLIED
+  // offset and writes the machine's state to a snapshot file first, and snapshots sent to
+  // followers carry the state bytes (README.md, "State machines"). Every replica of a group
+  // must agree on having one.
+  StateMachineFactory state_machine;
 };
 
 // What an opened replica found on its disk.
@@ -97,6 +105,9 @@ struct OpenReport {
   int64_t durable_mark = kNoOffset;  // the durable offset the replica had declared
   // The replica's snapshot point after open: Raft's log (and apply) starts after it.
   int64_t snapshot_last_offset = kNoOffset;
+  // Apply resumes after this offset: the snapshot point, or a state machine's durable offset
+  // beyond it (GroupOptions::state_machine).
+  int64_t apply_resume_offset = kNoOffset;
   bool log_reset_on_open = false;  // the log did not hold the snapshot point: reset to it
   bool data_loss = false;         // the log ends below the mark: media damage, replica fenced
   uint64_t bytes_truncated = 0;   // by the log's recovery (torn tails, corruption)

@@ -9,6 +9,7 @@
 #include "core/log/segment_file_names.h"
 #include "core/record/batch_header.h"
 #include "raft/driver/entry_batch.h"
+#include "raft/driver/snapshot_file.h"
 
 namespace eddy::raft::driver {
 
@@ -209,7 +210,15 @@ void GroupDriver::ContinueOpen(uint64_t generation, LoadedState loaded, OpenRepo
   std::sort(bootstrap.mutable_voters()->begin(), bootstrap.mutable_voters()->end());
   view_ = std::make_unique<PartitionLogView>(log_.get(), bootstrap);
   ReconcileSnapshot(generation, loaded, [this, generation, loaded, report]() mutable {
-    ScanLog(generation, loaded, [this, loaded, report]() mutable { BuildNode(loaded, report); });
+    ScanLog(generation, loaded, [this, generation, loaded, report]() mutable {
+      // A log that recovery cut, or that ends below its durable mark, took damage: the
+      // machine's durable offset is not trusted on it (OpenMachine).
+      const bool damaged =
+          report.bytes_truncated > 0 || log_reset_on_open_ ||
+          (loaded.state.has_value() && loaded.state->durable_last_offset() > log_->last_offset());
+      OpenMachine(generation, loaded, damaged,
+                  [this, loaded, report]() mutable { BuildNode(loaded, report); });
+    });
   });
 }
 
@@ -327,8 +336,11 @@ void GroupDriver::BuildNode(const LoadedState& loaded, OpenReport report) {
   requested_ = persisted;
   // The log as opened is what the next round's record may point at (see PersistReady).
   flushed_last_ = log_->last_offset();
-  // Nothing at or below the snapshot point is applied by this incarnation.
-  applied_ = view_->Snapshot().last_offset();
+  // Nothing at or below the snapshot point (or the machine's durable offset beyond it:
+  // OpenMachine) is applied by this incarnation.
+  applied_ = apply_resume_offset_;
+  EDDY_CHECK_GE(applied_, view_->Snapshot().last_offset());
+  report.apply_resume_offset = applied_;
   commit_target_ = applied_;
   ready_busy_ = false;
   apply_busy_ = false;
@@ -416,6 +428,12 @@ void GroupDriver::Stop(const absl::Status& status, State next) {
   node_.reset();
   view_.reset();
   log_.reset();
+  machine_.reset();  // its memory state goes with the run; the next open restores or resumes it
+  snapshot_state_.clear();
+  receiving_state_.clear();
+  receiving_ok_ = false;
+  completed_meta_.reset();
+  completed_state_.clear();
   ready_busy_ = false;
   apply_busy_ = false;
   kick_posted_ = false;
@@ -441,6 +459,18 @@ void GroupDriver::Tick() {
 }
 
 absl::Status GroupDriver::ValidateIncoming(const Message& m) const {
+  if (m.type() == MSG_SNAPSHOT) {
+    // The core checks the chunk's range against the snapshot; the bytes are ours to check.
+    if (m.data().size() != m.chunk_size_bytes()) {
+      return absl::InvalidArgumentError("snapshot chunk bytes do not match its size");
+    }
+    const uint64_t size_max = machine_ != nullptr ? kSnapshotStateSizeBytesMax : 0;
+    if (m.snapshot().size_bytes() > size_max) {
+      return absl::InvalidArgumentError(absl::StrCat("snapshot of ", m.snapshot().size_bytes(),
+                                                     " state bytes; at most ", size_max));
+    }
+    return absl::OkStatus();
+  }
   if (m.type() != MSG_APPEND) return absl::OkStatus();
   for (const Entry& e : m.entries()) {
     std::span<const uint8_t> data(reinterpret_cast<const uint8_t*>(e.data().data()),
@@ -466,6 +496,7 @@ void GroupDriver::Receive(Message message) {
   if (!running()) return;
   if (absl::Status valid = ValidateIncoming(message); !valid.ok()) {
     ++stats_.invalid_messages;
+    if (message.type() == MSG_SNAPSHOT) ++stats_.snapshot_chunks_refused;
     return;
   }
   if (message.type() == MSG_APPEND_RESP && message.reject() &&
@@ -490,6 +521,15 @@ void GroupDriver::Receive(Message message) {
     ++stats_.votes_suppressed;
     Event("vote refused by repair fence");
     return;
+  }
+  if (message.type() == MSG_SNAPSHOT && machine_ != nullptr) {
+    // Keep the bytes of a chunk only if the core took it (OK: in order, for the snapshot it is
+    // receiving); a refused or already-covered chunk says nothing about the state.
+    const SnapshotMeta meta = message.snapshot();
+    const uint64_t chunk_offset = message.chunk_offset_bytes();
+    std::string data = std::move(*message.mutable_data());
+    if (node_->Step(std::move(message)).ok()) NoteSnapshotChunk(meta, chunk_offset, data);
+    return Kick();
   }
   static_cast<void>(node_->Step(std::move(message)));  // refusals are counted by the core
   Kick();
@@ -872,6 +912,10 @@ void GroupDriver::SendMessages(std::vector<Message> messages) {
       continue;
     }
     if (m.type() == MSG_SNAPSHOT) {
+      if (machine_ != nullptr && !AttachSnapshotState(m)) {
+        Event("snapshot chunk dropped: the snapshot point moved");
+        continue;
+      }
       ++stats_.snapshots_sent;
       Event("snapshot sent");
     }
@@ -943,6 +987,9 @@ void GroupDriver::ApplyMore() {
       EDDY_CHECK_EQ(meta->base_offset, applied_ + 1);
       EDDY_CHECK_LE(meta->last_offset, commit_target_);
       observer_->OnApplied(self_, options_.group_id, *meta, batch);
+      if (machine_ != nullptr) {
+        if (absl::Status s = machine_->Apply(*meta, batch); !s.ok()) return Fail(s);
+      }
       if (!ReportKafkaApplied(*meta)) return;
       applied_ = meta->last_offset;
       if (meta->type == ENTRY_NOOP && node_->role() == Role::kLeader &&

@@ -27,6 +27,12 @@
 // of its own), and the open reconciles the two. So is a durable mark lowered before a conflict
 // truncation cuts below it (LowerMarkThenPersist).
 //
+// STATE MACHINES (group_driver_machine.cc, state_machine.h, README.md): with
+// GroupOptions::state_machine every applied entry also goes to the replica's machine; apply
+// resumes after the machine's durable offset when the saved commit and the log vouch for it;
+// retention moves the point to the applied offset; the machine's state is written to the
+// snapshot file BEFORE the point is saved and travels in MSG_SNAPSHOT chunks.
+//
 // FAILURES: any disk error (failed sync, no space, data loss) or a corrupt batch found on read
 // stops the replica at once (the RawNode, log and store are dropped, pending acknowledgements
 // fail with kUnavailable); it reopens after GroupOptions::reopen_delay (doubling, up to
@@ -66,6 +72,7 @@
 #include "raft/driver/group_listener.h"
 #include "raft/driver/node_state_store.h"
 #include "raft/driver/partition_log_view.h"
+#include "raft/driver/state_machine.h"
 #include "raft/raw_node.h"
 
 namespace eddy::raft::driver {
@@ -85,6 +92,10 @@ struct GroupStats {
   uint64_t proposals_failed = 0;
   uint64_t snapshots_sent = 0;       // MSG_SNAPSHOT chunks sent (leader)
   uint64_t snapshots_installed = 0;  // follower installs
+  uint64_t snapshot_files_written = 0;  // state machine snapshots written (retention, installs)
+  uint64_t machine_restores = 0;        // opens that Restored the machine from its snapshot
+  uint64_t machine_resumes = 0;         // opens that resumed after the machine's durable offset
+  uint64_t snapshot_chunks_refused = 0;  // chunks whose bytes do not match their claimed size
   uint64_t compactions = 0;          // snapshot point moved by retention
   uint64_t halts = 0;  // hard state found uncertain on open
   uint64_t identity_refusals = 0;  // opened on a directory of another replica id or group
@@ -127,6 +138,11 @@ class GroupDriver {
   // The OnEvent name when a fresh directory's identity became durable (the replica's first
   // durable step; its log is still empty): where the simulator aims a crash.
   static constexpr const char* kIdentitySavedEvent = "fresh replica: identity saved";
+
+  // The OnEvent name when a state machine's snapshot file is durable and its point is about to
+  // be saved (retention or install): where tests aim a crash.
+  static constexpr const char* kSnapshotFileWrittenEvent =
+      "snapshot file written: saving the point";
 
   // Outstanding client proposals per replica; more are refused with kResourceExhausted.
   static constexpr size_t kPendingAcksMax = 4096;
@@ -218,6 +234,8 @@ class GroupDriver {
   int64_t log_last_offset() const;
   const GroupStats& stats() const { return stats_; }
   GroupId group_id() const { return options_.group_id; }
+  // The replica's state machine (GroupOptions::state_machine) while it runs; nullptr otherwise.
+  StateMachine* state_machine() const { return running() ? machine_.get() : nullptr; }
 
  private:
   // kHalted is final: the replica cannot run Raft safely (its hard state may have gone back)
@@ -301,6 +319,33 @@ class GroupDriver {
   void InstallSnapshot(Ready ready);
   // Fails pending acknowledgements of entries at or below `offset` (replaced by a snapshot).
   void FailAcksThrough(int64_t offset);
+  // The rest of InstallSnapshot once the machine's state (if any) is in its snapshot file.
+  void InstallSnapshotPoint(Ready ready, std::vector<uint8_t> state);
+  // Retention with a state machine: the point is the applied offset, its state is written to
+  // the snapshot file BEFORE the point is saved (then as MaybeCompact without a machine).
+  void CompactWithState(SnapshotMeta next, std::vector<uint8_t> state);
+  // After the point `next` is durable: show it to the core, drop the log prefix.
+  void FinishCompaction(const SnapshotMeta& next);
+
+  // --- State machines (group_driver_machine.cc) ---
+  std::string SnapshotDirectory() const;
+  // On open, after the log scan: creates the machine, removes stale snapshot files, loads the
+  // saved point's file (kDataLoss if missing or corrupt: the replica fails) and either trusts the
+  // machine's durable offset or Restores the snapshot; sets apply_resume_offset_.
+  // `log_damaged`: recovery cut the log, or it ends below its durable mark (the machine's
+  // durable offset is then not trusted).
+  void OpenMachine(uint64_t generation, const LoadedState& loaded, bool log_damaged,
+                   absl::AnyInvocable<void()> then);
+  void ResumeMachine(const LoadedState& loaded, bool log_damaged, std::vector<uint8_t> state,
+                     absl::AnyInvocable<void()> then);
+  // MSG_SNAPSHOT from a leader that the core accepted: keep its chunk's bytes.
+  void NoteSnapshotChunk(const SnapshotMeta& meta, uint64_t chunk_offset_bytes,
+                         const std::string& data);
+  // Outgoing MSG_SNAPSHOT: attaches its chunk of snapshot_state_; false if it names another
+  // snapshot than this replica's current one (the message is dropped).
+  bool AttachSnapshotState(Message& m) const;
+  // Removes the snapshot files of points other than `point` (after `point` is durable).
+  void RemoveOldSnapshots(int64_t point);
 
   // Reads whole batches covering [first, last] from the log (CRC-checked by the log), in order.
   // Stops early once `size_bytes_max` bytes were read (at least one log read).
@@ -378,6 +423,21 @@ class GroupDriver {
   // record saved now may point at (StateToSave).
   int64_t flushed_last_ = kNoOffset;
   GroupStats stats_;
+  // --- State machine (nullptr: none) ---
+  std::unique_ptr<StateMachine> machine_;
+  // The state bytes of the current snapshot point (as in its file): chunks sent from here.
+  std::vector<uint8_t> snapshot_state_;
+  // A snapshot being received (follower): the chunks the core accepted so far, in order.
+  SnapshotMeta receiving_meta_;
+  std::vector<uint8_t> receiving_state_;
+  bool receiving_ok_ = false;  // receiving_state_ holds exactly the accepted chunks
+  // The last snapshot whose chunks all arrived, for the Ready that installs it.
+  std::optional<SnapshotMeta> completed_meta_;
+  std::vector<uint8_t> completed_state_;
+  // A machine's snapshot was too large: retention waits until applied_ reaches this.
+  int64_t compaction_retry_at_ = kNoOffset;
+  // Where apply resumes on open (OpenMachine); the snapshot point without a machine.
+  int64_t apply_resume_offset_ = kNoOffset;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -14,6 +14,8 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/check.h"
 #include "raft/driver/group_driver.h"
+#include "core/record/crc32c.h"
+#include "raft/driver/snapshot_file.h"
 #include "raft/membership.h"
 
 namespace eddy::raft::driver {
@@ -65,12 +67,19 @@ bool GroupDriver::MaybeCompact() {
   if (keep <= 0) return false;
   const SnapshotMeta current = view_->Snapshot();
   if (applied_ - current.last_offset() <= 2 * keep) return false;
-  // The last entry end at or below applied - keep: applied entries are in the log and durable.
-  const int64_t target = applied_ - keep;
+  if (machine_ != nullptr && applied_ < compaction_retry_at_) return false;
+  // The machine's state is as of applied_: wait until this replica's own log is durable there
+  // (a leader may apply what a quorum of followers made durable before its own flush).
+  if (machine_ != nullptr && applied_ > flushed_last_) return false;
+  // Without a machine: the last entry end at or below applied - keep (applied entries are in the
+  // log and durable). With one: the applied offset itself, as of which Snapshot() describes the
+  // machine (the log then starts right after what was applied).
+  const int64_t target = machine_ != nullptr ? applied_ : applied_ - keep;
   const std::optional<log::BatchLocation> at = log_->FindBatch(target);
   EDDY_CHECK_MSG(at.has_value(), "applied offset " << target << " not in the log");
   const int64_t point = at->last_offset == target ? target : at->base_offset - 1;
   if (point <= current.last_offset()) return false;
+  EDDY_CHECK(machine_ == nullptr || point == applied_);
   const std::optional<int64_t> term = log_->TermAt(point);
   EDDY_CHECK(term.has_value());
   SnapshotMeta next;
@@ -89,21 +98,62 @@ bool GroupDriver::MaybeCompact() {
   const std::optional<int64_t> hidden_in_log = log_->HiddenCountBefore(point + 1);
   EDDY_CHECK(hidden_below_start.has_value() && hidden_in_log.has_value());
   next.set_hidden_count(*hidden_below_start + *hidden_in_log);
+  if (machine_ != nullptr) {
+    absl::StatusOr<std::vector<uint8_t>> state = machine_->Snapshot();
+    if (!state.ok()) {
+      Fail(state.status());
+      return true;
+    }
+    if (state->size() > kSnapshotStateSizeBytesMax) {
+      // Not an error of this replica: keep the log (and try again one retention later).
+      Event("state machine snapshot too large: snapshot point kept");
+      compaction_retry_at_ = applied_ + keep;
+      return false;
+    }
+    next.set_size_bytes(state->size());
+    next.set_state_crc32c(record::Crc32c(*state));
+    CompactWithState(next, *std::move(state));
+    return true;
+  }
 
   PersistedState state = requested_;
   *state.mutable_snapshot() = next;
   ready_busy_ = true;  // no Ready (and no other save) until the point is durable
-  SaveState(std::move(state), /*urgent=*/true, [this, generation = generation_, next]() mutable {
-    ready_busy_ = false;
-    view_->SetSnapshot(next);
-    ++stats_.compactions;
-    Event("log prefix truncated to the snapshot point");
-    log_->TruncatePrefix(next.last_offset() + 1, [this, generation](absl::Status s) {
-      if (Current(generation) && !s.ok()) Fail(s);
-    });
-    Kick();
-  });
+  SaveState(std::move(state), /*urgent=*/true, [this, next]() { FinishCompaction(next); });
   return true;
+}
+
+void GroupDriver::CompactWithState(SnapshotMeta next, std::vector<uint8_t> state) {
+  // ORDER: the state file is durable BEFORE the point is saved (an open finds the saved point's
+  // file), and older files go only AFTER (until then one of them is the saved point's).
+  ready_busy_ = true;  // no Ready (and no other save) until the point is durable
+  auto shared = std::make_shared<std::vector<uint8_t>>(std::move(state));
+  WriteSnapshotFile(
+      runtime_.disk(), SnapshotDirectory(), next, *shared, alive_,
+      [this, generation = generation_, next, shared](absl::Status s) {
+        if (!Current(generation)) return;
+        if (!s.ok()) return Fail(s);
+        ++stats_.snapshot_files_written;
+        Event(kSnapshotFileWrittenEvent);
+        PersistedState record = requested_;
+        *record.mutable_snapshot() = next;
+        SaveState(std::move(record), /*urgent=*/true, [this, next, shared]() {
+          snapshot_state_ = std::move(*shared);
+          FinishCompaction(next);
+          RemoveOldSnapshots(next.last_offset());
+        });
+      });
+}
+
+void GroupDriver::FinishCompaction(const SnapshotMeta& next) {
+  ready_busy_ = false;
+  view_->SetSnapshot(next);
+  ++stats_.compactions;
+  Event("log prefix truncated to the snapshot point");
+  log_->TruncatePrefix(next.last_offset() + 1, [this, generation = generation_](absl::Status s) {
+    if (Current(generation) && !s.ok()) Fail(s);
+  });
+  Kick();
 }
 
 void GroupDriver::InstallSnapshot(Ready ready) {
@@ -112,6 +162,38 @@ void GroupDriver::InstallSnapshot(Ready ready) {
   const int64_t point = meta.last_offset();
   // The core installs only beyond its commit offset, which bounds what was applied.
   EDDY_CHECK_GT(point, applied_);
+  if (machine_ == nullptr) return InstallSnapshotPoint(std::move(ready), {});
+  // The state: exactly the chunks the core accepted for this snapshot, checked against the
+  // point's size and CRC. Anything else (which the core's chunk order excludes) stops the
+  // replica before anything is written: it reopens on its old point and asks again.
+  const bool complete = completed_meta_.has_value() &&
+                        completed_meta_->last_offset() == point &&
+                        completed_meta_->term() == meta.term() &&
+                        completed_state_.size() == meta.size_bytes() &&
+                        record::Crc32c(completed_state_) == meta.state_crc32c();
+  if (!complete) {
+    return Fail(absl::DataLossError(absl::StrCat(
+        "snapshot at ", point, ": the assembled state does not match its size or CRC")));
+  }
+  auto state = std::make_shared<std::vector<uint8_t>>(std::move(completed_state_));
+  completed_state_.clear();
+  completed_meta_.reset();
+  auto shared_ready = std::make_shared<Ready>(std::move(ready));
+  // ORDER: the file is durable BEFORE the point is saved (InstallSnapshotPoint).
+  WriteSnapshotFile(runtime_.disk(), SnapshotDirectory(), meta, *state, alive_,
+                    [this, generation = generation_, state, shared_ready](absl::Status s) {
+                      if (!Current(generation)) return;
+                      if (!s.ok()) return Fail(s);
+                      ++stats_.snapshot_files_written;
+                      Event(kSnapshotFileWrittenEvent);
+                      InstallSnapshotPoint(std::move(*shared_ready), std::move(*state));
+                    });
+}
+
+void GroupDriver::InstallSnapshotPoint(Ready ready, std::vector<uint8_t> state) {
+  const SnapshotMeta meta = *ready.snapshot;
+  const int64_t point = meta.last_offset();
+  EDDY_CHECK_GT(point, applied_);
   if (ready.hard_state.has_value()) hard_state_ = *ready.hard_state;
   // The snapshot replaces the whole log, like a conflict truncation of everything: what this
   // replica declared durable beyond the point is no longer promised (it was never committed, or
@@ -119,11 +201,22 @@ void GroupDriver::InstallSnapshot(Ready ready) {
   // by a mark more up to date than the point.
   observer_->OnTruncated(self_, options_.group_id, point + 1);
   ++ready_rounds_;  // the point is durable before the log is reset: a round of its own
-  PersistedState state = StateToPersist(NextMark(point, meta.term()));
-  *state.mutable_snapshot() = meta;
+  PersistedState record = StateToPersist(NextMark(point, meta.term()));
+  *record.mutable_snapshot() = meta;
   auto shared_ready = std::make_shared<Ready>(std::move(ready));
-  SaveState(std::move(state), /*urgent=*/true, [this, generation = generation_, meta, point,
-                               shared_ready]() mutable {
+  auto shared_state = std::make_shared<std::vector<uint8_t>>(std::move(state));
+  SaveState(std::move(record), /*urgent=*/true, [this, generation = generation_, meta, point,
+                                shared_ready, shared_state]() mutable {
+    if (machine_ != nullptr) {
+      // With applied_ moved to the point in this same step: no older entry reaches the machine
+      // after it (a read in flight sees the moved point and is dropped, ApplyMore).
+      if (absl::Status s = machine_->Restore(meta, *shared_state); !s.ok()) {
+        return Fail(absl::DataLossError(absl::StrCat("state machine refused the snapshot at ",
+                                                     point, ": ", s.message())));
+      }
+      snapshot_state_ = std::move(*shared_state);
+      RemoveOldSnapshots(point);
+    }
     FailAcksThrough(point);
     flushed_last_ = point;  // the log now ends at the point (the reset is flushed with the Ready)
     // The point is durable: now the log. The flush of PersistReady covers the reset.

@@ -88,7 +88,13 @@ void NodeDriver::EraseGroup(GroupId id, absl::AnyInvocable<void(absl::Status) &&
                             finish = std::move(finish)](absl::Status s) mutable {
     if (!*alive) return;
     if (!s.ok()) return finish(s);
-    EmptyDirectory(absl::StrCat("g", id, "/log"), std::move(finish));
+    EmptyDirectory(absl::StrCat("g", id, "/log"), [this, alive, id, finish = std::move(finish)](
+                                                       absl::Status emptied) mutable {
+      if (!*alive) return;
+      if (!emptied.ok()) return finish(emptied);
+      // A state machine's snapshot files (none for a partition log).
+      EmptyDirectory(absl::StrCat("g", id, "/snapshot"), std::move(finish));
+    });
   });
 }
 

@@ -50,8 +50,9 @@ void Checker::OnGroupDeleted(GroupId group) {
 void Checker::OnOpened(NodeId node, GroupId group, const raft::driver::OpenReport& report) {
   if (!CheckActive(node, group, "opened")) return;
   const Key key{node, group};
-  // The replica applies from after its snapshot point on (nothing before it, this incarnation).
-  applied_[key] = report.snapshot_last_offset;
+  // The replica applies from after its snapshot point (or its state machine's durable offset
+  // beyond it) on: nothing before it, this incarnation.
+  applied_[key] = report.apply_resume_offset;
   CheckSnapshotPoint(node, group, report.snapshot_last_offset);
   Durable& d = durable_[key];
   // After the term checks: a replica id reused on an empty directory shows there first.
@@ -234,6 +235,16 @@ uint64_t Checker::ContentDigest(std::span<const uint8_t> batch) {
   constexpr size_t kStampedBytes = 16;
   if (batch.size() <= kStampedBytes) return raft::driver::BatchDigest(batch);
   return raft::driver::BatchDigest(batch.subspan(kStampedBytes));
+}
+
+void Checker::OnMachineState(NodeId node, GroupId group, int64_t offset, uint64_t digest) {
+  CheckActive(node, group, "changed its state machine");
+  auto [it, inserted] = machine_states_[group].emplace(offset, digest);
+  if (!inserted && it->second != digest) {
+    Fail("machine-states-agree",
+         absl::StrCat("node ", node, " group ", group, " has state machine digest ", digest,
+                      " at offset ", offset, "; another replica had ", it->second));
+  }
 }
 
 void Checker::OnSnapshotInstalled(NodeId node, GroupId group, int64_t last_offset) {

@@ -77,6 +77,10 @@ class Checker {
                  std::span<const uint8_t> batch);
   // A replica installed a snapshot ending at `last_offset`: it applies from last_offset + 1 on.
   void OnSnapshotInstalled(NodeId node, GroupId group, int64_t last_offset);
+  // `node`'s state machine (a HashMachine) holds `digest` after applying up to `offset`, by
+  // Apply or Restore: every replica's machine must hold the same state at the same offset
+  // ("machine-states-agree").
+  void OnMachineState(NodeId node, GroupId group, int64_t offset, uint64_t digest);
   // A client was told its batch (stored bytes digest `digest`) is committed at `meta`.
   void OnAcked(GroupId group, const raft::EntryMeta& meta, uint64_t digest);
   // A proposal failed as definitely not committed (kAborted): if a batch with the same content
@@ -147,6 +151,7 @@ class Checker {
   std::map<Key, int64_t> applied_;  // last applied offset per replica incarnation
   std::set<Key> retired_;
   std::set<GroupId> deleted_;
+  std::map<GroupId, std::map<int64_t, uint64_t>> machine_states_;  // by applied offset
   uint64_t acked_count_ = 0;
   uint64_t applied_count_ = 0;
 };

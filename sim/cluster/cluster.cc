@@ -213,7 +213,7 @@ void Cluster::BuildNode(runtime::NodeId id) {
   nodes_[id] = std::move(node);
 }
 
-raft::driver::GroupOptions Cluster::GroupOptionsFor(runtime::NodeId id, GroupId group) const {
+raft::driver::GroupOptions Cluster::GroupOptionsFor(runtime::NodeId id, GroupId group) {
   raft::driver::GroupOptions options;
   options.group_id = group;
   options.replica_id = ReplicaIdOf(id, group);
@@ -227,6 +227,19 @@ raft::driver::GroupOptions Cluster::GroupOptionsFor(runtime::NodeId id, GroupId 
     options.log.segment_size_bytes_max = options_.segment_size_bytes_max;
   }
   options.read_size_bytes_max = options_.read_size_bytes_max;
+  if (options_.snapshot_chunk_size_bytes_max > 0) {
+    options.raft.snapshot_chunk_size_bytes_max = options_.snapshot_chunk_size_bytes_max;
+  }
+  if (options_.state_machines) {
+    const raft::NodeId replica = options.replica_id;
+    HashMachineSlot* slot = &machine_slots_[{replica, group}];  // map nodes never move
+    options.state_machine = [this, slot, replica, group] {
+      return std::make_unique<HashMachine>(
+          slot, options_.machine_persist_every, [this, replica, group](int64_t offset, uint64_t d) {
+            checker_.OnMachineState(replica, group, offset, d);
+          });
+    };
+  }
   return options;
 }
 
@@ -340,6 +353,10 @@ void Cluster::OnOpened(raft::NodeId node, GroupId group, const raft::driver::Ope
   Trace(absl::StrCat("n", ReplicaName(node), " g", group, " opened: log ends at ",
                      r.log_last_offset, " (declared durable to ", r.durable_mark, ")",
                      ", term ", r.hard_state.term(), ", commit ", r.hard_state.commit_offset(),
+                     r.apply_resume_offset > r.snapshot_last_offset
+                         ? absl::StrCat(", apply resumes after ", r.apply_resume_offset,
+                                        " (snapshot point ", r.snapshot_last_offset, ")")
+                         : "",
                      r.data_loss ? ", DATA LOSS (fenced)" : "",
                      r.bytes_truncated > 0 ? absl::StrCat(", recovery cut ", r.bytes_truncated,
                                                           " bytes (", r.first_defect, ")")
@@ -860,6 +877,12 @@ std::string Cluster::ReplayCommand() const {
   }
   if (options_.segment_size_bytes_max > 0) {
     absl::StrAppend(&command, " --segment_bytes=", options_.segment_size_bytes_max);
+  }
+  if (options_.state_machines) {
+    absl::StrAppend(&command, " --machines=", options_.machine_persist_every);
+  }
+  if (options_.snapshot_chunk_size_bytes_max > 0) {
+    absl::StrAppend(&command, " --chunk_bytes=", options_.snapshot_chunk_size_bytes_max);
   }
   if (options_.bug != raft::driver::DriverBug::kNone) {
     absl::StrAppend(&command, " --bug=", raft::driver::DriverBugName(options_.bug));

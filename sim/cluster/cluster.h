@@ -52,6 +52,7 @@
 #include "core/base/random.h"
 #include "raft/driver/node_driver.h"
 #include "sim/cluster/checker.h"
+#include "sim/cluster/hash_machine.h"
 #include "sim/cluster/membership_cycle.h"
 #include "sim/faults/fault_injector.h"
 #include "sim/runtime/sim_world.h"
@@ -112,6 +113,13 @@ struct ClusterOptions {
   // snapshots, and make retention really delete segment files.
   int64_t retention_offsets = 0;
   uint64_t segment_size_bytes_max = 0;
+  // Every replica hosts a HashMachine (hash_machine.h) that persists its state every
+  // `machine_persist_every` applied entries (0: never); the checker compares every replica's
+  // machine state at every applied offset ("machine-states-agree"). Snapshot chunks carry at
+  // most `snapshot_chunk_size_bytes_max` bytes (0: the core's default).
+  bool state_machines = false;
+  int64_t machine_persist_every = 16;
+  uint64_t snapshot_chunk_size_bytes_max = 0;
   // Keep this many of the most recent trace lines for a failure report.
   size_t trace_lines_max = 60;
   // Called after every 100 ms slice of simulated time (eddy-sim --progress); may be empty.
@@ -215,6 +223,10 @@ class Cluster final : public raft::driver::DriverObserver {
   // A test damaged `node`'s disk by hand (SimDisk::CorruptByte): data loss there is expected.
   void NoteManualDamage(raft::NodeId node) { manually_damaged_.insert(node); }
   const std::map<std::string, uint64_t>& recovery_counts() const { return recovery_; }
+  // The durable slot of `replica`'s HashMachine of `group` (ClusterOptions::state_machines).
+  HashMachineSlot& machine_slot(raft::NodeId replica, raft::driver::GroupId group) {
+    return machine_slots_[{replica, group}];
+  }
   // Scenario tests: called on every replica log flush (node, group, flushed last offset, whether
   // a hard-state save follows), inside the driver's callback: it may post work (a crash at this
   // instant) but must not stop the node itself.
@@ -259,7 +271,7 @@ class Cluster final : public raft::driver::DriverObserver {
   void WipeOne(runtime::NodeId id, raft::driver::GroupId group, uint64_t epoch);
   // Creates the node's broker with every live group it hosts but those awaiting a wipe.
   void BuildNode(runtime::NodeId id);
-  raft::driver::GroupOptions GroupOptionsFor(runtime::NodeId id, raft::driver::GroupId group) const;
+  raft::driver::GroupOptions GroupOptionsFor(runtime::NodeId id, raft::driver::GroupId group);
   // `id` no longer holds files of deleted `group`: checks its disk, maybe completes the delete.
   // `broker_running`: the removal was the driver's (or the harness's, next to a running
   // broker), not a scrub before the broker starts.
@@ -322,6 +334,8 @@ class Cluster final : public raft::driver::DriverObserver {
   uint64_t proposed_ = 0;
   uint64_t reads_ = 0;
   std::map<std::string, uint64_t> recovery_;
+  // Machines' own durable storage, by (replica id, group); survives crashes (hash_machine.h).
+  std::map<std::pair<raft::NodeId, raft::driver::GroupId>, HashMachineSlot> machine_slots_;
   std::set<raft::NodeId> manually_damaged_;
   LogFlushedHook log_flushed_hook_;
   EventHook event_hook_;

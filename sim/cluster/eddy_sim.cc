@@ -2,11 +2,13 @@
 //
 //   eddy-sim --seed=N | --seeds=A..B  [--nodes=3] [--groups=1] [--duration=30] [--faults=swarm]
 //            [--rate=100] [--reads=20] [--membership=6] [--wipe=50] [--lifecycle=5]
-//            [--retention=OFFSETS] [--segment_bytes=N] [--bug=NAME] [--idle=N] [--no_quiesce]
-//            [--coverage] [--quiet]
+//            [--retention=OFFSETS] [--segment_bytes=N] [--machines=PERSIST_EVERY]
+//            [--chunk_bytes=N] [--bug=NAME] [--idle=N] [--no_quiesce] [--coverage] [--quiet]
 //
 // --idle: each proposal step starts an idle period (0.5-2.5 s without proposals, so groups
 // quiesce) with probability 1/N (0: never; default 150); --no_quiesce: groups never quiesce.
+// --machines: every replica hosts a HashMachine persisting every N applied entries (0: never);
+// --chunk_bytes: snapshot chunk size (sim/cluster/hash_machine.h).
 //
 // --membership: mean seconds between membership cycles (0: none); --wipe: percent of cycles
 // that wipe the replica they remove (sim/cluster/membership_cycle.h); --lifecycle: mean seconds
@@ -56,7 +58,8 @@ bool ParseFlag(const std::string& arg, const char* name, std::string* value) {
                "[--duration=SECONDS] [--faults=none|swarm|all] [--rate=BATCHES_PER_S] "
                "[--reads=READS_PER_S] [--membership=SECONDS] [--wipe=PERCENT] "
                "[--lifecycle=SECONDS] "
-               "[--retention=OFFSETS] [--segment_bytes=N] [--bug=NAME] [--idle=N] [--no_quiesce] "
+               "[--retention=OFFSETS] [--segment_bytes=N] [--machines=PERSIST_EVERY] "
+               "[--chunk_bytes=N] [--bug=NAME] [--idle=N] [--no_quiesce] "
                "[--coverage] [--quiet]\n",
                problem.c_str());
   std::exit(2);
@@ -91,6 +94,11 @@ Flags ParseFlags(int argc, char** argv) {
       f.options.duration = eddy::Duration::Seconds(Number<int64_t>(v, "duration"));
     } else if (ParseFlag(arg, "retention", &v)) {
       f.options.retention_offsets = Number<int64_t>(v, "retention");
+    } else if (ParseFlag(arg, "machines", &v)) {
+      f.options.state_machines = true;
+      f.options.machine_persist_every = Number<int64_t>(v, "machines");
+    } else if (ParseFlag(arg, "chunk_bytes", &v)) {
+      f.options.snapshot_chunk_size_bytes_max = Number<uint64_t>(v, "chunk_bytes");
     } else if (ParseFlag(arg, "segment_bytes", &v)) {
       f.options.segment_size_bytes_max = Number<uint64_t>(v, "segment_bytes");
     } else if (ParseFlag(arg, "rate", &v)) {
