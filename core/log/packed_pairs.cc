@@ -69,10 +69,22 @@ size_t PackedPairs::BlockOf(size_t index) const {
 PackedPairs::Pair PackedPairs::At(size_t index) const {
   EDDY_CHECK_LT(index, size());
   if (index >= packed_count_) return tail_[index - packed_count_];
-  const Block& block = blocks_[BlockOf(index)];
+  const size_t b = BlockOf(index);
+  return Decoded(b)[index - blocks_[b].first_index];
+}
+
+const std::vector<PackedPairs::Pair>& PackedPairs::Decoded(size_t b) const {
+  if (decoded_block_ == b) return decoded_;
+  const Block& block = blocks_[b];
+  decoded_.clear();
   Cursor cursor(*this, block);
-  for (size_t j = block.first_index; j < index; ++j) cursor.Next();
-  return cursor.pair();
+  decoded_.push_back(cursor.pair());
+  for (size_t j = 1; j < block.count; ++j) {
+    cursor.Next();
+    decoded_.push_back(cursor.pair());
+  }
+  decoded_block_ = b;
+  return decoded_;
 }
 
 size_t PackedPairs::LowerBoundA(int64_t a) const {
@@ -141,6 +153,7 @@ void PackedPairs::PackTail() {
 }
 
 void PackedPairs::Truncate(size_t count) {
+  decoded_block_ = SIZE_MAX;  // the last block may change
   EDDY_CHECK_LE(count, size());
   if (count >= packed_count_) {
     tail_.resize(count - packed_count_);
@@ -166,6 +179,9 @@ void PackedPairs::Truncate(size_t count) {
 }
 
 void PackedPairs::Compact() {
+  decoded_block_ = SIZE_MAX;
+  decoded_.clear();
+  decoded_.shrink_to_fit();
   if (!tail_.empty()) PackTail();
   tail_.shrink_to_fit();
   blocks_.shrink_to_fit();
@@ -174,7 +190,7 @@ void PackedPairs::Compact() {
 
 size_t PackedPairs::memory_bytes() const {
   return blocks_.capacity() * sizeof(Block) + bits_.capacity() * sizeof(uint64_t) +
-         tail_.capacity() * sizeof(Pair);
+         tail_.capacity() * sizeof(Pair) + decoded_.capacity() * sizeof(Pair);
 }
 
 void PackedPairs::CheckInvariants() const {

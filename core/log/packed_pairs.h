@@ -99,12 +99,18 @@ class PackedPairs {
   uint64_t ReadBitsAt(uint64_t bit, uint8_t width) const;
   // Index of the block holding packed entry `index`. REQUIRES: index < packed_count_.
   size_t BlockOf(size_t index) const;
+  // The entries of block `b`, decoded (the last block decoded is kept: lookups cluster, and a
+  // sequential decode of up to kBlockEntryCountMax entries per lookup dominated the simulator's
+  // profile). Valid until the next call or a change.
+  const std::vector<Pair>& Decoded(size_t b) const;
 
   std::vector<Block> blocks_;
   std::vector<uint64_t> bits_;
   uint64_t bit_count_ = 0;
   size_t packed_count_ = 0;
   std::vector<Pair> tail_;
+  mutable std::vector<Pair> decoded_;             // see Decoded
+  mutable size_t decoded_block_ = SIZE_MAX;        // which block decoded_ holds
 };
 
 template <typename Predicate>
@@ -123,11 +129,19 @@ size_t PackedPairs::PartitionPoint(Predicate predicate) const {
   }
   if (low > 0) {
     const Block& block = blocks_[low - 1];
-    Cursor cursor(*this, block);
-    for (size_t j = 1; j < block.count; ++j) {
-      cursor.Next();
-      if (predicate(size_t{block.first_index} + j, cursor.pair())) return block.first_index + j;
+    const std::vector<Pair>& entries = Decoded(low - 1);
+    // Entry 0 fails (the block search above); binary search the rest.
+    size_t entry_low = 1;
+    size_t entry_high = block.count;
+    while (entry_low < entry_high) {
+      const size_t mid = entry_low + (entry_high - entry_low) / 2;
+      if (predicate(size_t{block.first_index} + mid, entries[mid])) {
+        entry_high = mid;
+      } else {
+        entry_low = mid + 1;
+      }
     }
+    if (entry_low < block.count) return block.first_index + entry_low;
   }
   if (low < blocks_.size()) return blocks_[low].first_index;
   // Every packed entry fails: the answer is in the tail.
