@@ -8,6 +8,13 @@
 
 namespace eddy::raft::driver {
 
+namespace {
+// Parts a checkpoint may claim: far more than kGroupsMax groups need (a part holds ~48 KiB), and
+// small enough that a record claiming more (damage that kept its CRC) cannot make the load
+// allocate without bound.
+constexpr uint32_t kCheckpointRecordsMax = 1u << 16;
+}  // namespace
+
 NodeStateFileScan ScanNodeStateFile(std::span<const uint8_t> bytes) {
   NodeStateFileScan scan;
   NodeStateRecord parsed;
@@ -16,7 +23,8 @@ NodeStateFileScan ScanNodeStateFile(std::span<const uint8_t> bytes) {
         return parsed.ParseFromArray(payload.data(), static_cast<int>(payload.size())) &&
                (parsed.checkpoint_records() == 0
                     ? parsed.sequence() > 0
-                    : parsed.checkpoint_part() < parsed.checkpoint_records());
+                    : parsed.checkpoint_part() < parsed.checkpoint_records() &&
+                          parsed.checkpoint_records() <= kCheckpointRecordsMax);
       });
   scan.damaged_records = frames.damaged_runs;
   for (const StateFrame& frame : frames.frames) {
