@@ -90,6 +90,14 @@ HardState RawNode::hard_state() const {
   return hs;
 }
 
+Membership RawNode::latest_membership() const {
+  Membership latest = membership_;
+  for (const auto& [offset, change] : uncommitted_conf_) {
+    latest.Apply(change.conf_change_type, change.conf_change_node);
+  }
+  return latest;
+}
+
 const Progress* RawNode::progress(NodeId peer) const {
   auto it = progress_.find(peer);
   return it == progress_.end() ? nullptr : &it->second;

@@ -128,6 +128,8 @@ class RawNode {
   int64_t commit_offset() const { return commit_; }
   int64_t applied_offset() const { return applied_; }
   const Membership& membership() const { return membership_; }
+  // The membership with every change in the log applied, committed or not.
+  Membership latest_membership() const;
   // Leader only: the membership whose quorum elected it (membership() may have moved on since).
   const Membership& election_membership() const { return election_membership_; }
   const RaftLog& log() const { return log_; }

@@ -102,14 +102,19 @@ struct OpenReport {
   int64_t log_last_offset = kNoOffset;
   HardState hard_state;           // as the RawNode was created with
   HardState persisted_state;      // as loaded from disk (before any clamping)
-  int64_t durable_mark = kNoOffset;  // the durable offset the replica had declared
+  int64_t durable_mark = kNoOffset;  // the fence target: what the replica may have declared
   // The replica's snapshot point after open: Raft's log (and apply) starts after it.
   int64_t snapshot_last_offset = kNoOffset;
   // Apply resumes after this offset: the snapshot point, or a state machine's durable offset
   // beyond it (GroupOptions::state_machine).
   int64_t apply_resume_offset = kNoOffset;
   bool log_reset_on_open = false;  // the log did not hold the snapshot point: reset to it
-  bool data_loss = false;         // the log ends below the mark: media damage, replica fenced
+  // The log ends below the mark surely declared (or below the saved commit): media damage, the
+  // replica is fenced.
+  bool data_loss = false;
+  // No certain damage, but the log ends below a pending mark (PersistedState.pending_mark): a
+  // flush the crash interrupted, or damage to its entries; the replica is fenced all the same.
+  bool uncertain_tail = false;
   uint64_t bytes_truncated = 0;   // by the log's recovery (torn tails, corruption)
   std::string first_defect;
   uint64_t damaged_state_records = 0;
@@ -126,12 +131,15 @@ class DriverObserver {
   // A hard state became durable, and the replica declared its log durable up to
   // `durable_last_offset` (messages and acks depending on it go out now).
   virtual void OnPersisted(NodeId, GroupId, const HardState&, int64_t /*durable_last_offset*/) {}
-  // The replica's log is durable up to `last_offset`; if `hard_state_save_next`, the hard-state
-  // save of the same Ready (written in parallel, in the node's round) is not durable yet.
-  // Between the two durable steps: where the simulator aims crashes. Must not stop or destroy
-  // the replica (post instead).
+  // The replica's log is durable up to `last_offset`; if `hard_state_save_next`, the mark that
+  // covers it is saved only by a later record (a round nothing waits for). Between the two
+  // durable steps: where the simulator aims crashes. Must not stop or destroy the replica (post
+  // instead).
   virtual void OnLogFlushed(NodeId, GroupId, int64_t /*last_offset*/,
                             bool /*hard_state_save_next*/) {}
+  // A record naming `pending_last_offset` as its pending mark is durable while the flush that
+  // writes those entries is not: the other window between two durable steps of one round.
+  virtual void OnPendingMarkSaved(NodeId, GroupId, int64_t /*pending_last_offset*/) {}
   // The replica applied the batch at Raft offset `raft_base_offset`, whose Kafka offsets are
   // [kafka_base_offset, kafka_next_offset) (empty for Raft's own entries), and now reports
   // `kafka_high_watermark` (GroupDriver::kafka_high_watermark).

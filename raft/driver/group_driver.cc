@@ -298,8 +298,11 @@ void GroupDriver::BuildNode(const LoadedState& loaded, OpenReport report) {
   HardState hs = persisted.hard_state();
   report.persisted_state = hs;
   report.log_last_offset = log_->last_offset();
-  mark_ = persisted.durable_last_offset();
-  mark_term_ = persisted.durable_last_term();
+  LogEnd surely_declared{persisted.durable_last_offset(),
+                         static_cast<Term>(persisted.durable_last_term())};
+  const LogEnd target = FenceTarget(persisted);
+  mark_ = target.offset;  // fenced at the pending mark if the log is below it (see below)
+  mark_term_ = target.term;
   report.durable_mark = mark_;
   report.snapshot_last_offset = view_->Snapshot().last_offset();
   if (!log_->HiddenBaseFor(Anchor()).has_value()) {
@@ -312,13 +315,21 @@ void GroupDriver::BuildNode(const LoadedState& loaded, OpenReport report) {
   if (options_.bug == DriverBug::kTruncateCommittedOnConflict && mark_ > log_->last_offset()) {
     mark_ = log_->last_offset();  // the buggy driver believes its cut was legitimate
     mark_term_ = static_cast<Term>(log_->TermAt(mark_).value_or(0));
+    surely_declared = LogEnd{mark_, mark_term_};
+    hs.set_commit_offset(std::min(hs.commit_offset(), mark_));
   }
-  // Compared in §5.4.1's order, as the mark is kept (NextMark).
-  const Term last_term = TermOfEntryEnd(log_->last_offset());
-  report.data_loss = last_term < mark_term_ ||
-                     (last_term == mark_term_ && log_->last_offset() < mark_);
-  fenced_ = report.data_loss;
-  if (fenced_) Event("data loss detected on open: replica fenced until repaired");
+  // Compared in §5.4.1's order, as the mark is kept (NextMark). Below the mark it surely
+  // declared, or below a commit offset it saved (only ever saved once the log held it durably),
+  // the log lost durable entries: media damage. Below only the pending mark, the crash may have
+  // interrupted the flush it names, or damage took those entries: fenced all the same.
+  const LogEnd log_end{log_->last_offset(), TermOfEntryEnd(log_->last_offset())};
+  report.data_loss = !AtLeastAsUpToDate(log_end, surely_declared) ||
+                     hs.commit_offset() > log_->last_offset();
+  fenced_ = !AtLeastAsUpToDate(log_end, LogEnd{mark_, mark_term_});
+  surely_declared_ = LessUpToDate(surely_declared, LogEnd{mark_, mark_term_});
+  report.uncertain_tail = fenced_ && !report.data_loss;
+  if (report.data_loss) Event("data loss detected on open: replica fenced until repaired");
+  if (report.uncertain_tail) Event("log below its pending mark on open: replica fenced");
   if (hs.commit_offset() > log_->last_offset()) hs.set_commit_offset(log_->last_offset());
   if (options_.bug == DriverBug::kForgetTermOnRestart) {
     hs.set_term(0);
@@ -347,6 +358,7 @@ void GroupDriver::BuildNode(const LoadedState& loaded, OpenReport report) {
   state_ = State::kRunning;
   report.kafka_high_watermark = kafka_high_watermark();
   observer_->OnOpened(self_, options_.group_id, report);
+  StartFenceRecovery();
   NotifyHighWatermark();
   Kick();
 }
@@ -452,6 +464,7 @@ void GroupDriver::FailAllAcks(const absl::Status& status) {
 
 void GroupDriver::Tick() {
   if (!running()) return;
+  TickFenceRecovery();
   node_->Tick();
   // Simulation only: an extra tick, as a fast clock would give (timeouts fire early).
   if (EDDY_BUGGIFY(runtime_)) node_->Tick();
@@ -494,6 +507,9 @@ absl::Status GroupDriver::ValidateIncoming(const Message& m) const {
 
 void GroupDriver::Receive(Message message) {
   if (!running()) return;
+  if (message.type() == MSG_FENCE_QUERY || message.type() == MSG_FENCE_REPORT) {
+    return ReceiveFenceMessage(message);
+  }
   if (absl::Status valid = ValidateIncoming(message); !valid.ok()) {
     ++stats_.invalid_messages;
     if (message.type() == MSG_SNAPSHOT) ++stats_.snapshot_chunks_refused;
@@ -658,7 +674,7 @@ void GroupDriver::ProcessReady() {
   if (ready.snapshot.has_value()) return InstallSnapshot(std::move(ready));
   // The mark as requested: a save in flight may carry a higher one than the last completed.
   if (!fenced_ && !ready.entries.empty() &&
-      ready.entries.front().base_offset() <= requested_.durable_last_offset()) {
+      ready.entries.front().base_offset() <= FenceTarget(requested_).offset) {
     return LowerMarkThenPersist(std::move(ready));
   }
   PersistReady(std::move(ready));
@@ -681,12 +697,18 @@ void GroupDriver::LowerMarkThenPersist(Ready ready) {
   });
 }
 
-PersistedState GroupDriver::StateToPersist(std::pair<int64_t, Term> mark) const {
+PersistedState GroupDriver::StateToPersist(
+    std::pair<int64_t, Term> mark, std::optional<std::pair<int64_t, Term>> pending) const {
+  KeepFencedMarksApart(mark, pending);
   const auto [mark_offset, mark_term] = mark;
   PersistedState state;
   *state.mutable_hard_state() = hard_state_;
   state.set_durable_last_offset(mark_offset);
   state.set_durable_last_term(mark_term);
+  if (pending.has_value() && *pending != mark) {
+    state.mutable_pending_mark()->set_offset(pending->first);
+    state.mutable_pending_mark()->set_term(pending->second);
+  }
   *state.mutable_snapshot() = view_->Snapshot();
   *state.mutable_identity() = Identity();
   return state;
@@ -697,68 +719,108 @@ void GroupDriver::PersistReady(Ready ready) {
   if (ready.hard_state.has_value()) hard_state_ = *ready.hard_state;
   const int64_t last = log_->last_offset();
   const bool flush = ready.must_sync || !ready.entries.empty();
-  // A term or vote change is saved IN PARALLEL with the log flush (the node's store writes the
-  // saves of many groups in one round): it does not point into the log, and the Ready's
-  // messages (votes, §5.2) wait for it. The durable mark must be durable BEFORE this Ready
-  // declares its entries durable (append acks, the leader counting itself), and may not be
-  // written before the entries are (a crash between would fence the replica for entries it
-  // never had): it is saved right after the flush, in the next round (SaveMarkThenFinish). The
-  // commit offset never holds a Ready up (MaybeSaveState after it).
+  // ONE DURABILITY ROUND: the log flush and the record this Ready needs are written in
+  // parallel (the node's store writes the records of many groups in one round), and the Ready
+  // finishes when both are durable. The record carries a term or vote change (the Ready's
+  // messages, votes among them, wait for it; it does not point into the log) and, when the
+  // flush moves the mark, the mark the flush will give as its PENDING mark: the entries are
+  // declared durable (append acks, a leader counting itself) only once it is durable, and a
+  // crash that keeps it without the entries leaves a replica fenced at it, which its peers'
+  // reports lift (fence_recovery.h). The commit offset never holds a Ready up, and the mark
+  // catches up with the flush in the next record (MaybeSaveState after it).
+  const std::pair<int64_t, Term> pending = NextMark(last, TermOfEntryEnd(last));
   const bool gating = hard_state_.term() != saved_hard_state_.term() ||
                       hard_state_.vote() != saved_hard_state_.vote();
-  std::optional<PersistedState> record = gating ? StateToSave() : std::nullopt;
-  EDDY_CHECK(!gating || record.has_value());
+  std::optional<PersistedState> record;
+  if (gating || (flush && ToLogEnd(pending) != FenceTarget(requested_))) {
+    record = StateToSave(flush ? std::make_optional(pending) : std::nullopt);
+    EDDY_CHECK(!gating || record.has_value());
+  }
+  // The record names what this flush adds as its pending mark: durable ahead of the entries
+  // perhaps, and confirmed only by a later record.
+  const bool mark_moves = record.has_value() && record->has_pending_mark();
   auto shared_ready = std::make_shared<Ready>(std::move(ready));
   const uint64_t generation = generation_;
-  auto waits = std::make_shared<int>(1 + (flush ? 1 : 0) + (gating ? 1 : 0));
-  if (flush || gating) ++ready_rounds_;
+  auto waits = std::make_shared<int>(1 + (flush ? 1 : 0) + (record.has_value() ? 1 : 0));
+  if (flush || record.has_value()) ++ready_rounds_;
   auto arrive = [this, alive = alive_, generation, waits, shared_ready]() {
     if (!*alive || generation != generation_) return;
     if (--*waits == 0) FinishReady(std::move(*shared_ready));
   };
-  if (record.has_value()) SaveState(*std::move(record), /*urgent=*/true, arrive);
-  if (flush) {
-    ++stats_.log_flushes;
-    if (options_.bug == DriverBug::kAckBeforeFsync) {
-      // Planted bug: the flush runs, but nobody waits for it.
-      log_->Flush(last, [this, alive = alive_, generation](absl::Status s) {
-        if (*alive && generation == generation_ && !s.ok()) Fail(s);
-      });
-      arrive();
-    } else {
-      log_->Flush(last, [this, alive = alive_, generation, last,
-                         arrive](absl::Status s) mutable {
-        if (!*alive || generation != generation_) return;
-        if (!s.ok()) return Fail(s);
-        flushed_last_ = last;
-        SaveMarkThenFinish(last, std::move(arrive));
-      });
-    }
+  if (record.has_value()) {
+    auto flushed = std::make_shared<bool>(false);
+    SaveState(*std::move(record), /*urgent=*/true,
+              [this, mark_moves, pending, flushed, arrive]() mutable {
+                if (mark_moves && !*flushed) {
+                  observer_->OnPendingMarkSaved(self_, options_.group_id, pending.first);
+                }
+                arrive();
+              });
+    if (flush) FlushForReady(last, mark_moves, flushed, arrive);
+  } else if (flush) {
+    FlushForReady(last, /*mark_moves=*/false, std::make_shared<bool>(false), arrive);
   }
   arrive();
 }
 
-void GroupDriver::SaveMarkThenFinish(int64_t last, absl::AnyInvocable<void()> then) {
-  const std::pair<int64_t, Term> mark = NextMark(flushed_last_, TermOfEntryEnd(flushed_last_));
-  const bool mark_moves = mark.first != requested_.durable_last_offset() ||
-                          mark.second != static_cast<Term>(requested_.durable_last_term());
-  observer_->OnLogFlushed(self_, options_.group_id, last, mark_moves);
-  if (!mark_moves) return then();
-  std::optional<PersistedState> record = StateToSave();
-  EDDY_CHECK(record.has_value());
-  ++ready_rounds_;
-  SaveState(*std::move(record), /*urgent=*/true, std::move(then));
+void GroupDriver::FlushForReady(int64_t last, bool mark_moves, std::shared_ptr<bool> flushed,
+                                absl::AnyInvocable<void()> then) {
+  ++stats_.log_flushes;
+  if (options_.bug == DriverBug::kAckBeforeFsync) {
+    // Planted bug: the flush runs, but nobody waits for it.
+    log_->Flush(last, [this, alive = alive_, generation = generation_](absl::Status s) {
+      if (*alive && generation == generation_ && !s.ok()) Fail(s);
+    });
+    return then();
+  }
+  log_->Flush(last, [this, alive = alive_, generation = generation_, last, mark_moves, flushed,
+                     then = std::move(then)](absl::Status s) mutable {
+    if (!*alive || generation != generation_) return;
+    if (!s.ok()) return Fail(s);
+    flushed_last_ = last;
+    *flushed = true;
+    observer_->OnLogFlushed(self_, options_.group_id, last, mark_moves);
+    then();
+  });
 }
 
-std::optional<PersistedState> GroupDriver::StateToSave() const {
+void GroupDriver::KeepFencedMarksApart(std::pair<int64_t, Term>& mark,
+                                       std::optional<std::pair<int64_t, Term>>& pending) const {
+  if (fenced_ && mark == std::make_pair(mark_, mark_term_)) {
+    // Still fenced: what it surely declared stays apart from what it may have declared, so a
+    // later open tells damage from an interrupted flush as this one did.
+    pending = mark;
+    mark = {surely_declared_.offset, surely_declared_.term};
+  }
+  if (pending.has_value() && *pending == mark) pending.reset();
+}
+
+LogEnd GroupDriver::ToLogEnd(std::pair<int64_t, Term> mark) {
+  return LogEnd{mark.first, mark.second};
+}
+
+LogEnd GroupDriver::FenceTarget(const PersistedState& state) {
+  const LogEnd durable{state.durable_last_offset(), static_cast<Term>(state.durable_last_term())};
+  if (!state.has_pending_mark()) return durable;
+  return MoreUpToDate(durable, LogEnd{state.pending_mark().offset(),
+                                      static_cast<Term>(state.pending_mark().term())});
+}
+
+std::optional<PersistedState> GroupDriver::StateToSave(
+    std::optional<std::pair<int64_t, Term>> pending) const {
   // The commit offset (with the membership as of it) is saved once the log holds it durably:
   // saved alongside this round's flush, a crash could leave it pointing at entries the flush
   // never made durable — or at the conflicting ones they replaced. The mark likewise is the
-  // durable log's end (NextMark) as of the last completed flush.
+  // durable log's end (NextMark) as of the last completed flush; what the flush in progress
+  // will add goes in as the pending mark.
   const HardState& requested = requested_.hard_state();
   const bool commit_saveable = hard_state_.commit_offset() <= flushed_last_;
   const int64_t commit = commit_saveable ? hard_state_.commit_offset() : requested.commit_offset();
-  const std::pair<int64_t, Term> mark = NextMark(flushed_last_, TermOfEntryEnd(flushed_last_));
+  std::pair<int64_t, Term> mark = NextMark(flushed_last_, TermOfEntryEnd(flushed_last_));
+  KeepFencedMarksApart(mark, pending);
+  const bool same_pending =
+      pending.has_value() == requested_.has_pending_mark() &&
+      (!pending.has_value() || ToLogEnd(*pending) == FenceTarget(requested_));
   // Compared field by field (this runs after every Ready): the identity never changes, the
   // membership only with the commit offset.
   const bool same = hard_state_.term() == requested.term() &&
@@ -766,10 +828,10 @@ std::optional<PersistedState> GroupDriver::StateToSave() const {
                     commit == requested.commit_offset() &&
                     mark.first == requested_.durable_last_offset() &&
                     mark.second == static_cast<Term>(requested_.durable_last_term()) &&
-                    requested_.has_snapshot() &&
+                    same_pending && requested_.has_snapshot() &&
                     view_->Snapshot().last_offset() == requested_.snapshot().last_offset();
   if (same) return std::nullopt;
-  PersistedState state = StateToPersist(mark);
+  PersistedState state = StateToPersist(mark, pending);
   if (!commit_saveable) {
     HardState& hs = *state.mutable_hard_state();
     hs.set_commit_offset(requested.commit_offset());
@@ -788,12 +850,21 @@ void GroupDriver::SaveState(PersistedState state, bool urgent,
                       if (!*alive || generation != generation_) return;
                       if (!s.ok()) return Fail(s);
                       saved_hard_state_ = state.hard_state();
-                      mark_ = state.durable_last_offset();
-                      mark_term_ = static_cast<Term>(state.durable_last_term());
+                      AdoptSavedMark(FenceTarget(state));
                       NotifyHighWatermark();
                       MaybeLiftFence();
                       then();
                     });
+}
+
+void GroupDriver::AdoptSavedMark(const LogEnd& target) {
+  // A fenced replica's mark only comes down (its peers' reports, MaybeLowerFence) or gives way
+  // to its repaired log's end (NextMark): a record requested before a lowering still names the
+  // higher mark and must not raise it again.
+  const LogEnd log_end{log_->last_offset(), TermOfEntryEnd(log_->last_offset())};
+  if (fenced_ && !(target == log_end)) return;
+  mark_ = target.offset;
+  mark_term_ = target.term;
 }
 
 void GroupDriver::MaybeLiftFence() {
@@ -801,6 +872,7 @@ void GroupDriver::MaybeLiftFence() {
   // the log's end (saved one round after the flush that made it durable).
   if (fenced_ && mark_ == log_->last_offset() && mark_term_ == TermOfEntryEnd(mark_)) {
     fenced_ = false;
+    fence_recovery_.reset();
     Event("repair fence lifted: log repaired from the leader");
   }
 }

@@ -3,14 +3,15 @@
 //
 // WHAT IT DOES WITH EACH READY (raft/ready.h), IN THIS ORDER:
 //   1. truncate the log at a conflict, append the entries (state changes at submission);
-//   2. Flush the log (one sync covering every append since the last: group commit) and, IN
-//      PARALLEL, save a term or vote change in the node's store (the saves of many groups share
-//      one round of two parallel fsyncs). Once the flush is durable, save the durable mark that
-//      covers it (SaveMarkThenFinish; node-batched, but sequential: the mark must be durable
-//      before the entries are declared durable, and may not become durable before they do).
-//      The commit offset (and the membership as of it) is saved after the Ready, once the
-//      durable log covers it (MaybeSaveState), and never holds a Ready up;
-//   3. ONLY WHEN THE FLUSH, THE MARK (AND A TERM/VOTE SAVE) ARE DURABLE: send the messages
+//   2. ONE DURABILITY ROUND: flush the log (one sync covering every append since the last:
+//      group commit) and, IN PARALLEL, save the record the Ready needs in the node's store (the
+//      saves of many groups share one round of two parallel fsyncs): a term or vote change, and
+//      the mark this flush will give as the record's PENDING mark. A crash may keep the record
+//      without the entries: the replica then reopens fenced at the pending mark, and its
+//      peers' reports (fence_recovery.h) or a leader's repair lift the fence. The durable mark
+//      catches up and the commit offset (with the membership as of it) is saved after the
+//      Ready, once the durable log covers it (MaybeSaveState), never holding a Ready up;
+//   3. ONLY WHEN THE FLUSH AND THE RECORD ARE DURABLE: send the messages
 //      (payloads of MSG_APPEND read back from the log and attached here, one read per distinct
 //      range), call Advance, and queue the committed range for apply; then take the next Ready
 //      if the core has one;
@@ -39,13 +40,15 @@
 // reopen_delay_max, while failures follow each other), recovery repairing the
 // files — the crash-restart path, never continuing past a failed fsync.
 //
-// REPAIR FENCE: the replica persists the most up-to-date log end it ever declared durable, in
-// §5.4.1's order (term, then offset): the mark. If it reopens with a log below the mark, media
-// damage lost entries a quorum may have counted on: until its log reaches the mark again in that
-// order (repaired from the leader), it requests no votes and
-// grants a vote only to a candidate whose log is at least as up to date as the log it had lost
-// (the persisted (term, offset) of the mark) — the §5.4.1 restriction against its old log — so it
-// never helps elect a leader that lacks an entry it had acknowledged.
+// REPAIR FENCE: the replica persists the most up-to-date log end it surely declared durable,
+// in §5.4.1's order (term, then offset): the mark; and, while a flush is in flight, the end that
+// flush gives (the pending mark). If it reopens with a log below the mark — or below the pending
+// mark: an interrupted flush and damage look alike — it may have lost entries a quorum counted
+// on: until its log reaches the mark again in that order (repaired from the leader), or its
+// peers' reports bring the mark down (group_driver_fence.cc, fence_recovery.h), it requests no
+// votes and grants a vote only to a candidate whose log is at least as up to date as the mark —
+// the §5.4.1 restriction against its old log — so it never helps elect a leader that lacks an
+// entry it had acknowledged.
 //
 // IDENTITY: the replica's Raft id is GroupOptions::replica_id (driver_options.h, REPLICA
 // IDENTITY); its node is the runtime's. The owner names the incarnation; the first save records
@@ -69,6 +72,7 @@
 #include "core/log/partition_log.h"
 #include "core/runtime/runtime.h"
 #include "raft/driver/driver_options.h"
+#include "raft/driver/fence_recovery.h"
 #include "raft/driver/group_listener.h"
 #include "raft/driver/node_state_store.h"
 #include "raft/driver/partition_log_view.h"
@@ -88,6 +92,9 @@ struct GroupStats {
   uint64_t invalid_messages = 0;
   uint64_t corrupt_reads = 0;
   uint64_t votes_suppressed = 0;  // by the repair fence
+  uint64_t fence_reports_sent = 0;      // answers to fenced peers' queries
+  uint64_t fence_reports_received = 0;  // while fenced, from other voters
+  uint64_t fences_lowered = 0;          // by the peers' reports
   uint64_t proposals_acked = 0;
   uint64_t proposals_failed = 0;
   uint64_t snapshots_sent = 0;       // MSG_SNAPSHOT chunks sent (leader)
@@ -267,19 +274,44 @@ class GroupDriver {
   void LowerMarkThenPersist(Ready ready);
   // The rest of a Ready after its snapshot (if any) is installed: append, flush, save, send.
   void PersistReady(Ready ready);
-  // The hard state, durable mark and snapshot point as one record.
-  PersistedState StateToPersist(std::pair<int64_t, Term> mark) const;
-  // The record this replica may save now (pointing only at durable log entries), or nullopt if
-  // it equals the last one requested.
-  std::optional<PersistedState> StateToSave() const;
+  // The hard state, durable mark (and a pending mark beyond it) and snapshot point as one record.
+  PersistedState StateToPersist(
+      std::pair<int64_t, Term> mark,
+      std::optional<std::pair<int64_t, Term>> pending = std::nullopt) const;
+  // The record this replica may save now (pointing only at durable log entries, plus `pending`,
+  // the mark of a flush in progress), or nullopt if it equals the last one requested.
+  std::optional<PersistedState> StateToSave(
+      std::optional<std::pair<int64_t, Term>> pending = std::nullopt) const;
+  static LogEnd ToLogEnd(std::pair<int64_t, Term> mark);
+  // While fenced, a record's durable mark stays what was surely declared and the fence target
+  // goes in as its pending mark; a pending mark equal to the durable one is dropped.
+  void KeepFencedMarksApart(std::pair<int64_t, Term>& mark,
+                            std::optional<std::pair<int64_t, Term>>& pending) const;
+  // What a record fences a replica at: its pending mark if any, else its durable mark.
+  static LogEnd FenceTarget(const PersistedState& state);
   // Saves `state` in the node's next round (at once if `urgent`: something waits for it); `then`
   // runs once it is durable (the replica fails instead if it is not).
   void SaveState(PersistedState state, bool urgent, absl::AnyInvocable<void()> then);
-  // After a Ready's flush: saves the durable mark covering `last` (if it moves), then `then`.
-  void SaveMarkThenFinish(int64_t last, absl::AnyInvocable<void()> then);
+  // Flushes the log up to `last` for the current Ready, then `then`; sets *flushed first.
+  void FlushForReady(int64_t last, bool mark_moves, std::shared_ptr<bool> flushed,
+                     absl::AnyInvocable<void()> then);
   // Saves what a finished Ready made saveable (a commit offset its log covers).
   void MaybeSaveState();
   void MaybeLiftFence();
+  // A completed save's fence target becomes the mark (see the .cc for a fenced replica).
+  void AdoptSavedMark(const LogEnd& target);
+  // --- Fence recovery (group_driver_fence.cc, fence_recovery.h) ---
+  // Starts asking the other voters for reports (fenced on open).
+  void StartFenceRecovery();
+  // Sends the queries still unanswered (on open, then every election timeout while fenced).
+  void SendFenceQueries();
+  void TickFenceRecovery();
+  // Lowers the mark as far as the reports allow, once they all arrived.
+  void MaybeLowerFence();
+  // MSG_FENCE_QUERY / MSG_FENCE_REPORT: answered or taken here, never stepped into the core.
+  void ReceiveFenceMessage(const Message& m);
+  // This replica's durable log end, or its mark if more up to date (what a report names).
+  LogEnd FenceReportEnd() const;
   absl::Status AppendEntries(std::vector<Entry>& entries);
   // Term of the entry ending at `offset` (the snapshot point's term at the snapshot point).
   Term TermOfEntryEnd(int64_t offset) const;
@@ -390,6 +422,11 @@ class GroupDriver {
   int64_t mark_ = kNoOffset;       // durable mark (see REPAIR FENCE), as persisted
   Term mark_term_ = 0;             // term of the entry ending at mark_ when declared
   bool fenced_ = false;
+  // While fenced: the mark it surely declared (PersistedState.durable_last_*), kept apart from
+  // the fence target mark_ (which may be a pending mark) in the records it saves.
+  LogEnd surely_declared_;
+  std::optional<FenceRecovery> fence_recovery_;  // while fenced: the peers' reports
+  int fence_query_ticks_ = 0;                    // ticks since the last queries went out
   bool log_reset_on_open_ = false;  // ReconcileSnapshot reset the log (OpenReport)
   bool ready_busy_ = false;         // a Ready (or a compaction) is being persisted
   int ready_rounds_ = 0;            // sequential durability rounds the current Ready waits for

@@ -116,8 +116,10 @@ void NodeStateStore::OnLoaded(uint64_t generation, std::array<NodeStateFileScan,
   load_facts_ = CombineNodeState(scans, unreadable);
   sequence_ = std::max(sequence_, load_facts_.sequence);
   if (!load_facts_.certain) {
-    // Not repaired: a rewrite would make the loss look certain. Every group halts.
+    // Not repaired: a rewrite would make the loss look certain. Every group halts, and what
+    // was requested while the store opened is refused (it would wait for a round forever).
     phase_ = Phase::kUncertain;
+    RefuseCollected();
     return ServeAttaches();
   }
   groups_ = std::move(load_facts_.groups);
@@ -180,6 +182,18 @@ void NodeStateStore::ServeAttaches() {
     }
   }
   for (AttachWaiter& waiter : ready) std::move(waiter.done)(StateOf(waiter.group));
+}
+
+void NodeStateStore::RefuseCollected() {
+  if (collecting_.dones.empty()) return;
+  ++rounds_started_;  // counted as a round, refused: attaches waiting for it are served
+  ++rounds_completed_;
+  const absl::Status refused = absl::FailedPreconditionError(absl::StrCat(
+      "node state store uncertain (", load_facts_.uncertain_reason, "): read only"));
+  for (Done& done : collecting_.dones) {
+    clock_.Post([done = std::move(done), refused]() mutable { std::move(done)(refused); });
+  }
+  collecting_ = Collecting{};
 }
 
 void NodeStateStore::Save(GroupId group, PersistedState state, bool urgent, Done done) {

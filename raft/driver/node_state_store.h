@@ -131,12 +131,16 @@ class NodeStateStore {
   void Remove(GroupId group, Done done);
 
   bool open() const { return phase_ == Phase::kOpen; }
+  // The load found the newest state may be lost: read-only until an operator rebuilds the node.
+  bool uncertain() const { return phase_ == Phase::kUncertain; }
   // Whether the store holds (or is saving) a state of `group`.
   bool holds(GroupId group) const { return groups_.contains(group); }
   const NodeStateStoreStats& stats() const { return stats_; }
 
  private:
   enum class Phase { kOpening, kOpen, kUncertain, kBroken };
+  // Uncertain at open: fails the saves requested while the store opened.
+  void RefuseCollected();
   struct File {
     std::string path;
     runtime::FileHandle handle = runtime::kNoFile;

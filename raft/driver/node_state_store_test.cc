@@ -372,6 +372,22 @@ TEST_F(NodeStateStoreTest, BadSectorAfterTheNewestValidRecordInBothCopiesIsUncer
   EXPECT_FALSE(Attach(*store, 2).newest_certain);
 }
 
+TEST_F(NodeStateStoreTest, SaveRequestedWhileAnUncertainStoreOpensIsRefusedAndAttachesServed) {
+  // Regression (CI sweep seed 52 of 2026-12-02): a removal requested while the store opened
+  // waited for a round an uncertain store never starts, and every replica attaching after it
+  // waited for that round: the node neither halted its replicas nor ran them.
+  SaveTerms(40);
+  for (const char* path : {kFileA, kFileB}) disk_.MarkSectorBad(path, LastSector(disk_, path));
+  std::unique_ptr<NodeStateStore> store = Open();
+  std::optional<absl::Status> removed;
+  store->Remove(1, [&](absl::Status s) { removed = s; });
+  LoadedState loaded = Attach(*store, 2);
+  EXPECT_FALSE(loaded.newest_certain);
+  loop_.RunUntilIdle();
+  ASSERT_TRUE(removed.has_value());
+  EXPECT_THAT(*removed, testing::StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
 TEST_F(NodeStateStoreTest, RecordLostInBothCopiesIsUncertain) {
   SaveTerms(60);
   // The same sector of both copies (the files are identical since the open's repair): the

@@ -38,6 +38,13 @@ std::vector<EntryMeta> PartitionLogView::ControlEntries(int64_t first, int64_t l
   return out;
 }
 
+int64_t PartitionLogView::LastConfChangeEnd() const {
+  for (auto it = control_entries_.rbegin(); it != control_entries_.rend(); ++it) {
+    if (it->second.type == ENTRY_CONF_CHANGE) return it->second.last_offset;
+  }
+  return snapshot_.last_offset();
+}
+
 int64_t PartitionLogView::LastOffset() const {
   const int64_t last = std::min(log_->last_offset(), visible_last_);
   // Hiding happens at entry boundaries only: visible_last_ is always an entry end.

@@ -44,6 +44,9 @@ class PartitionLogView final : public LogView {
   void SetSnapshot(const SnapshotMeta& meta);
   // Control entries (NOOP, CONF_CHANGE) with last offset in [first, last], in order.
   std::vector<EntryMeta> ControlEntries(int64_t first, int64_t last) const;
+  // Where the newest membership change this log knows of ends: the last offset of its newest
+  // CONF_CHANGE entry, or (none in the log) the snapshot point, which covers every older one.
+  int64_t LastConfChangeEnd() const;
 
   // Entries appended after `last_offset` stay hidden until the driver shows them (after the
   // Ready that carried them is durable, right before RawNode::Advance): the core then never sees

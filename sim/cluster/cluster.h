@@ -236,6 +236,10 @@ class Cluster final : public raft::driver::DriverObserver {
   // driver's callback, with the same rules as the LogFlushedHook.
   using EventHook = std::function<void(runtime::NodeId, raft::driver::GroupId, const char*)>;
   void SetEventHook(EventHook hook) { event_hook_ = std::move(hook); }
+  // Scenario tests: called when a replica's pending mark is durable before the log flush it
+  // names (node, group, pending last offset), with the same rules as the LogFlushedHook.
+  using PendingMarkHook = std::function<void(runtime::NodeId, raft::driver::GroupId, int64_t)>;
+  void SetPendingMarkHook(PendingMarkHook hook) { pending_mark_hook_ = std::move(hook); }
   std::string ReplayCommand() const;
   RunResult Summarize();
   // One line of counters for --progress.
@@ -260,6 +264,7 @@ class Cluster final : public raft::driver::DriverObserver {
   }
   void OnLogFlushed(raft::NodeId, raft::driver::GroupId, int64_t last_offset,
                     bool hard_state_save_next) override;
+  void OnPendingMarkSaved(raft::NodeId, raft::driver::GroupId, int64_t pending) override;
   void OnFailed(raft::NodeId, raft::driver::GroupId, const absl::Status&) override;
   void OnEvent(raft::NodeId, raft::driver::GroupId, const char* name) override;
 
@@ -338,6 +343,7 @@ class Cluster final : public raft::driver::DriverObserver {
   std::map<std::pair<raft::NodeId, raft::driver::GroupId>, HashMachineSlot> machine_slots_;
   std::set<raft::NodeId> manually_damaged_;
   LogFlushedHook log_flushed_hook_;
+  PendingMarkHook pending_mark_hook_;
   EventHook event_hook_;
   std::deque<std::string> trace_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

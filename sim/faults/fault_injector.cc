@@ -152,6 +152,7 @@ std::vector<FaultInjector::Action> FaultInjector::EnabledActions() const {
   if (profile_.clock_jumps) actions.push_back(Action::kJump);
   if (profile_.clock_drift_ppm_max != 0) actions.push_back(Action::kDrift);
   if (profile_.slow_nodes) actions.push_back(Action::kSlow);
+  if (profile_.power_losses) actions.push_back(Action::kPowerLoss);
   return actions;
 }
 
@@ -255,8 +256,22 @@ void FaultInjector::TakeAction(uint64_t epoch) {
       Later(DrawDowntime(), epoch, [this, id] { world_.SetSlow(id, Duration::Zero()); });
       break;
     }
+    case Action::kPowerLoss:
+      // Rarer than the other actions: one draw in four.
+      if (random_.OneIn(4)) PowerLoss(epoch);
+      break;
   }
   ScheduleNextAction(epoch);
+}
+
+void FaultInjector::PowerLoss(uint64_t epoch) {
+  // Every running node at the same instant, whatever unavailable_nodes_max says: what a
+  // group must survive when no replica is left to vouch for the others' last round.
+  Log("power loss");
+  for (NodeId id : world_.node_ids()) {
+    const SimRuntime& node = world_.node(id);
+    if (world_.started(id) && node.up() && !node.paused()) CrashNode(id, epoch);
+  }
 }
 
 void FaultInjector::Reset() {

@@ -3,7 +3,8 @@
 // At the start of each FAULT phase it turns the profile's per-message network faults and
 // per-operation storage faults on, and from then on, at random intervals (uniform in
 // [0, 2 × action_interval_mean]), takes one action drawn among the profile's enabled kinds:
-// crash a node (restarted after a drawn downtime), pause one (resumed later), partition
+// crash a node (restarted after a drawn downtime), lose power (crash every node at once,
+// beyond unavailable_nodes_max), pause one (resumed later), partition
 // (symmetric split, one-way split, or isolate-one; healed later), clog a link, flap a link,
 // reset a connection (between brokers, or a client's), jump a clock, drift a clock, slow a
 // node. At the start of each HEALED phase it undoes everything: network clean and whole, disks
@@ -107,6 +108,7 @@ class FaultInjector {
     kJump,
     kDrift,
     kSlow,
+    kPowerLoss,
   };
 
   void BeginPhase(size_t index);
@@ -128,6 +130,8 @@ class FaultInjector {
 
   void Reset();
   void Crash(uint64_t epoch);
+  // Crashes every running node at once (FaultProfile::power_losses).
+  void PowerLoss(uint64_t epoch);
   void CrashNode(runtime::NodeId id, uint64_t epoch);
   void Pause(uint64_t epoch);
   void Partition(uint64_t epoch);

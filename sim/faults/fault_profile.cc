@@ -58,6 +58,8 @@ FaultProfile DrawFaultProfile(Random& random) {
   p.aimed_crash_ppm = p.crashes && DrawFlag(random)
                           ? static_cast<uint32_t>(random.UniformInRange(1'000, 20'000))
                           : 0;
+  // Drawn last, so the draws above (and the profiles of pinned seeds) stay what they were.
+  p.power_losses = p.crashes && DrawFlag(random);
   EDDY_CHECK_LE(p.fault_phase_min, p.fault_phase_max);
   EDDY_CHECK_LE(p.healed_phase_min, p.healed_phase_max);
   return p;
@@ -87,7 +89,7 @@ std::vector<std::string> FaultProfile::EnabledKinds() const {
   if (crashes) {
     kinds.push_back(absl::StrCat("crashes(torn=", Percent(torn_write_ppm),
                                  aimed_crash_ppm != 0 ? absl::StrCat(", aimed=", Percent(aimed_crash_ppm)) : "",
-                                 ")"));
+                                 power_losses ? ", power_losses" : "", ")"));
   }
   flag("pauses", pauses);
   flag("clock_jumps", clock_jumps);

@@ -41,6 +41,10 @@ struct FaultProfile {
   // Per durable step (a replica's log flush that a hard-state save follows): crash the node
   // right there, between the two durable steps (FaultInjector::AimCrash). 0.1–2 % if on.
   uint32_t aimed_crash_ppm = 0;
+  // As a scheduled action: every node crashes at the same instant (a power loss), beyond the
+  // injector's unavailable_nodes_max; each restarts after its own downtime. Half the time if
+  // crashes are on.
+  bool power_losses = false;
   bool pauses = false;
   bool clock_jumps = false;
   int64_t clock_drift_ppm_max = 0;  // 0 = off; else drift drawn in ±this. Up to ±20 %.
@@ -68,8 +72,8 @@ struct FaultProfile {
   // One line: "faults: loss=12.5% crashes(torn=91.0%) ..." or "faults: none".
   std::string ToString() const;
   bool AnyActionEnabled() const {
-    return partitions || clogging || flapping || connection_resets || crashes || pauses ||
-           clock_jumps || clock_drift_ppm_max != 0 || slow_nodes;
+    return partitions || clogging || flapping || connection_resets || crashes || power_losses ||
+           pauses || clock_jumps || clock_drift_ppm_max != 0 || slow_nodes;
   }
 };
 

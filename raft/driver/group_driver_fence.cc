@@ -1,0 +1,103 @@
+// GroupDriver: recovering from a repair fence through the peers' reports (fence_recovery.h).
+//
+// A replica fenced on open asks every other voter of its configuration how up to date a log
+// it holds or may have declared durable, on open and then once per election timeout until all
+// answered; the answers may lower its mark (in memory: the next record saves it, and a crash
+// before that only fences the replica again at the higher mark). A leader's repair lifts the
+// fence the usual way (MaybeLiftFence) whatever the reports say.
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "raft/driver/group_driver.h"
+
+namespace eddy::raft::driver {
+
+void GroupDriver::StartFenceRecovery() {
+  fence_recovery_.reset();
+  fence_query_ticks_ = 0;
+  if (!fenced_) return;
+  // The committed configuration and the one an uncommitted change in the log makes (at most
+  // one: a change another follows is committed, RawNode::CommitKnownConfChanges). A replica
+  // that is a voter of neither has no vote to fence.
+  const Membership& committed = node_->membership();
+  const Membership latest = node_->latest_membership();
+  if (!committed.IsVoter(self_) && !latest.IsVoter(self_)) return;
+  std::vector<std::vector<NodeId>> configurations{committed.voters()};
+  if (latest.voters() != committed.voters()) configurations.push_back(latest.voters());
+  const LogEnd log_end{log_->last_offset(), TermOfEntryEnd(log_->last_offset())};
+  fence_recovery_.emplace(self_, configurations, view_->LastConfChangeEnd(),
+                          LogEnd{mark_, mark_term_}, log_end);
+  SendFenceQueries();
+  MaybeLowerFence();  // a single voter has nobody to ask
+}
+
+void GroupDriver::SendFenceQueries() {
+  fence_query_ticks_ = 0;
+  for (NodeId voter : fence_recovery_->Missing()) {
+    Message query;
+    query.set_type(MSG_FENCE_QUERY);
+    query.set_from(self_);
+    query.set_to(voter);
+    send_(voter, options_.group_id, std::move(query));
+  }
+}
+
+void GroupDriver::TickFenceRecovery() {
+  if (!fence_recovery_.has_value()) return;
+  if (++fence_query_ticks_ >= options_.raft.election_timeout_ticks) SendFenceQueries();
+}
+
+LogEnd GroupDriver::FenceReportEnd() const {
+  // What this replica holds durably, or may have declared durable (its mark, a pending one
+  // included): a committed entry it helped commit is covered either way.
+  const LogEnd durable{flushed_last_, TermOfEntryEnd(flushed_last_)};
+  return MoreUpToDate(durable, LogEnd{mark_, mark_term_});
+}
+
+void GroupDriver::ReceiveFenceMessage(const Message& m) {
+  if (m.type() == MSG_FENCE_QUERY) {
+    Message report;
+    report.set_type(MSG_FENCE_REPORT);
+    report.set_from(self_);
+    report.set_to(m.from());
+    const LogEnd end = FenceReportEnd();
+    report.set_last_log_offset(end.offset);
+    report.set_last_log_term(end.term);
+    report.set_conf_change_end(view_->LastConfChangeEnd());
+    ++stats_.fence_reports_sent;
+    send_(m.from(), options_.group_id, std::move(report));
+    return;
+  }
+  if (!fence_recovery_.has_value()) return;  // not fenced (any more): a late answer
+  if (m.last_log_offset() < kNoOffset || m.last_log_offset() >= kOffsetMax ||
+      m.conf_change_end() < kNoOffset || m.conf_change_end() >= kOffsetMax ||
+      m.last_log_term() > static_cast<uint64_t>(kTermMax)) {
+    ++stats_.invalid_messages;
+    return;
+  }
+  const LogEnd end{m.last_log_offset(), static_cast<Term>(m.last_log_term())};
+  if (fence_recovery_->OnReport(m.from(), end, m.conf_change_end())) {
+    ++stats_.fence_reports_received;
+  }
+  MaybeLowerFence();
+}
+
+void GroupDriver::MaybeLowerFence() {
+  if (!fence_recovery_.has_value()) return;
+  const std::optional<LogEnd> lowered = fence_recovery_->LoweredMark();
+  if (!lowered.has_value()) return;
+  fence_recovery_.reset();
+  if (lowered->offset == mark_ && lowered->term == mark_term_) return;  // nothing to gain
+  mark_ = lowered->offset;
+  mark_term_ = lowered->term;
+  // Entries beyond it were never committed (fence_recovery.h): no longer evidence of damage.
+  surely_declared_ = LessUpToDate(surely_declared_, *lowered);
+  ++stats_.fences_lowered;
+  Event("repair fence lowered by the peers' reports");
+  MaybeLiftFence();
+  MaybeSaveState();
+}
+
+}  // namespace eddy::raft::driver
