@@ -169,6 +169,8 @@ class SimDisk final : public runtime::Disk {
   bool SectorBad(const std::string& path, uint64_t sector) const;
 
   const SimDiskStats& stats() const { return stats_; }
+  // Handles open now (a crash closes every one).
+  size_t open_file_count() const { return open_files_.size(); }
   uint64_t used_bytes() const { return used_bytes_; }
 
  private:
