@@ -80,24 +80,15 @@ LogOptions IdleLogOptions() {
 
 std::string LogDirectory(int i) { return "r" + std::to_string(i); }
 
-// SimDisk lists and syncs a directory in time linear in the files of the whole disk, so the
-// logs are spread over disks of kLogsPerDisk logs each (one loop, one open-file count).
-constexpr int kLogsPerDisk = 100;
-
-// The disks with every log written, flushed and closed; built once per log count.
+// One disk with every log written, flushed and closed; built once per log count. (SimDisk lists
+// and syncs a directory in time linear in that directory's entries, so one disk holds them all.)
 struct IdleWorld {
-  explicit IdleWorld(int log_count) {
-    for (int i = 0; i < log_count; i += kLogsPerDisk) {
-      sim_disks.push_back(std::make_unique<sim::SimDisk>(loop));
-      disks.push_back(std::make_unique<CountingDisk>(*sim_disks.back(), open_files));
-    }
-  }
-  runtime::Disk& disk_for(int i) { return *disks[static_cast<size_t>(i / kLogsPerDisk)]; }
+  runtime::Disk& disk_for(int) { return disk; }
 
   sim::SimLoop loop;
   int64_t open_files = 0;
-  std::vector<std::unique_ptr<sim::SimDisk>> sim_disks;
-  std::vector<std::unique_ptr<CountingDisk>> disks;
+  sim::SimDisk sim_disk{loop};
+  CountingDisk disk{sim_disk, open_files};
 };
 
 std::unique_ptr<PartitionLog> OpenLog(IdleWorld& world, int i, const LogOptions& options) {
@@ -111,7 +102,7 @@ std::unique_ptr<PartitionLog> OpenLog(IdleWorld& world, int i, const LogOptions&
 }
 
 std::unique_ptr<IdleWorld> BuildIdleWorld(int log_count) {
-  auto world = std::make_unique<IdleWorld>(log_count);
+  auto world = std::make_unique<IdleWorld>();
   uint64_t seed = 0;
   for (int i = 0; i < log_count; ++i) {
     std::unique_ptr<PartitionLog> log = OpenLog(*world, i, IdleLogOptions());

@@ -45,6 +45,26 @@ void FlipRandomBit(Random& random, uint8_t* bytes, uint64_t size) {
   bytes[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
 }
 
+// What every path directly in `directory` starts with ("" for the root).
+std::string ChildPrefix(const std::string& directory) {
+  return directory.empty() ? std::string() : absl::StrCat(directory, "/");
+}
+
+// The first entry of `files` at or after `it` that lies directly in the directory whose paths
+// start with `prefix` (its name holds no further '/', so runtime::ParentDirectory of it is the
+// directory), or files.end(). A path inside a subdirectory jumps past the whole subdirectory
+// ('0' is the character after '/'), so a walk costs one step per entry and per subdirectory,
+// not per file below the directory.
+template <typename Files, typename Iterator>
+Iterator SkipToChild(Files& files, const std::string& prefix, Iterator it) {
+  while (it != files.end() && it->first.starts_with(prefix)) {
+    const size_t slash = it->first.find('/', prefix.size());
+    if (slash == std::string::npos) return it;
+    it = files.lower_bound(absl::StrCat(absl::string_view(it->first).substr(0, slash), "0"));
+  }
+  return files.end();
+}
+
 }  // namespace
 
 SimDisk::SimDisk(runtime::Clock& clock, SimDiskOptions options)
@@ -98,16 +118,12 @@ void SimDisk::TraceOperation(uint32_t operation, uint64_t size, const std::strin
                MixWord(Digest64(name, operation), size));
 }
 
-void SimDisk::RecountUsedBytes() {
-  // Space is held by every file that has a name or an open handle, counted once each. The set
-  // of addresses only deduplicates; the sum does not depend on their order.
-  std::set<const Inode*> counted;
-  used_bytes_ = 0;
-  auto count = [&](const InodePtr& inode) {
-    if (counted.insert(inode.get()).second) used_bytes_ += inode->data.size();
-  };
-  for (const auto& [path, inode] : files_) count(inode);
-  for (const auto& [handle, inode] : open_files_) count(inode);
+void SimDisk::Release(Inode& inode) {
+  // Space is held by every file that has a name or an open handle; counting it when the last of
+  // them goes keeps this O(1) per operation (a recount would cost O(files on the disk)).
+  if (inode.named || inode.handle_count > 0) return;
+  EDDY_CHECK_GE(used_bytes_, inode.data.size());
+  used_bytes_ -= inode.data.size();
 }
 
 bool SimDisk::PoweredOff() {
@@ -167,6 +183,7 @@ void SimDisk::Open(std::string path, runtime::OpenMode mode, DoneWith<FileHandle
     }
     const FileHandle handle = next_handle_++;
     open_files_.emplace(handle, it->second);
+    ++it->second->handle_count;
     return handle;
   }();
   Complete(kNamespaceKey, [done = std::move(done), result = std::move(result)]() mutable {
@@ -177,8 +194,15 @@ void SimDisk::Open(std::string path, runtime::OpenMode mode, DoneWith<FileHandle
 void SimDisk::Close(FileHandle file, Done done) {
   if (PoweredOff()) return;
   TraceOperation(kOpClose, file, "");
-  const absl::Status status = open_files_.erase(file) == 1 ? absl::OkStatus() : BadHandle(file);
-  if (status.ok()) RecountUsedBytes();  // The last handle of a removed file frees its bytes.
+  absl::Status status = BadHandle(file);
+  if (auto it = open_files_.find(file); it != open_files_.end()) {
+    InodePtr inode = std::move(it->second);
+    open_files_.erase(it);
+    EDDY_CHECK_GT(inode->handle_count, 0u);
+    --inode->handle_count;
+    Release(*inode);  // The last handle of a removed file frees its bytes.
+    status = absl::OkStatus();
+  }
   Complete(file, [done = std::move(done), status]() mutable { std::move(done)(status); });
 }
 
@@ -345,8 +369,12 @@ void SimDisk::Rename(std::string from, std::string to, Done done) {
     if (it == files_.end()) return absl::NotFoundError(absl::StrCat("no file '", from, "'"));
     InodePtr inode = it->second;
     files_.erase(it);
-    files_[to] = std::move(inode);
-    RecountUsedBytes();  // A replaced destination frees its bytes (unless still open).
+    InodePtr& destination = files_[to];
+    if (destination != nullptr && destination != inode) {
+      destination->named = false;
+      Release(*destination);  // A replaced destination frees its bytes (unless still open).
+    }
+    destination = std::move(inode);
     return absl::OkStatus();
   }();
   Complete(kNamespaceKey, [done = std::move(done), status]() mutable { std::move(done)(status); });
@@ -355,10 +383,14 @@ void SimDisk::Rename(std::string from, std::string to, Done done) {
 void SimDisk::Remove(std::string path, Done done) {
   if (PoweredOff()) return;
   TraceOperation(kOpRemove, 0, path);
-  absl::Status status = files_.erase(path) == 1
-                            ? absl::OkStatus()
-                            : absl::NotFoundError(absl::StrCat("no file '", path, "'"));
-  if (status.ok()) RecountUsedBytes();
+  absl::Status status = absl::NotFoundError(absl::StrCat("no file '", path, "'"));
+  if (auto it = files_.find(path); it != files_.end()) {
+    InodePtr inode = std::move(it->second);
+    files_.erase(it);
+    inode->named = false;
+    Release(*inode);
+    status = absl::OkStatus();
+  }
   Complete(kNamespaceKey, [done = std::move(done), status]() mutable { std::move(done)(status); });
 }
 
@@ -386,11 +418,13 @@ void SimDisk::List(std::string path, DoneWith<std::vector<std::string>> done) {
     if (!directories_.contains(path)) {
       return absl::NotFoundError(absl::StrCat("no directory '", path, "'"));
     }
-    std::vector<std::string> names;  // files_ is ordered, so names come out sorted.
-    for (const auto& [file_path, inode] : files_) {
-      if (runtime::ParentDirectory(file_path) == path) {
-        names.push_back(file_path.substr(path.empty() ? 0 : path.size() + 1));
-      }
+    // One step per entry of the directory (and per subdirectory, skipped whole): files_ is
+    // ordered, so the names come out sorted.
+    const std::string prefix = ChildPrefix(path);
+    std::vector<std::string> names;
+    for (auto it = SkipToChild(files_, prefix, files_.lower_bound(prefix)); it != files_.end();
+         it = SkipToChild(files_, prefix, std::next(it))) {
+      names.push_back(it->first.substr(prefix.size()));
     }
     return names;
   }();
@@ -406,10 +440,15 @@ void SimDisk::SyncDirectory(std::string path, Done done) {
   if (!directories_.contains(path)) {
     status = absl::NotFoundError(absl::StrCat("no directory '", path, "'"));
   } else {
-    std::erase_if(durable_files_,
-                  [&](const auto& entry) { return runtime::ParentDirectory(entry.first) == path; });
-    for (const auto& [file_path, inode] : files_) {
-      if (runtime::ParentDirectory(file_path) == path) durable_files_[file_path] = inode;
+    // The directory's entries only, in time linear in them rather than in the whole disk.
+    const std::string prefix = ChildPrefix(path);
+    auto durable = SkipToChild(durable_files_, prefix, durable_files_.lower_bound(prefix));
+    while (durable != durable_files_.end()) {
+      durable = SkipToChild(durable_files_, prefix, durable_files_.erase(durable));
+    }
+    for (auto it = SkipToChild(files_, prefix, files_.lower_bound(prefix)); it != files_.end();
+         it = SkipToChild(files_, prefix, std::next(it))) {
+      durable_files_[it->first] = it->second;
     }
   }
   Complete(kNamespaceKey, [done = std::move(done), status]() mutable { std::move(done)(status); });

@@ -169,6 +169,8 @@ class SimDisk final : public runtime::Disk {
   bool SectorBad(const std::string& path, uint64_t sector) const;
 
   const SimDiskStats& stats() const { return stats_; }
+  // Handles open now (a crash closes every one).
+  size_t open_file_count() const { return open_files_.size(); }
   uint64_t used_bytes() const { return used_bytes_; }
 
  private:
@@ -180,6 +182,9 @@ class SimDisk final : public runtime::Disk {
     bool appended_only_since_sync = true;
     // Latent sector errors: sector numbers (position / kSectorSizeBytes) that fail reads.
     std::set<uint64_t> bad_sectors;
+    // The file holds space while it has a name (in files_) or an open handle (Release()).
+    bool named = true;
+    uint32_t handle_count = 0;
   };
   using InodePtr = std::shared_ptr<Inode>;
 
@@ -192,7 +197,8 @@ class SimDisk final : public runtime::Disk {
   Inode* Find(runtime::FileHandle file) const;
   absl::Status CheckPath(const std::string& path) const;
   absl::Status ReserveBytes(uint64_t old_size, uint64_t new_size);
-  void RecountUsedBytes();
+  // Frees the inode's bytes if it has neither a name nor an open handle left.
+  void Release(Inode& inode);
   // The write path shared by Append and WriteAt, with its faults.
   absl::Status WriteBytes(Inode& inode, uint64_t position, const std::vector<uint8_t>& data);
   // The read path with its faults.

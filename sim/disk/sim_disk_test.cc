@@ -1,12 +1,16 @@
 // Proves SimDisk keeps the promises of disk.h that the partition log's recovery depends on:
 // reads see unsynced writes; a crash keeps exactly the synced bytes of files whose directory
 // entries were synced; a torn tail is cut at a sector boundary; completions never run inline
-// and are dropped by a crash; a full disk answers kResourceExhausted.
+// and are dropped by a crash; a full disk answers kResourceExhausted. List and SyncDirectory
+// see exactly the direct entries of one directory among many nested ones (checked against
+// runtime::ParentDirectory over every file), and space is held while a file has a name or a handle.
 #include "sim/disk/sim_disk.h"
 
+#include <set>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "core/base/status_matchers.h"
 #include "gtest/gtest.h"
 #include "sim/loop/await.h"
@@ -195,6 +199,90 @@ TEST_F(SimDiskTest, TruncateThenCrashKeepsSyncedTruncation) {
   Append(file, Bytes(10, 2));
   disk_.Crash(CrashOptions{.keep_unsynced_prefix = true}, random_);
   EXPECT_EQ(disk_.FileContents("a"), Bytes(40, 1));
+}
+
+// Directories whose names sort around the '/' separator ("a.b" < "a/..." < "a0"), nested ones,
+// and files at every level: List and SyncDirectory must see a directory's own files only.
+TEST_F(SimDiskTest, ListAndSyncDirectorySeeOnlyTheDirectoryAmongMany) {
+  const std::vector<std::string> directories = {"a", "a.b", "a0", "a/b", "a/b/c", "a/b0", "ab", "z"};
+  for (const std::string& directory : directories) {
+    ASSERT_THAT(AwaitStatus(loop_,
+                            [&](auto done) { disk_.CreateDirectories(directory, std::move(done)); }),
+                IsOk());
+  }
+  std::vector<std::string> all = {""};
+  all.insert(all.end(), directories.begin(), directories.end());
+  for (int i = 0; i < 3; ++i) {
+    for (const std::string& directory : all) {
+      for (const char* name : {"x", "a", "b.log", "b0"}) {
+        const std::string path = directory.empty() ? absl::StrCat(name, i)
+                                                   : absl::StrCat(directory, "/", name, i);
+        Append(Open(path), Bytes(1, 1));
+      }
+    }
+  }
+  // The reference: every file whose parent directory is the one listed, in path order.
+  auto reference = [&](const std::string& directory, bool durable) {
+    std::vector<std::string> names;
+    for (const std::string& path : disk_.FilesWithPrefix("", durable)) {
+      if (runtime::ParentDirectory(path) != directory) continue;
+      names.push_back(directory.empty() ? path : path.substr(directory.size() + 1));
+    }
+    return names;
+  };
+  for (const std::string& directory : all) {
+    auto names = List(directory);
+    ASSERT_THAT(names, IsOk());
+    EXPECT_EQ(*names, reference(directory, false)) << directory;
+    EXPECT_EQ(names->size(), 12u) << directory;
+  }
+  EXPECT_THAT(List("a/"), StatusIs(absl::StatusCode::kNotFound));
+  // Syncing some directories makes exactly their entries durable.
+  const std::set<std::string> synced = {"", "a", "a/b0", "ab"};
+  for (const std::string& directory : synced) ASSERT_THAT(SyncDirectory(directory), IsOk());
+  for (const std::string& directory : all) {
+    const std::vector<std::string> expected =
+        synced.contains(directory) ? reference(directory, false) : std::vector<std::string>{};
+    EXPECT_EQ(reference(directory, true), expected) << directory;
+  }
+  // A removal in one directory, synced, leaves its neighbours' durable entries alone.
+  ASSERT_THAT(AwaitStatus(loop_, [&](auto done) { disk_.Remove("a/x0", std::move(done)); }),
+              IsOk());
+  ASSERT_THAT(SyncDirectory("a"), IsOk());
+  disk_.Crash(CrashOptions{}, random_);
+  EXPECT_EQ(reference("a", false).size(), 11u);
+  EXPECT_EQ(reference("a/b0", false).size(), 12u);
+  EXPECT_EQ(reference("", false).size(), 12u);
+  EXPECT_TRUE(reference("a.b", false).empty());
+}
+
+TEST_F(SimDiskTest, SpaceIsHeldWhileAFileHasANameOrAHandle) {
+  const FileHandle removed = Open("removed");
+  Append(removed, Bytes(10, 1));
+  const FileHandle replaced = Open("replaced");
+  Append(replaced, Bytes(20, 2));
+  const FileHandle kept = Open("kept");
+  Append(kept, Bytes(40, 3));
+  EXPECT_EQ(disk_.used_bytes(), 70u);
+  ASSERT_THAT(AwaitStatus(loop_, [&](auto done) { disk_.Remove("removed", std::move(done)); }),
+              IsOk());
+  EXPECT_EQ(disk_.used_bytes(), 70u);  // Still open.
+  ASSERT_THAT(AwaitStatus(loop_, [&](auto done) { disk_.Close(removed, std::move(done)); }),
+              IsOk());
+  EXPECT_EQ(disk_.used_bytes(), 60u);
+  ASSERT_THAT(AwaitStatus(loop_, [&](auto done) { disk_.Close(replaced, std::move(done)); }),
+              IsOk());
+  ASSERT_THAT(AwaitStatus(loop_, [&](auto done) { disk_.Rename("kept", "kept", std::move(done)); }),
+              IsOk());
+  EXPECT_EQ(disk_.used_bytes(), 60u);  // A rename onto itself frees nothing.
+  ASSERT_THAT(
+      AwaitStatus(loop_, [&](auto done) { disk_.Rename("kept", "replaced", std::move(done)); }),
+      IsOk());
+  EXPECT_EQ(disk_.used_bytes(), 40u);  // The replaced file had no handle left.
+  ASSERT_THAT(AwaitStatus(loop_, [&](auto done) { disk_.Close(kept, std::move(done)); }), IsOk());
+  EXPECT_EQ(disk_.used_bytes(), 40u);  // Closed, but named "replaced".
+  EXPECT_THAT(AwaitStatus(loop_, [&](auto done) { disk_.Close(kept, std::move(done)); }),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace
