@@ -8,12 +8,15 @@
 //                         by every group of the node);
 //   state_fsyncs_per_ack_per_partition   the same divided by G;
 //   rounds_per_ready      sequential durability rounds a Ready waited for, on average over the
-//                         Readys that waited at all (today 2: the log flush, with a term/vote
-//                         save in parallel, then the durable mark).
+//                         Readys that waited at all (today 1: the log flush with, in parallel,
+//                         the record holding a term/vote change and the pending mark).
 // Issue 8 §4's "before" (the per-group hard-state store, commit fa784af): 9 fsyncs per ack at G =
 // 1 and at G = 100 (3 log + 6 state: every group saved two copies of its own, after its flush),
 // 2 sequential rounds per Ready that saved. After (node-wide store, d6bc496): 15.4 at G = 1 (the
-// commit offset is saved within 2 ms, not lazily every 100 ms), 8.9 at G = 100 (5.9 state). Run: bazel run -c opt //bench/raft:durability_bench
+// commit offset is saved within 2 ms, not lazily every 100 ms), 8.9 at G = 100 (5.9 state), still
+// 2 rounds per Ready (the mark after the flush). One round (pending mark, 4c78412, 2026-12-02):
+// 1 round per Ready; 16.5 fsyncs per ack at G = 1 (13.4 state), 14.0 at G = 10, 8.94 at G = 100
+// (5.94 state: 0.059 per partition). Run: bazel run -c opt //bench/raft:durability_bench
 #include <cstdint>
 
 #include "benchmark/benchmark.h"

@@ -84,14 +84,25 @@ void GroupDriver::Open() {
   reopen_timer_ = runtime::kNoTimer;
   const uint64_t generation = generation_;
   ++stats_.opens;
-  log::PartitionLog::Open(
-      runtime_.clock(), runtime_.disk(), absl::StrCat(directory_, "/log"), options_.log,
-      [this, alive = alive_, generation](absl::StatusOr<log::PartitionLog::Opened> opened) {
-        if (!*alive || generation != generation_) return;
-        if (opened.ok()) return OnLogOpened(generation, *std::move(opened));
-        if (opened.status().code() == absl::StatusCode::kDataLoss) return WipeLog(generation);
-        Fail(opened.status());
-      });
+  // The log's recovery holds its segment files open: the node lets only so many run at once.
+  std::shared_ptr<OpenGate> gate = open_gate_;
+  auto recover = [this, alive = alive_, generation, gate]() {
+    if (!*alive || generation != generation_) {
+      if (gate != nullptr) gate->Leave();
+      return;
+    }
+    log::PartitionLog::Open(
+        runtime_.clock(), runtime_.disk(), absl::StrCat(directory_, "/log"), options_.log,
+        [this, alive, generation, gate](absl::StatusOr<log::PartitionLog::Opened> opened) {
+          if (gate != nullptr) gate->Leave();
+          if (!*alive || generation != generation_) return;
+          if (opened.ok()) return OnLogOpened(generation, *std::move(opened));
+          if (opened.status().code() == absl::StatusCode::kDataLoss) return WipeLog(generation);
+          Fail(opened.status());
+        });
+  };
+  if (gate == nullptr) return recover();
+  gate->Enter(std::move(recover));
 }
 
 void GroupDriver::WipeLog(uint64_t generation) {

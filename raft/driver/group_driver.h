@@ -75,6 +75,7 @@
 #include "raft/driver/fence_recovery.h"
 #include "raft/driver/group_listener.h"
 #include "raft/driver/node_state_store.h"
+#include "raft/driver/open_gate.h"
 #include "raft/driver/partition_log_view.h"
 #include "raft/driver/state_machine.h"
 #include "raft/raw_node.h"
@@ -163,6 +164,8 @@ class GroupDriver {
 
   // Opens the replica (log recovery, hard state, log scan) and starts it. Call once.
   void Start();
+  // Before Start: the node's gate on concurrent log recoveries (nullptr: none).
+  void SetOpenGate(std::shared_ptr<OpenGate> gate) { open_gate_ = std::move(gate); }
   // Stops the replica for good before its owner destroys it (RemoveGroup): pending
   // acknowledgements fail with kUnavailable (outcome unknown), observers hear OnFailed.
   void Shutdown();
@@ -432,6 +435,7 @@ class GroupDriver {
   int ready_rounds_ = 0;            // sequential durability rounds the current Ready waits for
   bool kick_posted_ = false;
   KickBatch* kick_batch_ = nullptr;  // see SetKickBatch
+  std::shared_ptr<OpenGate> open_gate_;  // see SetOpenGate
   GroupListener* listener_ = nullptr;  // see SetListener
   GroupListener idle_listener_;        // stands in when none is set
   int64_t notified_hwm_ = -1;          // last high watermark told to the listener

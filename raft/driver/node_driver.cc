@@ -13,7 +13,8 @@ NodeDriver::NodeDriver(runtime::Runtime& runtime, NodeOptions options, DriverObs
       options_(options),
       observer_(observer),
       state_store_(std::make_unique<NodeStateStore>(runtime.clock(), runtime.disk(), kStateDirectory)),
-      file_cache_(std::make_shared<log::FileCache>(options_.open_segment_files_max)) {
+      file_cache_(std::make_shared<log::FileCache>(options_.open_segment_files_max)),
+      open_gate_(std::make_shared<OpenGate>(runtime_.clock(), options_.log_recoveries_max)) {
   EDDY_CHECK(observer_ != nullptr);
   EDDY_CHECK_GT(options_.tick_interval.nanoseconds(), 0);
   state_store_->Start();  // groups opening meanwhile wait for it (NodeStateStore::Attach)
@@ -47,6 +48,7 @@ absl::Status NodeDriver::AddGroup(GroupOptions options) {
       [this](NodeId to, GroupId g, Message m) { Send(to, g, std::move(m)); }, observer_);
   GroupDriver* raw = group.get();
   raw->SetKickBatch(&kick_batch_);
+  raw->SetOpenGate(open_gate_);
   groups_[id] = std::move(group);
   raw->Start();
   return absl::OkStatus();

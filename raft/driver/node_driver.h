@@ -43,6 +43,9 @@ struct NodeOptions {
   // Segment files open at once across every replica of the node (core/log FileCache): idle
   // logs' files are closed least recently used first.
   size_t open_segment_files_max = 1024;
+  // Replicas recovering their logs at once (OpenGate): recovery holds a log's segment files
+  // open outside that budget, so a restart with thousands of replicas opens them in waves.
+  size_t log_recoveries_max = 64;
   // Quiescence of idle groups, with node-level liveness (see QUIESCENCE). Off: every group is
   // ticked and heartbeats every heartbeat interval, as before.
   bool quiesce = true;
@@ -154,6 +157,7 @@ class NodeDriver {
   // Declared before the groups: they hold a reference to them, and are destroyed first.
   std::unique_ptr<NodeStateStore> state_store_;
   std::shared_ptr<log::FileCache> file_cache_;
+  std::shared_ptr<OpenGate> open_gate_;
   std::map<GroupId, std::unique_ptr<GroupDriver>> groups_;
   std::set<GroupId> removing_;  // RemoveGroup in progress
   std::map<NodeId, Envelope> outbox_;  // by peer node; ordered so flushes go out in id order
