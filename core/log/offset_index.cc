@@ -131,14 +131,15 @@ BatchLocation OffsetIndex::MakeLocation(size_t index, const PackedPairs::Pair& p
 
 BatchLocation OffsetIndex::At(size_t index) const {
   EDDY_CHECK_LT(index, pairs_.size());
-  std::optional<BatchLocation> found;
-  ScanFrom(index, [&found](const BatchLocation& location) {
-    found = location;
-    return false;
-  });
-  EDDY_CHECK(found.has_value());
-  EDDY_CHECK_EQ(found->index, index);
-  return *found;
+  // Three random accesses, not a scan from `index`: a scan decodes its block from the start
+  // (Cursor) instead of using PackedPairs' kept decoded blocks, and lookups are most of what
+  // the simulator does.
+  const int64_t previous_last = index == 0 ? -1 : pairs_.At(index - 1).a;
+  const uint64_t end =
+      index + 1 < pairs_.size() ? static_cast<uint64_t>(pairs_.At(index + 1).b) : end_position_;
+  const BatchLocation location = MakeLocation(index, pairs_.At(index), previous_last, end);
+  EDDY_CHECK_EQ(location.index, index);
+  return location;
 }
 
 void OffsetIndex::Truncate(size_t batch_count) {
