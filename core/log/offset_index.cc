@@ -104,12 +104,21 @@ std::optional<BatchLocation> OffsetIndex::FindDataOffset(uint64_t n) const {
   return location;
 }
 
-std::optional<BatchLocation> OffsetIndex::Find(int64_t offset) const {
+std::optional<size_t> OffsetIndex::IndexOf(int64_t offset) const {
   if (offset < base_offset_ || offset >= next_offset()) return std::nullopt;
   // First batch whose last offset is >= offset: it contains offset because offsets are dense.
   const size_t index = pairs_.LowerBoundA(offset - base_offset_);
   EDDY_CHECK_LT(index, pairs_.size());
-  BatchLocation location = At(index);
+  // It ends at or after `offset`, and the one before it ends before `offset`.
+  EDDY_CHECK_GE(base_offset_ + pairs_.At(index).a, offset);
+  if (index > 0) EDDY_CHECK_LT(base_offset_ + pairs_.At(index - 1).a, offset);
+  return index;
+}
+
+std::optional<BatchLocation> OffsetIndex::Find(int64_t offset) const {
+  const std::optional<size_t> index = IndexOf(offset);
+  if (!index.has_value()) return std::nullopt;
+  BatchLocation location = At(*index);
   EDDY_CHECK_LE(location.base_offset, offset);
   EDDY_CHECK_GE(location.last_offset, offset);
   return location;
