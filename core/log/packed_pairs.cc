@@ -24,7 +24,7 @@ int64_t Advance(int64_t a, uint64_t delta) {
 }  // namespace
 
 static_assert(PackedPairs::kBlockEntryCountMax <= UINT16_MAX);
-static_assert(PackedPairs::kDecodedSlotCount == 2);  // memory_bytes counts two
+static_assert(PackedPairs::kDecodedSlotCount >= 1);
 
 PackedPairs::Cursor::Cursor(const PackedPairs& pairs, const Block& block)
     : pairs_(pairs), block_(block), bit_(block.bit_offset), pair_{block.first_a, block.first_b} {}
@@ -112,12 +112,27 @@ void PackedPairs::DecodeBlock(size_t b, std::vector<Pair>& out) const {
   Pair pair{block.first_a, block.first_b};
   out[0] = pair;
   uint64_t bit = block.bit_offset;
-  for (size_t j = 1; j < block.count; ++j) {
-    pair.a = Advance(pair.a, block.min_delta_a + read(bit, block.width_a));
-    bit += block.width_a;
-    pair.b = Advance(pair.b, block.min_delta_b + read(bit, block.width_b));
-    bit += block.width_b;
-    out[j] = pair;
+  if (step_bits <= kWordBits) {
+    // The usual case: an entry's two deltas are adjacent and fit one word, so one read each.
+    const uint8_t width = static_cast<uint8_t>(step_bits);
+    const uint64_t mask_a = Mask(block.width_a);
+    const uint64_t mask_b = Mask(block.width_b);
+    for (size_t j = 1; j < block.count; ++j) {
+      const uint64_t both = read(bit, width);
+      bit += step_bits;
+      const uint64_t high = block.width_a >= kWordBits ? 0 : both >> block.width_a;
+      pair.a = Advance(pair.a, block.min_delta_a + (both & mask_a));
+      pair.b = Advance(pair.b, block.min_delta_b + (high & mask_b));
+      out[j] = pair;
+    }
+  } else {
+    for (size_t j = 1; j < block.count; ++j) {
+      pair.a = Advance(pair.a, block.min_delta_a + read(bit, block.width_a));
+      bit += block.width_a;
+      pair.b = Advance(pair.b, block.min_delta_b + read(bit, block.width_b));
+      bit += block.width_b;
+      out[j] = pair;
+    }
   }
   EDDY_CHECK_EQ(bit, block.bit_offset + (block.count - 1u) * step_bits);
 }
@@ -235,9 +250,10 @@ void PackedPairs::Compact() {
 }
 
 size_t PackedPairs::memory_bytes() const {
-  return blocks_.capacity() * sizeof(Block) + bits_.capacity() * sizeof(uint64_t) +
-         tail_.capacity() * sizeof(Pair) + decoded_[0].pairs.capacity() * sizeof(Pair) +
-         decoded_[1].pairs.capacity() * sizeof(Pair);
+  size_t bytes = blocks_.capacity() * sizeof(Block) + bits_.capacity() * sizeof(uint64_t) +
+                 tail_.capacity() * sizeof(Pair);
+  for (const DecodedSlot& slot : decoded_) bytes += slot.pairs.capacity() * sizeof(Pair);
+  return bytes;
 }
 
 void PackedPairs::CheckInvariants() const {
