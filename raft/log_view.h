@@ -31,7 +31,10 @@ class LogView {
  public:
   virtual ~LogView() = default;
 
-  virtual SnapshotMeta Snapshot() const = 0;
+  // By reference: it is asked on every applied batch and every Kafka offset lookup, and a copy
+  // (a message with a repeated ConfState) cost more than the lookup. Valid until the view's
+  // snapshot point changes: copy it to keep it across that.
+  virtual const SnapshotMeta& Snapshot() const = 0;
   virtual int64_t FirstOffset() const = 0;
   virtual int64_t LastOffset() const = 0;
   virtual absl::StatusOr<EntryMeta> EntryContaining(int64_t offset) const = 0;

@@ -20,7 +20,7 @@ class MemoryLog final : public LogView {
   // {last_offset: -1, term: 0, conf_state: bootstrap members}).
   explicit MemoryLog(SnapshotMeta snapshot);
 
-  SnapshotMeta Snapshot() const override { return snapshot_; }
+  const SnapshotMeta& Snapshot() const override { return snapshot_; }
   int64_t FirstOffset() const override { return snapshot_.last_offset() + 1; }
   int64_t LastOffset() const override;
   absl::StatusOr<EntryMeta> EntryContaining(int64_t offset) const override;

@@ -63,14 +63,14 @@ int main(int argc, char** argv) {
     real += seconds;
     if (r.violation.has_value()) ++failed;
     std::printf("seed %d: simulated %.1fs in %.2fs real = %.0fx, %llu events, %llu node callbacks, "
-                "%llu acked (%.1f events, %.1f callbacks per acked batch)%s\n",
+                "%llu acked (%.1f events, %.1f callbacks per acked batch), trace %016llx%s\n",
                 seed, r.simulated_seconds, seconds, r.simulated_seconds / seconds,
                 static_cast<unsigned long long>(r.events),
                 static_cast<unsigned long long>(callbacks),
                 static_cast<unsigned long long>(r.acked),
                 static_cast<double>(r.events) / static_cast<double>(std::max<uint64_t>(r.acked, 1)),
                 static_cast<double>(callbacks) / static_cast<double>(std::max<uint64_t>(r.acked, 1)),
-                r.violation ? " VIOLATION" : "");
+                static_cast<unsigned long long>(r.trace_hash), r.violation ? " VIOLATION" : "");
   }
   std::printf("%d nodes, %d groups, %d batches/s, faults=%s: %.0fx simulated/real, "
               "%.0f seeds/hour/core (%.0fs runs), %d violations\n",

@@ -104,12 +104,21 @@ std::optional<BatchLocation> OffsetIndex::FindDataOffset(uint64_t n) const {
   return location;
 }
 
-std::optional<BatchLocation> OffsetIndex::Find(int64_t offset) const {
+std::optional<size_t> OffsetIndex::IndexOf(int64_t offset) const {
   if (offset < base_offset_ || offset >= next_offset()) return std::nullopt;
   // First batch whose last offset is >= offset: it contains offset because offsets are dense.
   const size_t index = pairs_.LowerBoundA(offset - base_offset_);
   EDDY_CHECK_LT(index, pairs_.size());
-  BatchLocation location = At(index);
+  // It ends at or after `offset`, and the one before it ends before `offset`.
+  EDDY_CHECK_GE(base_offset_ + pairs_.At(index).a, offset);
+  if (index > 0) EDDY_CHECK_LT(base_offset_ + pairs_.At(index - 1).a, offset);
+  return index;
+}
+
+std::optional<BatchLocation> OffsetIndex::Find(int64_t offset) const {
+  const std::optional<size_t> index = IndexOf(offset);
+  if (!index.has_value()) return std::nullopt;
+  BatchLocation location = At(*index);
   EDDY_CHECK_LE(location.base_offset, offset);
   EDDY_CHECK_GE(location.last_offset, offset);
   return location;
@@ -131,14 +140,15 @@ BatchLocation OffsetIndex::MakeLocation(size_t index, const PackedPairs::Pair& p
 
 BatchLocation OffsetIndex::At(size_t index) const {
   EDDY_CHECK_LT(index, pairs_.size());
-  std::optional<BatchLocation> found;
-  ScanFrom(index, [&found](const BatchLocation& location) {
-    found = location;
-    return false;
-  });
-  EDDY_CHECK(found.has_value());
-  EDDY_CHECK_EQ(found->index, index);
-  return *found;
+  // Three random accesses, not a scan from `index`: a scan decodes its block from the start
+  // (Cursor) instead of using PackedPairs' kept decoded blocks, and lookups are most of what
+  // the simulator does.
+  const int64_t previous_last = index == 0 ? -1 : pairs_.At(index - 1).a;
+  const uint64_t end =
+      index + 1 < pairs_.size() ? static_cast<uint64_t>(pairs_.At(index + 1).b) : end_position_;
+  const BatchLocation location = MakeLocation(index, pairs_.At(index), previous_last, end);
+  EDDY_CHECK_EQ(location.index, index);
+  return location;
 }
 
 void OffsetIndex::Truncate(size_t batch_count) {

@@ -91,6 +91,8 @@ class OffsetIndex {
   // The batch containing `offset`, or std::nullopt if outside [base_offset(), next_offset()).
   // O(log batch_count).
   std::optional<BatchLocation> Find(int64_t offset) const;
+  // Find(offset)->index, without building the location. O(log batch_count).
+  std::optional<size_t> IndexOf(int64_t offset) const;
   // REQUIRES: index < batch_count().
   BatchLocation At(size_t index) const;
   // Calls `visit(location)` for the batches from number `first` on, in order, while it returns

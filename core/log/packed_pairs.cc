@@ -24,6 +24,7 @@ int64_t Advance(int64_t a, uint64_t delta) {
 }  // namespace
 
 static_assert(PackedPairs::kBlockEntryCountMax <= UINT16_MAX);
+static_assert(PackedPairs::kDecodedSlotCount >= 1);
 
 PackedPairs::Cursor::Cursor(const PackedPairs& pairs, const Block& block)
     : pairs_(pairs), block_(block), bit_(block.bit_offset), pair_{block.first_a, block.first_b} {}
@@ -48,12 +49,13 @@ void PackedPairs::Append(Pair pair) {
     EDDY_CHECK_GT(pair.b, last.b);
   }
   tail_.push_back(pair);
+  back_ = pair;
   if (tail_.size() == kBlockEntryCountMax) PackTail();
 }
 
 PackedPairs::Pair PackedPairs::back() const {
   EDDY_CHECK(!empty());
-  return At(size() - 1);
+  return back_;
 }
 
 size_t PackedPairs::BlockOf(size_t index) const {
@@ -74,17 +76,72 @@ PackedPairs::Pair PackedPairs::At(size_t index) const {
 }
 
 const std::vector<PackedPairs::Pair>& PackedPairs::Decoded(size_t b) const {
-  if (decoded_block_ == b) return decoded_;
-  const Block& block = blocks_[b];
-  decoded_.clear();
-  Cursor cursor(*this, block);
-  decoded_.push_back(cursor.pair());
-  for (size_t j = 1; j < block.count; ++j) {
-    cursor.Next();
-    decoded_.push_back(cursor.pair());
+  EDDY_CHECK_LT(b, blocks_.size());
+  DecodedSlot* victim = &decoded_[0];
+  for (DecodedSlot& slot : decoded_) {
+    if (slot.block == b) {
+      slot.last_use = ++decoded_uses_;
+      return slot.pairs;
+    }
+    if (slot.last_use < victim->last_use) victim = &slot;
   }
-  decoded_block_ = b;
-  return decoded_;
+  DecodeBlock(b, victim->pairs);
+  victim->block = b;
+  victim->last_use = ++decoded_uses_;
+  return victim->pairs;
+}
+
+void PackedPairs::DecodeBlock(size_t b, std::vector<Pair>& out) const {
+  const Block& block = blocks_[b];
+  const uint64_t step_bits = uint64_t{block.width_a} + block.width_b;
+  // Every read below stays inside the written bits (checked once for the block, not per read).
+  EDDY_CHECK_LE(block.bit_offset + (block.count - 1u) * step_bits, bit_count_);
+  out.reserve(kBlockEntryCountMax);
+  out.resize(block.count);
+  const uint64_t* words = bits_.data();
+  // One pass with the reads inlined: ReadBitsAt's per-read call and check were ~30 % of the
+  // simulator's instructions when lookups still decoded through Cursor.
+  auto read = [words](uint64_t bit, uint8_t width) -> uint64_t {
+    if (width == 0) return 0;
+    const size_t word = bit / kWordBits;
+    const size_t shift = bit % kWordBits;
+    uint64_t value = words[word] >> shift;
+    if (shift + width > kWordBits) value |= words[word + 1] << (kWordBits - shift);
+    return value & Mask(width);
+  };
+  Pair pair{block.first_a, block.first_b};
+  out[0] = pair;
+  uint64_t bit = block.bit_offset;
+  if (step_bits <= kWordBits) {
+    // The usual case: an entry's two deltas are adjacent and fit one word, so one read each.
+    const uint8_t width = static_cast<uint8_t>(step_bits);
+    const uint64_t mask_a = Mask(block.width_a);
+    const uint64_t mask_b = Mask(block.width_b);
+    for (size_t j = 1; j < block.count; ++j) {
+      const uint64_t both = read(bit, width);
+      bit += step_bits;
+      const uint64_t high = block.width_a >= kWordBits ? 0 : both >> block.width_a;
+      pair.a = Advance(pair.a, block.min_delta_a + (both & mask_a));
+      pair.b = Advance(pair.b, block.min_delta_b + (high & mask_b));
+      out[j] = pair;
+    }
+  } else {
+    for (size_t j = 1; j < block.count; ++j) {
+      pair.a = Advance(pair.a, block.min_delta_a + read(bit, block.width_a));
+      bit += block.width_a;
+      pair.b = Advance(pair.b, block.min_delta_b + read(bit, block.width_b));
+      bit += block.width_b;
+      out[j] = pair;
+    }
+  }
+  EDDY_CHECK_EQ(bit, block.bit_offset + (block.count - 1u) * step_bits);
+}
+
+void PackedPairs::ForgetDecoded() const {
+  for (DecodedSlot& slot : decoded_) {
+    slot.block = SIZE_MAX;
+    slot.last_use = 0;  // reused first
+  }
 }
 
 size_t PackedPairs::LowerBoundA(int64_t a) const {
@@ -153,10 +210,11 @@ void PackedPairs::PackTail() {
 }
 
 void PackedPairs::Truncate(size_t count) {
-  decoded_block_ = SIZE_MAX;  // the last block may change
+  ForgetDecoded();  // the last block may change
   EDDY_CHECK_LE(count, size());
   if (count >= packed_count_) {
     tail_.resize(count - packed_count_);
+    if (count > 0) back_ = At(count - 1);
     return;
   }
   // The cut falls inside a block: its surviving prefix becomes the tail (still in order).
@@ -176,12 +234,15 @@ void PackedPairs::Truncate(size_t count) {
   packed_count_ = block.first_index;
   tail_ = std::move(prefix);
   EDDY_CHECK_EQ(size(), count);
+  if (count > 0) back_ = At(count - 1);
 }
 
 void PackedPairs::Compact() {
-  decoded_block_ = SIZE_MAX;
-  decoded_.clear();
-  decoded_.shrink_to_fit();
+  ForgetDecoded();
+  for (DecodedSlot& slot : decoded_) {
+    slot.pairs.clear();
+    slot.pairs.shrink_to_fit();
+  }
   if (!tail_.empty()) PackTail();
   tail_.shrink_to_fit();
   blocks_.shrink_to_fit();
@@ -189,8 +250,10 @@ void PackedPairs::Compact() {
 }
 
 size_t PackedPairs::memory_bytes() const {
-  return blocks_.capacity() * sizeof(Block) + bits_.capacity() * sizeof(uint64_t) +
-         tail_.capacity() * sizeof(Pair) + decoded_.capacity() * sizeof(Pair);
+  size_t bytes = blocks_.capacity() * sizeof(Block) + bits_.capacity() * sizeof(uint64_t) +
+                 tail_.capacity() * sizeof(Pair);
+  for (const DecodedSlot& slot : decoded_) bytes += slot.pairs.capacity() * sizeof(Pair);
+  return bytes;
 }
 
 void PackedPairs::CheckInvariants() const {
@@ -214,6 +277,19 @@ void PackedPairs::CheckInvariants() const {
     has_previous = true;
     return true;
   });
+  if (has_previous) EDDY_CHECK(back_ == previous);
+  // A kept decoded block equals a fresh sequential decode (Cursor) of it.
+  for (const DecodedSlot& slot : decoded_) {
+    if (slot.block == SIZE_MAX) continue;
+    EDDY_CHECK_LT(slot.block, blocks_.size());
+    const Block& block = blocks_[slot.block];
+    EDDY_CHECK_EQ(slot.pairs.size(), size_t{block.count});
+    Cursor cursor(*this, block);
+    for (size_t j = 0; j < block.count; ++j) {
+      if (j > 0) cursor.Next();
+      EDDY_CHECK(slot.pairs[j] == cursor.pair());
+    }
+  }
 }
 
 }  // namespace eddy::log

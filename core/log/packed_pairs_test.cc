@@ -2,8 +2,10 @@
 // LowerBoundA, PartitionPoint, ScanFrom from any start) answers exactly what the vector does
 // after random sequences of appends (deltas from 1 to near 2^63, so every bit width and the
 // word-straddling paths are hit), truncations inside packed blocks and the tail, and Compact()
-// of partial tails; and that identical deltas cost no bits (the memory claim the benchmark
-// relies on).
+// of partial tails; that lookups in random order across blocks (which move the kept decoded
+// blocks around, evicting and re-decoding them, interleaved with appends and truncations that
+// must invalidate them) still answer what the vector does; and that identical deltas cost no
+// bits (the memory claim the benchmark relies on).
 
 #include "core/log/packed_pairs.h"
 
@@ -91,6 +93,44 @@ RC_GTEST_PROP(PackedPairsProperty, MatchesVectorModel, ()) {
       ExpectSearchesAgree(packed, model, value);
     }
   }
+}
+
+// Random-order lookups, interleaved with changes: the kept decoded blocks (PackedPairs::Decoded)
+// must never answer for a block that changed or for another block.
+RC_GTEST_PROP(PackedPairsProperty, RandomLookupsMatchVectorModel, ()) {
+  PackedPairs packed;
+  std::vector<Pair> model;
+  const int steps = *rc::gen::inRange(1, 40);
+  for (int step = 0; step < steps; ++step) {
+    const int kind = *rc::gen::inRange(0, 10);
+    if (kind <= 3) {
+      const int count = *rc::gen::inRange(0, 200);
+      const int64_t spread = *rc::gen::element<int64_t>(1, 7, 1 << 20);
+      for (int i = 0; i < count; ++i) {
+        const Pair next = model.empty() ? Pair{0, 0}
+                                        : Pair{model.back().a + 1 + *rc::gen::inRange<int64_t>(0, spread),
+                                               model.back().b + 1 + *rc::gen::inRange<int64_t>(0, spread)};
+        packed.Append(next);
+        model.push_back(next);
+      }
+    } else if (kind == 4) {
+      const size_t keep = *rc::gen::inRange<size_t>(0, model.size() + 1);
+      packed.Truncate(keep);
+      model.resize(keep);
+    } else if (kind == 5) {
+      packed.Compact();
+    } else if (!model.empty()) {
+      for (int probe = 0; probe < 16; ++probe) {
+        const size_t i = *rc::gen::inRange<size_t>(0, model.size());
+        RC_ASSERT(packed.At(i) == model[i]);
+        ExpectSearchesAgree(packed, model, model[i].a + *rc::gen::inRange<int64_t>(-1, 2));
+      }
+      RC_ASSERT(packed.back() == model.back());
+    }
+    packed.CheckInvariants();
+  }
+  RC_ASSERT(packed.size() == model.size());
+  for (size_t i = 0; i < model.size(); ++i) RC_ASSERT(packed.At(i) == model[i]);
 }
 
 TEST(PackedPairsTest, HugeDeltasRoundTrip) {

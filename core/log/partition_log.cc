@@ -830,17 +830,29 @@ int64_t PartitionLog::last_term() const {
   return 0;
 }
 
-std::shared_ptr<Segment> PartitionLog::SharedSegmentFor(int64_t offset) const {
-  auto it = std::upper_bound(segments_.begin(), segments_.end(), offset,
+namespace {
+
+// The segment holding `offset` (the last one whose base is at or below it), or nullptr.
+const std::shared_ptr<Segment>* SegmentHolding(
+    const std::deque<std::shared_ptr<Segment>>& segments, int64_t offset) {
+  auto it = std::upper_bound(segments.begin(), segments.end(), offset,
                              [](int64_t value, const std::shared_ptr<Segment>& segment) {
                                return value < segment->base_offset();
                              });
-  if (it == segments_.begin()) return nullptr;
-  return *std::prev(it);
+  if (it == segments.begin()) return nullptr;
+  return &*std::prev(it);
+}
+
+}  // namespace
+
+std::shared_ptr<Segment> PartitionLog::SharedSegmentFor(int64_t offset) const {
+  const std::shared_ptr<Segment>* found = SegmentHolding(segments_, offset);
+  return found == nullptr ? nullptr : *found;
 }
 
 const Segment* PartitionLog::SegmentFor(int64_t offset) const {
-  return SharedSegmentFor(offset).get();
+  const std::shared_ptr<Segment>* found = SegmentHolding(segments_, offset);
+  return found == nullptr ? nullptr : found->get();
 }
 
 std::optional<BatchLocation> PartitionLog::FindBatch(int64_t offset) const {
@@ -875,11 +887,12 @@ std::optional<int64_t> PartitionLog::HiddenCountBefore(int64_t offset) const {
   if (offset == next_offset()) return active().hidden_count_through() - origin;
   const Segment* segment = SegmentFor(offset);
   if (segment == nullptr) return std::nullopt;
-  const std::optional<BatchLocation> location = segment->offset_index().Find(offset);
-  if (!location.has_value()) return std::nullopt;
+  // Only the batch's number is needed, not its whole location.
+  const std::optional<size_t> index = segment->offset_index().IndexOf(offset);
+  if (!index.has_value()) return std::nullopt;
   const int64_t count =
       segment->hidden_count_before() - origin +
-      static_cast<int64_t>(segment->offset_index().HiddenCountBefore(location->index));
+      static_cast<int64_t>(segment->offset_index().HiddenCountBefore(*index));
   EDDY_CHECK_GE(count, 0);
   EDDY_CHECK_LE(count, offset - first_offset());
   return count;

@@ -266,6 +266,8 @@ class PartitionLog {
 
   Segment& active() const { return *segments_.back(); }
   std::shared_ptr<Segment> SharedSegmentFor(int64_t offset) const;
+  // As SharedSegmentFor, without the reference count traffic of a shared_ptr copy (every index
+  // lookup passes here).
   const Segment* SegmentFor(int64_t offset) const;
   void MaybeRoll(uint64_t batch_size_bytes, int64_t batch_last_offset);
   void Roll();

@@ -2,11 +2,29 @@
 // partition log (IsRaftInternalBatch); the mapping is derived from the log's index and one
 // number kept with the snapshot point (SnapshotMeta.hidden_count), so it cannot drift through
 // truncation, snapshots, retention or restarts (core/log FORMAT.md, "Kafka offsets").
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "core/base/check.h"
 #include "raft/driver/group_driver.h"
 
 namespace eddy::raft::driver {
+namespace {
+
+// The Kafka high watermark given the replica's hidden base (GroupDriver::HiddenBase): its
+// durable commit offset, never below the snapshot point (committed by definition) and never
+// beyond the log (it is clamped on open), as a Kafka offset; the Kafka log start if the log
+// cannot map it. Apart from kafka_high_watermark() so a caller holding the base asks once.
+int64_t HighWatermarkFor(const log::PartitionLog& log, int64_t saved_commit_offset,
+                         int64_t snapshot_last_offset, int64_t hidden_base,
+                         int64_t kafka_log_start_offset) {
+  const int64_t commit =
+      std::clamp(saved_commit_offset, snapshot_last_offset, log.last_offset());
+  const std::optional<int64_t> hwm = log.KafkaOffsetFor(commit + 1, hidden_base);
+  return hwm.value_or(kafka_log_start_offset);
+}
+
+}  // namespace
 
 log::KafkaAnchor GroupDriver::Anchor() const {
   const SnapshotMeta& point = view_->Snapshot();
@@ -27,13 +45,8 @@ int64_t GroupDriver::kafka_log_start_offset() const {
 int64_t GroupDriver::kafka_high_watermark() const {
   const std::optional<int64_t> base = HiddenBase();
   if (!base.has_value()) return -1;
-  // The durable commit offset, never below the snapshot point (committed by definition) and
-  // never beyond the log (it is clamped on open).
-  const int64_t commit =
-      std::clamp(saved_hard_state_.commit_offset(), view_->Snapshot().last_offset(),
-                 log_->last_offset());
-  const std::optional<int64_t> hwm = log_->KafkaOffsetFor(commit + 1, *base);
-  return hwm.value_or(kafka_log_start_offset());
+  return HighWatermarkFor(*log_, saved_hard_state_.commit_offset(),
+                          view_->Snapshot().last_offset(), *base, kafka_log_start_offset());
 }
 
 std::optional<int64_t> GroupDriver::KafkaOffsetOf(int64_t raft_offset) const {
@@ -80,8 +93,14 @@ bool GroupDriver::ReportKafkaApplied(const EntryMeta& meta) {
                                           meta.base_offset)));
     return false;
   }
+  // The base found above serves the high watermark too (kafka_high_watermark() would find it
+  // again: this runs for every applied batch).
+  const int64_t hwm = HighWatermarkFor(*log_, saved_hard_state_.commit_offset(),
+                                       view_->Snapshot().last_offset(), *base,
+                                       kafka_log_start_offset());
+  EDDY_CHECK(running());  // HiddenBase() had a value, as kafka_high_watermark() requires
   observer_->OnKafkaApplied(self_, options_.group_id, meta.base_offset, batch->kafka_base_offset,
-                            batch->kafka_last_offset + 1, kafka_high_watermark());
+                            batch->kafka_last_offset + 1, hwm);
   return true;
 }
 

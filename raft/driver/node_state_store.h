@@ -187,6 +187,8 @@ class NodeStateStore {
   // Which file a round should compact now, if any.
   std::optional<size_t> CompactionDue() const;
   std::vector<NodeStateRecord> DeltaRecords(std::map<GroupId, GroupStateUpdate> updates);
+  // Makes the encoded delta `records` the held state of their groups (moving the states out).
+  void AdoptUpdates(std::vector<NodeStateRecord>& records);
   std::vector<NodeStateRecord> CheckpointRecords();
   // Appends `bytes` to file `index`, syncs and reads back; if `replace`, they become the file's
   // whole contents instead (written beside it, then renamed over it: see WriteFile).

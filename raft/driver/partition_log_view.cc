@@ -15,7 +15,7 @@ PartitionLogView::PartitionLogView(const log::PartitionLog* log, ConfState boots
   *snapshot_.mutable_conf_state() = std::move(bootstrap);
 }
 
-SnapshotMeta PartitionLogView::Snapshot() const { return snapshot_; }
+const SnapshotMeta& PartitionLogView::Snapshot() const { return snapshot_; }
 
 int64_t PartitionLogView::FirstOffset() const { return snapshot_.last_offset() + 1; }
 

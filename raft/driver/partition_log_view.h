@@ -27,7 +27,7 @@ class PartitionLogView final : public LogView {
  public:
   PartitionLogView(const log::PartitionLog* log, ConfState bootstrap);
 
-  SnapshotMeta Snapshot() const override;
+  const SnapshotMeta& Snapshot() const override;
   int64_t FirstOffset() const override;
   int64_t LastOffset() const override;
   absl::StatusOr<EntryMeta> EntryContaining(int64_t offset) const override;

@@ -40,7 +40,9 @@ struct StateFrameScan {
 };
 
 // Scans `bytes` for valid frames. `accept` may reject a frame whose CRC matched (a payload that
-// does not parse): it then counts as damage.
+// does not parse): it then counts as damage. `accept` is called only for frames whose CRC
+// matched, and every frame it accepts is in `frames`, in the order accepted (so a caller may keep
+// what it parsed there instead of parsing again).
 StateFrameScan ScanStateFrames(std::span<const uint8_t> bytes,
                                absl::FunctionRef<bool(std::span<const uint8_t>)> accept);
 
