@@ -9,23 +9,26 @@
 // power loss), the peers' reports lift it instead:
 //
 // RULE. Each other voter of the replica's configurations — the committed one and, with a
-// membership change in its log still uncommitted, the one that change makes — reports the most
-// up-to-date log end it holds or may have declared durable (max of its durable log end and its
-// own mark, in §5.4.1's order: term, then offset) and where the newest membership change its
-// log knows of ends. Once EVERY one of them reported, none knowing of a change beyond ours, the
-// mark may come down to
+// membership change in its log still uncommitted, the one that change makes — reports its
+// durable log end (its last entry's offset and term, compared in §5.4.1's order: term, then
+// offset) and where the newest membership change its log knows of ends. Once EVERY one of them
+// reported, none knowing of a change beyond ours, the mark may come down to
 //     max(our log end, min(mark, the most up-to-date report)).
 // WHY IT IS SAFE. An entry this replica lost that was committed is held by a quorum of the
 // configuration that committed it: one of ours, since a later one needs a change committed by a
 // quorum of one of ours — held by a reporter, who would show it. That quorum contains another
-// voter, who reported, and whose report is at least as up to date as the entry. So the lowered
-// mark still covers every lost committed entry, and the fence keeps refusing votes to
-// candidates that lack one. Entries no other voter has were never committed: nobody can be
-// counting on them. A reporter that is behind (its newest change ends before ours) shows
-// nothing new and counts.
-// LIMIT. A change is compared by where it ends: a reporter whose log diverges from ours may
-// hold another change that ends at or before ours. Only an uncommitted suffix diverges, and a
-// change there commits nothing this replica lost.
+// voter, who reported, and whose durable log holds the entry (it acknowledged it only once
+// durable; committed entries are never cut) unless its own disk lost it too. So the lowered
+// mark still covers every lost committed entry that any voter still holds, and the fence keeps
+// refusing votes to candidates that lack one. An entry no voter holds any more is lost whatever
+// the fence does (more disks damaged than a quorum can cover); entries no other voter ever had
+// were never committed: nobody can be counting on them. Reports do not include the reporter's
+// own mark: a pending mark only it could vouch for would hold the other fences up as theirs
+// hold its, and no replica would ever be electable. A reporter that is behind (its newest change
+// ends before ours) shows nothing new and counts.
+// LIMIT. A change is compared by where it ends: a reporter whose log diverges from ours may hold
+// another change that ends at or before ours. Only an uncommitted suffix diverges, and a change
+// there commits nothing this replica lost.
 //
 // A single-voter group has nobody to ask: its lost entries were its own, and lifting the fence
 // loses nothing more than the damage already did.

@@ -684,11 +684,30 @@ void GroupDriver::ProcessReady() {
   // An install lowers the durable mark in its own first save (group_driver_snapshot.cc).
   if (ready.snapshot.has_value()) return InstallSnapshot(std::move(ready));
   // The mark as requested: a save in flight may carry a higher one than the last completed.
-  if (!fenced_ && !ready.entries.empty() &&
-      ready.entries.front().base_offset() <= FenceTarget(requested_).offset) {
-    return LowerMarkThenPersist(std::move(ready));
+  if (!ready.entries.empty()) {
+    const int64_t cut = ready.entries.front().base_offset();
+    if (!fenced_ && cut <= FenceTarget(requested_).offset) {
+      return LowerMarkThenPersist(std::move(ready));
+    }
+    if (fenced_ && cut <= requested_.durable_last_offset()) {
+      return LowerDeclaredThenPersist(std::move(ready));
+    }
   }
   PersistReady(std::move(ready));
+}
+
+void GroupDriver::LowerDeclaredThenPersist(Ready ready) {
+  // Fenced, the fence target stays (only the log's repair or the peers' reports move it), but
+  // what the replica surely declared beyond the cut was never committed: lower it FIRST, or a
+  // stop right after the cut reopens below it and reads as media damage.
+  const int64_t lowered = ready.entries.front().base_offset() - 1;
+  surely_declared_ = LessUpToDate(surely_declared_, LogEnd{lowered, TermOfEntryEnd(lowered)});
+  ++ready_rounds_;
+  PersistedState state = StateToPersist({mark_, mark_term_});  // the target goes in as pending
+  *state.mutable_hard_state() = requested_.hard_state();       // only the marks change here
+  SaveState(std::move(state), /*urgent=*/true, [this, ready = std::move(ready)]() mutable {
+    PersistReady(std::move(ready));
+  });
 }
 
 void GroupDriver::LowerMarkThenPersist(Ready ready) {
@@ -855,17 +874,19 @@ void GroupDriver::SaveState(PersistedState state, bool urgent,
                             absl::AnyInvocable<void()> then) {
   requested_ = state;
   ++stats_.state_saves;
-  state_store_.Save(options_.group_id, state, urgent,
-                    [this, alive = alive_, generation = generation_, state,
-                     then = std::move(then)](absl::Status s) mutable {
-                      if (!*alive || generation != generation_) return;
-                      if (!s.ok()) return Fail(s);
-                      saved_hard_state_ = state.hard_state();
-                      AdoptSavedMark(FenceTarget(state));
-                      NotifyHighWatermark();
-                      MaybeLiftFence();
-                      then();
-                    });
+  // The completion needs only these: the record itself goes to the store (one copy kept).
+  const LogEnd target = FenceTarget(state);
+  auto done = [this, alive = alive_, generation = generation_, hard_state = state.hard_state(),
+               target, then = std::move(then)](absl::Status s) mutable {
+    if (!*alive || generation != generation_) return;
+    if (!s.ok()) return Fail(s);
+    saved_hard_state_ = std::move(hard_state);
+    AdoptSavedMark(target);
+    NotifyHighWatermark();
+    MaybeLiftFence();
+    then();
+  };
+  state_store_.Save(options_.group_id, std::move(state), urgent, std::move(done));
 }
 
 void GroupDriver::AdoptSavedMark(const LogEnd& target) {

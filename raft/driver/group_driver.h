@@ -275,6 +275,8 @@ class GroupDriver {
   // Takes a Ready and persists it: log append and flush, hard-state save, then FinishReady.
   void ProcessReady();
   void LowerMarkThenPersist(Ready ready);
+  // Fenced: lowers what it surely declared below a conflict truncation's cut, then persists.
+  void LowerDeclaredThenPersist(Ready ready);
   // The rest of a Ready after its snapshot (if any) is installed: append, flush, save, send.
   void PersistReady(Ready ready);
   // The hard state, durable mark (and a pending mark beyond it) and snapshot point as one record.

@@ -3,7 +3,8 @@
 //   eddy-sim --seed=N | --seeds=A..B  [--nodes=3] [--groups=1] [--duration=30] [--faults=swarm]
 //            [--rate=100] [--reads=20] [--membership=6] [--wipe=50] [--lifecycle=5]
 //            [--retention=OFFSETS] [--segment_bytes=N] [--machines=PERSIST_EVERY]
-//            [--chunk_bytes=N] [--bug=NAME] [--idle=N] [--no_quiesce] [--coverage] [--quiet]
+//            [--chunk_bytes=N] [--bug=NAME] [--idle=N] [--no_quiesce] [--trace_lines=N]
+//            [--coverage] [--quiet]
 //
 // --idle: each proposal step starts an idle period (0.5-2.5 s without proposals, so groups
 // quiesce) with probability 1/N (0: never; default 150); --no_quiesce: groups never quiesce.
@@ -60,7 +61,7 @@ bool ParseFlag(const std::string& arg, const char* name, std::string* value) {
                "[--lifecycle=SECONDS] "
                "[--retention=OFFSETS] [--segment_bytes=N] [--machines=PERSIST_EVERY] "
                "[--chunk_bytes=N] [--bug=NAME] [--idle=N] [--no_quiesce] "
-               "[--coverage] [--quiet]\n",
+               "[--trace_lines=N] [--coverage] [--quiet]\n",
                problem.c_str());
   std::exit(2);
 }
@@ -126,6 +127,8 @@ Flags ParseFlags(int argc, char** argv) {
       };
     } else if (ParseFlag(arg, "idle", &v)) {
       f.options.idle_one_in = Number<uint64_t>(v, "idle");
+    } else if (ParseFlag(arg, "trace_lines", &v)) {
+      f.options.trace_lines_max = Number<size_t>(v, "trace_lines");
     } else if (arg == "--no_quiesce") {
       f.options.quiesce = false;
     } else if (arg == "--quiet") {

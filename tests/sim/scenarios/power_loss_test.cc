@@ -29,8 +29,8 @@ bool RunUntil(Cluster& cluster, Duration bound, Done done) {
 }
 
 void ExpectSafe(Cluster& cluster) {
-  ASSERT_FALSE(cluster.checker().failed()) << cluster.checker().violation()->property << ": "
-                                           << cluster.checker().violation()->detail;
+  ASSERT_FALSE(cluster.checker().failed())
+      << cluster.checker().violation()->property << ": " << cluster.checker().violation()->detail;
 }
 
 // Cuts the power everywhere at the instant group 1's leader has a pending mark durable ahead of
@@ -42,20 +42,20 @@ struct PowerCut {
 };
 
 void Watch(Cluster& cluster, PowerCut& power) {
-  cluster.SetPendingMarkHook([&cluster, &power](runtime::NodeId node,
-                                                raft::driver::GroupId group, int64_t) {
-    const raft::NodeId leader = cluster.LeaderOf(1);
-    if (group != 1 || !power.armed || leader == raft::kNoNode ||
-        raft::driver::NodeOfReplica(leader) != node) {
-      return;
-    }
-    power.armed = false;
-    power.cut = true;
-    // After the hook returns (the driver is still in its callback).
-    cluster.world().loop().ScheduleAfter(Duration::Zero(), [&cluster] {
-      for (runtime::NodeId n : kNodes) cluster.world().Crash(n);
-    });
-  });
+  cluster.SetPendingMarkHook(
+      [&cluster, &power](runtime::NodeId node, raft::driver::GroupId group, int64_t) {
+        const raft::NodeId leader = cluster.LeaderOf(1);
+        if (group != 1 || !power.armed || leader == raft::kNoNode ||
+            raft::driver::NodeOfReplica(leader) != node) {
+          return;
+        }
+        power.armed = false;
+        power.cut = true;
+        // After the hook returns (the driver is still in its callback).
+        cluster.world().loop().ScheduleAfter(Duration::Zero(), [&cluster] {
+          for (runtime::NodeId n : kNodes) cluster.world().Crash(n);
+        });
+      });
   cluster.SetEventHook([&power](runtime::NodeId, raft::driver::GroupId group, const char* name) {
     if (group == 1) ++power.events[name];
   });

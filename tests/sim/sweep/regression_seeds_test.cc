@@ -50,9 +50,17 @@ constexpr PinnedSeed kPinnedSeeds[] = {
 // committed, RawNode::CommitKnownConfChanges) and then reported that commit as saved on disk,
 // so the checker saw the next reopen go back ("commit-monotonic": "node 4 group 2 reopened with
 // commit offset 734 after persisting 798"). The driver now reports what is on disk.
+// With the pending mark (one durability round): seed 5172, three of five voters fenced — one
+// below its pending mark, two by media damage — each waited on the others' reports, which named
+// the reporters' own marks: nobody was ever electable ("liveness"); reports now name durable
+// logs only. Seed 5562: a fenced replica cut a conflicting suffix below what it had surely
+// declared and stopped before saving again; it reopened "below its durable mark" on an
+// undamaged disk ("fence-only-after-media-damage"); it now lowers that first.
 constexpr PinnedSeed kFiveNodePinnedSeeds[] = {
     {36, "a commit offset derived on open reported as saved"},
     {91, "a commit offset derived on open reported as saved"},
+    {5172, "fence reports naming the reporters' own marks held every fence up"},
+    {5562, "a fenced replica's conflict truncation cut below what it had surely declared"},
 };
 
 // In eddy-sim's default shape (3 nodes, 1 group, ClusterOptions' defaults), with the node-wide
@@ -75,9 +83,16 @@ constexpr PinnedSeed kDefaultShapePinnedSeeds[] = {
 // never read back failed the round, and the store, reopening by reading its files, found no
 // complete checkpoint: every replica of the node halted and a membership cycle waiting for one
 // never finished ("liveness"). A store that was open now rewrites its files from memory.
+// With the pending mark: seed 172, a fenced replica refused the report of a voter that was only
+// behind (its configuration looked different); seed 197, one holding an uncommitted learner
+// change never asked; seed 52, a save requested while an uncertain store opened held every
+// attach behind a round that never starts (all "liveness").
 constexpr PinnedSeed kCiShapePinnedSeeds[] = {
     {34, "a durable mark saved a round late let a fenced replica elect a leader lacking its entry"},
     {8, "a state store reopened from damaged files instead of rewriting them from memory"},
+    {172, "a fence report from a voter that was behind was refused"},
+    {197, "a fenced replica with an uncommitted change in its log never asked for reports"},
+    {52, "a save requested while an uncertain store opened held every attach up"},
 };
 
 void ExpectSafe(const ClusterOptions& options, const PinnedSeed& pinned) {
