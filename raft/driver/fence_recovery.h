@@ -30,6 +30,15 @@
 // another change that ends at or before ours. Only an uncommitted suffix diverges, and a change
 // there commits nothing this replica lost.
 //
+// ASKED AGAIN. The replica asks every other voter once per election timeout for as long as it is
+// fenced, and a voter's newest answer replaces its older one: a voter can lose entries to its
+// own damage after answering, and its old answer would hold the fence up for entries nobody
+// holds any more (five-node seed 587). Any answer given after the replica opened is as good as
+// the first: an entry the replica acknowledged before it stopped was durable on the leader that
+// sent it before it was sent (messages leave only after the round that made them durable), so
+// while committed, it shows in that leader's report however late. An answer to a query of an
+// EARLIER incarnation may predate the entry; the driver accepts only answers to its own
+// incarnation's queries (Message.fence_query_id).
 // A single-voter group has nobody to ask: its lost entries were its own, and lifting the fence
 // loses nothing more than the damage already did.
 //
@@ -64,28 +73,43 @@ class FenceRecovery {
   // `configurations`: the voters (sorted, as Membership keeps them) of this replica's
   // committed configuration and, if its log holds an uncommitted change, of the latest; `self`
   // must be a voter of one. `conf_change_end`: where the newest change its log knows of ends
-  // (PartitionLogView::LastConfChangeEnd). `mark` is the fence, `log_end` the log it holds.
+  // (PartitionLogView::LastConfChangeEnd).
   FenceRecovery(NodeId self, const std::vector<std::vector<NodeId>>& configurations,
-                int64_t conf_change_end, LogEnd mark, LogEnd log_end);
+                int64_t conf_change_end);
 
+  // Whether this recovery was built for these configurations (else the driver starts anew: the
+  // voters to ask have changed).
+  bool Describes(const std::vector<std::vector<NodeId>>& configurations,
+                 int64_t conf_change_end) const;
+  // The other voters, in order: every one of them is asked, every round.
+  const std::vector<NodeId>& Peers() const { return peers_; }
   // The voters whose report is still missing, in order.
   std::vector<NodeId> Missing() const;
-  // A peer's report. Returns false (and ignores it) if `from` is not another voter of ours.
-  bool OnReport(NodeId from, const LogEnd& end, int64_t conf_change_end);
-  // The mark the reports allow, once every other voter reported and none knows of a change
-  // beyond ours; nullopt before that, or if one does (then only a leader repairs us).
-  std::optional<LogEnd> LoweredMark() const;
-  // A voter reported a membership change beyond ours.
-  bool configuration_differs() const { return configuration_differs_; }
+  // A peer's answer to the queries of `round` (counted from 1 by the driver). A voter's newest
+  // round replaces what it said before: a log can lose entries to damage after it reported, and
+  // a report that showed them would hold the fence up for entries nobody has any more. Returns
+  // false (and ignores it) if `from` is not another voter of ours, or the report answers an
+  // older round than the one it already gave.
+  bool OnReport(NodeId from, uint64_t round, const LogEnd& end, int64_t conf_change_end);
+  // The mark the reports allow for a replica fenced at `mark` whose log ends at `log_end`, once
+  // every other voter reported and none (in its newest report) knows of a change beyond ours;
+  // nullopt before that, or if one does (then only a leader repairs us).
+  std::optional<LogEnd> LoweredMark(const LogEnd& mark, const LogEnd& log_end) const;
+  // A voter's newest report names a membership change beyond ours.
+  bool configuration_differs() const;
 
  private:
+  struct Report {
+    uint64_t round = 0;
+    LogEnd end;
+    bool knows_later_change = false;
+  };
+
   const NodeId self_;
-  std::vector<NodeId> voters_;  // of every configuration, sorted, unique
+  std::vector<std::vector<NodeId>> configurations_;
+  std::vector<NodeId> peers_;  // the voters of every configuration but self, sorted, unique
   const int64_t conf_change_end_;
-  const LogEnd mark_;
-  const LogEnd log_end_;
-  std::map<NodeId, LogEnd> reports_;  // by voter; the latest report of each
-  bool configuration_differs_ = false;
+  std::map<NodeId, Report> reports_;  // by voter: its newest report
 };
 
 }  // namespace eddy::raft::driver

@@ -356,6 +356,10 @@ void GroupDriver::BuildNode(const LoadedState& loaded, OpenReport report) {
   // offset (RawNode::CommitKnownConfChanges), which is durable only with the next save.
   saved_hard_state_ = hs;
   requested_ = persisted;
+  // A saved commit beyond the log (media damage: data_loss above) is not kept as "requested":
+  // a save that copies the requested hard state (LowerDeclaredThenPersist) would write it
+  // again, and the next save from the core's clamped commit would then go back below it.
+  requested_.mutable_hard_state()->set_commit_offset(hs.commit_offset());
   // The log as opened is what the next round's record may point at (see PersistReady).
   flushed_last_ = log_->last_offset();
   // Nothing at or below the snapshot point (or the machine's durable offset beyond it:

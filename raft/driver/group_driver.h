@@ -95,6 +95,7 @@ struct GroupStats {
   uint64_t votes_suppressed = 0;  // by the repair fence
   uint64_t fence_reports_sent = 0;      // answers to fenced peers' queries
   uint64_t fence_reports_received = 0;  // while fenced, from other voters
+  uint64_t fence_reports_stale = 0;     // answers to another incarnation's queries
   uint64_t fences_lowered = 0;          // by the peers' reports
   uint64_t proposals_acked = 0;
   uint64_t proposals_failed = 0;
@@ -308,14 +309,16 @@ class GroupDriver {
   // --- Fence recovery (group_driver_fence.cc, fence_recovery.h) ---
   // Starts asking the other voters for reports (fenced on open).
   void StartFenceRecovery();
-  // Sends the queries still unanswered (on open, then every election timeout while fenced).
-  void SendFenceQueries();
+  // Asks every other voter (on open, then every election timeout while fenced).
+  void AskFencePeers();
+  // The configurations whose voters a fenced replica asks; none if it is a voter of neither.
+  std::vector<std::vector<NodeId>> FenceConfigurations() const;
   void TickFenceRecovery();
   // Lowers the mark as far as the reports allow, once they all arrived.
   void MaybeLowerFence();
   // MSG_FENCE_QUERY / MSG_FENCE_REPORT: answered or taken here, never stepped into the core.
   void ReceiveFenceMessage(const Message& m);
-  // This replica's durable log end, or its mark if more up to date (what a report names).
+  // This replica's durable log end (what a report names; never its mark).
   LogEnd FenceReportEnd() const;
   absl::Status AppendEntries(std::vector<Entry>& entries);
   // Term of the entry ending at `offset` (the snapshot point's term at the snapshot point).
@@ -432,6 +435,8 @@ class GroupDriver {
   LogEnd surely_declared_;
   std::optional<FenceRecovery> fence_recovery_;  // while fenced: the peers' reports
   int fence_query_ticks_ = 0;                    // ticks since the last queries went out
+  uint64_t fence_query_base_ = 0;   // this incarnation's query ids: base + round
+  uint64_t fence_query_round_ = 0;  // queries sent so far
   bool log_reset_on_open_ = false;  // ReconcileSnapshot reset the log (OpenReport)
   bool ready_busy_ = false;         // a Ready (or a compaction) is being persisted
   int ready_rounds_ = 0;            // sequential durability rounds the current Ready waits for

@@ -1,9 +1,9 @@
 // GroupDriver: recovering from a repair fence through the peers' reports (fence_recovery.h).
 //
 // A replica fenced on open asks every other voter of its configurations for its durable log
-// end, on open and then once per election timeout until all answered; the answers may lower
-// its mark (in memory: the next record saves it,
-// and a crash before that only fences the replica again at the higher mark). A leader's repair
+// end, on open and then once per election timeout for as long as it is fenced; the newest
+// answers may lower its mark (in memory: the next record saves it, and a crash before that
+// only fences the replica again at the higher mark). A leader's repair
 // lifts the fence the usual way (MaybeLiftFence) whatever the reports say.
 #include <algorithm>
 #include <utility>
@@ -14,39 +14,58 @@
 
 namespace eddy::raft::driver {
 
+std::vector<std::vector<NodeId>> GroupDriver::FenceConfigurations() const {
+  // The committed configuration and the one an uncommitted change in the log makes (at most
+  // one: a change another follows is committed, RawNode::CommitKnownConfChanges). A replica
+  // that is a voter of neither has no vote to fence: none.
+  const Membership& committed = node_->membership();
+  const Membership latest = node_->latest_membership();
+  if (!committed.IsVoter(self_) && !latest.IsVoter(self_)) return {};
+  std::vector<std::vector<NodeId>> configurations{committed.voters()};
+  if (latest.voters() != committed.voters()) configurations.push_back(latest.voters());
+  return configurations;
+}
+
 void GroupDriver::StartFenceRecovery() {
   fence_recovery_.reset();
   fence_query_ticks_ = 0;
-  if (!fenced_) return;
-  // The committed configuration and the one an uncommitted change in the log makes (at most
-  // one: a change another follows is committed, RawNode::CommitKnownConfChanges). A replica
-  // that is a voter of neither has no vote to fence.
-  const Membership& committed = node_->membership();
-  const Membership latest = node_->latest_membership();
-  if (!committed.IsVoter(self_) && !latest.IsVoter(self_)) return;
-  std::vector<std::vector<NodeId>> configurations{committed.voters()};
-  if (latest.voters() != committed.voters()) configurations.push_back(latest.voters());
-  const LogEnd log_end{log_->last_offset(), TermOfEntryEnd(log_->last_offset())};
-  fence_recovery_.emplace(self_, configurations, view_->LastConfChangeEnd(),
-                          LogEnd{mark_, mark_term_}, log_end);
-  SendFenceQueries();
-  MaybeLowerFence();  // a single voter has nobody to ask
+  // Answers to an earlier incarnation's queries may predate entries this one lost: only
+  // answers to this incarnation's ids count (fence_recovery.h, ASKED AGAIN).
+  fence_query_base_ = runtime_.random().Next() & ~uint64_t{0xffffffff};
+  fence_query_round_ = 0;
+  AskFencePeers();
 }
 
-void GroupDriver::SendFenceQueries() {
+void GroupDriver::AskFencePeers() {
   fence_query_ticks_ = 0;
-  for (NodeId voter : fence_recovery_->Missing()) {
+  if (!fenced_) return;
+  const std::vector<std::vector<NodeId>> configurations = FenceConfigurations();
+  if (configurations.empty()) {
+    fence_recovery_.reset();
+    return;
+  }
+  const int64_t conf_change_end = view_->LastConfChangeEnd();
+  if (!fence_recovery_.has_value() ||
+      !fence_recovery_->Describes(configurations, conf_change_end)) {
+    // New voters to ask (the leader's repair appended a membership change): older answers
+    // compared against another configuration, so they are dropped.
+    fence_recovery_.emplace(self_, configurations, conf_change_end);
+  }
+  ++fence_query_round_;
+  for (NodeId voter : fence_recovery_->Peers()) {
     Message query;
     query.set_type(MSG_FENCE_QUERY);
     query.set_from(self_);
     query.set_to(voter);
+    query.set_fence_query_id(fence_query_base_ + fence_query_round_);
     send_(voter, options_.group_id, std::move(query));
   }
+  MaybeLowerFence();  // a single voter has nobody to ask
 }
 
 void GroupDriver::TickFenceRecovery() {
-  if (!fence_recovery_.has_value()) return;
-  if (++fence_query_ticks_ >= options_.raft.election_timeout_ticks) SendFenceQueries();
+  if (!fenced_) return;
+  if (++fence_query_ticks_ >= options_.raft.election_timeout_ticks) AskFencePeers();
 }
 
 LogEnd GroupDriver::FenceReportEnd() const {
@@ -68,6 +87,7 @@ void GroupDriver::ReceiveFenceMessage(const Message& m) {
     report.set_last_log_offset(end.offset);
     report.set_last_log_term(end.term);
     report.set_conf_change_end(view_->LastConfChangeEnd());
+    report.set_fence_query_id(m.fence_query_id());
     ++stats_.fence_reports_sent;
     send_(m.from(), options_.group_id, std::move(report));
     return;
@@ -79,8 +99,14 @@ void GroupDriver::ReceiveFenceMessage(const Message& m) {
     ++stats_.invalid_messages;
     return;
   }
+  // An answer to another incarnation's query, or to one not asked yet, is not ours.
+  const uint64_t round = m.fence_query_id() - fence_query_base_;
+  if (round == 0 || round > fence_query_round_) {
+    ++stats_.fence_reports_stale;
+    return;
+  }
   const LogEnd end{m.last_log_offset(), static_cast<Term>(m.last_log_term())};
-  if (fence_recovery_->OnReport(m.from(), end, m.conf_change_end())) {
+  if (fence_recovery_->OnReport(m.from(), round, end, m.conf_change_end())) {
     ++stats_.fence_reports_received;
   }
   MaybeLowerFence();
@@ -88,10 +114,11 @@ void GroupDriver::ReceiveFenceMessage(const Message& m) {
 
 void GroupDriver::MaybeLowerFence() {
   if (!fence_recovery_.has_value()) return;
-  const std::optional<LogEnd> lowered = fence_recovery_->LoweredMark();
-  if (!lowered.has_value()) return;
-  fence_recovery_.reset();
-  if (lowered->offset == mark_ && lowered->term == mark_term_) return;  // nothing to gain
+  const LogEnd log_end{log_->last_offset(), TermOfEntryEnd(log_->last_offset())};
+  const std::optional<LogEnd> lowered =
+      fence_recovery_->LoweredMark(LogEnd{mark_, mark_term_}, log_end);
+  // Nothing to gain yet: the replica keeps asking (a voter's next answer may show less).
+  if (!lowered.has_value() || (lowered->offset == mark_ && lowered->term == mark_term_)) return;
   mark_ = lowered->offset;
   mark_term_ = lowered->term;
   // Entries beyond it were never committed (fence_recovery.h): no longer evidence of damage.

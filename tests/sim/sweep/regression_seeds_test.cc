@@ -55,12 +55,16 @@ constexpr PinnedSeed kPinnedSeeds[] = {
 // the reporters' own marks: nobody was ever electable ("liveness"); reports now name durable
 // logs only. Seed 5562: a fenced replica cut a conflicting suffix below what it had surely
 // declared and stopped before saving again; it reopened "below its durable mark" on an
-// undamaged disk ("fence-only-after-media-damage"); it now lowers that first.
+// undamaged disk ("fence-only-after-media-damage"); it now lowers that first. Seed 1580: a
+// replica reopened after media damage with a saved commit beyond its log; the clamp reached the
+// core but not the record it copies its hard state from, so a fenced save wrote the old commit
+// again and the next save went back below it ("commit-monotonic").
 constexpr PinnedSeed kFiveNodePinnedSeeds[] = {
     {36, "a commit offset derived on open reported as saved"},
     {91, "a commit offset derived on open reported as saved"},
     {5172, "fence reports naming the reporters' own marks held every fence up"},
     {5562, "a fenced replica's conflict truncation cut below what it had surely declared"},
+    {1580, "a saved commit beyond a damaged log written again by a fenced save"},
 };
 
 // In eddy-sim's default shape (3 nodes, 1 group, ClusterOptions' defaults), with the node-wide
