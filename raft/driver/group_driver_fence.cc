@@ -114,9 +114,10 @@ void GroupDriver::ReceiveFenceMessage(const Message& m) {
 
 void GroupDriver::MaybeLowerFence() {
   if (!fence_recovery_.has_value()) return;
-  const LogEnd log_end{log_->last_offset(), TermOfEntryEnd(log_->last_offset())};
+  // Against the DURABLE log: entries a leader's repair appended but not yet flushed must not
+  // become the mark (and lift the fence) before they are on disk.
   const std::optional<LogEnd> lowered =
-      fence_recovery_->LoweredMark(LogEnd{mark_, mark_term_}, log_end);
+      fence_recovery_->LoweredMark(LogEnd{mark_, mark_term_}, FenceReportEnd());
   // Nothing to gain yet: the replica keeps asking (a voter's next answer may show less).
   if (!lowered.has_value() || (lowered->offset == mark_ && lowered->term == mark_term_)) return;
   mark_ = lowered->offset;
