@@ -34,5 +34,28 @@ RC_GTEST_PROP(RaftPropertyTest, SafetyAndLivenessUnderRandomSchedules, ()) {
   if (!status.ok()) RC_FAIL(std::string(status.message()));
 }
 
+// Shrunk schedules that once failed, replayed exactly (RapidCheck draws a new seed each run).
+TEST(RaftPropertyPinnedTest, RemovedLeaderOfTwoVotersDoesNotStrandTheOther) {
+  // RapidCheck seed 4608036309445051658: node 1 committed its own removal from {1, 2} with a
+  // longer log; node 2 never heard the commit, and node 1 refused every vote it asked for.
+  Scenario s;
+  s.node_count = 1;
+  s.pre_vote = false;
+  s.check_quorum = false;
+  s.append_entries_count_max = 1;
+  s.inflight_messages_max = 8;
+  s.snapshot_state_size_bytes = 100;
+  s.seed = 0;
+  using K = Action::Kind;
+  const std::vector<std::tuple<K, uint8_t, uint8_t>> actions = {
+      {K::kCampaign, 0, 0},   {K::kFlush, 0, 0},      {K::kConfChange, 0, 0},
+      {K::kFlush, 0, 0},      {K::kFlush, 0, 0},      {K::kFlush, 0, 0},
+      {K::kFlush, 0, 0},      {K::kFlush, 0, 0},      {K::kConfChange, 0, 10},
+      {K::kReady, 0, 0},      {K::kConfChange, 0, 56}, {K::kPropose, 0, 0},
+      {K::kFlush, 0, 0},      {K::kCampaign, 3, 0}};
+  for (const auto& [kind, a, b] : actions) s.actions.push_back(Action{kind, a, b});
+  EXPECT_TRUE(RunScenario(s).ok()) << s;
+}
+
 }  // namespace
 }  // namespace eddy::raft::testing

@@ -377,6 +377,10 @@ absl::Status RawNode::StepInternal(Message& m) {
                       absl::StrCat("message type ", m.type(), " from non-member ", m.from())));
   }
 
+  if ((m.type() == MSG_VOTE_RESP || m.type() == MSG_PRE_VOTE_RESP) && m.reject()) {
+    MaybeLearnCommitHint(m);
+  }
+
   // Quiescence suppresses timers only: any message but the quiesce handshake itself (a quiesce
   // heartbeat is judged by HandleHeartbeat, an accepting answer changes nothing) wakes us
   // before it is handled by the ordinary rules.
@@ -427,6 +431,7 @@ absl::Status RawNode::StepInternal(Message& m) {
       reply.set_to(m.from());
       reply.set_term(term_);
       reply.set_reject(true);
+      SetCommitHint(&reply);
       Send(std::move(reply));
     }
     return Refuse(&counters_.stale_term_messages,
@@ -536,8 +541,31 @@ void RawNode::HandleVoteRequest(const Message& m) {
   } else {
     reply.set_term(term_);
     reply.set_reject(true);
+    SetCommitHint(&reply);
   }
   Send(std::move(reply));
+}
+
+void RawNode::SetCommitHint(Message* reply) const {
+  // A candidate that lacks our commit may be stuck without it: after a two-voter group
+  // removes its leader, the remaining voter still counts the removed one (membership takes
+  // effect at commit, and it has not heard the commit), whose longer log refuses its vote.
+  // Telling it what is committed lets it apply the removal and win alone.
+  const std::optional<Term> term = log_.TermAt(commit_);
+  if (commit_ < log_.SnapshotOffset() || !term.has_value()) return;
+  reply->set_commit_offset(commit_);
+  reply->set_hint_term(*term);
+}
+
+void RawNode::MaybeLearnCommitHint(const Message& m) {
+  // Any replica's commit is a fact about the group, not about its term: once an entry is
+  // committed it stays committed. Log Matching (§5.3) makes our log identical to the hinter's
+  // up to the hinted entry end when the terms there agree, so that prefix is committed here too.
+  if (m.commit_offset() <= commit_ || m.commit_offset() > log_.LastOffset()) return;
+  if (m.commit_offset() <= log_.SnapshotOffset()) return;
+  if (!log_.MatchesEntryEnd(m.commit_offset(), m.hint_term())) return;
+  ++counters_.commits_learned_from_vote_replies;
+  CommitTo(m.commit_offset());
 }
 
 void RawNode::HandleVoteResponse(const Message& m) {

@@ -46,6 +46,7 @@ struct Counters {
   uint64_t stale_term_messages = 0;     // term older than ours (kFailedPrecondition)
   uint64_t unknown_sender_messages = 0; // votes/responses from non-members (kFailedPrecondition)
   uint64_t disruptive_votes_ignored = 0;  // vote requests while we hear a leader (check-quorum)
+  uint64_t commits_learned_from_vote_replies = 0;  // a refusing voter's commit hint we matched
   uint64_t snapshot_chunks_ignored = 0;   // out-of-order snapshot chunks
   uint64_t proposals_refused = 0;         // Propose on a non-leader, during transfer, or full
   uint64_t outgoing_messages_dropped = 0; // queue beyond Config::outgoing_messages_max
@@ -156,6 +157,8 @@ class RawNode {
   void ResetForTerm();
 
   void HandleVoteRequest(const Message& m);
+  void SetCommitHint(Message* reply) const;
+  void MaybeLearnCommitHint(const Message& m);
   void HandleVoteResponse(const Message& m);
   absl::Status HandleAppend(Message& m);
   void HandleHeartbeat(const Message& m);
