@@ -169,7 +169,11 @@ void Cluster::WipeOne(runtime::NodeId id, GroupId group, uint64_t epoch) {
   nodes_[id]->WipeGroup(group, [this, alive = alive_, id, group, epoch](absl::Status s) {
     if (!*alive || node_epoch_[id] != epoch) return;
     if (!s.ok()) {
-      Trace(absl::StrCat("node ", id, " g", group, " wipe failed; retrying"));
+      Trace(absl::StrCat("node ", id, " g", group, " wipe failed (", s.ToString(),
+                         "); retrying"));
+      if (WipeWaitsForOperator(id, group)) {
+        Count("wipe waits for an operator: state store uncertain");
+      }
       world_->loop().ScheduleAfter(kWipeRetryDelay, [this, alive, id, group, epoch] {
         if (*alive && node_epoch_[id] == epoch && world_->node(id).up()) WipeOne(id, group, epoch);
       });
@@ -859,18 +863,40 @@ void Cluster::ScheduleLifecycleStep() {
 
 // --- Run --------------------------------------------------------------------------------------
 
+bool Cluster::WipeWaitsForOperator(runtime::NodeId id, GroupId group) const {
+  // A node whose state store is uncertain is read-only (its replicas halt): it erases nothing
+  // until an operator rebuilds it (not modelled), so a wipe pending there waits for that.
+  const auto pending = wipe_pending_.find(id);
+  if (pending == wipe_pending_.end() || !pending->second.contains(group)) return false;
+  const auto node = nodes_.find(id);
+  return node != nodes_.end() && node->second != nullptr &&
+         node->second->state_store().uncertain();
+}
+
+bool Cluster::WipeWaitsForOperator(GroupId group) const {
+  for (const runtime::NodeId id : HostsOf(group)) {
+    if (WipeWaitsForOperator(id, group)) return true;
+  }
+  return false;
+}
+
 bool Cluster::Converged() const {
-  if (!membership_->idle() || !DeletionsComplete()) return false;
+  if (!DeletionsComplete()) return false;
+  // A membership cycle behind such a wipe cannot finish either, nor can its group's
+  // configuration become full again; the rest of the group must still converge.
+  if (!membership_->idle() && !WipeWaitsForOperator(membership_->group())) return false;
   for (const auto& [id, node] : nodes_) {
     if (node == nullptr) return false;
   }
   for (const GroupId group : LiveGroups()) {
     // The current configuration is every host's current replica, as a voter.
-    if (LeaderOf(group) == raft::kNoNode || !FullMembership(group)) return false;
+    if (LeaderOf(group) == raft::kNoNode) return false;
+    if (!FullMembership(group) && !WipeWaitsForOperator(group)) return false;
     const int64_t acked = checker_.max_acked_offset(group);
     for (const runtime::NodeId id : HostsOf(group)) {
       const std::unique_ptr<NodeDriver>& node = nodes_.at(id);
       if (node == nullptr) return false;
+      if (WipeWaitsForOperator(id, group)) continue;
       auto it = node->groups().find(group);
       if (it == node->groups().end()) return false;
       // A halted replica waits for an operator; the group must live on without it.

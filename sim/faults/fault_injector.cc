@@ -268,6 +268,7 @@ void FaultInjector::PowerLoss(uint64_t epoch) {
   // Every running node at the same instant, whatever unavailable_nodes_max says: what a
   // group must survive when no replica is left to vouch for the others' last round.
   Log("power loss");
+  world_.Count("process.power_loss");
   for (NodeId id : world_.node_ids()) {
     const SimRuntime& node = world_.node(id);
     if (world_.started(id) && node.up() && !node.paused()) CrashNode(id, epoch);

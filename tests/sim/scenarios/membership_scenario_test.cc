@@ -12,7 +12,7 @@
 #include "gtest/gtest.h"
 #include "raft/driver/node_driver.h"
 #include "sim/cluster/cluster.h"
-#include "tests/sim/scenarios/quiet_options.h"
+#include "tests/sim/scenarios/scenario_support.h"
 
 namespace eddy::sim::cluster {
 namespace {
@@ -21,16 +21,6 @@ ClusterOptions FiveQuietNodes(uint64_t seed) { return QuietOptions(seed, 5); }
 
 raft::driver::GroupDriver* Group(Cluster& cluster, runtime::NodeId node) {
   return cluster.node(node)->group(1);
-}
-
-// Runs in 10 ms steps until `done()` or `bound` passes; returns done().
-template <typename Done>
-bool RunUntil(Cluster& cluster, Duration bound, Done done) {
-  const Instant deadline = cluster.world().Now() + bound;
-  while (!done() && cluster.world().Now() < deadline) {
-    cluster.world().RunFor(Duration::Milliseconds(10));
-  }
-  return done();
 }
 
 // Proposes `type` for `replica` through node 3 (the leader throughout) until some replica

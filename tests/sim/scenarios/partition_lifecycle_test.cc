@@ -21,7 +21,7 @@
 #include "raft/driver/group_driver.h"
 #include "raft/driver/node_driver.h"
 #include "sim/cluster/cluster.h"
-#include "tests/sim/scenarios/quiet_options.h"
+#include "tests/sim/scenarios/scenario_support.h"
 
 namespace eddy::sim::cluster {
 namespace {
@@ -35,22 +35,6 @@ std::vector<std::string> FilesOf(Cluster& cluster, runtime::NodeId node, GroupId
 uint64_t CountOf(const Cluster& cluster, const std::string& name) {
   auto it = cluster.recovery_counts().find(name);
   return it == cluster.recovery_counts().end() ? 0 : it->second;
-}
-
-void ExpectSafe(const Cluster& cluster) {
-  Cluster& c = const_cast<Cluster&>(cluster);
-  ASSERT_FALSE(c.checker().failed()) << c.checker().violation()->property << ": "
-                                     << c.checker().violation()->detail;
-}
-
-// Runs until `done` or `limit` passes; returns done().
-template <typename Done>
-bool RunUntil(Cluster& cluster, Duration limit, Done done) {
-  const Instant end = cluster.world().Now() + limit;
-  while (!done() && cluster.world().Now() < end) {
-    cluster.world().RunFor(Duration::Milliseconds(10));
-  }
-  return done();
 }
 
 TEST(PartitionLifecycleTest, GroupOnThreeOfFiveServesThereAndItsDeleteLeavesNoFile) {

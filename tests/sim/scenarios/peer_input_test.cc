@@ -17,7 +17,7 @@
 #include "raft/driver/entry_batch.h"
 #include "raft/driver/node_driver.h"
 #include "sim/cluster/cluster.h"
-#include "tests/sim/scenarios/quiet_options.h"
+#include "tests/sim/scenarios/scenario_support.h"
 
 namespace eddy::sim::cluster {
 namespace {

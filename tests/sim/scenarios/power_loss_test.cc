@@ -8,30 +8,18 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
+#include "raft/driver/driver.pb.h"
 #include "raft/driver/node_driver.h"
 #include "sim/cluster/cluster.h"
-#include "tests/sim/scenarios/quiet_options.h"
+#include "tests/sim/scenarios/scenario_support.h"
 
 namespace eddy::sim::cluster {
 namespace {
 
 constexpr runtime::NodeId kNodes[] = {1, 2, 3};
-
-template <typename Done>
-bool RunUntil(Cluster& cluster, Duration bound, Done done) {
-  const Instant deadline = cluster.world().Now() + bound;
-  while (!done() && cluster.world().Now() < deadline) {
-    cluster.world().RunFor(Duration::Milliseconds(10));
-  }
-  return done();
-}
-
-void ExpectSafe(Cluster& cluster) {
-  ASSERT_FALSE(cluster.checker().failed())
-      << cluster.checker().violation()->property << ": " << cluster.checker().violation()->detail;
-}
 
 // Cuts the power everywhere at the instant group 1's leader has a pending mark durable ahead of
 // its log flush (armed: once), and counts group 1's events.
@@ -39,7 +27,36 @@ struct PowerCut {
   bool armed = false;
   bool cut = false;
   std::map<std::string, int> events;
+  runtime::NodeId fenced = runtime::kNoNode;  // the last node fenced on open (this power loss)
 };
+
+constexpr const char* kFenced = "log below its pending mark on open: replica fenced";
+
+// A fence report no query of this incarnation asked for (id 1: not this incarnation's random
+// base), from another voter, claiming it holds nothing: it must be counted stale and ignored.
+void SendStaleFenceReport(Cluster& cluster, runtime::NodeId to) {
+  const raft::driver::GroupDriver* fenced = cluster.node(to)->group(1);
+  if (fenced == nullptr || fenced->raft() == nullptr) return;
+  for (raft::NodeId voter : fenced->raft()->membership().voters()) {
+    const runtime::NodeId from = raft::driver::NodeOfReplica(voter);
+    if (from == to || !cluster.world().node(from).up()) continue;
+    raft::Message report;
+    report.set_type(raft::MSG_FENCE_REPORT);
+    report.set_from(voter);
+    report.set_to(fenced->raft()->id());
+    report.set_last_log_offset(-1);
+    report.set_conf_change_end(-1);
+    report.set_fence_query_id(1);
+    raft::driver::Envelope envelope;
+    raft::driver::GroupMessage* gm = envelope.add_messages();
+    gm->set_group_id(1);
+    *gm->mutable_message() = std::move(report);
+    const std::string bytes = envelope.SerializeAsString();
+    cluster.world().node(from).transport().SendToPeer(
+        to, std::vector<uint8_t>(bytes.begin(), bytes.end()));
+    return;
+  }
+}
 
 void Watch(Cluster& cluster, PowerCut& power) {
   cluster.SetPendingMarkHook(
@@ -56,9 +73,17 @@ void Watch(Cluster& cluster, PowerCut& power) {
           for (runtime::NodeId n : kNodes) cluster.world().Crash(n);
         });
       });
-  cluster.SetEventHook([&power](runtime::NodeId, raft::driver::GroupId group, const char* name) {
-    if (group == 1) ++power.events[name];
-  });
+  cluster.SetEventHook(
+      [&cluster, &power](runtime::NodeId node, raft::driver::GroupId group, const char* name) {
+        if (group != 1) return;
+        ++power.events[name];
+        if (std::string(name) != kFenced) return;
+        power.fenced = node;
+        // One hop, ahead of the real reports (a query and its answer: two).
+        cluster.world().loop().ScheduleAfter(Duration::Zero(), [&cluster, node] {
+          SendStaleFenceReport(cluster, node);
+        });
+      });
 }
 
 TEST(PowerLossTest, EveryNodeStopsMidRoundAndTheFencedLeaderIsLiftedByItsPeers) {
@@ -79,9 +104,11 @@ TEST(PowerLossTest, EveryNodeStopsMidRoundAndTheFencedLeaderIsLiftedByItsPeers) 
   cluster.StartWorkload();
   int power_losses = 0;
   constexpr const char* kLowered = "repair fence lowered by the peers' reports";
+  uint64_t stale_reports = 0;
   while (power.events[kLowered] == 0 && power_losses < 30) {
     power.armed = true;
     power.cut = false;
+    power.fenced = runtime::kNoNode;
     ASSERT_TRUE(RunUntil(cluster, Duration::Seconds(20), [&] { return power.cut; }))
         << "the leader never had a pending mark ahead of its flush";
     ++power_losses;
@@ -92,9 +119,14 @@ TEST(PowerLossTest, EveryNodeStopsMidRoundAndTheFencedLeaderIsLiftedByItsPeers) 
     ASSERT_TRUE(RunUntil(cluster, Duration::Seconds(10),
                          [&] { return cluster.checker().acked_count() > acked; }))
         << "no acknowledgement 10 s after power loss " << power_losses;
+    if (power.fenced != runtime::kNoNode && cluster.node(power.fenced) != nullptr) {
+      const raft::driver::GroupDriver* g = cluster.node(power.fenced)->group(1);
+      if (g != nullptr) stale_reports += g->stats().fence_reports_stale;
+    }
     ExpectSafe(cluster);
   }
-  EXPECT_GT(power.events["log below its pending mark on open: replica fenced"], 0);
+  EXPECT_GT(power.events[kFenced], 0);
+  EXPECT_GT(stale_reports, 0u) << "no fenced replica saw the stale report";
   EXPECT_GT(power.events[kLowered], 0) << "after " << power_losses << " power losses";
   cluster.StopWorkload();
   cluster.world().RunFor(Duration::Seconds(2));

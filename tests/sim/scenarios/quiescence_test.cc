@@ -9,7 +9,7 @@
 #include "gtest/gtest.h"
 #include "raft/driver/node_driver.h"
 #include "sim/cluster/cluster.h"
-#include "tests/sim/scenarios/quiet_options.h"
+#include "tests/sim/scenarios/scenario_support.h"
 
 namespace eddy::sim::cluster {
 namespace {
@@ -21,16 +21,6 @@ ClusterOptions Options(uint64_t seed) {
   ClusterOptions options = QuietOptions(seed);
   options.group_count = kGroups;
   return options;
-}
-
-// Runs in 10 ms steps until `done()` or `bound` passes; returns done().
-template <typename Done>
-bool RunUntil(Cluster& cluster, Duration bound, Done done) {
-  const Instant deadline = cluster.world().Now() + bound;
-  while (!done() && cluster.world().Now() < deadline) {
-    cluster.world().RunFor(Duration::Milliseconds(10));
-  }
-  return done();
 }
 
 bool Quiet(Cluster& cluster, runtime::NodeId node, raft::driver::GroupId group) {
@@ -54,11 +44,6 @@ void SettleQuiet(Cluster& cluster) {
   cluster.StopWorkload();
   ASSERT_TRUE(RunUntil(cluster, Duration::Seconds(5), [&] { return AllQuiet(cluster); }))
       << "idle groups did not all quiesce";
-}
-
-void ExpectSafe(Cluster& cluster) {
-  ASSERT_FALSE(cluster.checker().failed()) << cluster.checker().violation()->property << ": "
-                                           << cluster.checker().violation()->detail;
 }
 
 TEST(QuiescenceTest, IdleGroupsGoQuietAndOnlyNodeHeartbeatsFlow) {

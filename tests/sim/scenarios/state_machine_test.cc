@@ -18,7 +18,7 @@
 #include "raft/driver/node_driver.h"
 #include "sim/cluster/cluster.h"
 #include "sim/cluster/hash_machine.h"
-#include "tests/sim/scenarios/quiet_options.h"
+#include "tests/sim/scenarios/scenario_support.h"
 
 namespace eddy::sim::cluster {
 namespace {

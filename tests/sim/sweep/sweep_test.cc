@@ -54,7 +54,7 @@ TEST(SweepTest, TwoHundredSeedsKeepEveryPropertyAndCoverEveryPath) {
       "net.flaps", "net.connection_resets", "net.lost", "net.duplicated", "net.reordered",
       "net.corrupted", "net.latency_spikes", "disk.latency_spikes", "disk.read_corruptions",
       "disk.write_corruptions", "disk.misdirected_writes", "disk.latent_sector_errors",
-      "disk.injected_no_space", "disk.sync_failures", "buggify.fired",
+      "disk.injected_no_space", "disk.sync_failures", "buggify.fired", "process.power_loss",
       // Recovery paths taken by the driver and the cluster.
       "recovery: leader elected",
       "recovery: leader stepped down (check-quorum or transfer)",
