@@ -171,7 +171,7 @@ void Cluster::WipeOne(runtime::NodeId id, GroupId group, uint64_t epoch) {
     if (!s.ok()) {
       Trace(absl::StrCat("node ", id, " g", group, " wipe failed (", s.ToString(),
                          "); retrying"));
-      if (WipeWaitsForOperator(id, group)) {
+      if (WaitsForOperator(id)) {
         Count("wipe waits for an operator: state store uncertain");
       }
       world_->loop().ScheduleAfter(kWipeRetryDelay, [this, alive, id, group, epoch] {
@@ -863,40 +863,39 @@ void Cluster::ScheduleLifecycleStep() {
 
 // --- Run --------------------------------------------------------------------------------------
 
-bool Cluster::WipeWaitsForOperator(runtime::NodeId id, GroupId group) const {
-  // A node whose state store is uncertain is read-only (its replicas halt): it erases nothing
-  // until an operator rebuilds it (not modelled), so a wipe pending there waits for that.
-  const auto pending = wipe_pending_.find(id);
-  if (pending == wipe_pending_.end() || !pending->second.contains(group)) return false;
+bool Cluster::WaitsForOperator(runtime::NodeId id) const {
+  // A node whose state store is uncertain is read-only and its replicas halt: it erases
+  // nothing and serves nothing until an operator rebuilds it (not modelled).
   const auto node = nodes_.find(id);
   return node != nodes_.end() && node->second != nullptr &&
          node->second->state_store().uncertain();
 }
 
-bool Cluster::WipeWaitsForOperator(GroupId group) const {
+bool Cluster::WaitsForOperator(GroupId group) const {
   for (const runtime::NodeId id : HostsOf(group)) {
-    if (WipeWaitsForOperator(id, group)) return true;
+    if (WaitsForOperator(id)) return true;
   }
   return false;
 }
 
 bool Cluster::Converged() const {
   if (!DeletionsComplete()) return false;
-  // A membership cycle behind such a wipe cannot finish either, nor can its group's
+  // A membership cycle whose group has a replica on a node waiting for an operator (its wipe,
+  // or the promotion of its halted learner, cannot happen) cannot finish, nor can that group's
   // configuration become full again; the rest of the group must still converge.
-  if (!membership_->idle() && !WipeWaitsForOperator(membership_->group())) return false;
+  if (!membership_->idle() && !WaitsForOperator(membership_->group())) return false;
   for (const auto& [id, node] : nodes_) {
     if (node == nullptr) return false;
   }
   for (const GroupId group : LiveGroups()) {
     // The current configuration is every host's current replica, as a voter.
     if (LeaderOf(group) == raft::kNoNode) return false;
-    if (!FullMembership(group) && !WipeWaitsForOperator(group)) return false;
+    if (!FullMembership(group) && !WaitsForOperator(group)) return false;
     const int64_t acked = checker_.max_acked_offset(group);
     for (const runtime::NodeId id : HostsOf(group)) {
       const std::unique_ptr<NodeDriver>& node = nodes_.at(id);
       if (node == nullptr) return false;
-      if (WipeWaitsForOperator(id, group)) continue;
+      if (WaitsForOperator(id)) continue;  // its replica is halted, or its wipe waits
       auto it = node->groups().find(group);
       if (it == node->groups().end()) return false;
       // A halted replica waits for an operator; the group must live on without it.

@@ -180,8 +180,8 @@ class Cluster final : public raft::driver::DriverObserver {
   // True once no membership cycle is in progress, every broker runs, every deletion is complete,
   // every live group has a leader whose committed configuration is FullMembership, and every
   // acked batch is applied on every host. What waits for an operator is left out: a halted
-  // replica, and a wipe (with the membership cycle behind it) on a node whose state store is
-  // uncertain (WipeWaitsForOperator).
+  // replica, and a node whose state store is uncertain with the membership cycle and the full
+  // configuration of its groups (WaitsForOperator).
   bool Converged() const;
   Checker& checker() { return checker_; }
   MembershipCycle& membership() { return *membership_; }
@@ -201,10 +201,10 @@ class Cluster final : public raft::driver::DriverObserver {
   bool Hosts(runtime::NodeId node, GroupId group) const;
   // Every deleted group's files are gone from every host.
   bool DeletionsComplete() const;
-  // Whether a wipe of `group` pending on node `id` (on any of its hosts) waits for an operator:
-  // the node's state store is uncertain, so it is read-only and erases nothing.
-  bool WipeWaitsForOperator(runtime::NodeId id, raft::driver::GroupId group) const;
-  bool WipeWaitsForOperator(raft::driver::GroupId group) const;
+  // Whether node `id` (any host of `group`) waits for an operator: its state store is
+  // uncertain, so it is read-only (a wipe there cannot happen) and its replicas halt.
+  bool WaitsForOperator(runtime::NodeId id) const;
+  bool WaitsForOperator(raft::driver::GroupId group) const;
 
   // --- replica identity and membership (MembershipCycle uses these) ---
   // The Raft id of `node`'s current replica of `group`.
