@@ -65,24 +65,9 @@ bool FenceRecovery::configuration_differs() const {
                      [](const auto& entry) { return entry.second.knows_later_change; });
 }
 
-bool FenceRecovery::EnoughReports() const {
-  // Every quorum of every configuration must hold a reporter: a quorum minus ourselves minus
-  // the silent voters is then never empty.
-  for (const std::vector<NodeId>& members : configurations_) {
-    const size_t quorum = members.size() / 2 + 1;
-    const size_t silent_max = quorum >= 2 ? quorum - 2 : 0;
-    size_t silent = 0;
-    for (NodeId v : members) {
-      if (v != self_ && !reports_.contains(v)) ++silent;
-    }
-    if (silent > silent_max) return false;
-  }
-  return true;
-}
-
 std::optional<LogEnd> FenceRecovery::LoweredMark(const LogEnd& mark, const LogEnd& log_end) const {
   // A membership change we lack may have moved the quorums outside the reporters.
-  if (configuration_differs() || !EnoughReports()) return std::nullopt;
+  if (configuration_differs() || reports_.size() != peers_.size()) return std::nullopt;
   LogEnd best = log_end;  // our own log: what we hold is no loss
   for (const auto& [voter, report] : reports_) best = MoreUpToDate(best, report.end);
   return MoreUpToDate(log_end, LessUpToDate(mark, best));

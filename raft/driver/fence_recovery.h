@@ -11,16 +11,13 @@
 // RULE. Each other voter of the replica's configurations — the committed one and, with a
 // membership change in its log still uncommitted, the one that change makes — reports its
 // durable log end (its last entry's offset and term, compared in §5.4.1's order: term, then
-// offset) and where the newest membership change its log knows of ends. Once every one of them
-// reported but at most quorum - 2 of each configuration (none in groups of three or fewer; one
-// of five: a voter gone for good must not hold the fence up forever, five-node seed 3884), and
-// none knows of a change beyond ours, the mark may come down to
+// offset) and where the newest membership change its log knows of ends. Once EVERY one of them
+// reported, none knowing of a change beyond ours, the mark may come down to
 //     max(our log end, min(mark, the most up-to-date report)).
 // WHY IT IS SAFE. An entry this replica lost that was committed is held by a quorum of the
 // configuration that committed it: one of ours, since a later one needs a change committed by a
 // quorum of one of ours — held by a reporter, who would show it. That quorum contains another
-// voter who reported (a quorum less ourselves and quorum - 2 silent voters still holds one),
-// and whose durable log holds the entry (it acknowledged it only once
+// voter, who reported, and whose durable log holds the entry (it acknowledged it only once
 // durable; committed entries are never cut) unless its own disk lost it too. So the lowered
 // mark still covers every lost committed entry that any voter still holds, and the fence keeps
 // refusing votes to candidates that lack one. An entry no voter holds any more is lost whatever
@@ -44,11 +41,6 @@
 // incarnation's queries (Message.fence_query_id).
 // A single-voter group has nobody to ask: its lost entries were its own, and lifting the fence
 // loses nothing more than the damage already did.
-// RETIRED VOTERS. The driver leaves out of the configurations a voter whose later incarnation
-// a durable change in the log already added (GroupDriver::Retired): it was wiped before that
-// change and never answers again, and it acknowledged none of the entries this replica may
-// have lost, which all come after the change; a committed one is held by a quorum of two or
-// more without it, so by a voter that does report.
 //
 // Pure logic: no I/O, no clock; the driver sends the queries and feeds the answers
 // (group_driver_fence.cc).
@@ -100,17 +92,13 @@ class FenceRecovery {
   // older round than the one it already gave.
   bool OnReport(NodeId from, uint64_t round, const LogEnd& end, int64_t conf_change_end);
   // The mark the reports allow for a replica fenced at `mark` whose log ends at `log_end`, once
-  // enough voters reported (RULE: in each configuration all others but quorum - 2) and none (in
-  // its newest report) knows of a change beyond ours; nullopt before that, or if one does (then
-  // only a leader repairs us).
+  // every other voter reported and none (in its newest report) knows of a change beyond ours;
+  // nullopt before that, or if one does (then only a leader repairs us).
   std::optional<LogEnd> LoweredMark(const LogEnd& mark, const LogEnd& log_end) const;
   // A voter's newest report names a membership change beyond ours.
   bool configuration_differs() const;
 
  private:
-  // In every configuration, at most quorum - 2 of the other voters are still silent.
-  bool EnoughReports() const;
-
   struct Report {
     uint64_t round = 0;
     LogEnd end;

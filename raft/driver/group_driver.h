@@ -313,9 +313,6 @@ class GroupDriver {
   void AskFencePeers();
   // The configurations whose voters a fenced replica asks; none if it is a voter of neither.
   std::vector<std::vector<NodeId>> FenceConfigurations() const;
-  // Whether `voter` is retired for good: a later incarnation of it is in `latest`, added by a
-  // durable change (so the voter is not asked for a fence report).
-  bool Retired(NodeId voter, const Membership& latest) const;
   void TickFenceRecovery();
   // Lowers the mark as far as the reports allow, once they all arrived.
   void MaybeLowerFence();

@@ -23,30 +23,7 @@ std::vector<std::vector<NodeId>> GroupDriver::FenceConfigurations() const {
   if (!committed.IsVoter(self_) && !latest.IsVoter(self_)) return {};
   std::vector<std::vector<NodeId>> configurations{committed.voters()};
   if (latest.voters() != committed.voters()) configurations.push_back(latest.voters());
-  for (std::vector<NodeId>& voters : configurations) {
-    std::erase_if(voters, [&](NodeId voter) { return Retired(voter, latest); });
-  }
   return configurations;
-}
-
-bool GroupDriver::Retired(NodeId voter, const Membership& latest) const {
-  // A later incarnation of the voter's replica is a member: its owner wiped the voter before
-  // adding it (driver_options.h, REPLICA IDENTITY), so the voter will never answer. It also
-  // acknowledged nothing created after that addition. When every change in the log is durable,
-  // the addition lies at or before our durable end, and every entry we may have lost lies
-  // beyond it: a committed one among them is held by a quorum without the voter, so by another
-  // voter (a quorum of two or more, and we lost it), who reports. Asking the voter would
-  // hold the fence up forever (five-node seed 3884).
-  if (voter == self_ || view_->LastConfChangeEnd() > flushed_last_) return false;
-  for (const std::vector<NodeId>* members : {&latest.voters(), &latest.learners()}) {
-    for (NodeId member : *members) {
-      if (NodeOfReplica(member) == NodeOfReplica(voter) &&
-          IncarnationOfReplica(member) > IncarnationOfReplica(voter)) {
-        return true;
-      }
-    }
-  }
-  return false;
 }
 
 void GroupDriver::StartFenceRecovery() {

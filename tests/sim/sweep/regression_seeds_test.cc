@@ -62,10 +62,7 @@ constexpr PinnedSeed kPinnedSeeds[] = {
 // cycle wiped a replica on a node whose state store then loaded uncertain (read-only, waiting for
 // an operator's rebuild); the wipe could never happen and convergence waited for it forever
 // ("liveness"); a wipe waiting for an operator is now left out, as a halted replica is; seed
-// 4332 likewise, a cycle promoting a learner halted by its node's uncertain store. Seed 3884: a
-// fenced replica waited for the report of a voter that had been wiped (its next incarnation was
-// already a learner in the fenced replica's durable log) and would never answer; with two voters
-// fenced so, no leader was ever elected again ("liveness"). A retired voter is no longer asked.
+// 4332 likewise, a cycle promoting a learner halted by its node's uncertain store.
 constexpr PinnedSeed kFiveNodePinnedSeeds[] = {
     {36, "a commit offset derived on open reported as saved"},
     {91, "a commit offset derived on open reported as saved"},
@@ -74,7 +71,6 @@ constexpr PinnedSeed kFiveNodePinnedSeeds[] = {
     {1580, "a saved commit beyond a damaged log written again by a fenced save"},
     {5202, "a wipe on a node with an uncertain state store awaited forever"},
     {4332, "a promotion of a learner halted by an uncertain state store awaited forever"},
-    {3884, "a fenced replica waited for the report of a wiped (retired) voter"},
 };
 
 // In eddy-sim's default shape (3 nodes, 1 group, ClusterOptions' defaults), with the node-wide
