@@ -34,6 +34,19 @@ TEST(FenceRecoveryTest, WaitsForEveryOtherVoter) {
   EXPECT_EQ(r.LoweredMark(kMark, kLog), (LogEnd{15, 3}));
 }
 
+TEST(FenceRecoveryTest, OfFiveVotersEveryOneMustAnswer) {
+  // {1, 4, 5} may have committed what 1 lost; 4 and 5 may have lost it to their own damage
+  // since (the harness damages two disks of five), so 3, silent, may be its last holder
+  // (five-node seeds 259 and 5601 when one silent voter of five was allowed).
+  FenceRecovery r(1, {{1, 2, 3, 4, 5}}, 0);
+  r.OnReport(2, 1, {12, 3}, 0);
+  r.OnReport(4, 1, {10, 3}, 0);
+  r.OnReport(5, 1, {4, 3}, 0);
+  EXPECT_EQ(r.LoweredMark(kMark, kLog), std::nullopt);
+  r.OnReport(3, 1, {15, 3}, 0);
+  EXPECT_EQ(r.LoweredMark(kMark, kLog), (LogEnd{15, 3}));
+}
+
 TEST(FenceRecoveryTest, AVotersNewestReportReplacesItsOlderOne) {
   // Five-node seed 587: voter 2 answered, then lost entries to its own damage; its first answer
   // held the fence at entries nobody had any more.

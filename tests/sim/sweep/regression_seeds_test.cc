@@ -62,7 +62,11 @@ constexpr PinnedSeed kPinnedSeeds[] = {
 // cycle wiped a replica on a node whose state store then loaded uncertain (read-only, waiting for
 // an operator's rebuild); the wipe could never happen and convergence waited for it forever
 // ("liveness"); a wipe waiting for an operator is now left out, as a halted replica is; seed
-// 4332 likewise, a cycle promoting a learner halted by its node's uncertain store.
+// 4332 likewise, a cycle promoting a learner halted by its node's uncertain store. Seeds 259
+// and 5601 guard the fence-report rule: lowering a fence with one voter of five still silent
+// (tried for seed 3884, still open) let a replica vote for a candidate lacking a committed entry
+// whose last holder was the silent voter, two other holders having lost it to media damage
+// ("one-value-per-offset").
 constexpr PinnedSeed kFiveNodePinnedSeeds[] = {
     {36, "a commit offset derived on open reported as saved"},
     {91, "a commit offset derived on open reported as saved"},
@@ -71,6 +75,8 @@ constexpr PinnedSeed kFiveNodePinnedSeeds[] = {
     {1580, "a saved commit beyond a damaged log written again by a fenced save"},
     {5202, "a wipe on a node with an uncertain state store awaited forever"},
     {4332, "a promotion of a learner halted by an uncertain state store awaited forever"},
+    {259, "a fence lowered while the last holder of a committed entry was silent"},
+    {5601, "a fence lowered while the last holder of a committed entry was silent"},
 };
 
 // In eddy-sim's default shape (3 nodes, 1 group, ClusterOptions' defaults), with the node-wide
