@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "raft/driver/node_driver.h"
 #include "sim/cluster/cluster.h"
+#include "tests/sim/scenarios/scenario_support.h"
 
 namespace eddy::sim::cluster {
 namespace {
@@ -19,13 +20,8 @@ namespace {
 using raft::driver::GroupDriver;
 
 ClusterOptions Quiet(uint64_t seed) {
-  ClusterOptions options;
-  options.seed = seed;
-  options.faults = FaultMode::kNone;
+  ClusterOptions options = QuietOptions(seed);
   options.batches_per_second = 100;
-  options.transfer_interval_mean = Duration::Zero();
-  options.membership_interval_mean = Duration::Zero();
-  options.lifecycle_interval_mean = Duration::Zero();
   return options;
 }
 
