@@ -551,8 +551,8 @@ void RawNode::SetCommitHint(Message* reply) const {
   // removes its leader, the remaining voter still counts the removed one (membership takes
   // effect at commit, and it has not heard the commit), whose longer log refuses its vote.
   // Telling it what is committed lets it apply the removal and win alone.
-  const std::optional<Term> term = log_.TermAt(commit_);
-  if (commit_ < log_.SnapshotOffset() || !term.has_value()) return;
+  const std::optional<Term> term = log_.TermAt(commit_);  // the snapshot term at its point
+  if (!term.has_value()) return;
   reply->set_commit_offset(commit_);
   reply->set_hint_term(*term);
 }
