@@ -39,6 +39,10 @@
 // while committed, it shows in that leader's report however late. An answer to a query of an
 // EARLIER incarnation may predate the entry; the driver accepts only answers to its own
 // incarnation's queries (Message.fence_query_id).
+// A VOTER WHOSE REPLICA IS GONE (removed or wiped, replaced by a later incarnation) is answered
+// for by its node: an empty log, knowing no change (node_driver.h, ANSWERS FOR ABSENT
+// REPLICAS). That is the truth about the id, and the argument above already allows a reporter
+// that lost everything; without it a fenced replica would wait for good (five-node seed 3884).
 // A single-voter group has nobody to ask: its lost entries were its own, and lifting the fence
 // loses nothing more than the damage already did.
 //

@@ -245,6 +245,7 @@ class GroupDriver {
   int64_t log_last_offset() const;
   const GroupStats& stats() const { return stats_; }
   GroupId group_id() const { return options_.group_id; }
+  NodeId replica_id() const { return self_; }
   // The replica's state machine (GroupOptions::state_machine) while it runs; nullptr otherwise.
   StateMachine* state_machine() const { return running() ? machine_.get() : nullptr; }
 

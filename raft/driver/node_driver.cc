@@ -354,6 +354,11 @@ void NodeDriver::OnPeerMessage(runtime::NodeId from, std::vector<uint8_t> bytes)
   BeginBatch();
   for (GroupMessage& gm : *envelope.mutable_messages()) {
     GroupDriver* g = group(gm.group_id());
+    if (gm.message().type() == MSG_FENCE_QUERY && NodeOfReplica(gm.message().from()) == from &&
+        (g == nullptr || g->replica_id() != gm.message().to())) {
+      MaybeAnswerForAbsentReplica(gm.group_id(), gm.message(), g);
+      continue;
+    }
     if (g == nullptr || NodeOfReplica(gm.message().from()) != from) {
       ++stats_.unknown_group_messages;
       continue;

@@ -18,6 +18,17 @@
 // that got work (KickBatch) and then lets each take its Ready once, in the same loop event —
 // not one posted event per group.
 //
+// ANSWERS FOR ABSENT REPLICAS: a fenced replica waits for a report from EVERY other voter of its
+// configurations (fence_recovery.h). A voter whose replica is gone from its node — removed or
+// wiped (its removal committed on a leader that then lost it, say), never created, or replaced by
+// a later incarnation — would never answer, and the fence would hold for good (five-node seed
+// 3884). So the node answers for it, with the truth about that id: an empty durable log knowing
+// no membership change. It answers only when it is sure: its state store is open (not opening,
+// not uncertain), holds no state of the group and is not removing it, or the group's replica
+// here is a later incarnation (REPLICA IDENTITY: a new id is given only to an emptied
+// directory). A replica without a state record has acknowledged nothing: every acknowledgement
+// follows the round that saved its term, and a replica reopened without its record starts empty.
+//
 // LOOP AFFINITY: the runtime's loop. OWNERSHIP: the runtime and observer outlive the driver;
 // destroying the driver (a crash) drops everything in flight.
 #pragma once
@@ -68,6 +79,9 @@ struct NodeStats {
   uint64_t peers_declared_down = 0;       // a peer node silent for peer_timeout_ticks
   uint64_t groups_woken_by_liveness = 0;  // quiet groups woken because a peer went silent
   uint64_t unknown_peers_ignored = 0;     // envelopes from beyond kPeersMax peers
+  // Fence queries to a replica id this node holds no state of (never created, removed, wiped,
+  // or an older incarnation), answered for it: an empty log (ANSWERS FOR ABSENT REPLICAS).
+  uint64_t fence_queries_answered_absent = 0;
 };
 
 class NodeDriver {
@@ -119,6 +133,10 @@ class NodeDriver {
   void Send(NodeId to, GroupId group, Message message);
   void FlushOutbox();
   void OnPeerMessage(runtime::NodeId from, std::vector<uint8_t> bytes);
+  // A fenced replica's query to `to`, a replica id of this node with no state here: answers for
+  // it when the node can be sure of that (node_driver_fence.cc). `hosted`: the group's replica on
+  // this node, if any.
+  void MaybeAnswerForAbsentReplica(GroupId group, const Message& query, const GroupDriver* hosted);
   // Around dispatching a batch of inputs (an envelope, a tick) to the groups: kicked groups are
   // collected, then each processes its Ready once, in kick order, in this same loop event.
   void BeginBatch();

@@ -206,6 +206,37 @@ TEST(PeerInputTest, MembershipNamingASecondReplicaOnTheLeadersNodeIsDroppedAtSen
   ExpectHealthy(cluster, r.leader);
 }
 
+// raft/driver/node_driver.h, ANSWERS FOR ABSENT REPLICAS: a node answers a fence query for a
+// replica id it holds nothing of, and stays silent when the id is not one it could have given.
+TEST(PeerInputTest, FenceQueriesForAbsentReplicasAreAnsweredOnlyWhenSure) {
+  Cluster cluster(Quiet(78));
+  Settle(cluster);
+  const raft::driver::NodeStats& node2 = cluster.node(2)->stats();
+  auto query = [](raft::NodeId to) {
+    raft::Message m = Base(raft::MSG_FENCE_QUERY, 1, to, 0);
+    m.set_fence_query_id(5);
+    return m;
+  };
+  // Group 9 never existed on node 2: its replica 2 has an empty log.
+  SendForged(cluster, 1, 2, query(2), 9);
+  cluster.world().RunFor(Duration::Milliseconds(100));
+  EXPECT_EQ(node2.fence_queries_answered_absent, 1u);
+  // A later incarnation than node 2's replica of group 1 (none was ever made), and a replica of
+  // node 3 asked at node 2: not node 2's to answer for.
+  const uint64_t unknown = node2.unknown_group_messages;
+  SendForged(cluster, 1, 2, query(raft::driver::ReplicaId(2, 5)), 1);
+  SendForged(cluster, 1, 2, query(3), 9);
+  cluster.world().RunFor(Duration::Milliseconds(100));
+  EXPECT_EQ(node2.fence_queries_answered_absent, 1u);
+  EXPECT_EQ(node2.unknown_group_messages, unknown + 2);
+  // The replica itself answers for its own id (GroupDriver), not the node.
+  const uint64_t sent = Group(cluster, 2)->stats().fence_reports_sent;
+  SendForged(cluster, 1, 2, query(2), 1);
+  cluster.world().RunFor(Duration::Milliseconds(100));
+  EXPECT_EQ(Group(cluster, 2)->stats().fence_reports_sent, sent + 1);
+  EXPECT_EQ(node2.fence_queries_answered_absent, 1u);
+}
+
 TEST(PeerInputTest, AddGroupReportsBadRequestsAsStatuses) {
   Cluster cluster(Quiet(77));
   Settle(cluster);

@@ -28,6 +28,8 @@ struct PowerCut {
   bool cut = false;
   std::map<std::string, int> events;
   runtime::NodeId fenced = runtime::kNoNode;  // the last node fenced on open (this power loss)
+  int64_t pending = -1;  // the leader's pending mark at the cut (its last offset)
+  runtime::NodeId leader = runtime::kNoNode;  // whose pending mark it was
 };
 
 constexpr const char* kFenced = "log below its pending mark on open: replica fenced";
@@ -60,7 +62,7 @@ void SendStaleFenceReport(Cluster& cluster, runtime::NodeId to) {
 
 void Watch(Cluster& cluster, PowerCut& power) {
   cluster.SetPendingMarkHook(
-      [&cluster, &power](runtime::NodeId node, raft::driver::GroupId group, int64_t) {
+      [&cluster, &power](runtime::NodeId node, raft::driver::GroupId group, int64_t pending) {
         const raft::NodeId leader = cluster.LeaderOf(1);
         if (group != 1 || !power.armed || leader == raft::kNoNode ||
             raft::driver::NodeOfReplica(leader) != node) {
@@ -68,6 +70,8 @@ void Watch(Cluster& cluster, PowerCut& power) {
         }
         power.armed = false;
         power.cut = true;
+        power.pending = pending;
+        power.leader = node;
         // After the hook returns (the driver is still in its callback).
         cluster.world().loop().ScheduleAfter(Duration::Zero(), [&cluster] {
           for (runtime::NodeId n : kNodes) cluster.world().Crash(n);
@@ -128,6 +132,68 @@ TEST(PowerLossTest, EveryNodeStopsMidRoundAndTheFencedLeaderIsLiftedByItsPeers) 
   EXPECT_GT(power.events[kFenced], 0);
   EXPECT_GT(stale_reports, 0u) << "no fenced replica saw the stale report";
   EXPECT_GT(power.events[kLowered], 0) << "after " << power_losses << " power losses";
+  cluster.StopWorkload();
+  cluster.world().RunFor(Duration::Seconds(2));
+  ExpectSafe(cluster);
+}
+
+// Five-node seed 3884: a fenced voter waited for good on the report of a voter whose replica
+// was gone from its node (its removal committed only on a leader that then lost it; the replica
+// wiped and rejoining under a new id). The node now answers for the old id: an empty log.
+// Here: the power cut fences the leader; before the last node restarts, its replica of the
+// group is wiped (it comes back as a new incarnation, no voter). The fenced leader cannot be
+// elected without the lowered fence, and no one can be elected without the fenced leader's vote.
+TEST(PowerLossTest, AVoterWhoseReplicaIsGoneIsAnsweredForByItsNode) {
+  ClusterOptions options = QuietOptions(73);
+  options.segment_size_bytes_max = 2048;  // as above: a roll opens the window
+  Cluster cluster(options);
+  for (runtime::NodeId n : kNodes) {
+    cluster.world().node(n).sim_disk().SetFaults(
+        DiskFaultOptions{.latency_jitter_max = Duration::Microseconds(400)});
+  }
+  PowerCut power;
+  Watch(cluster, power);
+  cluster.StartWorkload();
+  bool wiped = false;
+  runtime::NodeId gone = runtime::kNoNode;
+  for (int power_losses = 1; !wiped && power_losses <= 30; ++power_losses) {
+    power.armed = true;
+    power.cut = false;
+    power.fenced = runtime::kNoNode;
+    ASSERT_TRUE(RunUntil(cluster, Duration::Seconds(20), [&] { return power.cut; }))
+        << "the leader never had a pending mark ahead of its flush";
+    const runtime::NodeId leader = power.leader;
+    gone = leader == kNodes[2] ? kNodes[1] : kNodes[2];
+    cluster.world().RunFor(Duration::Milliseconds(300));
+    for (runtime::NodeId n : kNodes) {
+      if (n != gone) cluster.world().Restart(n);
+    }
+    const runtime::NodeId other = 6 - leader - gone;  // the third node
+    auto running = [&cluster](runtime::NodeId n) {
+      const raft::driver::GroupDriver* g =
+          cluster.node(n) == nullptr ? nullptr : cluster.node(n)->group(1);
+      return g != nullptr && g->running();
+    };
+    RunUntil(cluster, Duration::Seconds(2), [&] { return running(leader) && running(other); });
+    const raft::driver::GroupDriver* o = running(other) ? cluster.node(other)->group(1) : nullptr;
+    // Only a fence the reports must lower: the other voter's log is below the fenced leader's
+    // mark, so it gets no vote from the leader until then.
+    if (power.fenced == leader && o != nullptr &&
+        o->log_last_offset() < power.pending) {
+      cluster.WipeReplica(gone, 1);  // down: the wipe happens as it restarts
+      wiped = true;
+    }
+    cluster.world().Restart(gone);
+    const uint64_t acked = cluster.checker().acked_count();
+    ASSERT_TRUE(RunUntil(cluster, Duration::Seconds(10),
+                         [&] { return cluster.checker().acked_count() > acked; }))
+        << "no acknowledgement 10 s after power loss " << power_losses
+        << (wiped ? " (with a voter's replica wiped)" : "");
+    ExpectSafe(cluster);
+  }
+  ASSERT_TRUE(wiped) << "the power cut never fenced the leader";
+  EXPECT_GT(cluster.node(gone)->stats().fence_queries_answered_absent, 0u);
+  EXPECT_GT(power.events["repair fence lowered by the peers' reports"], 0);
   cluster.StopWorkload();
   cluster.world().RunFor(Duration::Seconds(2));
   ExpectSafe(cluster);

@@ -64,9 +64,12 @@ constexpr PinnedSeed kPinnedSeeds[] = {
 // ("liveness"); a wipe waiting for an operator is now left out, as a halted replica is; seed
 // 4332 likewise, a cycle promoting a learner halted by its node's uncertain store. Seeds 259
 // and 5601 guard the fence-report rule: lowering a fence with one voter of five still silent
-// (tried for seed 3884, still open) let a replica vote for a candidate lacking a committed entry
-// whose last holder was the silent voter, two other holders having lost it to media damage
-// ("one-value-per-offset").
+// (tried for seed 3884) let a replica vote for a candidate lacking a committed entry whose last
+// holder was the silent voter, two other holders having lost it to media damage
+// ("one-value-per-offset"). Seed 3884: a replica's removal committed only on a leader that then
+// lost it; the replica was wiped and a fenced voter waited for good for the report of its
+// retired id ("liveness"); the node now answers for a replica it holds nothing of
+// (raft/driver/node_driver.h, ANSWERS FOR ABSENT REPLICAS).
 constexpr PinnedSeed kFiveNodePinnedSeeds[] = {
     {36, "a commit offset derived on open reported as saved"},
     {91, "a commit offset derived on open reported as saved"},
@@ -77,6 +80,7 @@ constexpr PinnedSeed kFiveNodePinnedSeeds[] = {
     {4332, "a promotion of a learner halted by an uncertain state store awaited forever"},
     {259, "a fence lowered while the last holder of a committed entry was silent"},
     {5601, "a fence lowered while the last holder of a committed entry was silent"},
+    {3884, "a fenced voter waited for good on the report of a wiped replica's retired id"},
 };
 
 // In eddy-sim's default shape (3 nodes, 1 group, ClusterOptions' defaults), with the node-wide
