@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "raft/driver/fence_report.h"
 #include "raft/driver/group_driver.h"
 
 namespace eddy::raft::driver {
@@ -79,17 +80,9 @@ LogEnd GroupDriver::FenceReportEnd() const {
 
 void GroupDriver::ReceiveFenceMessage(const Message& m) {
   if (m.type() == MSG_FENCE_QUERY) {
-    Message report;
-    report.set_type(MSG_FENCE_REPORT);
-    report.set_from(self_);
-    report.set_to(m.from());
-    const LogEnd end = FenceReportEnd();
-    report.set_last_log_offset(end.offset);
-    report.set_last_log_term(end.term);
-    report.set_conf_change_end(view_->LastConfChangeEnd());
-    report.set_fence_query_id(m.fence_query_id());
     ++stats_.fence_reports_sent;
-    send_(m.from(), options_.group_id, std::move(report));
+    send_(m.from(), options_.group_id,
+          FenceReport(m, self_, FenceReportEnd(), view_->LastConfChangeEnd()));
     return;
   }
   if (!fence_recovery_.has_value()) return;  // not fenced (any more): a late answer

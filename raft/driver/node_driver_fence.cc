@@ -1,5 +1,6 @@
 // NodeDriver: answering fence queries for replicas this node does not hold (node_driver.h,
 // ANSWERS FOR ABSENT REPLICAS).
+#include "raft/driver/fence_report.h"
 #include "raft/driver/node_driver.h"
 
 namespace eddy::raft::driver {
@@ -20,16 +21,8 @@ void NodeDriver::MaybeAnswerForAbsentReplica(GroupId group, const Message& query
     ++stats_.unknown_group_messages;
     return;
   }
-  Message report;
-  report.set_type(MSG_FENCE_REPORT);
-  report.set_from(asked);
-  report.set_to(query.from());
-  report.set_last_log_offset(kNoOffset);
-  report.set_last_log_term(0);
-  report.set_conf_change_end(kNoOffset);
-  report.set_fence_query_id(query.fence_query_id());
   ++stats_.fence_queries_answered_absent;
-  Send(query.from(), group, std::move(report));
+  Send(query.from(), group, EmptyFenceReport(query, asked));
 }
 
 }  // namespace eddy::raft::driver

@@ -237,6 +237,40 @@ TEST(PeerInputTest, FenceQueriesForAbsentReplicasAreAnsweredOnlyWhenSure) {
   EXPECT_EQ(node2.fence_queries_answered_absent, 1u);
 }
 
+// A node erasing a replica's state and files (a deleted group, erased as the node's broker
+// starts again) cannot yet vouch that the replica acknowledged nothing: until the erasure is
+// durable a crash brings the state back. It stays silent until then, and answers after.
+TEST(PeerInputTest, NoAnswerForAnAbsentReplicaWhileItsErasureIsInFlight) {
+  Cluster cluster(Quiet(79));
+  Settle(cluster);
+  cluster.world().Crash(2);
+  cluster.DeleteGroup(1);
+  // A slow disk on node 2 keeps the erasure in flight for a while after its store opens.
+  cluster.world().node(2).sim_disk().SetFaults(
+      DiskFaultOptions{.extra_latency = Duration::Milliseconds(20)});
+  cluster.world().Restart(2);
+  constexpr const char* kErased = "deleted group's files erased before its node's broker started";
+  auto erased = [&cluster] {
+    const auto& counts = cluster.recovery_counts();
+    const auto it = counts.find(kErased);
+    return it != counts.end() && it->second > 0;
+  };
+  ASSERT_TRUE(RunUntil(cluster, Duration::Seconds(5), [&cluster] {
+    return cluster.node(2) != nullptr && cluster.node(2)->state_store().open();
+  }));
+  raft::Message query = Base(raft::MSG_FENCE_QUERY, 1, 2, 0);
+  query.set_fence_query_id(5);
+  SendForged(cluster, 1, 2, query, 1);
+  cluster.world().RunFor(Duration::Milliseconds(5));
+  ASSERT_FALSE(erased()) << "the erasure finished before the query arrived";
+  EXPECT_EQ(cluster.node(2)->group(1), nullptr);
+  EXPECT_EQ(cluster.node(2)->stats().fence_queries_answered_absent, 0u);
+  ASSERT_TRUE(RunUntil(cluster, Duration::Seconds(5), erased));
+  SendForged(cluster, 1, 2, query, 1);
+  cluster.world().RunFor(Duration::Milliseconds(100));
+  EXPECT_EQ(cluster.node(2)->stats().fence_queries_answered_absent, 1u);
+}
+
 TEST(PeerInputTest, AddGroupReportsBadRequestsAsStatuses) {
   Cluster cluster(Quiet(77));
   Settle(cluster);

@@ -90,19 +90,38 @@ void Watch(Cluster& cluster, PowerCut& power) {
       });
 }
 
-TEST(PowerLossTest, EveryNodeStopsMidRoundAndTheFencedLeaderIsLiftedByItsPeers) {
-  ClusterOptions options = QuietOptions(71);
+ClusterOptions PowerLossOptions(uint64_t seed) {
+  ClusterOptions options = QuietOptions(seed);
   // Small segments: a flush that rolls a segment syncs the directory after the file, so a
   // power loss can land between the pending mark's save and the entries' durability (the
   // simulated disk makes a sync durable when it is submitted, and the log's sync is submitted
   // before the state round's).
   options.segment_size_bytes_max = 2048;
-  Cluster cluster(options);
-  // Jitter lets a state round finish before the log flush started with it.
+  return options;
+}
+
+// Jitter lets a state round finish before the log flush started with it.
+void JitterDisks(Cluster& cluster) {
   for (runtime::NodeId n : kNodes) {
     cluster.world().node(n).sim_disk().SetFaults(
         DiskFaultOptions{.latency_jitter_max = Duration::Microseconds(400)});
   }
+}
+
+// Arms the cut and runs until it happened.
+::testing::AssertionResult CutPower(Cluster& cluster, PowerCut& power) {
+  power.armed = true;
+  power.cut = false;
+  power.fenced = runtime::kNoNode;
+  if (RunUntil(cluster, Duration::Seconds(20), [&] { return power.cut; })) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << "the leader never had a pending mark ahead of its flush";
+}
+
+TEST(PowerLossTest, EveryNodeStopsMidRoundAndTheFencedLeaderIsLiftedByItsPeers) {
+  Cluster cluster(PowerLossOptions(71));
+  JitterDisks(cluster);
   PowerCut power;
   Watch(cluster, power);
   cluster.StartWorkload();
@@ -110,11 +129,7 @@ TEST(PowerLossTest, EveryNodeStopsMidRoundAndTheFencedLeaderIsLiftedByItsPeers) 
   constexpr const char* kLowered = "repair fence lowered by the peers' reports";
   uint64_t stale_reports = 0;
   while (power.events[kLowered] == 0 && power_losses < 30) {
-    power.armed = true;
-    power.cut = false;
-    power.fenced = runtime::kNoNode;
-    ASSERT_TRUE(RunUntil(cluster, Duration::Seconds(20), [&] { return power.cut; }))
-        << "the leader never had a pending mark ahead of its flush";
+    ASSERT_TRUE(CutPower(cluster, power));
     ++power_losses;
     cluster.world().RunFor(Duration::Milliseconds(300));
     for (runtime::NodeId n : kNodes) cluster.world().Restart(n);
@@ -144,24 +159,15 @@ TEST(PowerLossTest, EveryNodeStopsMidRoundAndTheFencedLeaderIsLiftedByItsPeers) 
 // group is wiped (it comes back as a new incarnation, no voter). The fenced leader cannot be
 // elected without the lowered fence, and no one can be elected without the fenced leader's vote.
 TEST(PowerLossTest, AVoterWhoseReplicaIsGoneIsAnsweredForByItsNode) {
-  ClusterOptions options = QuietOptions(73);
-  options.segment_size_bytes_max = 2048;  // as above: a roll opens the window
-  Cluster cluster(options);
-  for (runtime::NodeId n : kNodes) {
-    cluster.world().node(n).sim_disk().SetFaults(
-        DiskFaultOptions{.latency_jitter_max = Duration::Microseconds(400)});
-  }
+  Cluster cluster(PowerLossOptions(73));
+  JitterDisks(cluster);
   PowerCut power;
   Watch(cluster, power);
   cluster.StartWorkload();
   bool wiped = false;
   runtime::NodeId gone = runtime::kNoNode;
   for (int power_losses = 1; !wiped && power_losses <= 30; ++power_losses) {
-    power.armed = true;
-    power.cut = false;
-    power.fenced = runtime::kNoNode;
-    ASSERT_TRUE(RunUntil(cluster, Duration::Seconds(20), [&] { return power.cut; }))
-        << "the leader never had a pending mark ahead of its flush";
+    ASSERT_TRUE(CutPower(cluster, power));
     const runtime::NodeId leader = power.leader;
     gone = leader == kNodes[2] ? kNodes[1] : kNodes[2];
     cluster.world().RunFor(Duration::Milliseconds(300));
