@@ -180,6 +180,7 @@ class MeasuredRuntime final : public runtime::Runtime {
   explicit MeasuredRuntime(sim::SimRuntime& node) : node_(node), disk_(node.sim_disk()) {}
   runtime::NodeId self() const override { return node_.self(); }
   runtime::Clock& clock() override { return node_.clock(); }
+  runtime::WallClock& wall_clock() override { return node_.wall_clock(); }
   runtime::Disk& disk() override { return disk_; }
   runtime::Transport& transport() override { return node_.transport(); }
   Random& random() override { return node_.random(); }

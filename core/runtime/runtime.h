@@ -12,6 +12,7 @@
 #include "core/runtime/clock.h"
 #include "core/runtime/disk.h"
 #include "core/runtime/transport.h"
+#include "core/runtime/wall_clock.h"
 
 namespace eddy::runtime {
 
@@ -23,6 +24,8 @@ class Runtime {
   virtual NodeId self() const = 0;
 
   virtual Clock& clock() = 0;
+  // Calendar time, for timestamps and time-based retention only (wall_clock.h).
+  virtual WallClock& wall_clock() = 0;
   virtual Disk& disk() = 0;
   virtual Transport& transport() = 0;
 

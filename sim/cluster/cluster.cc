@@ -100,7 +100,14 @@ Cluster::Cluster(ClusterOptions options)
   for (int i = 1; i <= options_.node_count; ++i) ids.push_back(static_cast<runtime::NodeId>(i));
   for (int g = 1; g <= options_.group_count; ++g) groups_[static_cast<GroupId>(g)].hosts = ids;
   next_group_id_ = static_cast<GroupId>(options_.group_count) + 1;
-  world_ = std::make_unique<SimWorld>(SimWorldOptions{.seed = options_.seed, .nodes = ids});
+  // Wall-clock faults from their own generator: they shift no other stream (and the replicated
+  // partitions never read the wall clock).
+  Random wall_clock_random(options_.seed ^ kWallClockSeedSalt);
+  world_ = std::make_unique<SimWorld>(SimWorldOptions{
+      .seed = options_.seed,
+      .nodes = ids,
+      .wall_clock = options_.faults == FaultMode::kNone ? WallClockOptions{}
+                                                        : DrawWallClockFaults(wall_clock_random)});
   world_->SetLifecycleHandlers([this](runtime::NodeId id) { StopNode(id); },
                                [this](runtime::NodeId id) { StartNode(id); });
   profile_text_ = NoFaults().ToString();

@@ -151,6 +151,7 @@ class Cluster final : public raft::driver::DriverObserver {
   static constexpr uint64_t kWorkloadSeedSalt = 0x3017'10adULL;
   static constexpr uint64_t kMembershipSeedSalt = 0x3e3b'e75eULL;
   static constexpr uint64_t kLifecycleSeedSalt = 0x11fe'c7c1eULL;
+  static constexpr uint64_t kWallClockSeedSalt = 0x3a11'c10cULL;
   static constexpr size_t kInFlightPerGroupMax = 256;
   // Replicas per created group (fewer if the cluster has fewer nodes).
   static constexpr size_t kCreatedGroupReplicas = 3;

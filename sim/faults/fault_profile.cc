@@ -120,4 +120,15 @@ std::string FaultProfile::ToString() const {
   return out;
 }
 
+WallClockOptions DrawWallClockFaults(Random& random) {
+  WallClockOptions options;
+  options.skew_max = Duration::Milliseconds(random.UniformInRange(0, 10'000));
+  if (random.OneIn(2)) {
+    options.step_interval_mean = Duration::Seconds(random.UniformInRange(5, 120));
+    options.step_max = random.OneIn(8) ? Duration::Seconds(random.UniformInRange(3600, 86'400))
+                                       : Duration::Milliseconds(random.UniformInRange(1, 5'000));
+  }
+  return options;
+}
+
 }  // namespace eddy::sim

@@ -15,6 +15,7 @@
 
 #include "core/base/random.h"
 #include "core/base/units.h"
+#include "sim/clock/sim_wall_clock.h"
 
 namespace eddy::sim {
 
@@ -79,6 +80,11 @@ struct FaultProfile {
 
 // Draws a profile from `random` (swarm: each kind on with probability 1/2).
 FaultProfile DrawFaultProfile(Random& random);
+
+// Wall-clock faults for a run with faults: each node's skew and its random steps, both ways,
+// drawn from their own generator (the caller's seed and salt) so that adding them shifts no other
+// fault's stream. Half the runs skew only; a few step by hours (an operator's mistake).
+WallClockOptions DrawWallClockFaults(Random& random);
 
 // The profile with every fault off (the schedule fields keep their defaults).
 inline FaultProfile NoFaults() { return FaultProfile{}; }

@@ -85,6 +85,30 @@ TEST(FaultProfileTest, SameSeedSameProfileAndPrintoutNamesTheKinds) {
   EXPECT_EQ(p.ToString().rfind("faults: loss=12.50% crashes(torn=90.00%) |", 0), 0u);
 }
 
+TEST(FaultProfileTest, WallClockFaultsSkewAlwaysAndStepSometimesByHours) {
+  int stepping = 0;
+  int by_hours = 0;
+  for (uint64_t seed = 1; seed <= 400; ++seed) {
+    Random random(seed);
+    const WallClockOptions w = DrawWallClockFaults(random);
+    EXPECT_LE(w.skew_max, Duration::Seconds(10));
+    if (w.step_interval_mean == Duration::Zero()) {
+      EXPECT_EQ(w.step_max, Duration::Zero());
+      continue;
+    }
+    ++stepping;
+    EXPECT_GE(w.step_interval_mean, Duration::Seconds(5));
+    EXPECT_LE(w.step_max, Duration::Seconds(86'400));
+    EXPECT_GE(w.step_max, Duration::Milliseconds(1));
+    if (w.step_max >= Duration::Seconds(3600)) ++by_hours;
+    Random again(seed);
+    EXPECT_EQ(DrawWallClockFaults(again).step_max, w.step_max);
+  }
+  EXPECT_GT(stepping, 150);
+  EXPECT_LT(stepping, 250);
+  EXPECT_GT(by_hours, 5);
+}
+
 TEST(FaultScheduleTest, PhasesTileTheRunAlternateAndEndHealed) {
   for (int seed = 0; seed < 200; ++seed) {
     Random random(seed);

@@ -13,6 +13,14 @@ SimDiskOptions DiskOptionsFor(SimDiskOptions options, uint64_t node_seed) {
   return options;
 }
 
+// Where the node's monotonic clock starts (SimWorldOptions::clock_offset_max).
+Duration ClockOffset(Duration offset_max, uint64_t node_seed) {
+  EDDY_CHECK_GE(offset_max.nanoseconds(), 0);
+  if (offset_max == Duration::Zero()) return Duration::Zero();
+  Random offset_random(MixWord(node_seed, 0x0ff5e7));
+  return Duration::Nanoseconds(offset_random.UniformInRange(0, offset_max.nanoseconds()));
+}
+
 }  // namespace
 
 SimRuntime::SimRuntime(SimWorld& world, runtime::NodeId self, uint64_t node_seed)
@@ -20,17 +28,16 @@ SimRuntime::SimRuntime(SimWorld& world, runtime::NodeId self, uint64_t node_seed
       self_(self),
       node_seed_(node_seed),
       clock_(world.loop_, self, &world.trace_),
+      wall_clock_(clock_, clock_.Now() + ClockOffset(world.options_.clock_offset_max, node_seed),
+                  world.options_.wall_clock, MixWord(node_seed, 0x3a11c10c),
+                  [this](Duration) { world_.CountFault("process.wall_clock_step", self_); }),
       disk_(clock_, DiskOptionsFor(world.options_.disk, node_seed)),
       random_(MixWord(node_seed, 0)),
       buggify_random_(MixWord(node_seed, 0xb06)) {
   EDDY_CHECK_NE(self, runtime::kNoNode);
   disk_.SetTrace(&world.trace_, self, &world.loop_);
-  const int64_t offset_max = world.options_.clock_offset_max.nanoseconds();
-  EDDY_CHECK_GE(offset_max, 0);
-  if (offset_max > 0) {
-    Random offset_random(MixWord(node_seed, 0x0ff5e7));
-    clock_.Jump(Duration::Nanoseconds(offset_random.UniformInRange(0, offset_max)));
-  }
+  const Duration offset = ClockOffset(world.options_.clock_offset_max, node_seed);
+  if (world.options_.clock_offset_max > Duration::Zero()) clock_.Jump(offset);
 }
 
 runtime::Transport& SimRuntime::transport() { return world_.network().transport(self_); }

@@ -1,5 +1,6 @@
 // SimRuntime: one simulated broker's view of the world — the runtime seam implemented by the
-// simulator. Its clock is the node's SimNodeClock (drift, jumps, pauses, crash drops), its disk a
+// simulator. Its clock is the node's SimNodeClock (drift, jumps, pauses, crash drops), its wall
+// clock a SimWallClock over it (skew, steps both ways), its disk a
 // SimDisk that outlives crashes, its transport the node's view of the SimNetwork, its Random a
 // generator derived from the world seed for this node and this incarnation.
 //
@@ -13,6 +14,7 @@
 #include "core/base/random.h"
 #include "core/runtime/runtime.h"
 #include "sim/clock/sim_node_clock.h"
+#include "sim/clock/sim_wall_clock.h"
 #include "sim/disk/sim_disk.h"
 
 namespace eddy::sim {
@@ -27,6 +29,7 @@ class SimRuntime final : public runtime::Runtime {
 
   runtime::NodeId self() const override { return self_; }
   runtime::Clock& clock() override { return clock_; }
+  runtime::WallClock& wall_clock() override { return wall_clock_; }
   runtime::Disk& disk() override { return disk_; }
   runtime::Transport& transport() override;
   Random& random() override { return random_; }
@@ -36,6 +39,7 @@ class SimRuntime final : public runtime::Runtime {
 
   // Simulator access.
   SimNodeClock& node_clock() { return clock_; }
+  SimWallClock& sim_wall_clock() { return wall_clock_; }
   SimDisk& sim_disk() { return disk_; }
   const SimDisk& sim_disk() const { return disk_; }
   bool up() const { return !clock_.down(); }
@@ -55,6 +59,8 @@ class SimRuntime final : public runtime::Runtime {
   const uint64_t node_seed_;
   uint64_t incarnation_ = 0;
   SimNodeClock clock_;
+  // The host's, not the process's: it keeps its skew and steps across crashes.
+  SimWallClock wall_clock_;
   SimDisk disk_;
   Random random_;
   Random buggify_random_;

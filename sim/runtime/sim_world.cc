@@ -148,6 +148,10 @@ void SimWorld::JumpClock(NodeId id, Duration forward) {
   node(id).node_clock().Jump(forward);
 }
 
+void SimWorld::StepWallClock(NodeId id, Duration delta) {
+  node(id).sim_wall_clock().Step(delta);  // counted by the clock's step hook
+}
+
 bool SimWorld::BuggifySiteEnabled(const char* site) {
   // Keyed by the site's text, never its address: addresses differ between builds and runs.
   auto [it, inserted] = buggify_sites_.try_emplace(std::string(site), false);

@@ -18,6 +18,8 @@
 //   Pause/Resume  the node's events are held (SIGSTOP, a GC pause), then run in order.
 //   SetSlow       extra latency on every disk operation and on every message to/from the node.
 //   SetClockDrift / JumpClock  the node's local clock runs fast/slow, or leaps forward.
+//   StepWallClock the node's wall clock steps either way (its random steps: WallClockOptions);
+//                 the monotonic clock does not move.
 //
 // Fault calls must come from the world's own events or from outside the loop, never from inside
 // the affected node's callbacks (a crash destroys the very handler that would be running).
@@ -57,6 +59,8 @@ struct SimWorldOptions {
   // node's seed: monotonic clocks of different machines share no epoch, and code that compares
   // Instants across nodes (e.g. one sent in a message) should fail in simulation, not production.
   Duration clock_offset_max = Duration::Zero();
+  // Every node's wall clock: the epoch, skews and random steps (none by default).
+  WallClockOptions wall_clock = {};
   LinkOptions link = {};
   // Buggify: each call site is enabled for the whole run with `buggify_site_ppm`; an enabled
   // site fires with `buggify_fire_ppm` per call. Off unless `buggify` is set.
@@ -109,6 +113,8 @@ class SimWorld {
   void SetSlow(runtime::NodeId id, Duration extra_latency);
   void SetClockDrift(runtime::NodeId id, int64_t drift_ppm);
   void JumpClock(runtime::NodeId id, Duration forward);
+  // Steps the node's wall clock by `delta`, either way (NTP, an operator).
+  void StepWallClock(runtime::NodeId id, Duration delta);
 
   void SetBuggifyEnabled(bool enabled) { options_.buggify = enabled; }
   bool buggify_enabled() const { return options_.buggify; }

@@ -7,6 +7,7 @@
 // keyed by site text; lifecycle hooks and coverage counters see every fault.
 #include "sim/runtime/sim_world.h"
 
+#include <cstdlib>
 #include <set>
 #include <string>
 #include <vector>
@@ -182,6 +183,31 @@ TEST(SimWorldTest, ClockOffsetsGiveEachNodeItsOwnEpoch) {
   EXPECT_EQ(fired, Instant() + Duration::Seconds(2));
 }
 
+TEST(SimWorldTest, WallClocksAreSkewedPerNodeAndSteppedApartFromTheMonotonicClock) {
+  const WallClockOptions wall{.skew_max = Duration::Seconds(2)};
+  SimWorld world({.seed = 1, .clock_offset_max = Duration::Seconds(3600), .wall_clock = wall});
+  std::set<int64_t> readings;
+  for (NodeId id : world.node_ids()) {
+    // The monotonic clock's random start does not move the wall clock: only the skew does.
+    const int64_t skew = world.node(id).wall_clock().NowMs() - wall.epoch_ms;
+    EXPECT_LE(std::abs(skew), 2000);
+    readings.insert(skew);
+  }
+  EXPECT_EQ(readings.size(), 3u);
+  const int64_t before = world.node(2).wall_clock().NowMs();
+  const Instant local = world.node(2).clock().Now();
+  world.StepWallClock(2, Duration::Seconds(-30));
+  EXPECT_EQ(world.node(2).wall_clock().NowMs(), before - 30'000);
+  EXPECT_EQ(world.node(2).clock().Now(), local);
+  EXPECT_EQ(world.Coverage().at("process.wall_clock_step"), 1u);
+  // A crash and restart keep the host's wall clock.
+  world.Crash(2);
+  world.Restart(2);
+  EXPECT_EQ(world.node(2).wall_clock().NowMs(), before - 30'000);
+  world.RunFor(Duration::Seconds(5));
+  EXPECT_EQ(world.node(2).wall_clock().NowMs(), before - 25'000);
+}
+
 TEST(SimWorldTest, NodesStartedLaterAreUnreachableUntilStarted) {
   SimWorld world({.seed = 1, .started_later = {3}});
   EXPECT_TRUE(world.node(1).up());
@@ -211,6 +237,7 @@ class RealishRuntime : public runtime::Runtime {
  public:
   runtime::NodeId self() const override { return 1; }
   runtime::Clock& clock() override { std::abort(); }
+  runtime::WallClock& wall_clock() override { std::abort(); }
   runtime::Disk& disk() override { std::abort(); }
   runtime::Transport& transport() override { std::abort(); }
   Random& random() override { return random_; }
