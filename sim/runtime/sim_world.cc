@@ -40,14 +40,52 @@ SimWorld::SimWorld(SimWorldOptions options)
       node->sim_disk().SetPoweredOn(false);
     }
     nodes_.emplace(id, std::move(node));
+    addresses_.emplace(id, runtime::Address{absl::StrCat("node-", id), kDefaultPort});
   }
   EDDY_CHECK_EQ(nodes_.size(), options_.nodes.size());
   for (NodeId id : not_started_) EDDY_CHECK_MSG(nodes_.contains(id), "unknown node " << id);
 }
 
 SimWorld::~SimWorld() {
-  // Pending world events capture pointers into the network and the nodes; drop them first.
+  // Pending world events capture pointers into the network, the nodes and the clients; drop
+  // them first.
   for (auto& [id, node] : nodes_) node->node_clock().SetDown(true);
+  for (auto& client : clients_) client->node_clock().SetDown(true);
+}
+
+SimClient& SimWorld::AddClient() {
+  EDDY_CHECK_LT(clients_.size(), kClientsMax);
+  const auto index = static_cast<uint32_t>(clients_.size());
+  // From the seed and the index alone: no other stream moves (the seeder is not drawn from).
+  clients_.push_back(
+      std::make_unique<SimClient>(*this, index, MixWord(options_.seed ^ kClientSeedSalt, index)));
+  return *clients_.back();
+}
+
+SimClient& SimWorld::client(uint32_t index) {
+  EDDY_CHECK_LT(index, clients_.size());
+  return *clients_[index];
+}
+
+const runtime::Address& SimWorld::address(NodeId id) const {
+  auto it = addresses_.find(id);
+  EDDY_CHECK_MSG(it != addresses_.end(), "unknown node " << id);
+  return it->second;
+}
+
+void SimWorld::SetAddress(NodeId id, runtime::Address address) {
+  EDDY_CHECK(nodes_.contains(id));
+  const std::optional<NodeId> holder = Resolve(address);
+  EDDY_CHECK_MSG(!holder.has_value() || *holder == id,
+                 address.host << ":" << address.port << " is node " << *holder << "'s");
+  addresses_[id] = std::move(address);
+}
+
+std::optional<NodeId> SimWorld::Resolve(const runtime::Address& address) const {
+  for (const auto& [id, listening] : addresses_) {
+    if (listening == address) return id;
+  }
+  return std::nullopt;
 }
 
 SimRuntime& SimWorld::node(NodeId id) {

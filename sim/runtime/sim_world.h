@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -42,6 +43,7 @@
 #include "sim/loop/sim_loop.h"
 #include "sim/network/link_options.h"
 #include "sim/network/sim_network.h"
+#include "sim/runtime/sim_client.h"
 #include "sim/runtime/sim_runtime.h"
 #include "sim/trace/trace_hash.h"
 
@@ -78,6 +80,9 @@ class SimWorld {
  public:
   static constexpr size_t kNodesMax = SimNetwork::kNodesMax;
   static constexpr size_t kBuggifySitesMax = 4096;
+  static constexpr size_t kClientsMax = 4096;
+  static constexpr int32_t kDefaultPort = 9092;
+  static constexpr uint64_t kClientSeedSalt = 0xc11e'7500ULL;
 
   explicit SimWorld(SimWorldOptions options);
   ~SimWorld();
@@ -93,6 +98,18 @@ class SimWorld {
   const std::vector<runtime::NodeId>& node_ids() const { return options_.nodes; }
   SimRuntime& node(runtime::NodeId id);
   const SimRuntime& node(runtime::NodeId id) const;
+
+  // Kafka clients in the world (sim_client.h), numbered from 0 in the order added.
+  SimClient& AddClient();
+  SimClient& client(uint32_t index);
+  size_t client_count() const { return clients_.size(); }
+
+  // Where each broker listens, as clients and Metadata name it: "node-<id>":9092 unless set.
+  const runtime::Address& address(runtime::NodeId id) const;
+  // REQUIRES: no other broker has `address`.
+  void SetAddress(runtime::NodeId id, runtime::Address address);
+  // The broker listening at `address`, if any.
+  std::optional<runtime::NodeId> Resolve(const runtime::Address& address) const;
 
   // Called right after a crash (destroy the broker) and right after a restart (build a new
   // one). Optional; the fault injector relies on them.
@@ -134,6 +151,7 @@ class SimWorld {
 
  private:
   friend class SimRuntime;
+  friend class SimClient;
 
   // Is `site` enabled for this run? Drawn once per site, on first use.
   bool BuggifySiteEnabled(const char* site);
@@ -145,6 +163,9 @@ class SimWorld {
   TraceHash trace_;
   std::unique_ptr<SimNetwork> network_;
   std::map<runtime::NodeId, std::unique_ptr<SimRuntime>> nodes_;
+  std::map<runtime::NodeId, runtime::Address> addresses_;
+  // After the network: destroyed before it.
+  std::vector<std::unique_ptr<SimClient>> clients_;
   Random crash_random_;
   Random buggify_site_random_;
   std::map<std::string, bool> buggify_sites_;
