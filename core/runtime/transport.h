@@ -46,6 +46,10 @@ class Transport {
 
   // Sends a reply on a client connection; dropped silently if the connection has closed.
   virtual void SendToClient(ConnectionId connection, std::vector<uint8_t> message) = 0;
+  // Closes a client connection from this side (bad input, overload), as a TCP close: replies
+  // already sent still reach the client, then it sees the connection closed; nothing it sends
+  // afterwards arrives. The ClientClosedHandler does not run for it. No-op once closed.
+  virtual void CloseClient(ConnectionId connection) = 0;
 
   // Handlers are installed once, before the loop starts delivering.
   virtual void SetPeerHandler(PeerHandler handler) = 0;

@@ -23,6 +23,9 @@ class SimNetwork::NodeTransport final : public runtime::Transport {
   void SendToClient(ConnectionId connection, std::vector<uint8_t> message) override {
     network_.SendToClient(self_, connection, std::move(message));
   }
+  void CloseClient(ConnectionId connection) override {
+    network_.CloseFromBroker(self_, connection);
+  }
   void SetPeerHandler(PeerHandler handler) override { peer_handler = std::move(handler); }
   void SetPeerStateHandler(PeerStateHandler handler) override {
     peer_state_handler = std::move(handler);
@@ -426,7 +429,7 @@ std::vector<ConnectionId> SimNetwork::client_connections(NodeId broker) const {
 void SimNetwork::SendFromClient(ConnectionId connection, std::vector<uint8_t> message) {
   EDDY_CHECK_LE(message.size(), runtime::kMessageSizeBytesMax);
   auto it = clients_.find(connection);
-  if (it == clients_.end()) return;
+  if (it == clients_.end() || it->second.closing) return;  // closed, or closed by the broker
   ClientConnection& state = it->second;
   const NodeId broker = state.broker;
   const Instant now = world_.Now();
@@ -455,7 +458,9 @@ void SimNetwork::SendFromClient(ConnectionId connection, std::vector<uint8_t> me
 void SimNetwork::SendToClient(NodeId from, ConnectionId connection, std::vector<uint8_t> message) {
   EDDY_CHECK_LE(message.size(), runtime::kMessageSizeBytesMax);
   auto it = clients_.find(connection);
-  if (it == clients_.end() || it->second.broker != from) return;  // Closed: dropped silently.
+  if (it == clients_.end() || it->second.broker != from || it->second.closing) {
+    return;  // Closed: dropped silently.
+  }
   ClientConnection& state = it->second;
   const Instant now = world_.Now();
   const Instant arrival =
@@ -470,6 +475,20 @@ void SimNetwork::SendToClient(NodeId from, ConnectionId connection, std::vector<
                    MixWord(connection, Digest64(message)));
     }
     client->second.callbacks.on_message(std::move(message));
+  });
+}
+
+void SimNetwork::CloseFromBroker(NodeId from, ConnectionId connection) {
+  auto it = clients_.find(connection);
+  if (it == clients_.end() || it->second.broker != from || it->second.closing) return;
+  ClientConnection& state = it->second;
+  state.closing = true;
+  // After the replies in flight, as TCP's FIN follows the data.
+  const Instant now = world_.Now();
+  const Instant at =
+      std::max(now + client_latency_ + node(from).extra_latency, state.last_arrival_at_client);
+  world_.ScheduleAfter(at - now, [this, connection] {
+    CloseConnection(connection, /*notify_broker=*/false, /*notify_client=*/true);
   });
 }
 

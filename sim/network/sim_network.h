@@ -22,8 +22,9 @@
 //
 // CLIENTS: ConnectClient() opens a connection from a simulated client (a world-level endpoint,
 // not a node) to a broker. Client connections behave like TCP: reliable, ordered, with latency;
-// their faults are resets (ResetClient) and the broker's crash, which close them. Partitions
-// between brokers do not affect them.
+// their faults are resets (ResetClient) and the broker's crash, which close them. A broker may
+// close one itself (Transport::CloseClient): the client hears it after the replies in flight.
+// Partitions between brokers do not affect them.
 //
 // DETERMINISM: every draw comes from the network's own generator (seeded at construction) in an
 // order fixed by the sequence of calls; every container iterated is ordered.
@@ -177,6 +178,7 @@ class SimNetwork {
     ClientCallbacks callbacks = {};
     Instant last_arrival_at_broker = Instant();
     Instant last_arrival_at_client = Instant();
+    bool closing = false;  // the broker closed it; the client hears after the replies in flight
   };
 
   NodeState& node(runtime::NodeId node);
@@ -198,6 +200,8 @@ class SimNetwork {
 
   void SendToClient(runtime::NodeId from, runtime::ConnectionId connection,
                     std::vector<uint8_t> message);
+  // The broker's close (Transport::CloseClient).
+  void CloseFromBroker(runtime::NodeId from, runtime::ConnectionId connection);
   // Removes the connection; notifies the broker (if up and `notify_broker`) and the client (if
   // `notify_client`).
   void CloseConnection(runtime::ConnectionId connection, bool notify_broker, bool notify_client);

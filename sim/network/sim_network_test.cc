@@ -368,6 +368,38 @@ TEST_F(SimNetworkTest, ClientResetAndBrokerCrashCloseConnections) {
   EXPECT_EQ(network_.open_client_connections(), 0u);
 }
 
+TEST_F(SimNetworkTest, ABrokerCloseArrivesAfterTheRepliesInFlight) {
+  std::vector<uint64_t> client_got;
+  int client_closed = 0;
+  int broker_closed = 0;
+  int broker_got = 0;
+  network_.transport(2).SetClientClosedHandler([&](runtime::ConnectionId) { ++broker_closed; });
+  const runtime::ConnectionId connection = network_.ConnectClient(
+      2, {.on_message = [&](std::vector<uint8_t> m) { client_got.push_back(IndexOf(m)); },
+          .on_closed = [&] {
+            EXPECT_EQ(client_got.size(), 2u) << "the close overtook a reply";
+            ++client_closed;
+          }});
+  network_.transport(2).SetClientHandler(
+      [&](runtime::ConnectionId c, std::vector<uint8_t>) {
+        ++broker_got;
+        network_.transport(2).SendToClient(c, Message(7));
+        network_.transport(2).SendToClient(c, Message(8));
+        network_.transport(2).CloseClient(c);
+        network_.transport(2).SendToClient(c, Message(9));  // after the close: dropped
+        network_.transport(2).CloseClient(c);               // once is enough
+      });
+  network_.SendFromClient(connection, Message(1));
+  world_.RunFor(Duration::Microseconds(300));  // the request is in; the close is on its way
+  network_.SendFromClient(connection, Message(2));  // the broker closed: never arrives
+  world_.RunUntilIdle();
+  EXPECT_EQ(client_got, (std::vector<uint64_t>{7, 8}));
+  EXPECT_EQ(client_closed, 1);
+  EXPECT_EQ(broker_closed, 0);  // its own close is not reported back to it
+  EXPECT_EQ(broker_got, 1);
+  EXPECT_EQ(network_.open_client_connections(), 0u);
+}
+
 struct Outcome {
   uint64_t trace;
   uint64_t delivered;
