@@ -304,13 +304,37 @@ void NodeDriver::Send(NodeId to, GroupId group, Message message) {
     return;
   }
   const uint64_t size = message.ByteSizeLong() + 16;
-  // One envelope must fit one transport message: flush early rather than overflow.
-  if (outbox_bytes_[node] + size > runtime::kMessageSizeBytesMax) FlushOutbox();
-  if (size > runtime::kMessageSizeBytesMax) return;  // cannot be carried; Raft retries smaller
-  TrackPeer(node);
+  if (!MakeRoom(node, size)) return;  // cannot be carried; Raft retries smaller
   GroupMessage* gm = outbox_[node].add_messages();
   gm->set_group_id(group);
   *gm->mutable_message() = std::move(message);
+  Queued(node, size);
+}
+
+absl::Status NodeDriver::SendOwnerMessage(runtime::NodeId to, std::string payload) {
+  if (to == runtime_.self() || to == kNoNode) {
+    return absl::InvalidArgumentError(absl::StrCat("owner message to node ", to));
+  }
+  const uint64_t size = payload.size() + 16;
+  if (!MakeRoom(to, size)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("owner message of ", payload.size(), " bytes does not fit an envelope"));
+  }
+  *outbox_[to].add_owner_messages() = std::move(payload);
+  ++stats_.owner_messages_sent;
+  Queued(to, size);
+  return absl::OkStatus();
+}
+
+bool NodeDriver::MakeRoom(NodeId node, uint64_t size) {
+  // One envelope must fit one transport message: flush early rather than overflow.
+  if (outbox_bytes_[node] + size > runtime::kMessageSizeBytesMax) FlushOutbox();
+  if (size > runtime::kMessageSizeBytesMax) return false;
+  TrackPeer(node);
+  return true;
+}
+
+void NodeDriver::Queued(NodeId node, uint64_t size) {
   outbox_bytes_[node] += size;
   if (!flush_posted_) {
     flush_posted_ = true;
@@ -326,7 +350,7 @@ void NodeDriver::FlushOutbox() {
   outbox_.clear();
   outbox_bytes_.clear();
   for (auto& [to, envelope] : outbox) {
-    if (envelope.messages().empty()) continue;
+    if (envelope.messages().empty() && envelope.owner_messages().empty()) continue;
     // Serialized straight into the buffer the transport takes (no intermediate string).
     const size_t size = envelope.ByteSizeLong();
     EDDY_CHECK_LE(size, runtime::kMessageSizeBytesMax);
@@ -348,7 +372,7 @@ void NodeDriver::OnPeerMessage(runtime::NodeId from, std::vector<uint8_t> bytes)
   }
   ++stats_.envelopes_received;
   HeardFrom(from);  // any envelope proves the peer's node is live
-  if (envelope.messages().empty()) return;  // a node heartbeat
+  if (envelope.messages().empty() && envelope.owner_messages().empty()) return;  // a heartbeat
   // Every message first, then one Ready pass per group that has work: the groups' Readys of one
   // envelope are taken in the same loop event (no event per group).
   BeginBatch();
@@ -366,6 +390,20 @@ void NodeDriver::OnPeerMessage(runtime::NodeId from, std::vector<uint8_t> bytes)
     g->Receive(std::move(*gm.mutable_message()));
   }
   EndBatch();
+  DeliverOwnerMessages(from, envelope);
+}
+
+void NodeDriver::DeliverOwnerMessages(runtime::NodeId from, Envelope& envelope) {
+  const std::shared_ptr<bool> alive = alive_;
+  for (std::string& payload : *envelope.mutable_owner_messages()) {
+    ++stats_.owner_messages_received;
+    if (!owner_handler_) {
+      ++stats_.owner_messages_unhandled;
+      continue;
+    }
+    owner_handler_(from, std::move(payload));
+    if (!*alive) return;  // the handler destroyed the driver (a crash in a test)
+  }
 }
 
 }  // namespace eddy::raft::driver

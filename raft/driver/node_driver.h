@@ -29,6 +29,13 @@
 // directory). A replica without a state record has acknowledged nothing: every acknowledgement
 // follows the round that saved its term, and a replica reopened without its record starts empty.
 //
+// OWNER MESSAGES: the node's owner (a broker) talks to its peers' owners in the same envelopes
+// as Raft (SendOwnerMessage / SetOwnerHandler): forwarded client requests, calls to the
+// controller. Best effort like every peer message — lost, delayed, duplicated or reordered — so
+// callers time out and retry, and handlers tolerate duplicates. Coalesced with the node's Raft
+// traffic (one envelope per peer per flush) and handed to the peer's owner after the
+// envelope's group messages.
+//
 // LOOP AFFINITY: the runtime's loop. OWNERSHIP: the runtime and observer outlive the driver;
 // destroying the driver (a crash) drops everything in flight.
 #pragma once
@@ -82,6 +89,9 @@ struct NodeStats {
   // Fence queries to a replica id this node holds no state of (never created, removed, wiped,
   // or an older incarnation), answered for it: an empty log (ANSWERS FOR ABSENT REPLICAS).
   uint64_t fence_queries_answered_absent = 0;
+  uint64_t owner_messages_sent = 0;
+  uint64_t owner_messages_received = 0;
+  uint64_t owner_messages_unhandled = 0;  // received before an owner handler was set
 };
 
 class NodeDriver {
@@ -119,6 +129,13 @@ class NodeDriver {
   // Installs the transport handler and starts ticking. Call once, after the first AddGroup.
   void Start();
 
+  // OWNER MESSAGES (above). The handler runs on the loop for each owner message a peer sent.
+  using OwnerHandler = absl::AnyInvocable<void(runtime::NodeId from, std::string payload)>;
+  void SetOwnerHandler(OwnerHandler handler) { owner_handler_ = std::move(handler); }
+  // Queues `payload` for `to`'s owner (sent with the next flush). Errors: kInvalidArgument when
+  // `to` is this node or kNoNode, or the payload cannot fit one transport message.
+  absl::Status SendOwnerMessage(runtime::NodeId to, std::string payload);
+
   GroupDriver* group(GroupId id);
   const std::map<GroupId, std::unique_ptr<GroupDriver>>& groups() const { return groups_; }
   const NodeStats& stats() const { return stats_; }
@@ -132,6 +149,11 @@ class NodeDriver {
   void OnTick();
   void Send(NodeId to, GroupId group, Message message);
   void FlushOutbox();
+  // Flushes `node`'s envelope first if `size` more bytes would overflow it; false if they can
+  // never fit one.
+  bool MakeRoom(NodeId node, uint64_t size);
+  void Queued(NodeId node, uint64_t size);
+  void DeliverOwnerMessages(runtime::NodeId from, Envelope& envelope);
   void OnPeerMessage(runtime::NodeId from, std::vector<uint8_t> bytes);
   // A fenced replica's query to `to`, a replica id of this node with no state here: answers for
   // it when the node can be sure of that (node_driver_fence.cc). `hosted`: the group's replica on
@@ -178,6 +200,7 @@ class NodeDriver {
   std::shared_ptr<OpenGate> open_gate_;
   std::map<GroupId, std::unique_ptr<GroupDriver>> groups_;
   std::set<GroupId> removing_;  // RemoveGroup in progress
+  OwnerHandler owner_handler_;
   std::map<NodeId, Envelope> outbox_;  // by peer node; ordered so flushes go out in id order
   std::map<NodeId, uint64_t> outbox_bytes_;
   bool flush_posted_ = false;

@@ -271,6 +271,45 @@ TEST(PeerInputTest, NoAnswerForAnAbsentReplicaWhileItsErasureIsInFlight) {
   EXPECT_EQ(cluster.node(2)->stats().fence_queries_answered_absent, 1u);
 }
 
+// The owner channel rides the Raft envelopes: payloads reach the peer's owner in order with
+// their sender, alongside a running workload; a send to itself or one too large is refused;
+// what arrives before a handler is set is counted.
+TEST(PeerInputTest, OwnerMessagesReachThePeersOwnerInOrder) {
+  Cluster cluster(Quiet(80));
+  cluster.StartWorkload();
+  cluster.world().RunFor(Duration::Seconds(1));
+  std::vector<std::pair<runtime::NodeId, std::string>> got;
+  cluster.node(2)->SetOwnerHandler([&got](runtime::NodeId from, std::string payload) {
+    got.emplace_back(from, std::move(payload));
+  });
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(cluster.node(1)->SendOwnerMessage(2, "m" + std::to_string(i)).ok());
+  }
+  ASSERT_TRUE(cluster.node(3)->SendOwnerMessage(2, "from three").ok());
+  ASSERT_TRUE(cluster.node(1)->SendOwnerMessage(3, "nobody listens").ok());
+  EXPECT_EQ(cluster.node(1)->SendOwnerMessage(1, "self").code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(cluster.node(1)
+                ->SendOwnerMessage(2, std::string(runtime::kMessageSizeBytesMax, 'x'))
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  const uint64_t acked = cluster.checker().acked_count();
+  cluster.world().RunFor(Duration::Seconds(1));
+  EXPECT_GT(cluster.checker().acked_count(), acked);  // Raft traffic unharmed
+  std::vector<std::string> from_one;
+  for (const auto& [from, payload] : got) {
+    if (from == 1) from_one.push_back(payload);
+  }
+  EXPECT_EQ(from_one, (std::vector<std::string>{"m0", "m1", "m2", "m3", "m4"}));
+  EXPECT_EQ(got.size(), 6u);
+  EXPECT_EQ(cluster.node(1)->stats().owner_messages_sent, 6u);
+  EXPECT_EQ(cluster.node(2)->stats().owner_messages_received, 6u);
+  EXPECT_EQ(cluster.node(3)->stats().owner_messages_unhandled, 1u);
+  cluster.StopWorkload();
+  cluster.world().RunFor(Duration::Seconds(1));
+  ExpectSafe(cluster);
+}
+
 TEST(PeerInputTest, AddGroupReportsBadRequestsAsStatuses) {
   Cluster cluster(Quiet(77));
   Settle(cluster);
