@@ -108,11 +108,26 @@ absl::Status MetadataImage::RegisterBroker(const controller::RegisterBroker& r) 
   if (r.rack().size() > 255) return absl::InvalidArgumentError("rack name too long");
   auto it = brokers_.find(r.broker_id());
   if (it == brokers_.end() && brokers_.size() >= kBrokersMax) return Refused("too many brokers");
-  if (it != brokers_.end() && r.incarnation() <= it->second.incarnation) {
-    return Refused(absl::StrCat("broker ", r.broker_id(), " incarnation ", r.incarnation(),
-                                " is not newer than ", it->second.incarnation));
+  if (it != brokers_.end()) {
+    const BrokerInfo& old = it->second;
+    if (r.incarnation() == old.incarnation) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("broker ", r.broker_id(), " incarnation ", r.incarnation(), " registered"));
+    }
+    if (std::find(old.retired_incarnations.begin(), old.retired_incarnations.end(),
+                  r.incarnation()) != old.retired_incarnations.end()) {
+      return Refused(absl::StrCat("broker ", r.broker_id(), " incarnation ", r.incarnation(),
+                                  " was replaced"));
+    }
   }
   BrokerInfo info;
+  if (it != brokers_.end()) {
+    info.retired_incarnations = std::move(it->second.retired_incarnations);
+    info.retired_incarnations.push_back(it->second.incarnation);
+    if (info.retired_incarnations.size() > kRetiredIncarnationsMax) {
+      info.retired_incarnations.erase(info.retired_incarnations.begin());
+    }
+  }
   info.id = r.broker_id();
   info.incarnation = r.incarnation();
   info.endpoints.assign(r.endpoints().begin(), r.endpoints().end());
@@ -297,6 +312,7 @@ MetadataImageState MetadataImage::ToState() const {
     for (const Endpoint& e : b.endpoints) *out->add_endpoints() = e;
     out->set_rack(b.rack);
     out->set_fenced(b.fenced);
+    for (uint64_t retired : b.retired_incarnations) out->add_retired_incarnations(retired);
   }
   for (const auto& [id, t] : topics_) {
     TopicState* out = state.add_topics();
@@ -340,9 +356,14 @@ absl::StatusOr<MetadataImage> MetadataImage::FromState(const MetadataImageState&
   if (static_cast<size_t>(state.brokers_size()) > kBrokersMax) return bad("too many brokers");
   for (const BrokerState& b : state.brokers()) {
     if (b.broker_id() < 0 || image.brokers_.contains(b.broker_id())) return bad("broker ids");
+    if (static_cast<size_t>(b.retired_incarnations_size()) > kRetiredIncarnationsMax) {
+      return bad("retired incarnations");
+    }
     BrokerInfo info{b.broker_id(), b.incarnation(),
                     std::vector<Endpoint>(b.endpoints().begin(), b.endpoints().end()), b.rack(),
-                    b.fenced()};
+                    b.fenced(),
+                    std::vector<uint64_t>(b.retired_incarnations().begin(),
+                                          b.retired_incarnations().end())};
     image.brokers_[b.broker_id()] = std::move(info);
   }
   std::set<GroupId> groups;

@@ -39,6 +39,7 @@ struct BrokerInfo {
   std::vector<Endpoint> endpoints;
   std::string rack;
   bool fenced = true;  // a new incarnation starts fenced
+  std::vector<uint64_t> retired_incarnations;  // refused if registered again, newest last
 };
 
 struct PartitionInfo {
@@ -80,6 +81,8 @@ class MetadataImage {
   static constexpr size_t kTopicConfigsMax = 64;
   static constexpr size_t kConfigValueLengthMax = 1024;
   static constexpr int64_t kProducerIdBlockSizeMax = 1'000'000;
+  // Incarnations of a broker remembered as retired (a late registration of one is refused).
+  static constexpr size_t kRetiredIncarnationsMax = 16;
 
   // Applies one record, or refuses it (the status says why; the image is unchanged but for
   // the refusal count). Never crashes on any record.

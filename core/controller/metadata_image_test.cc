@@ -92,8 +92,9 @@ TEST(MetadataImageTest, BrokersRegisterFencedAndOnlyTheCurrentIncarnationIsUnfen
   EXPECT_TRUE(image.broker(2)->fenced);
   EXPECT_TRUE(image.Apply(Fence(2, 1, false)).ok());
   EXPECT_FALSE(image.broker(2)->fenced);
-  EXPECT_EQ(image.Apply(Register(2, 1)).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(image.Apply(Register(2, 1)).code(), absl::StatusCode::kAlreadyExists);  // duplicate
   EXPECT_TRUE(image.Apply(Register(2, 2, "rack-b")).ok());  // restarted: fenced again
+  EXPECT_EQ(image.Apply(Register(2, 1)).code(), absl::StatusCode::kFailedPrecondition);  // late
   EXPECT_TRUE(image.broker(2)->fenced);
   EXPECT_EQ(image.broker(2)->rack, "rack-b");
   EXPECT_FALSE(image.Apply(Fence(2, 1, false)).ok());  // the old incarnation's
@@ -103,7 +104,7 @@ TEST(MetadataImageTest, BrokersRegisterFencedAndOnlyTheCurrentIncarnationIsUnfen
   no_endpoint.mutable_register_broker()->clear_endpoints();
   EXPECT_EQ(image.Apply(no_endpoint).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(image.Apply(MetadataRecord{}).code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(image.records_refused(), 5u);
+  EXPECT_EQ(image.records_refused(), 6u);
 }
 
 TEST(MetadataImageTest, TopicsGetDenseGroupIdsThatAreNeverReused) {
@@ -256,6 +257,7 @@ TEST(MetadataImageTest, TheSnapshotRoundTripsAndACorruptOneIsRefused) {
 
 struct Model {
   std::map<BrokerId, uint64_t> brokers;  // id -> incarnation
+  std::map<BrokerId, std::set<uint64_t>> retired;
   std::map<std::string, std::pair<uint8_t, size_t>> topics;  // name -> (id, partitions)
   uint64_t next_group = MetadataImage::kFirstPartitionGroupId;
 };
@@ -271,8 +273,11 @@ RC_GTEST_PROP(MetadataImageProperty, RandomRecordsMatchTheModelAndSnapshotsAgree
     const std::string name = "t" + std::to_string(*rc::gen::inRange(0, 6));
     if (kind == 0) {
       const uint64_t incarnation = *rc::gen::inRange<uint64_t>(0, 4);
-      const bool fits = !model.brokers.contains(broker) || incarnation > model.brokers[broker];
+      const bool known = model.brokers.contains(broker);
+      const bool fits = !known || (incarnation != model.brokers[broker] &&
+                                   !model.retired[broker].contains(incarnation));
       RC_ASSERT(image.Apply(Register(broker, incarnation)).ok() == fits);
+      if (fits && known) model.retired[broker].insert(model.brokers[broker]);
       if (fits) model.brokers[broker] = incarnation;
     } else if (kind <= 2) {
       const size_t count = *rc::gen::inRange<size_t>(1, 4);

@@ -63,7 +63,7 @@ TEST(MetadataMachineTest, RecordsApplyInOrderAndTheObserverHearsEach) {
   EXPECT_EQ(heard.offsets, (std::vector<int64_t>{1, 2, 3}));
   EXPECT_EQ(heard.outcomes, (std::vector<absl::StatusCode>{absl::StatusCode::kOk,
                                                            absl::StatusCode::kOk,
-                                                           absl::StatusCode::kFailedPrecondition}));
+                                                           absl::StatusCode::kAlreadyExists}));
   EXPECT_EQ(machine.image().brokers().size(), 2u);
   EXPECT_EQ(machine.applied_offset(), 3);
   EXPECT_EQ(machine.stats().entries, 2u);
