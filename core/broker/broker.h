@@ -1,0 +1,178 @@
+// Broker: one Eddy broker on the runtime seam — its node's replication engine (NodeDriver)
+// hosting the metadata group's replica and its partitions' replicas, the Kafka front end
+// (KafkaListener), and, while its metadata replica leads, the controller (ControllerService).
+//
+// METADATA. Every broker of this version is a voter of the metadata group (the controllers are
+// BrokerOptions::controllers, which must list every broker: learners for other brokers come
+// later). The broker keeps a mirror of the metadata image, fed by the metadata machine's
+// observer (the machine is rebuilt on every reopen of the replica; the mirror applies the same
+// records and must reach the same verdicts — checked loudly). From the mirror it RECONCILES its
+// partition replicas: every partition the image places on it is added (its Raft group's voters
+// are the partition's replicas), every one it no longer does is removed with its files.
+//
+// JOINING. On start the broker registers (a fresh random incarnation, its listener address and
+// rack) with the controller, and once its own metadata replica has applied that registration —
+// it has caught up with the metadata log — asks to be unfenced. Only unfenced brokers are
+// given new partitions and listed in Metadata responses.
+//
+// CONTROLLER CALLS go to the metadata group's leader: handled here if this replica leads, else
+// sent to the leader's node as owner messages (raft/driver/node_driver.h) and retried every
+// kCallRetryInterval until their deadline (messages may be lost; the leader may move).
+//
+// KAFKA APIS so far: ApiVersions (the listener), Metadata, CreateTopics, DeleteTopics.
+//
+// LOOP AFFINITY: the runtime's loop. OWNERSHIP: the runtime outlives the broker; destroying it
+// (a crash) drops everything in flight.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "core/broker/broker_rpc.pb.h"
+#include "core/broker/controller_service.h"
+#include "core/broker/kafka_listener.h"
+#include "core/controller/metadata_image.h"
+#include "core/controller/metadata_machine.h"
+#include "core/controller/topic_planner.h"
+#include "core/runtime/connector.h"
+#include "core/runtime/runtime.h"
+#include "raft/driver/group_listener.h"
+#include "raft/driver/node_driver.h"
+
+namespace eddy::broker {
+
+struct BrokerOptions {
+  // The metadata group's voters: every broker of the cluster (see METADATA).
+  std::vector<runtime::NodeId> controllers;
+  // This broker's Kafka listener as clients reach it.
+  runtime::Address advertised;
+  std::string rack;
+  controller::TopicDefaults topic_defaults;
+  raft::driver::NodeOptions node;
+  // Replication settings of every replica this broker hosts (timeouts, log options).
+  raft::driver::GroupOptions group_template;
+};
+
+struct BrokerStats {
+  uint64_t controller_calls_sent = 0;
+  uint64_t controller_calls_retried = 0;
+  uint64_t controller_calls_timed_out = 0;
+  uint64_t rpc_malformed = 0;
+  uint64_t replicas_added = 0;
+  uint64_t replicas_removed = 0;
+  uint64_t registrations = 0;
+};
+
+class Broker final : public RequestHandler,
+                     public controller::MetadataObserver,
+                     public raft::driver::DriverObserver {
+ public:
+  static constexpr Duration kCallRetryInterval = Duration::Milliseconds(500);
+  static constexpr Duration kJoinCallDeadline = Duration::Seconds(3600 * 24 * 365);
+
+  Broker(runtime::Runtime& runtime, BrokerOptions options);
+  ~Broker() override;
+  Broker(const Broker&) = delete;
+  Broker& operator=(const Broker&) = delete;
+
+  // Opens the metadata replica, starts the node and the listener, and begins joining.
+  void Start();
+
+  // --- observers (tests, the simulator's checkers) ---
+  runtime::NodeId id() const { return runtime_.self(); }
+  const controller::MetadataImage& image() const { return image_; }
+  uint64_t incarnation() const { return incarnation_; }
+  // Registered with this process's incarnation and unfenced, as this broker's image says.
+  bool joined() const;
+  bool leads_metadata() const;
+  raft::driver::NodeDriver& node() { return *node_; }
+  const BrokerStats& stats() const { return stats_; }
+  const ListenerStats& listener_stats() const { return listener_->stats(); }
+  const ControllerStats& controller_stats() const { return controller_.stats(); }
+
+  // --- RequestHandler ---
+  bool Implements(int16_t api_key) const override;
+  void Handle(runtime::ConnectionId connection, const kafka::RequestFrame& frame,
+              Respond respond) override;
+
+  // --- MetadataObserver ---
+  void OnRecord(const controller::MetadataImage& image, int64_t offset,
+                const controller::MetadataRecord& record, const absl::Status& outcome) override;
+  void OnRestored(const controller::MetadataImage& image, int64_t offset) override;
+
+  // --- DriverObserver ---
+  void OnSoftState(raft::NodeId replica, raft::driver::GroupId group,
+                   const raft::SoftState& soft) override;
+
+ private:
+  using CallDone = absl::AnyInvocable<void(ControllerAnswer) &&>;
+  struct PendingCall {
+    ControllerCall call;
+    Instant deadline;
+    CallDone done;
+  };
+
+  raft::driver::GroupOptions GroupOptionsFor(raft::driver::GroupId group,
+                                             const std::vector<controller::BrokerId>& replicas);
+  raft::driver::GroupDriver* MetadataDriver();
+  // The node of the metadata group's leader as this broker knows it; kNoNode if unknown.
+  runtime::NodeId MetadataLeader() const;
+
+  // Controller calls (see CONTROLLER CALLS).
+  void CallController(ControllerCall call, Duration timeout, CallDone done);
+  void SendCall(uint64_t call_id);
+  void OnOwnerMessage(runtime::NodeId from, std::string payload);
+  void Answer(runtime::NodeId to, uint64_t call_id, ControllerAnswer answer);
+  void FinishCall(uint64_t call_id, ControllerAnswer answer);
+
+  // Joining (see JOINING).
+  void Register();
+  void MaybeUnfence();
+
+  // Replicas the image places here, added; those it no longer does, removed.
+  void ScheduleReconcile();
+  void Reconcile();
+
+  // Kafka handlers (broker_handlers.cc).
+  void HandleMetadata(const kafka::RequestFrame& frame, Respond respond);
+  void HandleCreateTopics(const kafka::RequestFrame& frame, Respond respond);
+  void HandleDeleteTopics(const kafka::RequestFrame& frame, Respond respond);
+
+  runtime::Runtime& runtime_;
+  const BrokerOptions options_;
+  const uint64_t incarnation_;
+  // The metadata replica's events: the controller serves only once its leader is ready.
+  struct MetadataListener final : raft::driver::GroupListener {
+    explicit MetadataListener(ControllerService& c) : controller(c) {}
+    void OnLeadership(const raft::SoftState& soft) override {
+      if (soft.role != raft::Role::kLeader) controller.SetReady(false);
+    }
+    void OnReadyToServe(raft::Term) override { controller.SetReady(true); }
+    void OnStopped(const absl::Status&) override { controller.SetReady(false); }
+    void OnHalted(const absl::Status&) override { controller.SetReady(false); }
+    ControllerService& controller;
+  };
+
+  std::unique_ptr<raft::driver::NodeDriver> node_;
+  std::unique_ptr<KafkaListener> listener_;
+  ControllerService controller_;
+  MetadataListener metadata_listener_{controller_};
+  controller::MetadataImage image_;
+  std::map<raft::driver::GroupId, raft::SoftState> soft_states_;
+  std::map<uint64_t, PendingCall> calls_;
+  uint64_t next_call_id_ = 1;
+  bool registering_ = false;
+  bool unfencing_ = false;
+  bool reconcile_posted_ = false;
+  std::set<raft::driver::GroupId> removing_;
+  BrokerStats stats_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace eddy::broker

@@ -1,0 +1,296 @@
+// Broker: the Kafka APIs it answers itself (broker.h, KAFKA APIS).
+#include <algorithm>
+#include <memory>
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/broker/broker.h"
+#include "core/controller/topic_config.h"
+#include "core/kafka/generated/create_topics.h"
+#include "core/kafka/generated/delete_topics.h"
+#include "core/kafka/generated/metadata.h"
+
+namespace eddy::broker {
+namespace {
+
+using controller::MetadataImage;
+using kafka::ErrorCode;
+
+kafka::Uuid ToUuid(const controller::TopicId& id) {
+  kafka::Uuid uuid;
+  std::copy(id.begin(), id.end(), uuid.bytes.begin());
+  return uuid;
+}
+
+controller::TopicId FromUuid(const kafka::Uuid& uuid) {
+  controller::TopicId id{};
+  std::copy(uuid.bytes.begin(), uuid.bytes.end(), id.begin());
+  return id;
+}
+
+// Decodes a request body, or answers kInvalidArgument (the listener closes the connection).
+template <typename Request>
+bool DecodeBody(const kafka::RequestFrame& frame, Request& request,
+                RequestHandler::Respond& respond) {
+  kafka::Reader reader(frame.body);
+  if (request.Decode(frame.header.api_version, reader).ok() && reader.remaining_bytes() == 0) {
+    return true;
+  }
+  std::move(respond)(absl::InvalidArgumentError(absl::StrCat("malformed ", Request::kName)));
+  return false;
+}
+
+// Collects one answer per topic of a request and responds once all are in.
+template <typename Response>
+struct Gather {
+  Response response;
+  size_t outstanding = 0;
+  kafka::RequestHeader header;
+  RequestHandler::Respond respond;
+  void Done() {
+    if (--outstanding == 0) std::move(respond)(EncodeResponse(header, response));
+  }
+};
+
+}  // namespace
+
+bool Broker::Implements(int16_t api_key) const {
+  return api_key == kafka::MetadataRequest::kApiKey ||
+         api_key == kafka::CreateTopicsRequest::kApiKey ||
+         api_key == kafka::DeleteTopicsRequest::kApiKey;
+}
+
+void Broker::Handle(runtime::ConnectionId, const kafka::RequestFrame& frame, Respond respond) {
+  switch (frame.header.api_key) {
+    case kafka::MetadataRequest::kApiKey:
+      return HandleMetadata(frame, std::move(respond));
+    case kafka::CreateTopicsRequest::kApiKey:
+      return HandleCreateTopics(frame, std::move(respond));
+    case kafka::DeleteTopicsRequest::kApiKey:
+      return HandleDeleteTopics(frame, std::move(respond));
+    default:
+      return std::move(respond)(absl::InvalidArgumentError("not implemented"));
+  }
+}
+
+void Broker::HandleMetadata(const kafka::RequestFrame& frame, Respond respond) {
+  kafka::MetadataRequest request;
+  if (!DecodeBody(frame, request, respond)) return;
+  const int16_t version = frame.header.api_version;
+  kafka::MetadataResponse response;
+  for (const auto& [id, broker] : image_.brokers()) {
+    if (broker.fenced || broker.endpoints.empty()) continue;
+    kafka::MetadataResponse::Broker b;
+    b.node_id = id;
+    b.host = broker.endpoints.front().host();
+    b.port = broker.endpoints.front().port();
+    if (!broker.rack.empty()) b.rack = broker.rack;
+    response.brokers.push_back(std::move(b));
+  }
+  if (!image_.cluster_id().empty()) response.cluster_id = image_.cluster_id();
+  const runtime::NodeId leader = MetadataLeader();
+  response.controller_id = leader == runtime::kNoNode ? -1 : static_cast<int32_t>(leader);
+
+  // Which topics: all (v0: an empty list; v1+: null), or the ones named (by name or, v10+, id).
+  std::vector<const controller::TopicInfo*> topics;
+  std::vector<kafka::MetadataResponse::Topic> unknown;
+  const bool all = !request.topics.has_value() || (version == 0 && request.topics->empty());
+  if (all) {
+    for (const auto& [id, topic] : image_.topics()) topics.push_back(&topic);
+  } else {
+    for (const auto& wanted : *request.topics) {
+      const controller::TopicInfo* topic =
+          wanted.name.has_value() ? image_.FindTopic(*wanted.name)
+                                  : image_.topic(FromUuid(wanted.topic_id));
+      if (topic != nullptr) {
+        topics.push_back(topic);
+        continue;
+      }
+      kafka::MetadataResponse::Topic t;
+      t.name = wanted.name;
+      t.topic_id = wanted.topic_id;
+      t.error_code = kafka::ToWire(wanted.name.has_value() ? ErrorCode::kUnknownTopicOrPartition
+                                                           : ErrorCode::kUnknownTopicId);
+      unknown.push_back(std::move(t));
+    }
+  }
+  for (const controller::TopicInfo* topic : topics) {
+    kafka::MetadataResponse::Topic t;
+    t.name = topic->name;
+    t.topic_id = ToUuid(topic->id);
+    for (size_t p = 0; p < topic->partitions.size(); ++p) {
+      const controller::PartitionInfo& info = topic->partitions[p];
+      kafka::MetadataResponse::Topic::Partition part;
+      part.partition_index = static_cast<int32_t>(p);
+      part.replica_nodes.assign(info.replicas.begin(), info.replicas.end());
+      // Caught up within a bound is not tracked yet: every replica is listed in sync.
+      part.isr_nodes = part.replica_nodes;
+      for (controller::BrokerId b : info.replicas) {
+        const controller::BrokerInfo* broker = image_.broker(b);
+        if (broker == nullptr || broker->fenced) part.offline_replicas.push_back(b);
+      }
+      auto soft = soft_states_.find(info.group_id);
+      if (soft != soft_states_.end() && soft->second.leader != raft::kNoNode) {
+        part.leader_id = static_cast<int32_t>(raft::driver::NodeOfReplica(soft->second.leader));
+        part.leader_epoch = static_cast<int32_t>(
+            std::min<uint64_t>(soft->second.term, static_cast<uint64_t>(INT32_MAX)));
+      } else {
+        // Not known here (no replica on this broker, or no leader yet): never a guess.
+        part.leader_id = -1;
+        part.leader_epoch = -1;
+        part.error_code = kafka::ToWire(ErrorCode::kLeaderNotAvailable);
+      }
+      t.partitions.push_back(std::move(part));
+    }
+    response.topics.push_back(std::move(t));
+  }
+  for (auto& t : unknown) response.topics.push_back(std::move(t));
+  std::move(respond)(EncodeResponse(frame.header, response));
+}
+
+void Broker::HandleCreateTopics(const kafka::RequestFrame& frame, Respond respond) {
+  kafka::CreateTopicsRequest request;
+  if (!DecodeBody(frame, request, respond)) return;
+  const int16_t version = frame.header.api_version;
+  auto gather = std::make_shared<Gather<kafka::CreateTopicsResponse>>();
+  gather->header = frame.header;
+  gather->respond = std::move(respond);
+  gather->outstanding = request.topics.size() + 1;  // + 1 until every call is made
+  std::map<std::string, int> seen;
+  for (const auto& t : request.topics) ++seen[t.name];
+  const Duration timeout =
+      std::max(kCallRetryInterval, Duration::Milliseconds(std::max(request.timeout_ms, 0)));
+  gather->response.topics.resize(request.topics.size());
+  for (size_t i = 0; i < request.topics.size(); ++i) {
+    const auto& topic = request.topics[i];
+    kafka::CreateTopicsResponse::CreatableTopicResult& result = gather->response.topics[i];
+    result.name = topic.name;
+    if (version < 5) result.configs = std::nullopt;
+    auto fail = [&](ErrorCode code, std::string message) {
+      result.error_code = kafka::ToWire(code);
+      if (version >= 1) result.error_message = std::move(message);
+      gather->Done();
+    };
+    if (seen[topic.name] > 1) {
+      fail(ErrorCode::kInvalidRequest, "Create topics request from client contains a duplicate");
+      continue;
+    }
+    if (version < 4 && topic.assignments.empty() &&
+        (topic.num_partitions == -1 || topic.replication_factor == -1)) {
+      fail(ErrorCode::kInvalidRequest, "broker defaults need CreateTopics v4 or later");
+      continue;
+    }
+    ControllerCall call;
+    CreateTopicCall* create = call.mutable_create_topic();
+    create->set_name(topic.name);
+    create->set_num_partitions(topic.num_partitions);
+    create->set_replication_factor(topic.replication_factor);
+    create->set_validate_only(request.validate_only);
+    std::vector<const kafka::CreateTopicsRequest::CreatableTopic::CreatableReplicaAssignment*>
+        assignments;
+    for (const auto& a : topic.assignments) assignments.push_back(&a);
+    std::sort(assignments.begin(), assignments.end(),
+              [](auto* a, auto* b) { return a->partition_index < b->partition_index; });
+    bool dense = true;
+    for (size_t p = 0; p < assignments.size(); ++p) {
+      dense &= assignments[p]->partition_index == static_cast<int32_t>(p);
+      create->add_assignments()->mutable_replicas()->Add(assignments[p]->broker_ids.begin(),
+                                                         assignments[p]->broker_ids.end());
+    }
+    if (!dense) {
+      fail(ErrorCode::kInvalidReplicaAssignment, "partitions must be numbered from 0 densely");
+      continue;
+    }
+    if (!assignments.empty() && (topic.num_partitions == -1 || topic.replication_factor == -1)) {
+      create->set_num_partitions(-1);
+      create->set_replication_factor(-1);
+    }
+    std::map<std::string, std::string> configs;
+    bool null_value = false;
+    for (const auto& c : topic.configs) {
+      null_value |= !c.value.has_value();
+      if (c.value.has_value()) configs[c.name] = *c.value;
+    }
+    if (null_value) {
+      fail(ErrorCode::kInvalidConfig, "a config with a null value");
+      continue;
+    }
+    for (const auto& [key, value] : configs) {
+      controller::ConfigEntry* entry = create->add_configs();
+      entry->set_key(key);
+      entry->set_value(value);
+    }
+    CallController(std::move(call), timeout,
+                   [this, gather, i, version, configs](ControllerAnswer answer) {
+                     auto& r = gather->response.topics[i];
+                     r.error_code = static_cast<int16_t>(answer.error_code());
+                     if (version >= 1 && answer.error_code() != 0) {
+                       r.error_message = answer.message();
+                     }
+                     if (answer.error_code() == 0) {
+                       if (const std::optional<controller::TopicId> id =
+                               controller::TopicIdFromBytes(answer.topic_id())) {
+                         r.topic_id = ToUuid(*id);
+                       }
+                       if (version >= 5) {
+                         r.configs.emplace();
+                         for (const controller::DescribedConfig& d :
+                              controller::DescribeTopicConfig(configs, {})) {
+                           kafka::CreateTopicsResponse::CreatableTopicResult::CreatableTopicConfigs
+                               c;
+                           c.name = d.name;
+                           c.value = d.value;
+                           c.config_source = static_cast<int8_t>(d.source);
+                           r.configs->push_back(std::move(c));
+                         }
+                       }
+                     }
+                     gather->Done();
+                   });
+  }
+  gather->Done();
+}
+
+void Broker::HandleDeleteTopics(const kafka::RequestFrame& frame, Respond respond) {
+  kafka::DeleteTopicsRequest request;
+  if (!DecodeBody(frame, request, respond)) return;
+  const int16_t version = frame.header.api_version;
+  // v0-5 name topics; v6 names or ids.
+  std::vector<std::pair<std::optional<std::string>, kafka::Uuid>> wanted;
+  for (const std::string& name : request.topic_names) wanted.emplace_back(name, kafka::Uuid{});
+  for (const auto& t : request.topics) wanted.emplace_back(t.name, t.topic_id);
+  auto gather = std::make_shared<Gather<kafka::DeleteTopicsResponse>>();
+  gather->header = frame.header;
+  gather->respond = std::move(respond);
+  gather->outstanding = wanted.size() + 1;
+  gather->response.responses.resize(wanted.size());
+  const Duration timeout =
+      std::max(kCallRetryInterval, Duration::Milliseconds(std::max(request.timeout_ms, 0)));
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    auto& result = gather->response.responses[i];
+    result.name = wanted[i].first;
+    result.topic_id = wanted[i].second;
+    std::string name;
+    if (wanted[i].first.has_value()) {
+      name = *wanted[i].first;
+    } else if (const controller::TopicInfo* t = image_.topic(FromUuid(wanted[i].second))) {
+      name = t->name;
+    } else {
+      result.error_code = kafka::ToWire(ErrorCode::kUnknownTopicId);
+      gather->Done();
+      continue;
+    }
+    ControllerCall call;
+    call.set_delete_topic(name);
+    CallController(std::move(call), timeout, [gather, i, version](ControllerAnswer answer) {
+      auto& r = gather->response.responses[i];
+      r.error_code = static_cast<int16_t>(answer.error_code());
+      if (version >= 5 && answer.error_code() != 0) r.error_message = answer.message();
+      gather->Done();
+    });
+  }
+  gather->Done();
+}
+
+}  // namespace eddy::broker

@@ -1,0 +1,151 @@
+#include "core/broker/controller_service.h"
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "core/controller/metadata_machine.h"
+
+namespace eddy::broker {
+namespace {
+
+using kafka::ErrorCode;
+
+// Outcomes kept for proposals still waiting for their acknowledgement.
+constexpr size_t kOutcomesMax = 4096;
+
+controller::CreateTopicRequest FromCall(const CreateTopicCall& call) {
+  controller::CreateTopicRequest request;
+  request.name = call.name();
+  request.num_partitions = call.num_partitions();
+  request.replication_factor = static_cast<int16_t>(call.replication_factor());
+  for (const controller::PartitionReplicas& p : call.assignments()) {
+    request.assignments.emplace_back(p.replicas().begin(), p.replicas().end());
+  }
+  for (const controller::ConfigEntry& c : call.configs()) request.configs[c.key()] = c.value();
+  return request;
+}
+
+ErrorCode ErrorOfRefusal(const absl::Status& refusal) {
+  switch (refusal.code()) {
+    case absl::StatusCode::kAlreadyExists:
+      return ErrorCode::kTopicAlreadyExists;
+    case absl::StatusCode::kNotFound:
+      return ErrorCode::kUnknownTopicOrPartition;
+    case absl::StatusCode::kInvalidArgument:
+      return ErrorCode::kInvalidRequest;
+    default:
+      return ErrorCode::kInvalidReplicaAssignment;  // a broker gone since the plan
+  }
+}
+
+}  // namespace
+
+ControllerAnswer AnswerWith(ErrorCode code, std::string message) {
+  ControllerAnswer answer;
+  answer.set_error_code(kafka::ToWire(code));
+  answer.set_message(std::move(message));
+  return answer;
+}
+
+ControllerService::ControllerService(runtime::Runtime& runtime, DriverFn metadata_driver,
+                                     controller::TopicDefaults defaults)
+    : runtime_(runtime), metadata_driver_(std::move(metadata_driver)), defaults_(defaults) {}
+
+ControllerService::~ControllerService() { *alive_ = false; }
+
+void ControllerService::Handle(const ControllerCall& call, const controller::MetadataImage& image,
+                               Answer answer) {
+  ++stats_.calls;
+  raft::driver::GroupDriver* driver = metadata_driver_();
+  if (!ready_ || driver == nullptr || driver->raft() == nullptr ||
+      driver->raft()->role() != raft::Role::kLeader) {
+    ++stats_.not_controller;
+    return std::move(answer)(AnswerWith(ErrorCode::kNotController, "not the controller"));
+  }
+  controller::MetadataRecord record;
+  std::string topic_id;
+  switch (call.body_case()) {
+    case ControllerCall::kRegisterBroker:
+      *record.mutable_register_broker() = call.register_broker();
+      break;
+    case ControllerCall::kSetBrokerFenced:
+      *record.mutable_set_broker_fenced() = call.set_broker_fenced();
+      break;
+    case ControllerCall::kCreateTopic: {
+      controller::Plan plan = controller::PlanCreateTopic(image, FromCall(call.create_topic()),
+                                                          defaults_, runtime_.random());
+      if (!plan.ok()) {
+        ++stats_.refused_by_plan;
+        return std::move(answer)(AnswerWith(plan.error, plan.message));
+      }
+      topic_id = plan.record.create_topic().topic_id();
+      if (call.create_topic().validate_only()) {
+        ControllerAnswer valid = AnswerWith(ErrorCode::kNone, "");
+        return std::move(answer)(std::move(valid));
+      }
+      record = std::move(plan.record);
+      break;
+    }
+    case ControllerCall::kDeleteTopic: {
+      controller::Plan plan = controller::PlanDeleteTopic(image, call.delete_topic());
+      if (!plan.ok()) {
+        ++stats_.refused_by_plan;
+        return std::move(answer)(AnswerWith(plan.error, plan.message));
+      }
+      record = std::move(plan.record);
+      break;
+    }
+    case ControllerCall::BODY_NOT_SET:
+      return std::move(answer)(AnswerWith(ErrorCode::kInvalidRequest, "empty controller call"));
+  }
+  Propose(record, std::move(topic_id), std::move(answer));
+}
+
+void ControllerService::Propose(const controller::MetadataRecord& record, std::string topic_id,
+                                Answer answer) {
+  const std::vector<controller::MetadataRecord> records = {record};
+  absl::StatusOr<std::vector<uint8_t>> batch =
+      controller::EncodeMetadataBatch(records, runtime_.wall_clock().NowMs());
+  if (!batch.ok()) {
+    return std::move(answer)(AnswerWith(ErrorCode::kInvalidRequest,
+                                        std::string(batch.status().message())));
+  }
+  ++stats_.proposed;
+  metadata_driver_()->Propose(
+      *std::move(batch),
+      [this, alive = alive_, topic_id = std::move(topic_id),
+       answer = std::move(answer)](absl::StatusOr<raft::EntryMeta> meta) mutable {
+        if (!*alive) return;
+        if (!meta.ok()) {
+          // Not leader, overwritten, too many in flight: definitely not written, ask again.
+          // Stopped or replaced by a snapshot: unknown; a retry is planned afresh either way.
+          const bool unknown = absl::IsUnavailable(meta.status());
+          if (unknown) ++stats_.outcome_unknown;
+          return std::move(answer)(AnswerWith(
+              unknown ? ErrorCode::kRequestTimedOut : ErrorCode::kNotController,
+              std::string(meta.status().message())));
+        }
+        auto it = outcomes_.find(meta->base_offset);
+        const absl::Status outcome =
+            it == outcomes_.end() ? absl::UnknownError("no outcome recorded") : it->second;
+        if (it != outcomes_.end()) outcomes_.erase(it);
+        if (!outcome.ok()) {
+          ++stats_.refused_by_image;
+          return std::move(answer)(
+              AnswerWith(ErrorOfRefusal(outcome), std::string(outcome.message())));
+        }
+        ControllerAnswer done = AnswerWith(ErrorCode::kNone, "");
+        done.set_topic_id(topic_id);
+        std::move(answer)(std::move(done));
+      });
+}
+
+void ControllerService::OnRecord(int64_t offset, const absl::Status& outcome) {
+  outcomes_[offset] = outcome;
+  while (outcomes_.size() > kOutcomesMax) outcomes_.erase(outcomes_.begin());
+}
+
+}  // namespace eddy::broker
