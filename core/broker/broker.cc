@@ -255,8 +255,28 @@ void Broker::ScheduleReconcile() {
   });
 }
 
+void Broker::MaybeNameCluster() {
+  if (!image_.cluster_id().empty() || naming_cluster_ || !leads_metadata()) return;
+  naming_cluster_ = true;
+  static constexpr char kBase64Url[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string id;
+  uint64_t bits = runtime_.random().Next();
+  uint64_t more = runtime_.random().Next();
+  for (int i = 0; i < 22; ++i) {
+    id.push_back(kBase64Url[bits & 63]);
+    bits = (bits >> 6) | ((more & 63) << 58);
+    more >>= 6;
+  }
+  ControllerCall call;
+  call.mutable_set_cluster_id()->set_cluster_id(id);
+  CallController(std::move(call), Duration::Seconds(10),
+                 [this](ControllerAnswer) { naming_cluster_ = false; });
+}
+
 void Broker::Reconcile() {
   MaybeUnfence();
+  MaybeNameCluster();
   std::set<raft::driver::GroupId> wanted;
   for (const controller::HostedReplica& r :
        image_.ReplicasOn(static_cast<controller::BrokerId>(runtime_.self()))) {

@@ -19,6 +19,9 @@
 // sent to the leader's node as owner messages (raft/driver/node_driver.h) and retried every
 // kCallRetryInterval until their deadline (messages may be lost; the leader may move).
 //
+// THE CLUSTER ID is drawn by the first broker whose metadata replica leads while the image has
+// none; the image keeps the first one committed.
+//
 // KAFKA APIS so far: ApiVersions (the listener), Metadata, CreateTopics, DeleteTopics.
 //
 // LOOP AFFINITY: the runtime's loop. OWNERSHIP: the runtime outlives the broker; destroying it
@@ -134,6 +137,9 @@ class Broker final : public RequestHandler,
   // Joining (see JOINING).
   void Register();
   void MaybeUnfence();
+  // The first controller leader names the cluster (Kafka's 22-character base64 of 16 random
+  // bytes); set once, by whichever proposal commits first.
+  void MaybeNameCluster();
 
   // Replicas the image places here, added; those it no longer does, removed.
   void ScheduleReconcile();
@@ -169,6 +175,7 @@ class Broker final : public RequestHandler,
   uint64_t next_call_id_ = 1;
   bool registering_ = false;
   bool unfencing_ = false;
+  bool naming_cluster_ = false;
   bool reconcile_posted_ = false;
   std::set<raft::driver::GroupId> removing_;
   BrokerStats stats_;

@@ -131,6 +131,9 @@ TEST(BrokerTest, BrokersJoinAndACreatedTopicIsHostedAndListedEverywhere) {
     ASSERT_TRUE(m.ok());
     EXPECT_EQ(m->brokers.size(), 3u);
     EXPECT_GE(m->controller_id, 1);
+    ASSERT_TRUE(m->cluster_id.has_value());
+    EXPECT_EQ(m->cluster_id->size(), 22u);
+    EXPECT_EQ(*m->cluster_id, c.brokers[1]->image().cluster_id());
     ASSERT_EQ(m->topics.size(), 1u);
     EXPECT_EQ(m->topics[0].name, "orders");
     for (const auto& p : m->topics[0].partitions) EXPECT_EQ(p.replica_nodes.size(), 3u);

@@ -74,6 +74,9 @@ void ControllerService::Handle(const ControllerCall& call, const controller::Met
     case ControllerCall::kSetBrokerFenced:
       *record.mutable_set_broker_fenced() = call.set_broker_fenced();
       break;
+    case ControllerCall::kSetClusterId:
+      *record.mutable_set_cluster_id() = call.set_cluster_id();
+      break;
     case ControllerCall::kCreateTopic: {
       controller::Plan plan = controller::PlanCreateTopic(image, FromCall(call.create_topic()),
                                                           defaults_, runtime_.random());
