@@ -284,6 +284,9 @@ void Broker::Reconcile() {
     if (node_->group(r.group_id) != nullptr || removing_.contains(r.group_id)) continue;
     if (absl::Status s = node_->AddGroup(GroupOptionsFor(r.group_id, r.replicas)); s.ok()) {
       ++stats_.replicas_added;
+      auto listener = std::make_unique<PartitionListener>(*this, r.group_id);
+      node_->group(r.group_id)->SetListener(listener.get());
+      partition_listeners_[r.group_id] = std::move(listener);
     }
   }
   std::vector<raft::driver::GroupId> unwanted;
@@ -296,6 +299,9 @@ void Broker::Reconcile() {
     removing_.insert(group);
     ++stats_.replicas_removed;
     soft_states_.erase(group);
+    node_->group(group)->SetListener(nullptr);
+    partition_listeners_.erase(group);
+    OnPartitionAdvanced(group);  // waiting fetches answer: the partition is gone
     node_->RemoveGroup(group, [this, alive = alive_, group](absl::Status) {
       if (!*alive) return;
       removing_.erase(group);

@@ -22,7 +22,10 @@
 // THE CLUSTER ID is drawn by the first broker whose metadata replica leads while the image has
 // none; the image keeps the first one committed.
 //
-// KAFKA APIS so far: ApiVersions (the listener), Metadata, CreateTopics, DeleteTopics.
+// KAFKA APIS so far: ApiVersions (the listener), Metadata, CreateTopics, DeleteTopics, Produce
+// (v3+: acks=all and acks=1 answered once the batch is committed by a quorum and durable here —
+// acks=1 is thus answered later than Kafka would; acks=0 not at all) and Fetch (v4+: from the
+// leader, up to the high watermark, long-polled on the high watermark, sessionless).
 //
 // LOOP AFFINITY: the runtime's loop. OWNERSHIP: the runtime outlives the broker; destroying it
 // (a crash) drops everything in flight.
@@ -43,6 +46,7 @@
 #include "core/controller/metadata_image.h"
 #include "core/controller/metadata_machine.h"
 #include "core/controller/topic_planner.h"
+#include "core/kafka/generated/fetch.h"
 #include "core/runtime/connector.h"
 #include "core/runtime/runtime.h"
 #include "raft/driver/group_listener.h"
@@ -101,6 +105,7 @@ class Broker final : public RequestHandler,
 
   // --- RequestHandler ---
   bool Implements(int16_t api_key) const override;
+  int16_t MinVersion(int16_t api_key) const override;
   void Handle(runtime::ConnectionId connection, const kafka::RequestFrame& frame,
               Respond respond) override;
 
@@ -149,6 +154,34 @@ class Broker final : public RequestHandler,
   void HandleMetadata(const kafka::RequestFrame& frame, Respond respond);
   void HandleCreateTopics(const kafka::RequestFrame& frame, Respond respond);
   void HandleDeleteTopics(const kafka::RequestFrame& frame, Respond respond);
+  // Produce and Fetch (data_handlers.cc).
+  void HandleProduce(const kafka::RequestFrame& frame, Respond respond);
+  void HandleFetch(const kafka::RequestFrame& frame, Respond respond);
+  struct FetchState;
+  struct FetchRead;
+  struct FetchRound;
+  void RunFetch(std::shared_ptr<FetchState> state);
+  void OnFetchRound(std::shared_ptr<FetchState> state, std::shared_ptr<FetchRound> round);
+  std::string FetchTopicName(const kafka::FetchRequest::FetchTopic& topic, int16_t version) const;
+  // A partition's high watermark moved, or its leadership changed: waiting fetches read again.
+  void OnPartitionAdvanced(raft::driver::GroupId group);
+  // The replica of `topic`/`partition` if this broker leads it; else nullptr and why.
+  raft::driver::GroupDriver* LeaderReplica(const std::string& topic, int32_t partition,
+                                           kafka::ErrorCode* error);
+
+  // Each partition replica's events (group_listener.h), posted to the broker.
+  struct PartitionListener final : raft::driver::GroupListener {
+    PartitionListener(Broker& b, raft::driver::GroupId g) : broker(b), group(g) {}
+    void OnHighWatermark(int64_t) override { Wake(); }
+    void OnLeadership(const raft::SoftState&) override { Wake(); }
+    void Wake() {
+      broker.runtime_.clock().Post([b = &broker, alive = broker.alive_, g = group] {
+        if (*alive) b->OnPartitionAdvanced(g);
+      });
+    }
+    Broker& broker;
+    raft::driver::GroupId group;
+  };
 
   runtime::Runtime& runtime_;
   const BrokerOptions options_;
@@ -178,6 +211,8 @@ class Broker final : public RequestHandler,
   bool naming_cluster_ = false;
   bool reconcile_posted_ = false;
   std::set<raft::driver::GroupId> removing_;
+  std::map<raft::driver::GroupId, std::unique_ptr<PartitionListener>> partition_listeners_;
+  std::map<raft::driver::GroupId, std::vector<std::weak_ptr<FetchState>>> fetch_waiters_;
   BrokerStats stats_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

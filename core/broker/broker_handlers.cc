@@ -9,7 +9,9 @@
 #include "core/controller/topic_config.h"
 #include "core/kafka/generated/create_topics.h"
 #include "core/kafka/generated/delete_topics.h"
+#include "core/kafka/generated/fetch.h"
 #include "core/kafka/generated/metadata.h"
+#include "core/kafka/generated/produce.h"
 
 namespace eddy::broker {
 namespace {
@@ -58,7 +60,16 @@ struct Gather {
 bool Broker::Implements(int16_t api_key) const {
   return api_key == kafka::MetadataRequest::kApiKey ||
          api_key == kafka::CreateTopicsRequest::kApiKey ||
-         api_key == kafka::DeleteTopicsRequest::kApiKey;
+         api_key == kafka::DeleteTopicsRequest::kApiKey ||
+         api_key == kafka::ProduceRequest::kApiKey || api_key == kafka::FetchRequest::kApiKey;
+}
+
+int16_t Broker::MinVersion(int16_t api_key) const {
+  // RecordBatch v2 only: Produce v3+ carries it; Fetch v4+ is what v2-format clients send (no
+  // down-conversion to message sets v0/v1).
+  if (api_key == kafka::ProduceRequest::kApiKey) return 3;
+  if (api_key == kafka::FetchRequest::kApiKey) return 4;
+  return 0;
 }
 
 void Broker::Handle(runtime::ConnectionId, const kafka::RequestFrame& frame, Respond respond) {
@@ -69,6 +80,10 @@ void Broker::Handle(runtime::ConnectionId, const kafka::RequestFrame& frame, Res
       return HandleCreateTopics(frame, std::move(respond));
     case kafka::DeleteTopicsRequest::kApiKey:
       return HandleDeleteTopics(frame, std::move(respond));
+    case kafka::ProduceRequest::kApiKey:
+      return HandleProduce(frame, std::move(respond));
+    case kafka::FetchRequest::kApiKey:
+      return HandleFetch(frame, std::move(respond));
     default:
       return std::move(respond)(absl::InvalidArgumentError("not implemented"));
   }

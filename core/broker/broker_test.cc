@@ -13,6 +13,10 @@
 #include "clients/broker_connection.h"
 #include "core/kafka/generated/create_topics.h"
 #include "core/kafka/generated/delete_topics.h"
+#include "core/kafka/generated/fetch.h"
+#include "core/kafka/generated/produce.h"
+#include "core/record/batch_header.h"
+#include "core/record/record_batch_builder.h"
 #include "core/kafka/generated/metadata.h"
 #include "gtest/gtest.h"
 #include "sim/runtime/sim_world.h"
@@ -183,6 +187,135 @@ TEST(BrokerTest, ACrashedBrokerRejoinsUnderANewIncarnation) {
   const controller::BrokerInfo* info = c.brokers[1]->image().broker(2);
   ASSERT_NE(info, nullptr);
   EXPECT_EQ(info->retired_incarnations, std::vector<uint64_t>{before});
+}
+
+std::vector<uint8_t> Records(int count, int64_t timestamp = 1000) {
+  record::BatchHeader fields;
+  record::RecordBatchBuilder builder(fields);
+  for (int i = 0; i < count; ++i) {
+    const std::string value = "v" + std::to_string(i);
+    EXPECT_TRUE(builder
+                    .Append(timestamp, std::nullopt,
+                            std::span<const uint8_t>(
+                                reinterpret_cast<const uint8_t*>(value.data()), value.size()))
+                    .ok());
+  }
+  return builder.Finish();
+}
+
+kafka::ProduceRequest ProduceTo(const std::string& topic, const std::vector<uint8_t>& batch,
+                                int16_t acks = -1) {
+  kafka::ProduceRequest request;
+  request.acks = acks;
+  request.timeout_ms = 10'000;
+  auto& t = request.topic_data.emplace_back();
+  t.name = topic;
+  auto& p = t.partition_data.emplace_back();
+  p.index = 0;
+  p.records = kafka::Records::Of(batch);
+  return request;
+}
+
+kafka::FetchRequest FetchFrom(const std::string& topic, int64_t offset, int32_t max_wait_ms = 0,
+                              int32_t min_bytes = 0) {
+  kafka::FetchRequest request;
+  request.max_wait_ms = max_wait_ms;
+  request.min_bytes = min_bytes;
+  auto& t = request.topics.emplace_back();
+  t.topic = topic;
+  auto& p = t.partitions.emplace_back();
+  p.partition = 0;
+  p.fetch_offset = offset;
+  p.partition_max_bytes = 1 << 20;
+  return request;
+}
+
+// Base offsets of the batches in a fetched partition's records.
+std::vector<int64_t> BaseOffsets(const kafka::Records& records) {
+  const std::string bytes = records.Flatten();
+  std::vector<int64_t> offsets;
+  std::span<const uint8_t> rest(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  while (!rest.empty()) {
+    absl::StatusOr<record::BatchHeader> h = record::ParseBatchHeader(rest);
+    if (!h.ok() || h->size_bytes() > rest.size()) break;
+    offsets.push_back(h->base_offset);
+    rest = rest.subspan(h->size_bytes());
+  }
+  return offsets;
+}
+
+TEST(BrokerTest, ProduceIsAcknowledgedAtCommitAndFetchReadsUpToTheHighWatermark) {
+  Cluster c(3);
+  ASSERT_TRUE(c.RunUntil(Duration::Seconds(30), [&] { return c.AllJoined(); }));
+  sim::SimClient& client = c.world.AddClient();
+  BrokerConnection admin(client, c.world.address(1));
+  auto created = Ask<kafka::CreateTopicsRequest, kafka::CreateTopicsResponse>(
+      c, admin, CreateRequest("events", 1, 3), 5);
+  ASSERT_TRUE(created.ok());
+  int32_t leader = -1;
+  ASSERT_TRUE(c.RunUntil(Duration::Seconds(30), [&] {
+    auto m = Metadata(c, client, 1);
+    if (!m.ok() || !EveryPartitionLed(*m, "events", 1)) return false;
+    leader = m->topics[0].partitions[0].leader_id;
+    // Every replica knows it (each broker hosts one).
+    for (runtime::NodeId id : c.world.node_ids()) {
+      auto other = Metadata(c, client, id);
+      if (!other.ok() || !EveryPartitionLed(*other, "events", 1)) return false;
+    }
+    return true;
+  }));
+  BrokerConnection to_leader(client, c.world.address(static_cast<runtime::NodeId>(leader)));
+  using Produced = kafka::ProduceResponse;
+  auto first = Ask<kafka::ProduceRequest, Produced>(c, to_leader, ProduceTo("events", Records(3)), 9);
+  ASSERT_TRUE(first.ok()) << first.status();
+  const auto& p0 = first->response.responses[0].partition_responses[0];
+  EXPECT_EQ(p0.error_code, 0);
+  EXPECT_EQ(p0.base_offset, 0);
+  auto second = Ask<kafka::ProduceRequest, Produced>(c, to_leader, ProduceTo("events", Records(1)), 9);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->response.responses[0].partition_responses[0].base_offset, 3);
+  // A follower refuses; a corrupt batch is refused.
+  const runtime::NodeId follower = leader == 1 ? 2 : 1;
+  BrokerConnection to_follower(client, c.world.address(follower));
+  auto refused = Ask<kafka::ProduceRequest, Produced>(c, to_follower, ProduceTo("events", Records(1)), 9);
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->response.responses[0].partition_responses[0].error_code,
+            kafka::ToWire(kafka::ErrorCode::kNotLeaderOrFollower));
+  std::vector<uint8_t> corrupt = Records(1);
+  corrupt.back() ^= 0x40;
+  auto bad = Ask<kafka::ProduceRequest, Produced>(c, to_leader, ProduceTo("events", corrupt), 9);
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(bad->response.responses[0].partition_responses[0].error_code,
+            kafka::ToWire(kafka::ErrorCode::kCorruptMessage));
+
+  using Fetched = kafka::FetchResponse;
+  auto all = Ask<kafka::FetchRequest, Fetched>(c, to_leader, FetchFrom("events", 0), 12);
+  ASSERT_TRUE(all.ok()) << all.status();
+  const auto& f0 = all->response.responses[0].partitions[0];
+  EXPECT_EQ(f0.error_code, 0);
+  EXPECT_EQ(f0.high_watermark, 4);
+  EXPECT_EQ(f0.log_start_offset, 0);
+  EXPECT_EQ(BaseOffsets(f0.records), (std::vector<int64_t>{0, 3}));
+  auto past = Ask<kafka::FetchRequest, Fetched>(c, to_leader, FetchFrom("events", 100), 12);
+  ASSERT_TRUE(past.ok());
+  EXPECT_EQ(past->response.responses[0].partitions[0].error_code,
+            kafka::ToWire(kafka::ErrorCode::kOffsetOutOfRange));
+
+  // A long poll at the high watermark is answered by the next commit, before its deadline.
+  std::optional<absl::StatusOr<Reply<Fetched>>> waiting;
+  const Instant asked = c.world.Now();
+  to_leader.Call<kafka::FetchRequest, Fetched>(FetchFrom("events", 4, 5'000, 1), 12,
+                                               [&](auto o) { waiting = std::move(o); });
+  c.world.RunFor(Duration::Milliseconds(200));
+  EXPECT_FALSE(waiting.has_value());
+  BrokerConnection producer(client, c.world.address(static_cast<runtime::NodeId>(leader)));
+  ASSERT_TRUE(producer.SendOneWay(ProduceTo("events", Records(2), /*acks=*/0), 9).ok());
+  ASSERT_TRUE(c.RunUntil(Duration::Seconds(10), [&] { return waiting.has_value(); }));
+  EXPECT_LT(c.world.Now() - asked, Duration::Seconds(5));
+  ASSERT_TRUE(waiting->ok()) << waiting->status();
+  const auto& woke = (*waiting)->response.responses[0].partitions[0];
+  EXPECT_EQ(BaseOffsets(woke.records), std::vector<int64_t>{4});
+  EXPECT_EQ(woke.high_watermark, 6);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "core/broker/kafka_listener.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -41,7 +42,8 @@ void KafkaListener::OnRequest(runtime::ConnectionId connection, std::vector<uint
     }
     return CloseConnection(connection);
   }
-  if (!handler_.Implements(frame.header.api_key)) {
+  if (!handler_.Implements(frame.header.api_key) ||
+      frame.header.api_version < handler_.MinVersion(frame.header.api_key)) {
     ++stats_.unsupported_requests;
     return CloseConnection(connection);
   }
@@ -113,6 +115,10 @@ std::vector<uint8_t> KafkaListener::ApiVersionsFrame(const kafka::RequestHeader&
     return entry.api_key != kafka::ApiVersionsRequest::kApiKey &&
            !handler_.Implements(entry.api_key);
   });
+  for (auto& entry : answer.response.api_keys) {
+    if (entry.api_key == kafka::ApiVersionsRequest::kApiKey) continue;
+    entry.min_version = std::max(entry.min_version, handler_.MinVersion(entry.api_key));
+  }
   kafka::Writer writer;
   EDDY_CHECK_OK(kafka::EncodeResponseFrame(header.correlation_id, answer.response_version,
                                            answer.response, writer));

@@ -55,6 +55,9 @@ class RequestHandler {
   virtual ~RequestHandler() = default;
   // Whether this broker implements `api_key` (ApiVersions excepted: the listener answers it).
   virtual bool Implements(int16_t api_key) const = 0;
+  // The oldest version of `api_key` it serves (older ones are not advertised, and close the
+  // connection as unsupported versions do).
+  virtual int16_t MinVersion(int16_t /*api_key*/) const { return 0; }
   // One request of an implemented API at a supported version; `frame.body` is valid during the
   // call only (copy what must outlive it). `respond` runs once, now or later; a non-OK status
   // closes the connection (kInvalidArgument: the body did not decode).

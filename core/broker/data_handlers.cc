@@ -1,0 +1,343 @@
+// Broker: Produce and Fetch on the partitions this broker leads (broker.h, KAFKA APIS).
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "core/broker/broker.h"
+#include "core/broker/produce_validation.h"
+#include "core/controller/topic_config.h"
+#include "core/kafka/generated/fetch.h"
+#include "core/kafka/generated/produce.h"
+
+namespace eddy::broker {
+namespace {
+
+using kafka::ErrorCode;
+
+// A proposal's failure in Kafka's terms: definitely not written (NOT_LEADER_OR_FOLLOWER: the
+// client refreshes metadata and retries), or its outcome unknown (REQUEST_TIMED_OUT).
+ErrorCode ErrorOfProposal(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kAborted:
+      return ErrorCode::kNotLeaderOrFollower;
+    case absl::StatusCode::kInvalidArgument:
+      return ErrorCode::kCorruptMessage;
+    default:
+      return ErrorCode::kRequestTimedOut;
+  }
+}
+
+ErrorCode ErrorOfRead(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kOutOfRange:
+      return ErrorCode::kOffsetOutOfRange;
+    case absl::StatusCode::kDataLoss:
+      return ErrorCode::kKafkaStorageError;
+    default:
+      return ErrorCode::kNotLeaderOrFollower;
+  }
+}
+
+struct ProduceState {
+  kafka::ProduceResponse response;
+  size_t outstanding = 0;
+  bool answered = false;
+  bool no_response = false;  // acks=0
+  kafka::RequestHeader header;
+  RequestHandler::Respond respond;
+  runtime::TimerId timeout = runtime::kNoTimer;
+
+  void Done(runtime::Clock& clock) {
+    if (--outstanding != 0 || answered) return;
+    answered = true;
+    clock.Cancel(timeout);
+    if (no_response) return std::move(respond)(Response{});
+    std::move(respond)(EncodeResponse(header, response));
+  }
+};
+
+}  // namespace
+
+raft::driver::GroupDriver* Broker::LeaderReplica(const std::string& topic, int32_t partition,
+                                                 ErrorCode* error) {
+  const controller::TopicInfo* info = image_.FindTopic(topic);
+  if (info == nullptr || partition < 0 ||
+      static_cast<size_t>(partition) >= info->partitions.size()) {
+    *error = ErrorCode::kUnknownTopicOrPartition;
+    return nullptr;
+  }
+  raft::driver::GroupDriver* g = node_->group(info->partitions[partition].group_id);
+  if (g == nullptr || g->raft() == nullptr || g->raft()->role() != raft::Role::kLeader) {
+    *error = ErrorCode::kNotLeaderOrFollower;
+    return nullptr;
+  }
+  *error = ErrorCode::kNone;
+  return g;
+}
+
+void Broker::HandleProduce(const kafka::RequestFrame& frame, Respond respond) {
+  kafka::ProduceRequest request;
+  kafka::Reader reader(frame.body);
+  if (!request.Decode(frame.header.api_version, reader).ok() || reader.remaining_bytes() != 0) {
+    return std::move(respond)(absl::InvalidArgumentError("malformed ProduceRequest"));
+  }
+  auto state = std::make_shared<ProduceState>();
+  state->header = frame.header;
+  state->respond = std::move(respond);
+  state->no_response = request.acks == 0;
+  state->outstanding = 1;  // released once every partition is under way
+  const bool acks_valid = request.acks == -1 || request.acks == 0 || request.acks == 1;
+  const int64_t now_ms = runtime_.wall_clock().NowMs();
+  for (const auto& topic : request.topic_data) {
+    auto& topic_response = state->response.responses.emplace_back();
+    topic_response.name = topic.name;
+    topic_response.partition_responses.resize(topic.partition_data.size());
+    const controller::TopicInfo* info = image_.FindTopic(topic.name);
+    for (size_t i = 0; i < topic.partition_data.size(); ++i) {
+      const auto& data = topic.partition_data[i];
+      auto& pr = topic_response.partition_responses[i];
+      pr.index = data.index;
+      pr.base_offset = -1;
+      ErrorCode error = ErrorCode::kNone;
+      raft::driver::GroupDriver* g = LeaderReplica(topic.name, data.index, &error);
+      if (!acks_valid) error = ErrorCode::kInvalidRequiredAcks;
+      if (error != ErrorCode::kNone) {
+        pr.error_code = kafka::ToWire(error);
+        continue;
+      }
+      const absl::StatusOr<controller::TopicConfig> config =
+          controller::ResolveTopicConfig(info->configs, {});
+      const std::string flat = data.records.Flatten();
+      ProducedBatches batches = ValidateProduced(
+          std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(flat.data()), flat.size()),
+          config.ok() ? *config : controller::TopicConfig{}, now_ms);
+      if (batches.error != ErrorCode::kNone) {
+        pr.error_code = kafka::ToWire(batches.error);
+        if (frame.header.api_version >= 8) pr.error_message = batches.message;
+        continue;
+      }
+      pr.log_append_time_ms = batches.log_append_time_ms;
+      pr.log_start_offset = g->kafka_log_start_offset();
+      const raft::driver::GroupId group = info->partitions[data.index].group_id;
+      const size_t topic_index = state->response.responses.size() - 1;
+      const size_t count = batches.batches.size();
+      state->outstanding += count;
+      for (size_t b = 0; b < count; ++b) {
+        g->Propose(std::move(batches.batches[b]),
+                   [this, alive = alive_, state, topic_index, i, b, group](
+                       absl::StatusOr<raft::EntryMeta> meta) {
+                     if (!*alive) return;
+                     auto& r = state->response.responses[topic_index].partition_responses[i];
+                     if (!meta.ok()) {
+                       if (r.error_code == 0) r.error_code = kafka::ToWire(ErrorOfProposal(meta.status()));
+                       r.base_offset = -1;
+                     } else if (b == 0 && r.error_code == 0) {
+                       raft::driver::GroupDriver* driver = node_->group(group);
+                       const std::optional<int64_t> offset =
+                           driver == nullptr ? std::nullopt
+                                             : driver->KafkaOffsetOf(meta->base_offset);
+                       r.base_offset = offset.value_or(-1);
+                       if (!offset.has_value()) {
+                         r.error_code = kafka::ToWire(ErrorCode::kRequestTimedOut);
+                       }
+                     }
+                     state->Done(runtime_.clock());
+                   });
+      }
+    }
+  }
+  if (state->no_response) {
+    // acks=0: nothing is awaited; the proposals carry on.
+    state->answered = true;
+    return std::move(state->respond)(Response{});
+  }
+  const Duration timeout = Duration::Milliseconds(std::max(request.timeout_ms, 0));
+  state->timeout = runtime_.clock().ScheduleAfter(timeout, [this, alive = alive_, state] {
+    if (!*alive || state->answered) return;
+    // The quorum did not answer in time; the batches may still be committed.
+    for (auto& t : state->response.responses) {
+      for (auto& p : t.partition_responses) {
+        if (p.error_code == 0 && p.base_offset < 0) {
+          p.error_code = kafka::ToWire(ErrorCode::kRequestTimedOut);
+        }
+      }
+    }
+    state->answered = true;
+    std::move(state->respond)(EncodeResponse(state->header, state->response));
+  });
+  state->Done(runtime_.clock());
+}
+
+// ---- Fetch ----
+
+struct Broker::FetchState {
+  kafka::FetchRequest request;
+  kafka::RequestHeader header;
+  Respond respond;
+  Instant deadline;
+  bool answered = false;
+  runtime::TimerId timer = runtime::kNoTimer;
+};
+
+struct Broker::FetchRead {
+  size_t topic = 0;
+  int32_t partition = 0;
+  ErrorCode error = ErrorCode::kNone;
+  raft::driver::GroupId group = 0;
+  int64_t high_watermark = -1;
+  int64_t log_start = -1;
+  std::optional<log::KafkaReadResult> result = std::nullopt;
+};
+
+struct Broker::FetchRound {
+  std::vector<FetchRead> reads;
+  size_t outstanding = 1;
+};
+
+void Broker::HandleFetch(const kafka::RequestFrame& frame, Respond respond) {
+  auto state = std::make_shared<FetchState>();
+  kafka::Reader reader(frame.body);
+  if (!state->request.Decode(frame.header.api_version, reader).ok() ||
+      reader.remaining_bytes() != 0) {
+    return std::move(respond)(absl::InvalidArgumentError("malformed FetchRequest"));
+  }
+  state->header = frame.header;
+  state->respond = std::move(respond);
+  state->deadline =
+      runtime_.clock().Now() + Duration::Milliseconds(std::max(state->request.max_wait_ms, 0));
+  if (state->request.session_id != 0 || state->request.session_epoch > 0) {
+    // No session is ever created (every answer is sessionless: session id 0).
+    kafka::FetchResponse response;
+    response.error_code = kafka::ToWire(ErrorCode::kFetchSessionIdNotFound);
+    return std::move(state->respond)(EncodeResponse(state->header, response));
+  }
+  RunFetch(std::move(state));
+}
+
+std::string Broker::FetchTopicName(const kafka::FetchRequest::FetchTopic& topic,
+                                   int16_t version) const {
+  if (version < 13) return topic.topic;
+  controller::TopicId id{};
+  std::copy(topic.topic_id.bytes.begin(), topic.topic_id.bytes.end(), id.begin());
+  const controller::TopicInfo* info = image_.topic(id);
+  return info == nullptr ? std::string() : info->name;
+}
+
+void Broker::RunFetch(std::shared_ptr<FetchState> state) {
+  auto round = std::make_shared<FetchRound>();
+  const int16_t version = state->header.api_version;
+  for (size_t t = 0; t < state->request.topics.size(); ++t) {
+    for (const auto& partition : state->request.topics[t].partitions) {
+      round->reads.push_back(FetchRead{.topic = t, .partition = partition.partition});
+    }
+  }
+  size_t slot = 0;
+  for (size_t t = 0; t < state->request.topics.size(); ++t) {
+    const std::string name = FetchTopicName(state->request.topics[t], version);
+    for (const auto& partition : state->request.topics[t].partitions) {
+      FetchRead& read = round->reads[slot];
+      const size_t this_slot = slot++;
+      ErrorCode error = version >= 13 ? ErrorCode::kUnknownTopicId
+                                      : ErrorCode::kUnknownTopicOrPartition;
+      raft::driver::GroupDriver* g =
+          name.empty() ? nullptr : LeaderReplica(name, partition.partition, &error);
+      if (g == nullptr) {
+        read.error = error;
+        continue;
+      }
+      read.group = image_.FindTopic(name)->partitions[partition.partition].group_id;
+      read.high_watermark = g->kafka_high_watermark();
+      read.log_start = g->kafka_log_start_offset();
+      ++round->outstanding;
+      const uint64_t max_bytes =
+          static_cast<uint64_t>(std::max<int32_t>(partition.partition_max_bytes, 1));
+      g->ReadKafka(partition.fetch_offset, max_bytes,
+                   [this, alive = alive_, state, round, this_slot](
+                       absl::StatusOr<log::KafkaReadResult> result) mutable {
+                     if (!*alive) return;
+                     FetchRead& r = round->reads[this_slot];
+                     if (result.ok()) {
+                       r.result = *std::move(result);
+                     } else {
+                       r.error = ErrorOfRead(result.status());
+                     }
+                     if (--round->outstanding == 0) OnFetchRound(state, round);
+                   });
+    }
+  }
+  if (--round->outstanding == 0) OnFetchRound(state, round);
+}
+
+void Broker::OnFetchRound(std::shared_ptr<FetchState> state, std::shared_ptr<FetchRound> round) {
+  if (state->answered) return;
+  size_t bytes = 0;
+  bool any_error = false;
+  for (const FetchRead& r : round->reads) {
+    any_error |= r.error != ErrorCode::kNone;
+    if (r.result.has_value()) bytes += r.result->bytes.size();
+  }
+  const bool enough = bytes >= static_cast<size_t>(std::max(state->request.min_bytes, 0));
+  if (!enough && !any_error && runtime_.clock().Now() < state->deadline) {
+    // Long poll: read again when a partition's high watermark moves, or at the deadline.
+    for (const FetchRead& r : round->reads) fetch_waiters_[r.group].push_back(state);
+    state->timer = runtime_.clock().ScheduleAfter(
+        state->deadline - runtime_.clock().Now(), [this, alive = alive_, state] {
+          if (!*alive || state->answered) return;
+          state->timer = runtime::kNoTimer;
+          RunFetch(state);
+        });
+    return;
+  }
+  state->answered = true;
+  if (state->timer != runtime::kNoTimer) runtime_.clock().Cancel(state->timer);
+  // Whole batches up to max_bytes, the first non-empty partition's always (Kafka's rule).
+  kafka::FetchResponse response;
+  size_t budget = static_cast<size_t>(std::max(state->request.max_bytes, 0));
+  bool first = true;
+  size_t slot = 0;
+  for (size_t t = 0; t < state->request.topics.size(); ++t) {
+    auto& out = response.responses.emplace_back();
+    out.topic = state->request.topics[t].topic;
+    out.topic_id = state->request.topics[t].topic_id;
+    for (size_t p = 0; p < state->request.topics[t].partitions.size(); ++p) {
+      const FetchRead& r = round->reads[slot++];
+      auto& pd = out.partitions.emplace_back();
+      pd.partition_index = r.partition;
+      pd.error_code = kafka::ToWire(r.error);
+      pd.high_watermark = r.high_watermark;
+      pd.last_stable_offset = r.high_watermark;  // read_committed = read_uncommitted for now
+      pd.log_start_offset = r.log_start;
+      pd.aborted_transactions = std::nullopt;
+      pd.records = kafka::Records::Empty();
+      if (!r.result.has_value() || r.result->bytes.empty()) continue;
+      const size_t size = r.result->bytes.size();
+      if (first || size <= budget) {
+        pd.records = kafka::Records::Of(r.result->bytes);
+        budget = size >= budget ? 0 : budget - size;
+        first = false;
+      }
+    }
+  }
+  // `round` holds the bytes the records view; encoding copies them.
+  std::move(state->respond)(EncodeResponse(state->header, response));
+}
+
+void Broker::OnPartitionAdvanced(raft::driver::GroupId group) {
+  auto it = fetch_waiters_.find(group);
+  if (it == fetch_waiters_.end()) return;
+  std::vector<std::weak_ptr<FetchState>> waiting = std::move(it->second);
+  fetch_waiters_.erase(it);
+  for (const std::weak_ptr<FetchState>& weak : waiting) {
+    std::shared_ptr<FetchState> state = weak.lock();
+    if (state == nullptr || state->answered || state->timer == runtime::kNoTimer) continue;
+    runtime_.clock().Cancel(state->timer);
+    state->timer = runtime::kNoTimer;
+    RunFetch(state);
+  }
+}
+
+}  // namespace eddy::broker
