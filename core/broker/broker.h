@@ -25,7 +25,8 @@
 // KAFKA APIS so far: ApiVersions (the listener), Metadata, CreateTopics, DeleteTopics, Produce
 // (v3+: acks=all and acks=1 answered once the batch is committed by a quorum and durable here —
 // acks=1 is thus answered later than Kafka would; acks=0 not at all) and Fetch (v4+: from the
-// leader, up to the high watermark, long-polled on the high watermark, sessionless).
+// leader, up to the high watermark, long-polled on the high watermark, sessionless) and
+// ListOffsets v1-v6 (earliest, latest, by timestamp at batch granularity).
 //
 // LOOP AFFINITY: the runtime's loop. OWNERSHIP: the runtime outlives the broker; destroying it
 // (a crash) drops everything in flight.
@@ -106,6 +107,7 @@ class Broker final : public RequestHandler,
   // --- RequestHandler ---
   bool Implements(int16_t api_key) const override;
   int16_t MinVersion(int16_t api_key) const override;
+  int16_t MaxVersion(int16_t api_key) const override;
   void Handle(runtime::ConnectionId connection, const kafka::RequestFrame& frame,
               Respond respond) override;
 
@@ -157,6 +159,7 @@ class Broker final : public RequestHandler,
   // Produce and Fetch (data_handlers.cc).
   void HandleProduce(const kafka::RequestFrame& frame, Respond respond);
   void HandleFetch(const kafka::RequestFrame& frame, Respond respond);
+  void HandleListOffsets(const kafka::RequestFrame& frame, Respond respond);
   struct FetchState;
   struct FetchRead;
   struct FetchRound;

@@ -10,6 +10,7 @@
 #include "core/kafka/generated/create_topics.h"
 #include "core/kafka/generated/delete_topics.h"
 #include "core/kafka/generated/fetch.h"
+#include "core/kafka/generated/list_offsets.h"
 #include "core/kafka/generated/metadata.h"
 #include "core/kafka/generated/produce.h"
 
@@ -61,7 +62,14 @@ bool Broker::Implements(int16_t api_key) const {
   return api_key == kafka::MetadataRequest::kApiKey ||
          api_key == kafka::CreateTopicsRequest::kApiKey ||
          api_key == kafka::DeleteTopicsRequest::kApiKey ||
-         api_key == kafka::ProduceRequest::kApiKey || api_key == kafka::FetchRequest::kApiKey;
+         api_key == kafka::ProduceRequest::kApiKey || api_key == kafka::FetchRequest::kApiKey ||
+         api_key == kafka::ListOffsetsRequest::kApiKey;
+}
+
+int16_t Broker::MaxVersion(int16_t api_key) const {
+  // ListOffsets v7 adds MAX_TIMESTAMP (-3), v8-9 tiered storage's: not served yet.
+  if (api_key == kafka::ListOffsetsRequest::kApiKey) return 6;
+  return INT16_MAX;
 }
 
 int16_t Broker::MinVersion(int16_t api_key) const {
@@ -69,6 +77,7 @@ int16_t Broker::MinVersion(int16_t api_key) const {
   // down-conversion to message sets v0/v1).
   if (api_key == kafka::ProduceRequest::kApiKey) return 3;
   if (api_key == kafka::FetchRequest::kApiKey) return 4;
+  if (api_key == kafka::ListOffsetsRequest::kApiKey) return 1;  // v0's offset lists are gone
   return 0;
 }
 
@@ -84,6 +93,8 @@ void Broker::Handle(runtime::ConnectionId, const kafka::RequestFrame& frame, Res
       return HandleProduce(frame, std::move(respond));
     case kafka::FetchRequest::kApiKey:
       return HandleFetch(frame, std::move(respond));
+    case kafka::ListOffsetsRequest::kApiKey:
+      return HandleListOffsets(frame, std::move(respond));
     default:
       return std::move(respond)(absl::InvalidArgumentError("not implemented"));
   }

@@ -14,6 +14,7 @@
 #include "core/kafka/generated/create_topics.h"
 #include "core/kafka/generated/delete_topics.h"
 #include "core/kafka/generated/fetch.h"
+#include "core/kafka/generated/list_offsets.h"
 #include "core/kafka/generated/produce.h"
 #include "core/record/batch_header.h"
 #include "core/record/record_batch_builder.h"
@@ -301,10 +302,36 @@ TEST(BrokerTest, ProduceIsAcknowledgedAtCommitAndFetchReadsUpToTheHighWatermark)
   EXPECT_EQ(past->response.responses[0].partitions[0].error_code,
             kafka::ToWire(kafka::ErrorCode::kOffsetOutOfRange));
 
+  // ListOffsets: earliest, latest, by time (batch granularity), and none after the last.
+  auto list = [&](int64_t timestamp) {
+    kafka::ListOffsetsRequest request;
+    request.replica_id = -1;
+    auto& t = request.topics.emplace_back();
+    t.name = "events";
+    t.partitions.emplace_back().timestamp = timestamp;
+    auto r = Ask<kafka::ListOffsetsRequest, kafka::ListOffsetsResponse>(c, to_leader, request, 6);
+    EXPECT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->response.topics[0].partitions[0].error_code, 0);
+    return r->response.topics[0].partitions[0].offset;
+  };
+  EXPECT_EQ(list(-2), 0);
+  EXPECT_EQ(list(-1), 4);
+  EXPECT_EQ(list(0), 0);
+  EXPECT_EQ(list(1000), 0);
+  EXPECT_EQ(list(1001), -1);
+  auto late = Ask<kafka::ProduceRequest, Produced>(
+      c, to_leader, ProduceTo("events", Records(1, /*timestamp=*/5000)), 9);
+  ASSERT_TRUE(late.ok());
+  EXPECT_EQ(list(4000), 4);
+  auto again = Ask<kafka::FetchRequest, Fetched>(c, to_leader, FetchFrom("events", 4), 12);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(BaseOffsets(again->response.responses[0].partitions[0].records),
+            std::vector<int64_t>{4});
+
   // A long poll at the high watermark is answered by the next commit, before its deadline.
   std::optional<absl::StatusOr<Reply<Fetched>>> waiting;
   const Instant asked = c.world.Now();
-  to_leader.Call<kafka::FetchRequest, Fetched>(FetchFrom("events", 4, 5'000, 1), 12,
+  to_leader.Call<kafka::FetchRequest, Fetched>(FetchFrom("events", 5, 5'000, 1), 12,
                                                [&](auto o) { waiting = std::move(o); });
   c.world.RunFor(Duration::Milliseconds(200));
   EXPECT_FALSE(waiting.has_value());
@@ -314,8 +341,8 @@ TEST(BrokerTest, ProduceIsAcknowledgedAtCommitAndFetchReadsUpToTheHighWatermark)
   EXPECT_LT(c.world.Now() - asked, Duration::Seconds(5));
   ASSERT_TRUE(waiting->ok()) << waiting->status();
   const auto& woke = (*waiting)->response.responses[0].partitions[0];
-  EXPECT_EQ(BaseOffsets(woke.records), std::vector<int64_t>{4});
-  EXPECT_EQ(woke.high_watermark, 6);
+  EXPECT_EQ(BaseOffsets(woke.records), std::vector<int64_t>{5});
+  EXPECT_EQ(woke.high_watermark, 7);
 }
 
 }  // namespace

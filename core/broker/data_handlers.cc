@@ -10,6 +10,7 @@
 #include "core/broker/produce_validation.h"
 #include "core/controller/topic_config.h"
 #include "core/kafka/generated/fetch.h"
+#include "core/kafka/generated/list_offsets.h"
 #include "core/kafka/generated/produce.h"
 
 namespace eddy::broker {
@@ -170,6 +171,48 @@ void Broker::HandleProduce(const kafka::RequestFrame& frame, Respond respond) {
     std::move(state->respond)(EncodeResponse(state->header, state->response));
   });
   state->Done(runtime_.clock());
+}
+
+// ---- ListOffsets ----
+
+void Broker::HandleListOffsets(const kafka::RequestFrame& frame, Respond respond) {
+  kafka::ListOffsetsRequest request;
+  kafka::Reader reader(frame.body);
+  if (!request.Decode(frame.header.api_version, reader).ok() || reader.remaining_bytes() != 0) {
+    return std::move(respond)(absl::InvalidArgumentError("malformed ListOffsetsRequest"));
+  }
+  constexpr int64_t kLatest = -1;
+  constexpr int64_t kEarliest = -2;
+  kafka::ListOffsetsResponse response;
+  for (const auto& topic : request.topics) {
+    auto& out = response.topics.emplace_back();
+    out.name = topic.name;
+    for (const auto& partition : topic.partitions) {
+      auto& pr = out.partitions.emplace_back();
+      pr.partition_index = partition.partition_index;
+      ErrorCode error = ErrorCode::kNone;
+      raft::driver::GroupDriver* g = LeaderReplica(topic.name, partition.partition_index, &error);
+      if (g == nullptr) {
+        pr.error_code = kafka::ToWire(error);
+        continue;
+      }
+      pr.leader_epoch = static_cast<int32_t>(
+          std::min<uint64_t>(g->raft()->term(), static_cast<uint64_t>(INT32_MAX)));
+      if (partition.timestamp == kLatest) {
+        pr.offset = g->kafka_high_watermark();  // read_committed too: no transactions yet
+      } else if (partition.timestamp == kEarliest) {
+        pr.offset = g->kafka_log_start_offset();
+      } else if (partition.timestamp < 0) {
+        pr.error_code = kafka::ToWire(ErrorCode::kInvalidRequest);
+      } else {
+        const std::optional<int64_t> offset = g->KafkaOffsetForTimestamp(partition.timestamp);
+        // None: Kafka answers offset -1 and timestamp -1.
+        pr.offset = offset.value_or(-1);
+        pr.timestamp = offset.has_value() ? partition.timestamp : -1;
+      }
+    }
+  }
+  std::move(respond)(EncodeResponse(frame.header, response));
 }
 
 // ---- Fetch ----

@@ -43,7 +43,8 @@ void KafkaListener::OnRequest(runtime::ConnectionId connection, std::vector<uint
     return CloseConnection(connection);
   }
   if (!handler_.Implements(frame.header.api_key) ||
-      frame.header.api_version < handler_.MinVersion(frame.header.api_key)) {
+      frame.header.api_version < handler_.MinVersion(frame.header.api_key) ||
+      frame.header.api_version > handler_.MaxVersion(frame.header.api_key)) {
     ++stats_.unsupported_requests;
     return CloseConnection(connection);
   }
@@ -118,6 +119,7 @@ std::vector<uint8_t> KafkaListener::ApiVersionsFrame(const kafka::RequestHeader&
   for (auto& entry : answer.response.api_keys) {
     if (entry.api_key == kafka::ApiVersionsRequest::kApiKey) continue;
     entry.min_version = std::max(entry.min_version, handler_.MinVersion(entry.api_key));
+    entry.max_version = std::min(entry.max_version, handler_.MaxVersion(entry.api_key));
   }
   kafka::Writer writer;
   EDDY_CHECK_OK(kafka::EncodeResponseFrame(header.correlation_id, answer.response_version,

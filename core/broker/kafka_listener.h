@@ -58,6 +58,8 @@ class RequestHandler {
   // The oldest version of `api_key` it serves (older ones are not advertised, and close the
   // connection as unsupported versions do).
   virtual int16_t MinVersion(int16_t /*api_key*/) const { return 0; }
+  // The newest version it serves (newer ones likewise; the codec's maximum by default).
+  virtual int16_t MaxVersion(int16_t /*api_key*/) const { return INT16_MAX; }
   // One request of an implemented API at a supported version; `frame.body` is valid during the
   // call only (copy what must outlive it). `respond` runs once, now or later; a non-OK status
   // closes the connection (kInvalidArgument: the body did not decode).

@@ -193,6 +193,10 @@ class GroupDriver {
   int64_t kafka_log_start_offset() const;
   int64_t kafka_high_watermark() const;
   std::optional<int64_t> KafkaOffsetOf(int64_t raft_offset) const;
+  // ListOffsets by time: the Kafka offset of the first committed data batch holding a record
+  // with a timestamp >= `timestamp_ms` (batch granularity: the batch's first offset, whose own
+  // record may be older); std::nullopt if none lies below the high watermark.
+  std::optional<int64_t> KafkaOffsetForTimestamp(int64_t timestamp_ms) const;
   // A Kafka fetch: data batches (Raft's own entries skipped) from the one holding
   // `kafka_offset`, below the high watermark only, each with its baseOffset rewritten to its
   // Kafka offset; about `size_bytes_max` bytes but at least one batch; empty at the high

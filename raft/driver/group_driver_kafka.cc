@@ -55,6 +55,19 @@ std::optional<int64_t> GroupDriver::KafkaOffsetOf(int64_t raft_offset) const {
   return log_->KafkaOffsetFor(raft_offset, *base);
 }
 
+std::optional<int64_t> GroupDriver::KafkaOffsetForTimestamp(int64_t timestamp_ms) const {
+  const std::optional<int64_t> base = HiddenBase();
+  if (!base.has_value()) return std::nullopt;
+  const std::optional<int64_t> raft_offset = log_->OffsetForTimestamp(timestamp_ms);
+  if (!raft_offset.has_value()) return std::nullopt;
+  const std::optional<int64_t> kafka = log_->KafkaOffsetFor(*raft_offset, *base);
+  if (!kafka.has_value()) return std::nullopt;
+  // A batch below the log start (a hidden prefix) stands for the log start itself.
+  const int64_t offset = std::max(*kafka, kafka_log_start_offset());
+  if (offset >= kafka_high_watermark()) return std::nullopt;
+  return offset;
+}
+
 void GroupDriver::ReadKafka(int64_t kafka_offset, uint64_t size_bytes_max, KafkaReadFn done) {
   const std::optional<int64_t> base = HiddenBase();
   if (!base.has_value()) {
