@@ -62,6 +62,8 @@ struct BrokerOptions {
   runtime::Address advertised;
   std::string rack;
   controller::TopicDefaults topic_defaults;
+  // auto.create.topics.enable: Metadata naming an unknown topic creates it with the defaults.
+  bool auto_create_topics = true;
   raft::driver::NodeOptions node;
   // Replication settings of every replica this broker hosts (timeouts, log options).
   raft::driver::GroupOptions group_template;
@@ -156,6 +158,8 @@ class Broker final : public RequestHandler,
   void HandleMetadata(const kafka::RequestFrame& frame, Respond respond);
   void HandleCreateTopics(const kafka::RequestFrame& frame, Respond respond);
   void HandleDeleteTopics(const kafka::RequestFrame& frame, Respond respond);
+  // Asks the controller to create `name` with the defaults (auto.create.topics.enable).
+  void AutoCreate(const std::string& name);
   // Produce and Fetch (data_handlers.cc).
   void HandleProduce(const kafka::RequestFrame& frame, Respond respond);
   void HandleFetch(const kafka::RequestFrame& frame, Respond respond);
@@ -212,6 +216,7 @@ class Broker final : public RequestHandler,
   bool registering_ = false;
   bool unfencing_ = false;
   bool naming_cluster_ = false;
+  std::set<std::string> auto_creating_;  // auto-creations asked of the controller, unanswered
   bool reconcile_posted_ = false;
   std::set<raft::driver::GroupId> removing_;
   std::map<raft::driver::GroupId, std::unique_ptr<PartitionListener>> partition_listeners_;

@@ -138,6 +138,17 @@ void Broker::HandleMetadata(const kafka::RequestFrame& frame, Respond respond) {
       t.topic_id = wanted.topic_id;
       t.error_code = kafka::ToWire(wanted.name.has_value() ? ErrorCode::kUnknownTopicOrPartition
                                                            : ErrorCode::kUnknownTopicId);
+      // v0-3 always ask for auto-creation; v4+ say whether they want it.
+      const bool auto_create = options_.auto_create_topics && wanted.name.has_value() &&
+                               (version < 4 || request.allow_auto_topic_creation) &&
+                               MetadataImage::ValidateTopicName(*wanted.name).ok();
+      if (auto_create) {
+        AutoCreate(*wanted.name);
+        t.error_code = kafka::ToWire(ErrorCode::kLeaderNotAvailable);  // being created
+      } else if (wanted.name.has_value() &&
+                 !MetadataImage::ValidateTopicName(*wanted.name).ok()) {
+        t.error_code = kafka::ToWire(ErrorCode::kInvalidTopicException);
+      }
       unknown.push_back(std::move(t));
     }
   }
@@ -173,6 +184,17 @@ void Broker::HandleMetadata(const kafka::RequestFrame& frame, Respond respond) {
   }
   for (auto& t : unknown) response.topics.push_back(std::move(t));
   std::move(respond)(EncodeResponse(frame.header, response));
+}
+
+void Broker::AutoCreate(const std::string& name) {
+  if (!auto_creating_.insert(name).second) return;
+  ControllerCall call;
+  CreateTopicCall* create = call.mutable_create_topic();
+  create->set_name(name);
+  create->set_num_partitions(-1);
+  create->set_replication_factor(-1);
+  CallController(std::move(call), Duration::Seconds(30),
+                 [this, name](ControllerAnswer) { auto_creating_.erase(name); });
 }
 
 void Broker::HandleCreateTopics(const kafka::RequestFrame& frame, Respond respond) {

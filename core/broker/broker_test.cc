@@ -176,6 +176,32 @@ TEST(BrokerTest, BrokersJoinAndACreatedTopicIsHostedAndListedEverywhere) {
   }));
 }
 
+TEST(BrokerTest, MetadataForAnUnknownTopicCreatesItWhenAllowed) {
+  Cluster c(4);
+  ASSERT_TRUE(c.RunUntil(Duration::Seconds(30), [&] { return c.AllJoined(); }));
+  sim::SimClient& client = c.world.AddClient();
+  BrokerConnection connection(client, c.world.address(2));
+  auto ask = [&](const std::string& name, bool allow) {
+    kafka::MetadataRequest request;
+    request.topics->emplace_back().name = name;
+    request.allow_auto_topic_creation = allow;
+    auto r = Ask<kafka::MetadataRequest, kafka::MetadataResponse>(c, connection, request, 9);
+    EXPECT_TRUE(r.ok());
+    return r->response;
+  };
+  EXPECT_EQ(ask("manual", false).topics[0].error_code,
+            kafka::ToWire(kafka::ErrorCode::kUnknownTopicOrPartition));
+  EXPECT_EQ(ask("bad name", true).topics[0].error_code,
+            kafka::ToWire(kafka::ErrorCode::kInvalidTopicException));
+  EXPECT_EQ(ask("auto", true).topics[0].error_code,
+            kafka::ToWire(kafka::ErrorCode::kLeaderNotAvailable));
+  ASSERT_TRUE(c.RunUntil(Duration::Seconds(30), [&] {
+    const kafka::MetadataResponse m = ask("auto", true);
+    return m.topics[0].error_code == 0 && EveryPartitionLed(m, "auto", 3);  // the default
+  }));
+  EXPECT_EQ(c.brokers[1]->image().FindTopic("manual"), nullptr);
+}
+
 TEST(BrokerTest, ACrashedBrokerRejoinsUnderANewIncarnation) {
   Cluster c(2);
   ASSERT_TRUE(c.RunUntil(Duration::Seconds(30), [&] { return c.AllJoined(); }));
