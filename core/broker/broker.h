@@ -22,7 +22,8 @@
 // THE CLUSTER ID is drawn by the first broker whose metadata replica leads while the image has
 // none; the image keeps the first one committed.
 //
-// KAFKA APIS so far: ApiVersions (the listener), Metadata, CreateTopics, DeleteTopics, Produce
+// KAFKA APIS so far: ApiVersions (the listener), Metadata, CreateTopics, DeleteTopics,
+// CreatePartitions, DescribeConfigs, AlterConfigs, IncrementalAlterConfigs (SET and DELETE), Produce
 // (v3+: acks=all and acks=1 answered once the batch is committed by a quorum and durable here —
 // acks=1 is thus answered later than Kafka would; acks=0 not at all) and Fetch (v4+: from the
 // leader, up to the high watermark, long-polled on the high watermark, sessionless) and
@@ -43,6 +44,7 @@
 #include "absl/functional/any_invocable.h"
 #include "core/broker/broker_rpc.pb.h"
 #include "core/broker/controller_service.h"
+#include "core/broker/handler_support.h"
 #include "core/broker/kafka_listener.h"
 #include "core/controller/metadata_image.h"
 #include "core/controller/metadata_machine.h"
@@ -158,6 +160,15 @@ class Broker final : public RequestHandler,
   void HandleMetadata(const kafka::RequestFrame& frame, Respond respond);
   void HandleCreateTopics(const kafka::RequestFrame& frame, Respond respond);
   void HandleDeleteTopics(const kafka::RequestFrame& frame, Respond respond);
+  // The admin APIs (admin_handlers.cc).
+  void HandleCreatePartitions(const kafka::RequestFrame& frame, Respond respond);
+  void HandleDescribeConfigs(const kafka::RequestFrame& frame, Respond respond);
+  void HandleAlterConfigs(const kafka::RequestFrame& frame, Respond respond);
+  void HandleIncrementalAlterConfigs(const kafka::RequestFrame& frame, Respond respond);
+  template <typename Response>
+  void AlterTopicConfigs(std::shared_ptr<internal::Gather<Response>> gather, size_t i,
+                         const std::string& topic, std::map<std::string, std::string> set,
+                         std::vector<std::string> remove, bool incremental, bool validate_only);
   // Asks the controller to create `name` with the defaults (auto.create.topics.enable).
   void AutoCreate(const std::string& name);
   // Produce and Fetch (data_handlers.cc).

@@ -6,8 +6,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/broker/broker.h"
+#include "core/broker/handler_support.h"
 #include "core/controller/topic_config.h"
+#include "core/kafka/generated/alter_configs.h"
+#include "core/kafka/generated/create_partitions.h"
 #include "core/kafka/generated/create_topics.h"
+#include "core/kafka/generated/describe_configs.h"
+#include "core/kafka/generated/incremental_alter_configs.h"
 #include "core/kafka/generated/delete_topics.h"
 #include "core/kafka/generated/fetch.h"
 #include "core/kafka/generated/list_offsets.h"
@@ -18,6 +23,8 @@ namespace eddy::broker {
 namespace {
 
 using controller::MetadataImage;
+using internal::DecodeBody;
+using internal::Gather;
 using kafka::ErrorCode;
 
 kafka::Uuid ToUuid(const controller::TopicId& id) {
@@ -32,30 +39,6 @@ controller::TopicId FromUuid(const kafka::Uuid& uuid) {
   return id;
 }
 
-// Decodes a request body, or answers kInvalidArgument (the listener closes the connection).
-template <typename Request>
-bool DecodeBody(const kafka::RequestFrame& frame, Request& request,
-                RequestHandler::Respond& respond) {
-  kafka::Reader reader(frame.body);
-  if (request.Decode(frame.header.api_version, reader).ok() && reader.remaining_bytes() == 0) {
-    return true;
-  }
-  std::move(respond)(absl::InvalidArgumentError(absl::StrCat("malformed ", Request::kName)));
-  return false;
-}
-
-// Collects one answer per topic of a request and responds once all are in.
-template <typename Response>
-struct Gather {
-  Response response;
-  size_t outstanding = 0;
-  kafka::RequestHeader header;
-  RequestHandler::Respond respond;
-  void Done() {
-    if (--outstanding == 0) std::move(respond)(EncodeResponse(header, response));
-  }
-};
-
 }  // namespace
 
 bool Broker::Implements(int16_t api_key) const {
@@ -63,7 +46,11 @@ bool Broker::Implements(int16_t api_key) const {
          api_key == kafka::CreateTopicsRequest::kApiKey ||
          api_key == kafka::DeleteTopicsRequest::kApiKey ||
          api_key == kafka::ProduceRequest::kApiKey || api_key == kafka::FetchRequest::kApiKey ||
-         api_key == kafka::ListOffsetsRequest::kApiKey;
+         api_key == kafka::ListOffsetsRequest::kApiKey ||
+         api_key == kafka::CreatePartitionsRequest::kApiKey ||
+         api_key == kafka::DescribeConfigsRequest::kApiKey ||
+         api_key == kafka::AlterConfigsRequest::kApiKey ||
+         api_key == kafka::IncrementalAlterConfigsRequest::kApiKey;
 }
 
 int16_t Broker::MaxVersion(int16_t api_key) const {
@@ -95,6 +82,14 @@ void Broker::Handle(runtime::ConnectionId, const kafka::RequestFrame& frame, Res
       return HandleFetch(frame, std::move(respond));
     case kafka::ListOffsetsRequest::kApiKey:
       return HandleListOffsets(frame, std::move(respond));
+    case kafka::CreatePartitionsRequest::kApiKey:
+      return HandleCreatePartitions(frame, std::move(respond));
+    case kafka::DescribeConfigsRequest::kApiKey:
+      return HandleDescribeConfigs(frame, std::move(respond));
+    case kafka::AlterConfigsRequest::kApiKey:
+      return HandleAlterConfigs(frame, std::move(respond));
+    case kafka::IncrementalAlterConfigsRequest::kApiKey:
+      return HandleIncrementalAlterConfigs(frame, std::move(respond));
     default:
       return std::move(respond)(absl::InvalidArgumentError("not implemented"));
   }

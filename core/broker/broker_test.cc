@@ -11,7 +11,11 @@
 #include <vector>
 
 #include "clients/broker_connection.h"
+#include "core/kafka/generated/alter_configs.h"
+#include "core/kafka/generated/create_partitions.h"
 #include "core/kafka/generated/create_topics.h"
+#include "core/kafka/generated/describe_configs.h"
+#include "core/kafka/generated/incremental_alter_configs.h"
 #include "core/kafka/generated/delete_topics.h"
 #include "core/kafka/generated/fetch.h"
 #include "core/kafka/generated/list_offsets.h"
@@ -200,6 +204,88 @@ TEST(BrokerTest, MetadataForAnUnknownTopicCreatesItWhenAllowed) {
     return m.topics[0].error_code == 0 && EveryPartitionLed(m, "auto", 3);  // the default
   }));
   EXPECT_EQ(c.brokers[1]->image().FindTopic("manual"), nullptr);
+}
+
+TEST(BrokerTest, PartitionsGrowAndConfigsAreDescribedAndAltered) {
+  Cluster c(5);
+  ASSERT_TRUE(c.RunUntil(Duration::Seconds(30), [&] { return c.AllJoined(); }));
+  sim::SimClient& client = c.world.AddClient();
+  BrokerConnection admin(client, c.world.address(3));
+  auto created = Ask<kafka::CreateTopicsRequest, kafka::CreateTopicsResponse>(
+      c, admin, CreateRequest("cfg", 1, 1), 5);
+  ASSERT_TRUE(created.ok());
+  ASSERT_EQ(created->response.topics[0].error_code, 0);
+  auto grow = [&](int32_t count) {
+    kafka::CreatePartitionsRequest request;
+    request.timeout_ms = 10'000;
+    auto& t = request.topics.emplace_back();
+    t.name = "cfg";
+    t.count = count;
+    t.assignments = std::nullopt;
+    auto r = Ask<kafka::CreatePartitionsRequest, kafka::CreatePartitionsResponse>(c, admin,
+                                                                                 request, 3);
+    EXPECT_TRUE(r.ok());
+    return r->response.results[0].error_code;
+  };
+  EXPECT_EQ(grow(3), 0);
+  EXPECT_EQ(grow(2), kafka::ToWire(kafka::ErrorCode::kInvalidPartitions));
+  ASSERT_TRUE(c.RunUntil(Duration::Seconds(5), [&] {
+    const controller::TopicInfo* t = c.brokers[3]->image().FindTopic("cfg");
+    return t != nullptr && t->partitions.size() == 3;
+  }));
+  auto describe = [&] {
+    kafka::DescribeConfigsRequest request;
+    auto& r = request.resources.emplace_back();
+    r.resource_type = 2;
+    r.resource_name = "cfg";
+    r.configuration_keys = std::nullopt;
+    auto d = Ask<kafka::DescribeConfigsRequest, kafka::DescribeConfigsResponse>(c, admin,
+                                                                               request, 4);
+    EXPECT_TRUE(d.ok());
+    std::map<std::string, std::pair<std::string, int8_t>> configs;
+    for (const auto& e : d->response.results[0].configs) {
+      configs[e.name] = {e.value.value_or(""), e.config_source};
+    }
+    return configs;
+  };
+  EXPECT_EQ(describe().at("retention.ms"), (std::pair<std::string, int8_t>{"604800000", 5}));
+  kafka::IncrementalAlterConfigsRequest alter;
+  auto& res = alter.resources.emplace_back();
+  res.resource_type = 2;
+  res.resource_name = "cfg";
+  auto& set = res.configs.emplace_back();
+  set.name = "retention.ms";
+  set.config_operation = 0;
+  set.value = "1000";
+  auto altered = Ask<kafka::IncrementalAlterConfigsRequest,
+                     kafka::IncrementalAlterConfigsResponse>(c, admin, alter, 1);
+  ASSERT_TRUE(altered.ok());
+  EXPECT_EQ(altered->response.responses[0].error_code, 0);
+  ASSERT_TRUE(c.RunUntil(Duration::Seconds(5), [&] {
+    return describe().at("retention.ms") == std::pair<std::string, int8_t>{"1000", 1};
+  }));
+  set.value = "soon";
+  auto invalid = Ask<kafka::IncrementalAlterConfigsRequest,
+                     kafka::IncrementalAlterConfigsResponse>(c, admin, alter, 1);
+  ASSERT_TRUE(invalid.ok());
+  EXPECT_EQ(invalid->response.responses[0].error_code,
+            kafka::ToWire(kafka::ErrorCode::kInvalidConfig));
+  // AlterConfigs replaces every config.
+  kafka::AlterConfigsRequest replace;
+  auto& rr = replace.resources.emplace_back();
+  rr.resource_type = 2;
+  rr.resource_name = "cfg";
+  auto& e = rr.configs.emplace_back();
+  e.name = "segment.ms";
+  e.value = "60000";
+  auto replaced = Ask<kafka::AlterConfigsRequest, kafka::AlterConfigsResponse>(c, admin,
+                                                                               replace, 1);
+  ASSERT_TRUE(replaced.ok());
+  EXPECT_EQ(replaced->response.responses[0].error_code, 0);
+  ASSERT_TRUE(c.RunUntil(Duration::Seconds(5), [&] {
+    const auto configs = describe();
+    return configs.at("segment.ms").second == 1 && configs.at("retention.ms").second == 5;
+  }));
 }
 
 TEST(BrokerTest, ACrashedBrokerRejoinsUnderANewIncarnation) {

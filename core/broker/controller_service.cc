@@ -101,6 +101,37 @@ void ControllerService::Handle(const ControllerCall& call, const controller::Met
       record = std::move(plan.record);
       break;
     }
+    case ControllerCall::kCreatePartitions: {
+      const CreatePartitionsCall& c = call.create_partitions();
+      std::vector<std::vector<controller::BrokerId>> assignments;
+      for (const controller::PartitionReplicas& p : c.assignments()) {
+        assignments.emplace_back(p.replicas().begin(), p.replicas().end());
+      }
+      controller::Plan plan = controller::PlanCreatePartitions(image, c.name(), c.total(),
+                                                               assignments, runtime_.random());
+      if (!plan.ok()) {
+        ++stats_.refused_by_plan;
+        return std::move(answer)(AnswerWith(plan.error, plan.message));
+      }
+      if (c.validate_only()) return std::move(answer)(AnswerWith(ErrorCode::kNone, ""));
+      record = std::move(plan.record);
+      break;
+    }
+    case ControllerCall::kAlterConfigs: {
+      const AlterConfigsCall& c = call.alter_configs();
+      std::map<std::string, std::string> set;
+      for (const controller::ConfigEntry& e : c.set()) set[e.key()] = e.value();
+      const std::vector<std::string> remove(c.remove().begin(), c.remove().end());
+      controller::Plan plan =
+          controller::PlanAlterConfigs(image, c.name(), set, remove, c.incremental());
+      if (!plan.ok()) {
+        ++stats_.refused_by_plan;
+        return std::move(answer)(AnswerWith(plan.error, plan.message));
+      }
+      if (c.validate_only()) return std::move(answer)(AnswerWith(ErrorCode::kNone, ""));
+      record = std::move(plan.record);
+      break;
+    }
     case ControllerCall::BODY_NOT_SET:
       return std::move(answer)(AnswerWith(ErrorCode::kInvalidRequest, "empty controller call"));
   }
