@@ -27,7 +27,8 @@
 // (v3+: acks=all and acks=1 answered once the batch is committed by a quorum and durable here —
 // acks=1 is thus answered later than Kafka would; acks=0 not at all) and Fetch (v4+: from the
 // leader, up to the high watermark, long-polled on the high watermark, sessionless) and
-// ListOffsets v1-v6 (earliest, latest, by timestamp at batch granularity).
+// ListOffsets v1-v6 (earliest, latest, by timestamp at batch granularity) and
+// OffsetForLeaderEpoch (leader epochs are Raft terms; ends of committed terms).
 //
 // LOOP AFFINITY: the runtime's loop. OWNERSHIP: the runtime outlives the broker; destroying it
 // (a crash) drops everything in flight.
@@ -175,6 +176,7 @@ class Broker final : public RequestHandler,
   void HandleProduce(const kafka::RequestFrame& frame, Respond respond);
   void HandleFetch(const kafka::RequestFrame& frame, Respond respond);
   void HandleListOffsets(const kafka::RequestFrame& frame, Respond respond);
+  void HandleOffsetForLeaderEpoch(const kafka::RequestFrame& frame, Respond respond);
   struct FetchState;
   struct FetchRead;
   struct FetchRound;

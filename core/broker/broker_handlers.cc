@@ -17,6 +17,7 @@
 #include "core/kafka/generated/fetch.h"
 #include "core/kafka/generated/list_offsets.h"
 #include "core/kafka/generated/metadata.h"
+#include "core/kafka/generated/offset_for_leader_epoch.h"
 #include "core/kafka/generated/produce.h"
 
 namespace eddy::broker {
@@ -50,7 +51,8 @@ bool Broker::Implements(int16_t api_key) const {
          api_key == kafka::CreatePartitionsRequest::kApiKey ||
          api_key == kafka::DescribeConfigsRequest::kApiKey ||
          api_key == kafka::AlterConfigsRequest::kApiKey ||
-         api_key == kafka::IncrementalAlterConfigsRequest::kApiKey;
+         api_key == kafka::IncrementalAlterConfigsRequest::kApiKey ||
+         api_key == kafka::OffsetForLeaderEpochRequest::kApiKey;
 }
 
 int16_t Broker::MaxVersion(int16_t api_key) const {
@@ -82,6 +84,8 @@ void Broker::Handle(runtime::ConnectionId, const kafka::RequestFrame& frame, Res
       return HandleFetch(frame, std::move(respond));
     case kafka::ListOffsetsRequest::kApiKey:
       return HandleListOffsets(frame, std::move(respond));
+    case kafka::OffsetForLeaderEpochRequest::kApiKey:
+      return HandleOffsetForLeaderEpoch(frame, std::move(respond));
     case kafka::CreatePartitionsRequest::kApiKey:
       return HandleCreatePartitions(frame, std::move(respond));
     case kafka::DescribeConfigsRequest::kApiKey:

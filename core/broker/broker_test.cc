@@ -19,6 +19,7 @@
 #include "core/kafka/generated/delete_topics.h"
 #include "core/kafka/generated/fetch.h"
 #include "core/kafka/generated/list_offsets.h"
+#include "core/kafka/generated/offset_for_leader_epoch.h"
 #include "core/kafka/generated/produce.h"
 #include "core/record/batch_header.h"
 #include "core/record/record_batch_builder.h"
@@ -455,6 +456,77 @@ TEST(BrokerTest, ProduceIsAcknowledgedAtCommitAndFetchReadsUpToTheHighWatermark)
   const auto& woke = (*waiting)->response.responses[0].partitions[0];
   EXPECT_EQ(BaseOffsets(woke.records), std::vector<int64_t>{5});
   EXPECT_EQ(woke.high_watermark, 7);
+}
+
+TEST(BrokerTest, OffsetForLeaderEpochGivesWhereEachTermEnded) {
+  Cluster c(6);
+  ASSERT_TRUE(c.RunUntil(Duration::Seconds(30), [&] { return c.AllJoined(); }));
+  sim::SimClient& client = c.world.AddClient();
+  BrokerConnection admin(client, c.world.address(1));
+  auto created = Ask<kafka::CreateTopicsRequest, kafka::CreateTopicsResponse>(
+      c, admin, CreateRequest("epochs", 1, 3), 5);
+  ASSERT_TRUE(created.ok());
+  auto leader_and_epoch = [&](runtime::NodeId via) -> std::pair<int32_t, int32_t> {
+    auto m = Metadata(c, client, via);
+    if (!m.ok() || !EveryPartitionLed(*m, "epochs", 1)) return {-1, -1};
+    return {m->topics[0].partitions[0].leader_id, m->topics[0].partitions[0].leader_epoch};
+  };
+  std::pair<int32_t, int32_t> first{-1, -1};
+  ASSERT_TRUE(c.RunUntil(Duration::Seconds(30), [&] {
+    first = leader_and_epoch(1);
+    return first.first > 0 && leader_and_epoch(2) == first && leader_and_epoch(3) == first;
+  }));
+  BrokerConnection to_first(client, c.world.address(static_cast<runtime::NodeId>(first.first)));
+  for (int i = 0; i < 2; ++i) {
+    auto r = Ask<kafka::ProduceRequest, kafka::ProduceResponse>(c, to_first,
+                                                                ProduceTo("epochs", Records(2)), 9);
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->response.responses[0].partition_responses[0].error_code, 0);
+  }
+  auto ask = [&](BrokerConnection& to, int32_t epoch, int32_t current) {
+    kafka::OffsetForLeaderEpochRequest request;
+    auto& t = request.topics.emplace_back();
+    t.topic = "epochs";
+    auto& p = t.partitions.emplace_back();
+    p.leader_epoch = epoch;
+    p.current_leader_epoch = current;
+    auto r = Ask<kafka::OffsetForLeaderEpochRequest, kafka::OffsetForLeaderEpochResponse>(
+        c, to, request, 4);
+    EXPECT_TRUE(r.ok());
+    return r->response.topics[0].partitions[0];
+  };
+  auto now = ask(to_first, first.second, first.second);
+  EXPECT_EQ(now.error_code, 0);
+  EXPECT_EQ(now.leader_epoch, first.second);
+  EXPECT_EQ(now.end_offset, 4);
+  EXPECT_EQ(ask(to_first, first.second, first.second + 1).error_code,
+            kafka::ToWire(kafka::ErrorCode::kUnknownLeaderEpoch));
+  // A new leader: the old term ended at 4.
+  const runtime::NodeId target = first.first == 1 ? 2 : 1;
+  const uint64_t group = c.brokers[1]->image().FindTopic("epochs")->partitions[0].group_id;
+  ASSERT_TRUE(c.brokers[static_cast<runtime::NodeId>(first.first)]
+                  ->node()
+                  .group(group)
+                  ->TransferLeadership(raft::driver::ReplicaId(target, 0))
+                  .ok());
+  std::pair<int32_t, int32_t> second{-1, -1};
+  ASSERT_TRUE(c.RunUntil(Duration::Seconds(30), [&] {
+    second = leader_and_epoch(target);
+    return second.first == static_cast<int32_t>(target) && second.second > first.second;
+  }));
+  BrokerConnection to_second(client, c.world.address(target));
+  auto r = Ask<kafka::ProduceRequest, kafka::ProduceResponse>(c, to_second,
+                                                              ProduceTo("epochs", Records(1)), 9);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->response.responses[0].partition_responses[0].base_offset, 4);
+  auto old = ask(to_second, first.second, second.second);
+  EXPECT_EQ(old.error_code, 0);
+  EXPECT_EQ(old.leader_epoch, first.second);
+  EXPECT_EQ(old.end_offset, 4);
+  EXPECT_EQ(ask(to_second, second.second, -1).end_offset, 5);
+  EXPECT_EQ(ask(to_second, first.second, first.second).error_code,
+            kafka::ToWire(kafka::ErrorCode::kFencedLeaderEpoch));
+  EXPECT_EQ(ask(to_second, 0, -1).end_offset, -1);  // older than every term in the log
 }
 
 }  // namespace

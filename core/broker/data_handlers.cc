@@ -11,6 +11,7 @@
 #include "core/controller/topic_config.h"
 #include "core/kafka/generated/fetch.h"
 #include "core/kafka/generated/list_offsets.h"
+#include "core/kafka/generated/offset_for_leader_epoch.h"
 #include "core/kafka/generated/produce.h"
 
 namespace eddy::broker {
@@ -210,6 +211,51 @@ void Broker::HandleListOffsets(const kafka::RequestFrame& frame, Respond respond
         pr.offset = offset.value_or(-1);
         pr.timestamp = offset.has_value() ? partition.timestamp : -1;
       }
+    }
+  }
+  std::move(respond)(EncodeResponse(frame.header, response));
+}
+
+// ---- OffsetForLeaderEpoch ----
+
+void Broker::HandleOffsetForLeaderEpoch(const kafka::RequestFrame& frame, Respond respond) {
+  kafka::OffsetForLeaderEpochRequest request;
+  kafka::Reader reader(frame.body);
+  if (!request.Decode(frame.header.api_version, reader).ok() || reader.remaining_bytes() != 0) {
+    return std::move(respond)(absl::InvalidArgumentError("malformed OffsetForLeaderEpochRequest"));
+  }
+  kafka::OffsetForLeaderEpochResponse response;
+  for (const auto& topic : request.topics) {
+    auto& out = response.topics.emplace_back();
+    out.topic = topic.topic;
+    for (const auto& partition : topic.partitions) {
+      auto& pr = out.partitions.emplace_back();
+      pr.partition = partition.partition;
+      ErrorCode error = ErrorCode::kNone;
+      raft::driver::GroupDriver* g = LeaderReplica(topic.topic, partition.partition, &error);
+      if (g == nullptr) {
+        pr.error_code = kafka::ToWire(error);
+        continue;
+      }
+      const int64_t term = static_cast<int64_t>(g->raft()->term());
+      if (partition.current_leader_epoch >= 0 && partition.current_leader_epoch != term) {
+        // The client knows a newer leader than this one, or is behind.
+        pr.error_code = kafka::ToWire(partition.current_leader_epoch > term
+                                          ? ErrorCode::kUnknownLeaderEpoch
+                                          : ErrorCode::kFencedLeaderEpoch);
+        continue;
+      }
+      if (partition.leader_epoch < 0) {
+        pr.error_code = kafka::ToWire(ErrorCode::kInvalidRequest);
+        continue;
+      }
+      const std::optional<raft::driver::GroupDriver::TermEnd> end =
+          g->KafkaEndOfTerm(static_cast<raft::Term>(partition.leader_epoch));
+      if (end.has_value()) {
+        pr.leader_epoch = static_cast<int32_t>(
+            std::min<uint64_t>(end->term, static_cast<uint64_t>(INT32_MAX)));
+        pr.end_offset = end->kafka_end_offset;
+      }  // else UNDEFINED: -1 and -1
     }
   }
   std::move(respond)(EncodeResponse(frame.header, response));

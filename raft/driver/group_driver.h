@@ -197,6 +197,15 @@ class GroupDriver {
   // with a timestamp >= `timestamp_ms` (batch granularity: the batch's first offset, whose own
   // record may be older); std::nullopt if none lies below the high watermark.
   std::optional<int64_t> KafkaOffsetForTimestamp(int64_t timestamp_ms) const;
+  // OffsetForLeaderEpoch (leader epochs are Raft terms): the largest term <= `term` with
+  // committed entries in the log, and the Kafka offset where it ended — where the next term's
+  // first entry starts, or the high watermark for the newest committed term. std::nullopt when
+  // `term` is older than every term the log holds (Kafka's UNDEFINED_EPOCH) or not running.
+  struct TermEnd {
+    Term term = 0;
+    int64_t kafka_end_offset = -1;
+  };
+  std::optional<TermEnd> KafkaEndOfTerm(Term term) const;
   // A Kafka fetch: data batches (Raft's own entries skipped) from the one holding
   // `kafka_offset`, below the high watermark only, each with its baseOffset rewritten to its
   // Kafka offset; about `size_bytes_max` bytes but at least one batch; empty at the high

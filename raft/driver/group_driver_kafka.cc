@@ -68,6 +68,36 @@ std::optional<int64_t> GroupDriver::KafkaOffsetForTimestamp(int64_t timestamp_ms
   return offset;
 }
 
+std::optional<GroupDriver::TermEnd> GroupDriver::KafkaEndOfTerm(Term term) const {
+  if (!running()) return std::nullopt;
+  const int64_t first = log_start_offset();
+  const int64_t last = std::min(node_->commit_offset(), log_last_offset());
+  if (first > last) return std::nullopt;
+  const std::optional<int64_t> first_term = TermAt(first);
+  if (!first_term.has_value() || static_cast<Term>(*first_term) > term) return std::nullopt;
+  // Terms never decrease along the log: find the first committed offset of a later term.
+  int64_t low = first;        // TermAt(low) <= term
+  int64_t high = last + 1;    // one past the search range, or an offset whose term > term
+  while (high - low > 1) {
+    const int64_t mid = low + (high - low) / 2;
+    const std::optional<int64_t> t = TermAt(mid);
+    EDDY_CHECK(t.has_value());
+    if (static_cast<Term>(*t) <= term) {
+      low = mid;
+    } else {
+      high = mid;
+    }
+  }
+  TermEnd end;
+  end.term = static_cast<Term>(*TermAt(low));
+  if (high > last) {
+    end.kafka_end_offset = kafka_high_watermark();
+  } else {
+    end.kafka_end_offset = KafkaOffsetOf(high).value_or(-1);
+  }
+  return end;
+}
+
 void GroupDriver::ReadKafka(int64_t kafka_offset, uint64_t size_bytes_max, KafkaReadFn done) {
   const std::optional<int64_t> base = HiddenBase();
   if (!base.has_value()) {
