@@ -42,9 +42,17 @@
 namespace eddy::clients {
 
 // A decoded reply and the frame it was decoded from: Records fields are views into `frame`
-// (core/kafka/wire.h), which moves with the reply and must outlive them.
+// (core/kafka/wire.h), which moves with the reply and must outlive them. Move-only: a copy would
+// hold views into the original's frame (the broker simulation's first sweep read freed memory
+// through one).
 template <typename Response>
 struct Reply {
+  Reply() = default;
+  Reply(Reply&&) noexcept = default;
+  Reply& operator=(Reply&&) noexcept = default;
+  Reply(const Reply&) = delete;
+  Reply& operator=(const Reply&) = delete;
+
   std::vector<uint8_t> frame;
   Response response;
 };

@@ -224,19 +224,29 @@ void Broker::MaybeUnfence() {
 
 void Broker::OnRecord(const controller::MetadataImage& image, int64_t offset,
                       const controller::MetadataRecord& record, const absl::Status& outcome) {
+  controller_.OnRecord(offset, outcome);
+  // A reopened replica replays from its snapshot point: what the mirror already holds.
+  if (offset <= mirror_offset_) return;
+  mirror_offset_ = offset;
   const absl::Status mirrored = image_.Apply(record);
   EDDY_CHECK_MSG(mirrored.code() == outcome.code(),
                  "metadata mirror diverged at " << offset << ": " << mirrored << " vs "
                                                 << outcome);
   static_cast<void>(image);
-  controller_.OnRecord(offset, outcome);
   ScheduleReconcile();
 }
 
 void Broker::OnRestored(const controller::MetadataImage& image, int64_t offset) {
+  // Only ever forward (a snapshot from the leader beyond the mirror). A reopen of the metadata
+  // replica restores its snapshot point — the bootstrap image, or an older one — and replays:
+  // the mirror going back with it would remove every partition the older image lacks, with
+  // its files, and re-add them empty under the same replica ids (broker simulation seed 19:
+  // an acknowledged batch lost).
+  if (offset <= mirror_offset_) return;
   absl::StatusOr<MetadataImage> copy = MetadataImage::FromState(image.ToState());
   EDDY_CHECK_MSG(copy.ok(), "metadata image at " << offset << ": " << copy.status());
   image_ = *std::move(copy);
+  mirror_offset_ = offset;
   ScheduleReconcile();
 }
 

@@ -6,7 +6,8 @@
 // BrokerOptions::controllers, which must list every broker: learners for other brokers come
 // later). The broker keeps a mirror of the metadata image, fed by the metadata machine's
 // observer (the machine is rebuilt on every reopen of the replica; the mirror applies the same
-// records and must reach the same verdicts — checked loudly). From the mirror it RECONCILES its
+// records and must reach the same verdicts — checked loudly). The mirror never goes back: a
+// reopened replica's restore and replay of what the mirror holds are ignored. From the mirror it RECONCILES its
 // partition replicas: every partition the image places on it is added (its Raft group's voters
 // are the partition's replicas), every one it no longer does is removed with its files.
 //
@@ -223,6 +224,8 @@ class Broker final : public RequestHandler,
   ControllerService controller_;
   MetadataListener metadata_listener_{controller_};
   controller::MetadataImage image_;
+  // The Raft offset of the metadata log the mirror reflects: it only moves forward.
+  int64_t mirror_offset_ = raft::kNoOffset;
   std::map<raft::driver::GroupId, raft::SoftState> soft_states_;
   std::map<uint64_t, PendingCall> calls_;
   uint64_t next_call_id_ = 1;

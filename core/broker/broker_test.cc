@@ -529,5 +529,54 @@ TEST(BrokerTest, OffsetForLeaderEpochGivesWhereEachTermEnded) {
   EXPECT_EQ(ask(to_second, 0, -1).end_offset, -1);  // older than every term in the log
 }
 
+// Broker simulation seed 19: a failed fsync reopened a broker's metadata replica, whose restore
+// of the bootstrap image took the broker's mirror back to an empty cluster: every partition was
+// removed with its files and re-added empty under the same replica ids, and an acknowledged
+// batch was lost. The mirror now only moves forward.
+TEST(BrokerTest, AReopenedMetadataReplicaNeitherRemovesNorEmptiesPartitions) {
+  Cluster c(9);
+  ASSERT_TRUE(c.RunUntil(Duration::Seconds(30), [&] { return c.AllJoined(); }));
+  sim::SimClient& client = c.world.AddClient();
+  BrokerConnection admin(client, c.world.address(1));
+  auto created = Ask<kafka::CreateTopicsRequest, kafka::CreateTopicsResponse>(
+      c, admin, CreateRequest("kept", 1, 3), 5);
+  ASSERT_TRUE(created.ok());
+  int32_t leader = -1;
+  ASSERT_TRUE(c.RunUntil(Duration::Seconds(30), [&] {
+    auto m = Metadata(c, client, 1);
+    if (!m.ok() || !EveryPartitionLed(*m, "kept", 1)) return false;
+    leader = m->topics[0].partitions[0].leader_id;
+    return true;
+  }));
+  BrokerConnection to_leader(client, c.world.address(static_cast<runtime::NodeId>(leader)));
+  auto produced = Ask<kafka::ProduceRequest, kafka::ProduceResponse>(
+      c, to_leader, ProduceTo("kept", Records(3)), 9);
+  ASSERT_TRUE(produced.ok());
+  ASSERT_EQ(produced->response.responses[0].partition_responses[0].error_code, 0);
+  // Every fsync of one broker fails for a moment: its replicas stop and reopen.
+  const runtime::NodeId victim = leader == 2 ? 3 : 2;
+  raft::driver::GroupDriver* metadata =
+      c.brokers[victim]->node().group(controller::MetadataImage::kMetadataGroupId);
+  const uint64_t opens = metadata->stats().opens;
+  c.world.node(victim).sim_disk().SetFaults(sim::DiskFaultOptions{.sync_failure_ppm = 1'000'000});
+  // A metadata record for the victim's replica to write (and fail to sync).
+  BrokerConnection other_admin(client, c.world.address(leader == 1 ? 3 : 1));
+  std::optional<absl::StatusOr<Reply<kafka::CreateTopicsResponse>>> ignored;
+  other_admin.Call<kafka::CreateTopicsRequest, kafka::CreateTopicsResponse>(
+      CreateRequest("other", 1, 3), 5, [&](auto o) { ignored = std::move(o); });
+  ASSERT_TRUE(c.RunUntil(Duration::Seconds(10), [&] { return metadata->stats().failures > 0; }));
+  c.world.node(victim).sim_disk().SetFaults(sim::DiskFaultOptions{});
+  ASSERT_TRUE(c.RunUntil(Duration::Seconds(30), [&] {
+    return metadata->stats().opens > opens && metadata->running();
+  }));
+  c.world.RunFor(Duration::Seconds(2));
+  EXPECT_EQ(c.brokers[victim]->stats().replicas_removed, 0u);
+  EXPECT_NE(c.brokers[victim]->image().FindTopic("kept"), nullptr);
+  auto fetched = Ask<kafka::FetchRequest, kafka::FetchResponse>(c, to_leader,
+                                                                FetchFrom("kept", 0), 12);
+  ASSERT_TRUE(fetched.ok());
+  EXPECT_EQ(fetched->response.responses[0].partitions[0].high_watermark, 3);
+}
+
 }  // namespace
 }  // namespace eddy::broker

@@ -1,0 +1,278 @@
+#include "sim/broker/broker_sim.h"
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "clients/broker_connection.h"
+#include "core/base/check.h"
+#include "core/broker/broker.h"
+#include "core/kafka/generated/create_topics.h"
+#include "core/kafka/generated/fetch.h"
+#include "core/kafka/generated/metadata.h"
+#include "core/record/record_batch_reader.h"
+#include "sim/broker/data_checker.h"
+#include "sim/broker/sim_producer.h"
+#include "sim/faults/fault_injector.h"
+#include "sim/faults/fault_profile.h"
+#include "sim/faults/fault_schedule.h"
+
+namespace eddy::sim::broker {
+namespace {
+
+constexpr uint64_t kFaultSalt = 0xb20c'e55eULL;
+constexpr uint64_t kWallClockSalt = 0x3a11'c10cULL;
+
+// The world, its brokers (rebuilt on every restart) and the injector.
+class World {
+ public:
+  explicit World(const BrokerSimOptions& options) : options_(options) {
+    std::vector<runtime::NodeId> ids;
+    for (int i = 1; i <= options.brokers; ++i) ids.push_back(static_cast<runtime::NodeId>(i));
+    Random wall(options.seed ^ kWallClockSalt);
+    world_ = std::make_unique<SimWorld>(SimWorldOptions{
+        .seed = options.seed,
+        .nodes = ids,
+        .wall_clock = options.faults ? DrawWallClockFaults(wall) : WallClockOptions{}});
+    world_->SetLifecycleHandlers([this](runtime::NodeId id) { brokers_[id].reset(); },
+                                 [this](runtime::NodeId id) { Build(id); });
+    for (runtime::NodeId id : ids) Build(id);
+    if (options.faults) StartFaults(ids);
+  }
+  ~World() {
+    injector_.reset();
+    brokers_.clear();
+  }
+
+  SimWorld& world() { return *world_; }
+  const std::string& profile() const { return profile_; }
+  bool healed() const { return injector_ == nullptr || injector_->healed(); }
+
+ private:
+  void Build(runtime::NodeId id) {
+    eddy::broker::BrokerOptions o;
+    o.controllers = world_->node_ids();
+    o.advertised = world_->address(id);
+    o.topic_defaults = {.num_partitions = options_.partitions_per_topic,
+                        .replication_factor = static_cast<int16_t>(std::min(3, options_.brokers))};
+    brokers_[id] = std::make_unique<eddy::broker::Broker>(world_->node(id), o);
+    brokers_[id]->Start();
+  }
+
+  void StartFaults(const std::vector<runtime::NodeId>& ids) {
+    Random random(options_.seed ^ kFaultSalt);
+    Random profile_random = random.Fork();
+    Random schedule_random = random.Fork();
+    const FaultProfile profile = DrawFaultProfile(profile_random);
+    profile_ = profile.ToString();
+    world_->SetBuggifyEnabled(profile.buggify);
+    FaultInjectorOptions fo;
+    const size_t minority = (ids.size() - 1) / 2;
+    fo.storage_fault_nodes = std::set<runtime::NodeId>(ids.end() - minority, ids.end());
+    fo.unavailable_nodes_max = minority;
+    injector_ = std::make_unique<FaultInjector>(
+        *world_, profile, DrawFaultSchedule(profile, schedule_random, world_->Now(),
+                                            options_.duration),
+        fo, random.Next());
+    injector_->Start();
+  }
+
+  const BrokerSimOptions options_;
+  std::unique_ptr<SimWorld> world_;
+  std::map<runtime::NodeId, std::unique_ptr<eddy::broker::Broker>> brokers_;
+  std::unique_ptr<FaultInjector> injector_;
+  std::string profile_;
+};
+
+template <typename Done>
+bool RunUntil(SimWorld& world, Instant deadline, Done done) {
+  while (!done() && world.Now() < deadline) world.RunFor(Duration::Milliseconds(50));
+  return done();
+}
+
+// Sends `request` and runs the world until it is answered (or `bound` passes).
+template <typename Request, typename Response>
+std::optional<absl::StatusOr<clients::Reply<Response>>> AskAndWait(
+    SimWorld& world, clients::BrokerConnection& c, const Request& request, int16_t version,
+    Duration bound) {
+  auto out = std::make_shared<std::optional<absl::StatusOr<clients::Reply<Response>>>>();
+  c.Call<Request, Response>(request, version, [out](auto o) { *out = std::move(o); });
+  RunUntil(world, world.Now() + bound, [&] { return out->has_value(); });
+  return std::move(*out);
+}
+
+bool CreateTopics(SimWorld& world, SimClient& admin, const BrokerSimOptions& options) {
+  const Instant deadline = world.Now() + Duration::Seconds(120);
+  std::set<std::string> pending;
+  for (int t = 0; t < options.topics; ++t) pending.insert(absl::StrCat("topic", t));
+  while (!pending.empty() && world.Now() < deadline) {
+    const runtime::NodeId via =
+        world.node_ids()[admin.random().Uniform(world.node_ids().size())];
+    clients::BrokerConnection c(admin, world.address(via));
+    kafka::CreateTopicsRequest request;
+    request.timeout_ms = 5'000;
+    for (const std::string& name : pending) {
+      auto& t = request.topics.emplace_back();
+      t.name = name;
+      t.num_partitions = options.partitions_per_topic;
+      t.replication_factor = static_cast<int16_t>(std::min(3, options.brokers));
+    }
+    auto reply = AskAndWait<kafka::CreateTopicsRequest, kafka::CreateTopicsResponse>(
+        world, c, request, 5, Duration::Seconds(10));
+    if (reply.has_value() && reply->ok()) {
+      for (const auto& t : (*reply)->response.topics) {
+        if (t.error_code == 0 ||
+            t.error_code == kafka::ToWire(kafka::ErrorCode::kTopicAlreadyExists)) {
+          pending.erase(t.name);
+        }
+      }
+    }
+    world.RunFor(Duration::Milliseconds(200));
+  }
+  return pending.empty();
+}
+
+// Reads one partition from its leader, from offset 0 to the high watermark. False if it could
+// not (no leader known, an error): try again later.
+bool ReadPartition(SimWorld& world, SimClient& consumer, const PartitionKey& partition,
+                   std::vector<ReadRecord>* out, std::string* violation) {
+  // Who leads it.
+  const runtime::NodeId via =
+      world.node_ids()[consumer.random().Uniform(world.node_ids().size())];
+  clients::BrokerConnection meta(consumer, world.address(via));
+  kafka::MetadataRequest mr;
+  mr.topics->emplace_back().name = partition.first;
+  mr.allow_auto_topic_creation = false;
+  auto m = AskAndWait<kafka::MetadataRequest, kafka::MetadataResponse>(world, meta, mr, 9,
+                                                                      Duration::Seconds(10));
+  if (!m.has_value() || !m->ok() || (*m)->response.topics.size() != 1) return false;
+  int32_t leader = -1;
+  for (const auto& p : (*m)->response.topics[0].partitions) {
+    if (p.partition_index == partition.second && p.error_code == 0) leader = p.leader_id;
+  }
+  if (leader <= 0) return false;
+  clients::BrokerConnection c(consumer, world.address(static_cast<runtime::NodeId>(leader)));
+  out->clear();
+  int64_t offset = 0;
+  for (int rounds = 0; rounds < 100'000; ++rounds) {
+    kafka::FetchRequest fr;
+    auto& t = fr.topics.emplace_back();
+    t.topic = partition.first;
+    auto& p = t.partitions.emplace_back();
+    p.partition = partition.second;
+    p.fetch_offset = offset;
+    p.partition_max_bytes = 1 << 20;
+    auto f = AskAndWait<kafka::FetchRequest, kafka::FetchResponse>(world, c, fr, 12,
+                                                                  Duration::Seconds(10));
+    if (!f.has_value() || !f->ok()) return false;
+    const auto& pd = (*f)->response.responses.at(0).partitions.at(0);
+    if (pd.error_code != 0) return false;
+    const std::string bytes = pd.records.Flatten();
+    std::span<const uint8_t> rest(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    while (!rest.empty()) {
+      absl::StatusOr<record::BatchHeader> h = record::ParseBatchHeader(rest);
+      if (!h.ok() || h->size_bytes() > rest.size()) {
+        *violation = absl::StrCat("a fetch returned a cut or bad batch in ", partition.first);
+        return false;
+      }
+      absl::StatusOr<record::RecordBatchReader> reader =
+          record::RecordBatchReader::Open(rest.first(h->size_bytes()));
+      if (!reader.ok()) {
+        *violation = absl::StrCat("a fetch returned a corrupt batch: ", reader.status().ToString());
+        return false;
+      }
+      record::RecordView view;
+      while (reader->Next(&view)) {
+        const int64_t at = h->base_offset + view.offset_delta;
+        if (at >= pd.high_watermark) {
+          *violation = absl::StrCat("a record above the high watermark: ", at, " >= ",
+                                    pd.high_watermark);
+          return false;
+        }
+        std::string value;
+        if (view.value.has_value()) value.assign(view.value->begin(), view.value->end());
+        out->push_back(ReadRecord{at, std::move(value)});
+      }
+      offset = h->base_offset + h->last_offset_delta + 1;
+      rest = rest.subspan(h->size_bytes());
+    }
+    if (offset >= pd.high_watermark) return true;
+    if (bytes.empty()) return false;  // below the high watermark, yet nothing: try again
+  }
+  return false;
+}
+
+}  // namespace
+
+BrokerSimResult RunBrokerSim(const BrokerSimOptions& options) {
+  BrokerSimResult result;
+  World w(options);
+  SimWorld& world = w.world();
+  result.profile = options.faults ? w.profile() : "none";
+  SimClient& admin = world.AddClient();
+  std::optional<std::string> violation;
+  if (!CreateTopics(world, admin, options)) violation = "the topics could not be created";
+  std::vector<PartitionKey> partitions;
+  for (int t = 0; t < options.topics; ++t) {
+    for (int p = 0; p < options.partitions_per_topic; ++p) {
+      partitions.emplace_back(absl::StrCat("topic", t), p);
+    }
+  }
+  DataChecker checker;
+  ProducerStats stats;
+  std::vector<std::unique_ptr<SimProducer>> producers;
+  const Duration interval =
+      Duration::Seconds(1) * options.producers / std::max(1, options.batches_per_second);
+  for (int i = 0; i < options.producers && !violation.has_value(); ++i) {
+    producers.push_back(std::make_unique<SimProducer>(world, i, partitions, interval, checker,
+                                                      stats, &violation));
+    producers.back()->Start();
+  }
+  const Instant end = world.Now() + options.duration;
+  RunUntil(world, end, [&] { return violation.has_value(); });
+  for (auto& p : producers) p->Stop();
+  // Heal, then read everything back within the liveness bound.
+  RunUntil(world, world.Now() + Duration::Seconds(120), [&] { return w.healed(); });
+  const Instant deadline = world.Now() + options.liveness_bound;
+  SimClient& consumer = world.AddClient();
+  std::set<PartitionKey> unread(partitions.begin(), partitions.end());
+  while (!violation.has_value() && !unread.empty() && world.Now() < deadline) {
+    for (auto it = unread.begin(); it != unread.end() && !violation.has_value();) {
+      std::vector<ReadRecord> read;
+      std::string bad;
+      const bool done = ReadPartition(world, consumer, *it, &read, &bad);
+      if (!bad.empty()) violation = bad;
+      bool complete = false;
+      if (done) {
+        if (std::optional<std::string> v = checker.CheckRead(*it, read, &complete)) violation = v;
+      }
+      if (done && complete) {
+        result.records_read += read.size();
+        it = unread.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (!unread.empty()) world.RunFor(Duration::Milliseconds(500));
+  }
+  if (!violation.has_value() && !unread.empty()) {
+    violation = absl::StrCat(unread.size(), " partitions not fully readable ",
+                             options.liveness_bound.seconds(), " s after healing (first: ",
+                             unread.begin()->first, "-", unread.begin()->second, ")");
+  }
+  result.ok = !violation.has_value();
+  result.violation = violation.value_or("");
+  result.trace_hash = world.trace().value();
+  result.produce_requests = stats.requests;
+  result.failed_batches = stats.failed_batches;
+  result.acked_batches = checker.acked_batches();
+  result.acked_records = checker.acked_records();
+  result.simulated_seconds = (world.Now() - Instant()).seconds();
+  result.coverage = world.Coverage();
+  return result;
+}
+
+}  // namespace eddy::sim::broker
