@@ -31,6 +31,38 @@ constexpr int8_t kBrokerResource = 4;
 constexpr int8_t kSet = 0;
 constexpr int8_t kDelete = 1;
 
+// A gather of `count` answers, responding to `respond` once all are in.
+template <typename Response>
+std::shared_ptr<Gather<Response>> GatherFor(const kafka::RequestFrame& frame,
+                                            RequestHandler::Respond respond, size_t count) {
+  auto gather = std::make_shared<Gather<Response>>();
+  gather->header = frame.header;
+  gather->respond = std::move(respond);
+  gather->outstanding = count + 1;  // + 1 until every answer is under way
+  return gather;
+}
+
+// Answers resource `i` of an (Incremental)AlterConfigs with an error.
+template <typename Response>
+void FailResource(Gather<Response>& gather, size_t i, ErrorCode code, const char* message) {
+  auto& r = gather.response.responses[i];
+  r.error_code = kafka::ToWire(code);
+  r.error_message = message;
+  gather.Done();
+}
+
+// Names resource `i`'s answer; answers it and returns false unless it is a topic.
+template <typename Response, typename Resource>
+bool BeginTopicResource(Gather<Response>& gather, size_t i, const Resource& resource) {
+  auto& r = gather.response.responses[i];
+  r.resource_type = resource.resource_type;
+  r.resource_name = resource.resource_name;
+  r.error_message = std::nullopt;
+  if (resource.resource_type == kTopicResource) return true;
+  FailResource(gather, i, ErrorCode::kInvalidRequest, "only topic configs can be altered");
+  return false;
+}
+
 Duration CallTimeout(int32_t timeout_ms) {
   return std::max(Broker::kCallRetryInterval, Duration::Milliseconds(std::max(timeout_ms, 0)));
 }
@@ -40,10 +72,8 @@ Duration CallTimeout(int32_t timeout_ms) {
 void Broker::HandleCreatePartitions(const kafka::RequestFrame& frame, Respond respond) {
   kafka::CreatePartitionsRequest request;
   if (!DecodeBody(frame, request, respond)) return;
-  auto gather = std::make_shared<Gather<kafka::CreatePartitionsResponse>>();
-  gather->header = frame.header;
-  gather->respond = std::move(respond);
-  gather->outstanding = request.topics.size() + 1;
+  auto gather = GatherFor<kafka::CreatePartitionsResponse>(frame, std::move(respond),
+                                                           request.topics.size());
   gather->response.results.resize(request.topics.size());
   for (size_t i = 0; i < request.topics.size(); ++i) {
     const auto& topic = request.topics[i];
@@ -145,23 +175,12 @@ void Broker::AlterTopicConfigs(std::shared_ptr<Gather<Response>> gather, size_t 
 void Broker::HandleAlterConfigs(const kafka::RequestFrame& frame, Respond respond) {
   kafka::AlterConfigsRequest request;
   if (!DecodeBody(frame, request, respond)) return;
-  auto gather = std::make_shared<Gather<kafka::AlterConfigsResponse>>();
-  gather->header = frame.header;
-  gather->respond = std::move(respond);
-  gather->outstanding = request.resources.size() + 1;
+  auto gather = GatherFor<kafka::AlterConfigsResponse>(frame, std::move(respond),
+                                                       request.resources.size());
   gather->response.responses.resize(request.resources.size());
   for (size_t i = 0; i < request.resources.size(); ++i) {
     const auto& resource = request.resources[i];
-    auto& r = gather->response.responses[i];
-    r.resource_type = resource.resource_type;
-    r.resource_name = resource.resource_name;
-    r.error_message = std::nullopt;
-    if (resource.resource_type != kTopicResource) {
-      r.error_code = kafka::ToWire(ErrorCode::kInvalidRequest);
-      r.error_message = "only topic configs can be altered";
-      gather->Done();
-      continue;
-    }
+    if (!BeginTopicResource(*gather, i, resource)) continue;
     std::map<std::string, std::string> set;
     bool null_value = false;
     for (const auto& c : resource.configs) {
@@ -169,9 +188,7 @@ void Broker::HandleAlterConfigs(const kafka::RequestFrame& frame, Respond respon
       if (c.value.has_value()) set[c.name] = *c.value;
     }
     if (null_value) {
-      r.error_code = kafka::ToWire(ErrorCode::kInvalidConfig);
-      r.error_message = "a config with a null value";
-      gather->Done();
+      FailResource(*gather, i, ErrorCode::kInvalidConfig, "a config with a null value");
       continue;
     }
     AlterTopicConfigs(gather, i, resource.resource_name, std::move(set), {}, false,
@@ -183,26 +200,12 @@ void Broker::HandleAlterConfigs(const kafka::RequestFrame& frame, Respond respon
 void Broker::HandleIncrementalAlterConfigs(const kafka::RequestFrame& frame, Respond respond) {
   kafka::IncrementalAlterConfigsRequest request;
   if (!DecodeBody(frame, request, respond)) return;
-  auto gather = std::make_shared<Gather<kafka::IncrementalAlterConfigsResponse>>();
-  gather->header = frame.header;
-  gather->respond = std::move(respond);
-  gather->outstanding = request.resources.size() + 1;
+  auto gather = GatherFor<kafka::IncrementalAlterConfigsResponse>(frame, std::move(respond),
+                                                                  request.resources.size());
   gather->response.responses.resize(request.resources.size());
   for (size_t i = 0; i < request.resources.size(); ++i) {
     const auto& resource = request.resources[i];
-    auto& r = gather->response.responses[i];
-    r.resource_type = resource.resource_type;
-    r.resource_name = resource.resource_name;
-    r.error_message = std::nullopt;
-    auto fail = [&](ErrorCode code, const char* message) {
-      r.error_code = kafka::ToWire(code);
-      r.error_message = message;
-      gather->Done();
-    };
-    if (resource.resource_type != kTopicResource) {
-      fail(ErrorCode::kInvalidRequest, "only topic configs can be altered");
-      continue;
-    }
+    if (!BeginTopicResource(*gather, i, resource)) continue;
     std::map<std::string, std::string> set;
     std::vector<std::string> remove;
     bool bad = false;
@@ -216,7 +219,8 @@ void Broker::HandleIncrementalAlterConfigs(const kafka::RequestFrame& frame, Res
       }
     }
     if (bad) {
-      fail(ErrorCode::kInvalidConfig, "only SET (with a value) and DELETE are served");
+      FailResource(*gather, i, ErrorCode::kInvalidConfig,
+                   "only SET (with a value) and DELETE are served");
       continue;
     }
     AlterTopicConfigs(gather, i, resource.resource_name, std::move(set), std::move(remove), true,

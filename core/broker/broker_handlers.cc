@@ -169,8 +169,7 @@ void Broker::HandleMetadata(const kafka::RequestFrame& frame, Respond respond) {
       auto soft = soft_states_.find(info.group_id);
       if (soft != soft_states_.end() && soft->second.leader != raft::kNoNode) {
         part.leader_id = static_cast<int32_t>(raft::driver::NodeOfReplica(soft->second.leader));
-        part.leader_epoch = static_cast<int32_t>(
-            std::min<uint64_t>(soft->second.term, static_cast<uint64_t>(INT32_MAX)));
+        part.leader_epoch = internal::LeaderEpochOf(soft->second.term);
       } else {
         // Not known here (no replica on this broker, or no leader yet): never a guess.
         part.leader_id = -1;

@@ -67,6 +67,20 @@ void ControllerService::Handle(const ControllerCall& call, const controller::Met
   }
   controller::MetadataRecord record;
   std::string topic_id;
+  // A plan refused, or only validated, is answered here; else its record is taken.
+  auto take = [&](controller::Plan& plan, bool validate_only) {
+    if (!plan.ok()) {
+      ++stats_.refused_by_plan;
+      std::move(answer)(AnswerWith(plan.error, plan.message));
+      return false;
+    }
+    if (validate_only) {
+      std::move(answer)(AnswerWith(ErrorCode::kNone, ""));
+      return false;
+    }
+    record = std::move(plan.record);
+    return true;
+  };
   switch (call.body_case()) {
     case ControllerCall::kRegisterBroker:
       *record.mutable_register_broker() = call.register_broker();
@@ -80,25 +94,13 @@ void ControllerService::Handle(const ControllerCall& call, const controller::Met
     case ControllerCall::kCreateTopic: {
       controller::Plan plan = controller::PlanCreateTopic(image, FromCall(call.create_topic()),
                                                           defaults_, runtime_.random());
-      if (!plan.ok()) {
-        ++stats_.refused_by_plan;
-        return std::move(answer)(AnswerWith(plan.error, plan.message));
-      }
-      topic_id = plan.record.create_topic().topic_id();
-      if (call.create_topic().validate_only()) {
-        ControllerAnswer valid = AnswerWith(ErrorCode::kNone, "");
-        return std::move(answer)(std::move(valid));
-      }
-      record = std::move(plan.record);
+      if (plan.ok()) topic_id = plan.record.create_topic().topic_id();
+      if (!take(plan, call.create_topic().validate_only())) return;
       break;
     }
     case ControllerCall::kDeleteTopic: {
       controller::Plan plan = controller::PlanDeleteTopic(image, call.delete_topic());
-      if (!plan.ok()) {
-        ++stats_.refused_by_plan;
-        return std::move(answer)(AnswerWith(plan.error, plan.message));
-      }
-      record = std::move(plan.record);
+      if (!take(plan, false)) return;
       break;
     }
     case ControllerCall::kCreatePartitions: {
@@ -109,12 +111,7 @@ void ControllerService::Handle(const ControllerCall& call, const controller::Met
       }
       controller::Plan plan = controller::PlanCreatePartitions(image, c.name(), c.total(),
                                                                assignments, runtime_.random());
-      if (!plan.ok()) {
-        ++stats_.refused_by_plan;
-        return std::move(answer)(AnswerWith(plan.error, plan.message));
-      }
-      if (c.validate_only()) return std::move(answer)(AnswerWith(ErrorCode::kNone, ""));
-      record = std::move(plan.record);
+      if (!take(plan, c.validate_only())) return;
       break;
     }
     case ControllerCall::kAlterConfigs: {
@@ -124,12 +121,7 @@ void ControllerService::Handle(const ControllerCall& call, const controller::Met
       const std::vector<std::string> remove(c.remove().begin(), c.remove().end());
       controller::Plan plan =
           controller::PlanAlterConfigs(image, c.name(), set, remove, c.incremental());
-      if (!plan.ok()) {
-        ++stats_.refused_by_plan;
-        return std::move(answer)(AnswerWith(plan.error, plan.message));
-      }
-      if (c.validate_only()) return std::move(answer)(AnswerWith(ErrorCode::kNone, ""));
-      record = std::move(plan.record);
+      if (!take(plan, c.validate_only())) return;
       break;
     }
     case ControllerCall::BODY_NOT_SET:

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/broker/broker.h"
+#include "core/broker/handler_support.h"
 #include "core/broker/produce_validation.h"
 #include "core/controller/topic_config.h"
 #include "core/kafka/generated/fetch.h"
@@ -17,6 +18,8 @@
 namespace eddy::broker {
 namespace {
 
+using internal::DecodeBody;
+using internal::LeaderEpochOf;
 using kafka::ErrorCode;
 
 // A proposal's failure in Kafka's terms: definitely not written (NOT_LEADER_OR_FOLLOWER: the
@@ -83,10 +86,7 @@ raft::driver::GroupDriver* Broker::LeaderReplica(const std::string& topic, int32
 
 void Broker::HandleProduce(const kafka::RequestFrame& frame, Respond respond) {
   kafka::ProduceRequest request;
-  kafka::Reader reader(frame.body);
-  if (!request.Decode(frame.header.api_version, reader).ok() || reader.remaining_bytes() != 0) {
-    return std::move(respond)(absl::InvalidArgumentError("malformed ProduceRequest"));
-  }
+  if (!DecodeBody(frame, request, respond)) return;
   auto state = std::make_shared<ProduceState>();
   state->header = frame.header;
   state->respond = std::move(respond);
@@ -178,10 +178,7 @@ void Broker::HandleProduce(const kafka::RequestFrame& frame, Respond respond) {
 
 void Broker::HandleListOffsets(const kafka::RequestFrame& frame, Respond respond) {
   kafka::ListOffsetsRequest request;
-  kafka::Reader reader(frame.body);
-  if (!request.Decode(frame.header.api_version, reader).ok() || reader.remaining_bytes() != 0) {
-    return std::move(respond)(absl::InvalidArgumentError("malformed ListOffsetsRequest"));
-  }
+  if (!DecodeBody(frame, request, respond)) return;
   constexpr int64_t kLatest = -1;
   constexpr int64_t kEarliest = -2;
   kafka::ListOffsetsResponse response;
@@ -197,8 +194,7 @@ void Broker::HandleListOffsets(const kafka::RequestFrame& frame, Respond respond
         pr.error_code = kafka::ToWire(error);
         continue;
       }
-      pr.leader_epoch = static_cast<int32_t>(
-          std::min<uint64_t>(g->raft()->term(), static_cast<uint64_t>(INT32_MAX)));
+      pr.leader_epoch = LeaderEpochOf(g->raft()->term());
       if (partition.timestamp == kLatest) {
         pr.offset = g->kafka_high_watermark();  // read_committed too: no transactions yet
       } else if (partition.timestamp == kEarliest) {
@@ -220,10 +216,7 @@ void Broker::HandleListOffsets(const kafka::RequestFrame& frame, Respond respond
 
 void Broker::HandleOffsetForLeaderEpoch(const kafka::RequestFrame& frame, Respond respond) {
   kafka::OffsetForLeaderEpochRequest request;
-  kafka::Reader reader(frame.body);
-  if (!request.Decode(frame.header.api_version, reader).ok() || reader.remaining_bytes() != 0) {
-    return std::move(respond)(absl::InvalidArgumentError("malformed OffsetForLeaderEpochRequest"));
-  }
+  if (!DecodeBody(frame, request, respond)) return;
   kafka::OffsetForLeaderEpochResponse response;
   for (const auto& topic : request.topics) {
     auto& out = response.topics.emplace_back();
@@ -252,8 +245,7 @@ void Broker::HandleOffsetForLeaderEpoch(const kafka::RequestFrame& frame, Respon
       const std::optional<raft::driver::GroupDriver::TermEnd> end =
           g->KafkaEndOfTerm(static_cast<raft::Term>(partition.leader_epoch));
       if (end.has_value()) {
-        pr.leader_epoch = static_cast<int32_t>(
-            std::min<uint64_t>(end->term, static_cast<uint64_t>(INT32_MAX)));
+        pr.leader_epoch = LeaderEpochOf(end->term);
         pr.end_offset = end->kafka_end_offset;
       }  // else UNDEFINED: -1 and -1
     }
@@ -289,11 +281,7 @@ struct Broker::FetchRound {
 
 void Broker::HandleFetch(const kafka::RequestFrame& frame, Respond respond) {
   auto state = std::make_shared<FetchState>();
-  kafka::Reader reader(frame.body);
-  if (!state->request.Decode(frame.header.api_version, reader).ok() ||
-      reader.remaining_bytes() != 0) {
-    return std::move(respond)(absl::InvalidArgumentError("malformed FetchRequest"));
-  }
+  if (!DecodeBody(frame, state->request, respond)) return;
   state->header = frame.header;
   state->respond = std::move(respond);
   state->deadline =

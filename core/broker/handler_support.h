@@ -1,7 +1,9 @@
 // Helpers shared by the broker's Kafka handlers (broker_handlers.cc, admin_handlers.cc).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -35,5 +37,10 @@ struct Gather {
     if (--outstanding == 0) std::move(respond)(EncodeResponse(header, response));
   }
 };
+
+// A Raft term as a Kafka leader epoch (an int32; terms that large never happen in practice).
+inline int32_t LeaderEpochOf(uint64_t term) {
+  return static_cast<int32_t>(std::min<uint64_t>(term, static_cast<uint64_t>(INT32_MAX)));
+}
 
 }  // namespace eddy::broker::internal
