@@ -5,7 +5,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include "boost/asio/connect.hpp"
+#include "boost/asio/detail/socket_option.hpp"
 #include "core/base/check.h"
 #include "net/transport/asio_status.h"
 #include "net/transport/peer_frame.h"
@@ -36,13 +40,20 @@ PeerLink::PeerLink(AsioLoop& loop, runtime::NodeId self, runtime::NodeId peer,
   Resolve();
 }
 
-PeerLink::~PeerLink() {
+PeerLink::~PeerLink() { Shutdown(); }
+
+void PeerLink::Shutdown() {
   alive_.reset();
+  on_reachable_ = nullptr;
   if (timer_ != runtime::kNoTimer) loop_.Cancel(timer_);
+  timer_ = runtime::kNoTimer;
   if (connection_ != nullptr) connection_->Abort();
+  connection_.reset();
   error_code ignored;
   socket_.close(ignored);
   resolver_.cancel();
+  pending_.clear();
+  pending_bytes_ = 0;
 }
 
 void PeerLink::Resolve() {
@@ -84,6 +95,12 @@ void PeerLink::OnConnected(const error_code& error) {
     timer_ = runtime::kNoTimer;
   }
   if (error) return OnConnectFailed(AsioErrorToStatus(error, "connect"));
+  if (options_.unacknowledged_timeout > Duration::Zero()) {
+    using UserTimeout = asio::detail::socket_option::integer<IPPROTO_TCP, TCP_USER_TIMEOUT>;
+    error_code ignored;  // An older kernel without the option keeps its default.
+    socket_.set_option(
+        UserTimeout(static_cast<int>(options_.unacknowledged_timeout.milliseconds())), ignored);
+  }
   StreamConnection::Callbacks callbacks;
   // The peer never writes on our outgoing connection; a frame from it is ignored.
   callbacks.on_frame = [](std::vector<uint8_t>) {};
@@ -111,6 +128,7 @@ void PeerLink::OnConnectFailed(const absl::Status& why) {
   EDDY_CHECK(!why.ok());
   ++stats_.peer_connect_failures;
   SetReachable(false);
+  if (!alive_) return;
   ScheduleReconnect();
 }
 
@@ -123,6 +141,7 @@ void PeerLink::OnConnectionClosed(StreamConnection::CloseReason reason, const ab
   ++stats_.peer_disconnects;
   connection_.reset();
   SetReachable(false);
+  if (!alive_) return;
   // A connection that was up deserves a quick retry: start from the minimum backoff.
   backoff_ = options_.reconnect_backoff_min;
   ScheduleReconnect();
@@ -141,12 +160,20 @@ void PeerLink::ScheduleReconnect() {
 void PeerLink::SetReachable(bool reachable) {
   if (reachable_ == reachable) return;
   reachable_ = reachable;
-  // Runs from completions only (connect, close), never from Send.
-  if (on_reachable_) on_reachable_(reachable);
+  // Runs from completions only (connect, close), never from Send. The handler may Shutdown()
+  // this link (its peer moved): hold it locally so it is not destroyed while it runs.
+  auto on_reachable = std::move(on_reachable_);
+  if (on_reachable) on_reachable(reachable);
+  if (!alive_) return;  // Shut down meanwhile.
+  on_reachable_ = std::move(on_reachable);
 }
 
 void PeerLink::Send(std::vector<uint8_t> message) {
   EDDY_CHECK_LE(message.size(), runtime::kMessageSizeBytesMax);
+  if (!alive_) {
+    ++stats_.peer_messages_dropped;
+    return;
+  }
   if (state_ == State::kConnected) {
     SendFramed(std::move(message));
     return;

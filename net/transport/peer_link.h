@@ -39,6 +39,10 @@ struct PeerLinkOptions {
   Duration reconnect_backoff_min = Duration::Milliseconds(50);
   Duration reconnect_backoff_max = Duration::Seconds(2);
   Duration connect_timeout = Duration::Seconds(3);
+  // How long written bytes may stay unacknowledged before the kernel drops the connection
+  // (TCP_USER_TIMEOUT): a peer host that vanished without a reset is noticed in this time rather
+  // than after TCP's retransmission limit (~15 minutes). Zero keeps the kernel's default.
+  Duration unacknowledged_timeout = Duration::Seconds(10);
   // Bytes of messages held while disconnected.
   uint64_t pending_bytes_max = 32 * kMiB;
   StreamConnectionLimits limits;
@@ -58,6 +62,9 @@ class PeerLink {
 
   // REQUIRES: message.size() <= kMessageSizeBytesMax.
   void Send(std::vector<uint8_t> message);
+  // Closes everything and silences every callback, without destroying the link: for a link
+  // being replaced from inside one of its own callbacks (destroyed later, off its call stack).
+  void Shutdown();
 
   bool connected() const { return state_ == State::kConnected; }
   bool reachable() const { return reachable_; }

@@ -149,8 +149,9 @@ void TcpConnector::Send(runtime::ConnectionId id, std::vector<uint8_t> message) 
     connection->pending.clear();
     connection->pending_bytes = 0;
     connection->failing = true;
-    loop_.Post([this, id] {
-      if (Find(id) != nullptr) Fail(id, absl::ResourceExhaustedError("pending queue full"));
+    loop_.Post([this, id, alive = std::weak_ptr<char>(alive_)] {
+      if (alive.expired() || Find(id) == nullptr) return;
+      Fail(id, absl::ResourceExhaustedError("pending queue full"));
     });
     return;
   }

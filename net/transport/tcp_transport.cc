@@ -37,7 +37,7 @@ TcpTransport::~TcpTransport() {
   error_code ignored;
   peer_acceptor_.close(ignored);
   client_acceptor_.close(ignored);
-  for (auto& [id, incoming] : incoming_peers_) incoming.connection->Abort();
+  while (!incoming_peers_.empty()) DropIncomingPeer(incoming_peers_.begin());
   for (auto& [id, client] : clients_) client->Abort();
   links_.clear();
 }
@@ -75,8 +75,14 @@ void TcpTransport::StartPeerLinks() {
 void TcpTransport::SetPeerAddress(runtime::NodeId peer, runtime::Address address) {
   EDDY_CHECK_NE(peer, runtime::kNoNode);
   EDDY_CHECK_NE(peer, options_.self);
-  // Replacing the link drops its connection and queue: best effort, as on any reconnect.
-  links_.erase(peer);
+  // Replacing the link drops its connection and queue: best effort, as on any reconnect. We may
+  // be inside one of the old link's callbacks (a peer-state handler), so it is shut down now
+  // and destroyed later, off its own call stack.
+  if (auto old = links_.find(peer); old != links_.end()) {
+    old->second->Shutdown();
+    loop_.Post([retired = std::move(old->second)] {});
+    links_.erase(old);
+  }
   links_.emplace(peer, std::make_unique<PeerLink>(
                            loop_, options_.self, peer, std::move(address), options_.peer_link,
                            stats_, [this, peer](bool reachable) {
@@ -132,7 +138,9 @@ void TcpTransport::AddIncomingPeer(asio::ip::tcp::socket socket) {
   auto connection = StreamConnection::Create(std::move(socket), PeerFrameFormat::Get(),
                                              options_.connection_limits, std::move(callbacks));
   connection->Start();
-  incoming_peers_.emplace(id, IncomingPeer{std::move(connection), runtime::kNoNode});
+  const runtime::TimerId hello_timer =
+      loop_.ScheduleAfter(options_.peer_hello_timeout, [this, id] { OnHelloTimeout(id); });
+  incoming_peers_.emplace(id, IncomingPeer{std::move(connection), runtime::kNoNode, hello_timer});
   ++stats_.peer_connections_accepted;
 }
 
@@ -152,16 +160,16 @@ void TcpTransport::OnIncomingPeerFrame(uint64_t id, std::vector<uint8_t> payload
   absl::StatusOr<PeerHello> hello = DecodePeerHello(payload);
   if (!hello.ok() || hello->to != options_.self || hello->from == options_.self) {
     ++stats_.peer_hellos_rejected;
-    incoming.connection->Abort();
-    incoming_peers_.erase(it);
+    DropIncomingPeer(it);
     return;
   }
+  loop_.Cancel(incoming.hello_timer);
+  incoming.hello_timer = runtime::kNoTimer;
   // The sender keeps one connection to us: an older one from the same node is stale.
   for (auto other = incoming_peers_.begin(); other != incoming_peers_.end();) {
     if (other->first != id && other->second.from == hello->from) {
       ++stats_.peer_connections_replaced;
-      other->second.connection->Abort();
-      other = incoming_peers_.erase(other);
+      DropIncomingPeer(other++);
     } else {
       ++other;
     }
@@ -178,7 +186,23 @@ void TcpTransport::OnIncomingPeerClosed(uint64_t id, CloseReason reason) {
     case CloseReason::kEndOfStream:
     case CloseReason::kError: break;
   }
-  incoming_peers_.erase(id);
+  auto it = incoming_peers_.find(id);
+  if (it != incoming_peers_.end()) DropIncomingPeer(it);
+}
+
+void TcpTransport::OnHelloTimeout(uint64_t id) {
+  auto it = incoming_peers_.find(id);
+  EDDY_CHECK(it != incoming_peers_.end());  // DropIncomingPeer cancels the timer.
+  EDDY_CHECK_EQ(it->second.from, runtime::kNoNode);
+  it->second.hello_timer = runtime::kNoTimer;
+  ++stats_.peer_hello_timeouts;
+  DropIncomingPeer(it);
+}
+
+void TcpTransport::DropIncomingPeer(std::map<uint64_t, IncomingPeer>::iterator it) {
+  if (it->second.hello_timer != runtime::kNoTimer) loop_.Cancel(it->second.hello_timer);
+  it->second.connection->Abort();
+  incoming_peers_.erase(it);
 }
 
 void TcpTransport::AddClient(asio::ip::tcp::socket socket) {

@@ -53,6 +53,9 @@ struct TcpTransportOptions {
   // Limits of every accepted connection's write queue (clients and incoming peers).
   StreamConnectionLimits connection_limits;
   uint64_t client_connections_max = 10000;
+  // An incoming peer connection that has not said hello by then is closed, so silent
+  // connections cannot hold the kIncomingPeerConnectionsMax slots.
+  Duration peer_hello_timeout = Duration::Seconds(10);
 };
 
 class TcpTransport final : public runtime::Transport {
@@ -88,7 +91,7 @@ class TcpTransport final : public runtime::Transport {
 
   // Adds a peer, or moves it to a new address (its connection is then re-established). For
   // membership changes, and for tests whose ports are known only once bound.
-  // REQUIRES: peer != kNoNode, peer != self.
+  // May be called from inside a handler. REQUIRES: peer != kNoNode, peer != self.
   void SetPeerAddress(runtime::NodeId peer, runtime::Address address);
 
   uint16_t peer_port() const { return peer_port_; }
@@ -103,6 +106,7 @@ class TcpTransport final : public runtime::Transport {
   struct IncomingPeer {
     std::shared_ptr<StreamConnection> connection;
     runtime::NodeId from = runtime::kNoNode;  // kNoNode until the hello arrived.
+    runtime::TimerId hello_timer = runtime::kNoTimer;  // Until the hello arrived.
   };
 
   TcpTransport(AsioLoop& loop, TcpTransportOptions options);
@@ -114,6 +118,9 @@ class TcpTransport final : public runtime::Transport {
   void AddIncomingPeer(boost::asio::ip::tcp::socket socket);
   void OnIncomingPeerFrame(uint64_t id, std::vector<uint8_t> payload);
   void OnIncomingPeerClosed(uint64_t id, StreamConnection::CloseReason reason);
+  void OnHelloTimeout(uint64_t id);
+  // Closes and forgets an incoming peer connection (no callback follows).
+  void DropIncomingPeer(std::map<uint64_t, IncomingPeer>::iterator it);
   void AddClient(boost::asio::ip::tcp::socket socket);
   void OnClientFrame(runtime::ConnectionId connection, std::vector<uint8_t> payload);
   void OnClientClosed(runtime::ConnectionId connection, StreamConnection::CloseReason reason);

@@ -23,6 +23,7 @@ struct TcpTransportStats {
   uint64_t peer_frames_malformed = 0;    // Bad magic or oversized length (connection closed).
   uint64_t peer_frames_truncated = 0;    // Stream ended inside a frame.
   uint64_t peer_hellos_rejected = 0;     // First frame not a hello, or for another node.
+  uint64_t peer_hello_timeouts = 0;      // No hello within peer_hello_timeout.
   uint64_t peer_connections_replaced = 0;  // Older connection from a node that said hello again.
   uint64_t peer_messages_no_handler = 0;
   // Clients.

@@ -213,6 +213,34 @@ TEST(TcpTransportTest, BadPeerHeadersAndHellosAreRefused) {
   EXPECT_EQ(b->transport->stats().peer_hellos_rejected, 2u);
 }
 
+TEST(TcpTransportTest, SilentPeerConnectionIsClosedAfterTheHelloTimeout) {
+  AsioLoop loop;
+  TcpTransportOptions options = FastOptions(2);
+  options.peer_hello_timeout = Duration::Milliseconds(20);
+  auto b = StartNode(loop, options);
+  RawSocket raw(loop, b->transport->peer_port());
+  ASSERT_TRUE(RunUntil(loop, [&] { return raw.closed(); }));
+  EXPECT_EQ(b->transport->stats().peer_hello_timeouts, 1u);
+}
+
+TEST(TcpTransportTest, PeerCanBeMovedFromInsideItsStateHandler) {
+  AsioLoop loop;
+  auto b = StartNode(loop, FastOptions(2));
+  auto a = StartNode(loop, FastOptions(1));
+  std::vector<bool> states;
+  // Node 2 is first configured where nothing listens; on hearing it is down, A moves it.
+  a->transport->SetPeerStateHandler([&](NodeId peer, bool reachable) {
+    states.push_back(reachable);
+    if (!reachable) a->transport->SetPeerAddress(peer, Loopback(b->transport->peer_port()));
+  });
+  a->transport->SetPeerAddress(2, Loopback(UnusedPort(loop)));
+  ASSERT_TRUE(RunUntil(loop, [&] { return !states.empty(); }));
+  a->transport->SendToPeer(2, Bytes("found you"));
+  ASSERT_TRUE(RunUntil(loop, [&] { return b->peer_messages.size() == 1; }));
+  EXPECT_EQ(b->peer_messages[0].second, Bytes("found you"));
+  EXPECT_EQ(states, std::vector<bool>{false});  // The new link starts assumed reachable.
+}
+
 TEST(TcpTransportTest, ClientFramesRoundTripInOrder) {
   AsioLoop loop;
   auto b = StartNode(loop, FastOptions(2));
