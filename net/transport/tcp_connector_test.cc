@@ -164,6 +164,36 @@ TEST(TcpConnectorTest, CloseWhileConnectingRunsNoHandler) {
   EXPECT_TRUE(seen.closes.empty());
 }
 
+TEST(TcpConnectorTest, BrokerCrashClosesTheConnection) {
+  AsioLoop loop;
+  auto broker = std::make_unique<EchoBroker>(loop);
+  TcpConnector connector(loop);
+  Seen seen;
+  const ConnectionId connection = connector.Connect(broker->address(), Record(seen));
+  connector.Send(connection, Bytes("hi"));
+  ASSERT_TRUE(RunUntil(loop, [&] { return seen.messages.size() == 1; }));
+  broker.reset();
+  ASSERT_TRUE(RunUntil(loop, [&] { return !seen.closes.empty(); }));
+  EXPECT_THAT(seen.closes[0], StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(connector.open_connections(), 0u);
+}
+
+TEST(TcpConnectorTest, PendingQueueOverflowClosesLaterNotInline) {
+  AsioLoop loop;
+  EchoBroker broker(loop);
+  TcpConnectorOptions options;
+  options.pending_bytes_max = 100;
+  TcpConnector connector(loop, options);
+  Seen seen;
+  const ConnectionId connection = connector.Connect(broker.address(), Record(seen));
+  connector.Send(connection, std::vector<uint8_t>(60, 1));
+  connector.Send(connection, std::vector<uint8_t>(60, 2));  // Over the bound.
+  EXPECT_TRUE(seen.closes.empty());
+  ASSERT_TRUE(RunUntil(loop, [&] { return !seen.closes.empty(); }));
+  EXPECT_EQ(connector.stats().write_queue_overflows, 1u);
+  EXPECT_TRUE(seen.messages.empty());
+}
+
 TEST(TcpConnectorTest, OversizedReplyClosesTheConnection) {
   AsioLoop loop;
   // A "broker" that answers with a size prefix beyond the limit.

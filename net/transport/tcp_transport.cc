@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "boost/asio/ip/address.hpp"
 #include "core/base/check.h"
+#include "core/base/status_macros.h"
 #include "net/transport/asio_status.h"
 #include "net/transport/kafka_frame.h"
 #include "net/transport/peer_frame.h"
@@ -21,8 +22,8 @@ absl::StatusOr<std::unique_ptr<TcpTransport>> TcpTransport::Create(AsioLoop& loo
   std::unique_ptr<TcpTransport> transport(new TcpTransport(loop, std::move(options)));
   absl::Status status = transport->Listen(Listener::kPeer, transport->options_.peer_port);
   if (status.ok()) status = transport->Listen(Listener::kClient, transport->options_.client_port);
+  if (status.ok()) status = transport->StartPeerLinks();
   if (!status.ok()) return status;
-  transport->StartPeerLinks();
   return transport;
 }
 
@@ -65,16 +66,22 @@ absl::Status TcpTransport::Listen(Listener listener, uint16_t port) {
   return absl::OkStatus();
 }
 
-void TcpTransport::StartPeerLinks() {
+absl::Status TcpTransport::StartPeerLinks() {
   for (const auto& [peer, address] : options_.peers) {
-    if (peer == options_.self || peer == runtime::kNoNode) continue;
-    SetPeerAddress(peer, address);
+    if (peer == options_.self) continue;
+    EDDY_RETURN_IF_ERROR(SetPeerAddress(peer, address));
   }
+  return absl::OkStatus();
 }
 
-void TcpTransport::SetPeerAddress(runtime::NodeId peer, runtime::Address address) {
-  EDDY_CHECK_NE(peer, runtime::kNoNode);
-  EDDY_CHECK_NE(peer, options_.self);
+absl::Status TcpTransport::SetPeerAddress(runtime::NodeId peer, runtime::Address address) {
+  if (peer == runtime::kNoNode || peer == options_.self) {
+    return absl::InvalidArgumentError(absl::StrCat("peer ", peer, " (self is ", options_.self, ")"));
+  }
+  if (address.host.empty() || address.port < 1 || address.port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("peer ", peer, " address ", address.host, ":", address.port));
+  }
   // Replacing the link drops its connection and queue: best effort, as on any reconnect. We may
   // be inside one of the old link's callbacks (a peer-state handler), so it is shut down now
   // and destroyed later, off its own call stack.
@@ -88,6 +95,7 @@ void TcpTransport::SetPeerAddress(runtime::NodeId peer, runtime::Address address
                            stats_, [this, peer](bool reachable) {
                              if (peer_state_handler_) peer_state_handler_(peer, reachable);
                            }));
+  return absl::OkStatus();
 }
 
 asio::ip::tcp::acceptor& TcpTransport::acceptor(Listener listener) {

@@ -65,8 +65,8 @@ class TcpTransport final : public runtime::Transport {
   // Wait before accepting again after an accept error (descriptors exhausted).
   static constexpr Duration kAcceptRetryDelay = Duration::Milliseconds(100);
 
-  // Binds both listeners and starts connecting to the peers. kInvalidArgument for a bad
-  // listen_host, kUnavailable if a port cannot be bound.
+  // Binds both listeners and starts connecting to the peers. kInvalidArgument for self = 0, a
+  // bad listen_host or peer address (SetPeerAddress); kUnavailable if a port cannot be bound.
   static absl::StatusOr<std::unique_ptr<TcpTransport>> Create(AsioLoop& loop,
                                                                TcpTransportOptions options);
   ~TcpTransport() override;
@@ -91,8 +91,9 @@ class TcpTransport final : public runtime::Transport {
 
   // Adds a peer, or moves it to a new address (its connection is then re-established). For
   // membership changes, and for tests whose ports are known only once bound.
-  // May be called from inside a handler. REQUIRES: peer != kNoNode, peer != self.
-  void SetPeerAddress(runtime::NodeId peer, runtime::Address address);
+  // May be called from inside a handler. kInvalidArgument (and no change) for node 0, self, an
+  // empty host or a port outside 1..65535.
+  absl::Status SetPeerAddress(runtime::NodeId peer, runtime::Address address);
 
   uint16_t peer_port() const { return peer_port_; }
   uint16_t client_port() const { return client_port_; }
@@ -111,7 +112,7 @@ class TcpTransport final : public runtime::Transport {
 
   TcpTransport(AsioLoop& loop, TcpTransportOptions options);
   absl::Status Listen(Listener listener, uint16_t port);
-  void StartPeerLinks();
+  absl::Status StartPeerLinks();
   void Accept(Listener listener);
   void OnAccepted(Listener listener, const boost::system::error_code& error,
                   boost::asio::ip::tcp::socket socket);

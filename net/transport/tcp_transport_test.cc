@@ -7,6 +7,7 @@
 // deadline; nothing sleeps.
 #include "net/transport/tcp_transport.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -25,6 +26,7 @@ namespace eddy::net {
 namespace {
 
 using ::eddy::net::testing::RawSocket;
+using ::eddy::net::testing::RunReady;
 using ::eddy::net::testing::RunUntil;
 using ::eddy::net::testing::UnusedPort;
 using ::eddy::testing::IsOk;
@@ -98,8 +100,8 @@ TEST(TcpTransportTest, PeerMessagesRoundTripInOrder) {
   AsioLoop loop;
   auto a = StartNode(loop, FastOptions(1));
   auto b = StartNode(loop, FastOptions(2));
-  a->transport->SetPeerAddress(2, Loopback(b->transport->peer_port()));
-  b->transport->SetPeerAddress(1, Loopback(a->transport->peer_port()));
+  EXPECT_THAT(a->transport->SetPeerAddress(2, Loopback(b->transport->peer_port())), IsOk());
+  EXPECT_THAT(b->transport->SetPeerAddress(1, Loopback(a->transport->peer_port())), IsOk());
   // Sent before the connection exists: held, then sent after the hello.
   for (int i = 0; i < 100; ++i) a->transport->SendToPeer(2, Bytes("m" + std::to_string(i)));
   b->transport->SendToPeer(1, Bytes("reply"));
@@ -120,7 +122,7 @@ TEST(TcpTransportTest, LargePeerMessageArrivesIntact) {
   AsioLoop loop;
   auto a = StartNode(loop, FastOptions(1));
   auto b = StartNode(loop, FastOptions(2));
-  a->transport->SetPeerAddress(2, Loopback(b->transport->peer_port()));
+  EXPECT_THAT(a->transport->SetPeerAddress(2, Loopback(b->transport->peer_port())), IsOk());
   std::vector<uint8_t> big(runtime::kMessageSizeBytesMax);
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<uint8_t>(i * 131 + i / 4099);
   a->transport->SendToPeer(2, big);
@@ -133,7 +135,7 @@ TEST(TcpTransportTest, ReconnectsAfterPeerRestartWithStateEvents) {
   auto a = StartNode(loop, FastOptions(1));
   auto b = StartNode(loop, FastOptions(2));
   const uint16_t b_port = b->transport->peer_port();
-  a->transport->SetPeerAddress(2, Loopback(b_port));
+  EXPECT_THAT(a->transport->SetPeerAddress(2, Loopback(b_port)), IsOk());
   a->transport->SendToPeer(2, Bytes("before"));
   ASSERT_TRUE(RunUntil(loop, [&] { return b->peer_messages.size() == 1; }));
 
@@ -155,7 +157,7 @@ TEST(TcpTransportTest, UnreachablePeerReportsDownThenUp) {
   AsioLoop loop;
   const uint16_t port = UnusedPort(loop);
   auto a = StartNode(loop, FastOptions(1));
-  a->transport->SetPeerAddress(2, Loopback(port));
+  EXPECT_THAT(a->transport->SetPeerAddress(2, Loopback(port)), IsOk());
   a->transport->SendToPeer(2, Bytes("waits"));
   ASSERT_TRUE(RunUntil(loop, [&] { return a->peer_states.size() == 1; }));
   EXPECT_EQ(a->peer_states[0], std::make_pair(NodeId{2}, false));
@@ -231,9 +233,9 @@ TEST(TcpTransportTest, PeerCanBeMovedFromInsideItsStateHandler) {
   // Node 2 is first configured where nothing listens; on hearing it is down, A moves it.
   a->transport->SetPeerStateHandler([&](NodeId peer, bool reachable) {
     states.push_back(reachable);
-    if (!reachable) a->transport->SetPeerAddress(peer, Loopback(b->transport->peer_port()));
+    if (!reachable) EDDY_CHECK_OK(a->transport->SetPeerAddress(peer, Loopback(b->transport->peer_port())));
   });
-  a->transport->SetPeerAddress(2, Loopback(UnusedPort(loop)));
+  EXPECT_THAT(a->transport->SetPeerAddress(2, Loopback(UnusedPort(loop))), IsOk());
   ASSERT_TRUE(RunUntil(loop, [&] { return !states.empty(); }));
   a->transport->SendToPeer(2, Bytes("found you"));
   ASSERT_TRUE(RunUntil(loop, [&] { return b->peer_messages.size() == 1; }));
@@ -388,6 +390,51 @@ TEST(TcpTransportTest, ClientThatDoesNotReadIsClosedWhenItsQueueOverflows) {
   EXPECT_TRUE(b->closed_clients.empty());  // Never inline from a send.
   ASSERT_TRUE(RunUntil(loop, [&] { return b->closed_clients.size() == 1; }));
   EXPECT_EQ(b->transport->stats().client_write_queue_overflows, 1u);
+}
+
+TEST(TcpTransportTest, ClientStreamCutAtRandomPointsKeepsFrames) {
+  AsioLoop loop;
+  auto b = StartNode(loop, FastOptions(2));
+  RawSocket raw(loop, b->transport->client_port());
+  Random random(11);
+  std::vector<std::vector<uint8_t>> sent;
+  std::vector<uint8_t> stream;
+  for (int i = 0; i < 40; ++i) {
+    // Mostly small, a few larger than StreamConnection's read chunk.
+    const uint64_t size = random.OneIn(8) ? 300 * kKiB + random.Uniform(300 * kKiB)
+                                          : random.Uniform(2000);
+    std::vector<uint8_t> payload(size);
+    for (auto& byte : payload) byte = static_cast<uint8_t>(random.Next());
+    const std::vector<uint8_t> frame = KafkaFrame(payload);
+    stream.insert(stream.end(), frame.begin(), frame.end());
+    sent.push_back(std::move(payload));
+  }
+  size_t written = 0;
+  while (written < stream.size()) {
+    const size_t chunk = std::min<size_t>(stream.size() - written, 1 + random.Uniform(70000));
+    raw.Write(std::vector<uint8_t>(stream.begin() + written, stream.begin() + written + chunk));
+    written += chunk;
+    RunReady(loop);  // Let the broker read in between, so the blocking writes never stall.
+  }
+  ASSERT_TRUE(RunUntil(loop, [&] { return b->client_messages.size() == sent.size(); }));
+  for (size_t i = 0; i < sent.size(); ++i) {
+    EXPECT_TRUE(b->client_messages[i].second == sent[i]) << "frame " << i;
+  }
+}
+
+TEST(TcpTransportTest, InvalidPeerAddressesAreRefused) {
+  AsioLoop loop;
+  auto a = StartNode(loop, FastOptions(1));
+  EXPECT_FALSE(a->transport->SetPeerAddress(runtime::kNoNode, Loopback(9)).ok());
+  EXPECT_FALSE(a->transport->SetPeerAddress(1, Loopback(9)).ok());  // Self.
+  EXPECT_FALSE(a->transport->SetPeerAddress(2, runtime::Address{"127.0.0.1", 0}).ok());
+  EXPECT_FALSE(a->transport->SetPeerAddress(2, runtime::Address{"127.0.0.1", 70000}).ok());
+  EXPECT_FALSE(a->transport->SetPeerAddress(2, runtime::Address{"", 9092}).ok());
+  a->transport->SendToPeer(2, Bytes("nobody"));  // Unknown peer: dropped and counted.
+  EXPECT_EQ(a->transport->stats().peer_messages_dropped, 1u);
+  TcpTransportOptions options = FastOptions(3);
+  options.peers[4] = runtime::Address{"127.0.0.1", -1};
+  EXPECT_FALSE(TcpTransport::Create(loop, options).ok());
 }
 
 TEST(TcpTransportTest, BindingABusyPortFails) {

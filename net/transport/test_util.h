@@ -26,6 +26,12 @@ bool RunUntil(AsioLoop& loop, Predicate done, Duration deadline = kTestDeadline)
   return done();
 }
 
+// Runs every handler that is ready now, without waiting.
+inline void RunReady(AsioLoop& loop) {
+  if (loop.io_context().stopped()) loop.io_context().restart();
+  loop.io_context().poll();
+}
+
 // A port nothing listens on (bound then released; the kernel does not hand it out again soon).
 inline uint16_t UnusedPort(AsioLoop& loop) {
   boost::system::error_code error;
