@@ -21,7 +21,7 @@ using boost::system::error_code;
 
 PeerLink::PeerLink(AsioLoop& loop, runtime::NodeId self, runtime::NodeId peer,
                    runtime::Address address, const PeerLinkOptions& options,
-                   TcpTransportStats& stats, ReachableHandler on_reachable)
+                   uint64_t jitter_seed, TcpTransportStats& stats, ReachableHandler on_reachable)
     : loop_(loop),
       self_(self),
       peer_(peer),
@@ -30,6 +30,7 @@ PeerLink::PeerLink(AsioLoop& loop, runtime::NodeId self, runtime::NodeId peer,
       stats_(stats),
       on_reachable_(std::move(on_reachable)),
       backoff_(options.reconnect_backoff_min),
+      jitter_(jitter_seed),
       resolver_(loop.io_context()),
       socket_(loop.io_context()) {
   EDDY_CHECK_NE(self, runtime::kNoNode);
@@ -150,7 +151,11 @@ void PeerLink::OnConnectionClosed(StreamConnection::CloseReason reason, const ab
 void PeerLink::ScheduleReconnect() {
   EDDY_CHECK_EQ(timer_, runtime::kNoTimer);
   state_ = State::kBackoff;
-  timer_ = loop_.ScheduleAfter(backoff_, [this] {
+  const int64_t backoff_ns = backoff_.nanoseconds();
+  const Duration wait =
+      Duration::Nanoseconds(jitter_.UniformInRange(backoff_ns - backoff_ns / 2, backoff_ns));
+  EDDY_CHECK_LE(wait, backoff_);
+  timer_ = loop_.ScheduleAfter(wait, [this] {
     timer_ = runtime::kNoTimer;
     Resolve();
   });

@@ -1,7 +1,7 @@
 // PeerLink: this broker's one outgoing connection to one peer, kept up for the transport's
 // lifetime. Resolves the peer's address, connects (with a timeout), sends a hello naming both
 // ends, then writes peer frames; when the connection fails or breaks it retries with
-// exponential backoff (reconnect_backoff_min doubling up to reconnect_backoff_max).
+// exponential backoff (reconnect_backoff_min doubling up to reconnect_backoff_max, jittered).
 //
 // Messages sent while not connected wait in a bounded pending queue and go out after the hello
 // once connected; beyond the bound they are dropped and counted. What was queued inside a
@@ -26,6 +26,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "boost/asio/ip/tcp.hpp"
+#include "core/base/random.h"
 #include "core/base/units.h"
 #include "core/runtime/connector.h"
 #include "core/runtime/transport.h"
@@ -36,6 +37,8 @@
 namespace eddy::net {
 
 struct PeerLinkOptions {
+  // Each wait is drawn uniformly from [backoff/2, backoff], so brokers restarted together do not
+  // reconnect in lockstep; the backoff doubles from min to max after each failure.
   Duration reconnect_backoff_min = Duration::Milliseconds(50);
   Duration reconnect_backoff_max = Duration::Seconds(2);
   Duration connect_timeout = Duration::Seconds(3);
@@ -53,8 +56,9 @@ class PeerLink {
   using ReachableHandler = absl::AnyInvocable<void(bool reachable)>;
 
   // Starts connecting at once (completions run on the loop). REQUIRES: self != peer, both set.
+  // `jitter_seed` seeds the backoff jitter (the runtime's OS-seeded randomness, forked per link).
   PeerLink(AsioLoop& loop, runtime::NodeId self, runtime::NodeId peer, runtime::Address address,
-           const PeerLinkOptions& options, TcpTransportStats& stats,
+           const PeerLinkOptions& options, uint64_t jitter_seed, TcpTransportStats& stats,
            ReachableHandler on_reachable);
   ~PeerLink();
   PeerLink(const PeerLink&) = delete;
@@ -93,6 +97,7 @@ class PeerLink {
   State state_ = State::kResolving;
   bool reachable_ = true;
   Duration backoff_;
+  Random jitter_;
   boost::asio::ip::tcp::resolver resolver_;
   boost::asio::ip::tcp::socket socket_;  // While connecting.
   std::shared_ptr<StreamConnection> connection_;  // While connected.

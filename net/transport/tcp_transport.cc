@@ -30,6 +30,7 @@ absl::StatusOr<std::unique_ptr<TcpTransport>> TcpTransport::Create(AsioLoop& loo
 TcpTransport::TcpTransport(AsioLoop& loop, TcpTransportOptions options)
     : loop_(loop),
       options_(std::move(options)),
+      random_(options_.random_seed),
       peer_acceptor_(loop.io_context()),
       client_acceptor_(loop.io_context()) {}
 
@@ -92,7 +93,7 @@ absl::Status TcpTransport::SetPeerAddress(runtime::NodeId peer, runtime::Address
   }
   links_.emplace(peer, std::make_unique<PeerLink>(
                            loop_, options_.self, peer, std::move(address), options_.peer_link,
-                           stats_, [this, peer](bool reachable) {
+                           random_.Next(), stats_, [this, peer](bool reachable) {
                              if (peer_state_handler_) peer_state_handler_(peer, reachable);
                            }));
   return absl::OkStatus();

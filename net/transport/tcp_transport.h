@@ -30,6 +30,7 @@
 
 #include "absl/status/statusor.h"
 #include "boost/asio/ip/tcp.hpp"
+#include "core/base/random.h"
 #include "core/runtime/connector.h"
 #include "core/runtime/transport.h"
 #include "net/loop/asio_loop.h"
@@ -53,6 +54,8 @@ struct TcpTransportOptions {
   // Limits of every accepted connection's write queue (clients and incoming peers).
   StreamConnectionLimits connection_limits;
   uint64_t client_connections_max = 10000;
+  // Seeds the reconnect jitter (the runtime's OS-seeded randomness in production).
+  uint64_t random_seed = 0;
   // An incoming peer connection that has not said hello by then is closed, so silent
   // connections cannot hold the kIncomingPeerConnectionsMax slots.
   Duration peer_hello_timeout = Duration::Seconds(10);
@@ -129,6 +132,7 @@ class TcpTransport final : public runtime::Transport {
 
   AsioLoop& loop_;
   const TcpTransportOptions options_;
+  Random random_;  // Seeds each PeerLink's jitter.
   TcpTransportStats stats_;
   boost::asio::ip::tcp::acceptor peer_acceptor_;
   boost::asio::ip::tcp::acceptor client_acceptor_;
