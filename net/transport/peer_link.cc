@@ -31,8 +31,7 @@ PeerLink::PeerLink(AsioLoop& loop, runtime::NodeId self, runtime::NodeId peer,
       on_reachable_(std::move(on_reachable)),
       backoff_(options.reconnect_backoff_min),
       jitter_(jitter_seed),
-      resolver_(loop.io_context()),
-      socket_(loop.io_context()) {
+      resolver_(loop.io_context()) {
   EDDY_CHECK_NE(self, runtime::kNoNode);
   EDDY_CHECK_NE(peer, runtime::kNoNode);
   EDDY_CHECK_NE(self, peer);
@@ -50,8 +49,11 @@ void PeerLink::Shutdown() {
   timer_ = runtime::kNoTimer;
   if (connection_ != nullptr) connection_->Abort();
   connection_.reset();
-  error_code ignored;
-  socket_.close(ignored);
+  if (connecting_ != nullptr) {
+    error_code ignored;
+    connecting_->close(ignored);  // The pending connect completes, aborted, and finds us gone.
+    connecting_.reset();
+  }
   resolver_.cancel();
   pending_.clear();
   pending_bytes_ = 0;
@@ -74,16 +76,17 @@ void PeerLink::OnResolved(const error_code& error,
   EDDY_CHECK(state_ == State::kResolving);
   if (error) return OnConnectFailed(AsioErrorToStatus(error, "resolve"));
   state_ = State::kConnecting;
-  socket_ = asio::ip::tcp::socket(loop_.io_context());
+  EDDY_CHECK(connecting_ == nullptr);
+  connecting_ = std::make_shared<asio::ip::tcp::socket>(loop_.io_context());
   // Closing the socket aborts the connect, which then completes with an error.
   timer_ = loop_.ScheduleAfter(options_.connect_timeout, [this] {
     timer_ = runtime::kNoTimer;
     error_code ignored;
-    socket_.close(ignored);
+    connecting_->close(ignored);
   });
-  asio::async_connect(socket_, endpoints,
-                      [this, alive = std::weak_ptr<char>(alive_)](const error_code& connect_error,
-                                                                  const asio::ip::tcp::endpoint&) {
+  asio::async_connect(*connecting_, endpoints,
+                      [this, alive = std::weak_ptr<char>(alive_), socket = connecting_](
+                          const error_code& connect_error, const asio::ip::tcp::endpoint&) {
                         if (alive.expired()) return;
                         OnConnected(connect_error);
                       });
@@ -95,11 +98,13 @@ void PeerLink::OnConnected(const error_code& error) {
     loop_.Cancel(timer_);
     timer_ = runtime::kNoTimer;
   }
+  EDDY_CHECK(connecting_ != nullptr);
+  std::shared_ptr<asio::ip::tcp::socket> socket = std::move(connecting_);
   if (error) return OnConnectFailed(AsioErrorToStatus(error, "connect"));
   if (options_.unacknowledged_timeout > Duration::Zero()) {
     using UserTimeout = asio::detail::socket_option::integer<IPPROTO_TCP, TCP_USER_TIMEOUT>;
     error_code ignored;  // An older kernel without the option keeps its default.
-    socket_.set_option(
+    socket->set_option(
         UserTimeout(static_cast<int>(options_.unacknowledged_timeout.milliseconds())), ignored);
   }
   StreamConnection::Callbacks callbacks;
@@ -110,7 +115,7 @@ void PeerLink::OnConnected(const error_code& error) {
     if (alive.expired()) return;
     OnConnectionClosed(reason, why);
   };
-  connection_ = StreamConnection::Create(std::move(socket_), PeerFrameFormat::Get(),
+  connection_ = StreamConnection::Create(std::move(*socket), PeerFrameFormat::Get(),
                                          options_.limits, std::move(callbacks));
   connection_->Start();
   state_ = State::kConnected;

@@ -99,7 +99,9 @@ class PeerLink {
   Duration backoff_;
   Random jitter_;
   boost::asio::ip::tcp::resolver resolver_;
-  boost::asio::ip::tcp::socket socket_;  // While connecting.
+  // While connecting. Shared with the connect handler: Asio's range connect reads the socket
+  // when it completes, even when aborted, so the socket must outlive the operation.
+  std::shared_ptr<boost::asio::ip::tcp::socket> connecting_;
   std::shared_ptr<StreamConnection> connection_;  // While connected.
   runtime::TimerId timer_ = runtime::kNoTimer;  // Backoff or connect timeout.
   std::deque<std::vector<uint8_t>> pending_;

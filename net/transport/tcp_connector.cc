@@ -28,6 +28,12 @@ TcpConnector::~TcpConnector() {
   }
 }
 
+TcpConnector::Connection::~Connection() {
+  error_code ignored;
+  if (socket != nullptr) socket->close(ignored);
+  resolver.cancel();
+}
+
 TcpConnector::Connection* TcpConnector::Find(runtime::ConnectionId id) {
   auto it = connections_.find(id);
   return it == connections_.end() ? nullptr : it->second.get();
@@ -37,7 +43,8 @@ runtime::ConnectionId TcpConnector::Connect(const runtime::Address& address, Han
   const runtime::ConnectionId id = next_connection_id_++;
   auto connection = std::unique_ptr<Connection>(new Connection{
       std::make_shared<Handlers>(std::move(handlers)), asio::ip::tcp::resolver(loop_.io_context()),
-      asio::ip::tcp::socket(loop_.io_context()), nullptr, runtime::kNoTimer, {}, 0, false});
+      std::make_shared<asio::ip::tcp::socket>(loop_.io_context()), nullptr, runtime::kNoTimer, {},
+      0, false});
   ++stats_.connects_started;
   // Every handler below finds its connection by id: after Close() it is gone and they do nothing.
   connection->resolver.async_resolve(
@@ -61,8 +68,8 @@ void TcpConnector::OnResolved(runtime::ConnectionId id, const error_code& error,
   Connection* connection = Find(id);
   if (connection == nullptr) return;
   if (error) return Fail(id, AsioErrorToStatus(error, "resolve"));
-  asio::async_connect(connection->socket, endpoints,
-                      [this, id, alive = std::weak_ptr<char>(alive_)](
+  asio::async_connect(*connection->socket, endpoints,
+                      [this, id, alive = std::weak_ptr<char>(alive_), socket = connection->socket](
                           const error_code& connect_error, const asio::ip::tcp::endpoint&) {
                         if (!alive.expired()) OnConnected(id, connect_error);
                       });
@@ -83,7 +90,7 @@ void TcpConnector::OnConnected(runtime::ConnectionId id, const error_code& error
                                                                         absl::Status why) {
     if (!alive.expired()) OnStreamClosed(id, reason, why);
   };
-  connection->stream = StreamConnection::Create(std::move(connection->socket),
+  connection->stream = StreamConnection::Create(std::move(*connection->socket),
                                                 KafkaFrameFormat::Get(), options_.limits,
                                                 std::move(callbacks));
   connection->stream->Start();

@@ -66,8 +66,13 @@ class TcpConnector final : public runtime::Connector {
   struct Connection {
     // Shared so a handler that closes its own connection does not destroy itself mid-call.
     std::shared_ptr<Handlers> handlers;
+    // Closes the socket: a pending connect completes, aborted, and finds no connection.
+    ~Connection();
+
     boost::asio::ip::tcp::resolver resolver;
-    boost::asio::ip::tcp::socket socket;                  // While connecting.
+    // While connecting. Shared with the connect handler: Asio's range connect reads the socket
+    // when it completes, even when aborted, so the socket must outlive the operation.
+    std::shared_ptr<boost::asio::ip::tcp::socket> socket;
     std::shared_ptr<StreamConnection> stream;             // Once connected.
     runtime::TimerId connect_timer = runtime::kNoTimer;
     std::deque<std::vector<uint8_t>> pending;

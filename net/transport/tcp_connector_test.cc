@@ -194,6 +194,25 @@ TEST(TcpConnectorTest, PendingQueueOverflowClosesLaterNotInline) {
   EXPECT_TRUE(seen.messages.empty());
 }
 
+// Closing at every point of resolve -> connect -> established must leave no operation touching
+// freed memory (run under --config=asan) and run no handler.
+TEST(TcpConnectorTest, CloseAtAnyPointOfConnecting) {
+  AsioLoop loop;
+  EchoBroker broker(loop);
+  Seen seen;
+  for (int step = 0; step < 60; ++step) {
+    TcpConnector connector(loop);
+    const ConnectionId connection = connector.Connect(broker.address(), Record(seen));
+    connector.Send(connection, Bytes("x"));
+    testing::RunFor(loop, Duration::Microseconds(50 * step));
+    connector.Close(connection);
+    connector.Connect(broker.address(), Record(seen));
+    testing::RunFor(loop, Duration::Microseconds(50 * step));
+  }  // Each connector is destroyed with a connection in some state of connecting.
+  ASSERT_TRUE(RunUntil(loop, [&] { return broker.transport->open_client_connections() == 0; }));
+  EXPECT_TRUE(seen.closes.empty());
+}
+
 TEST(TcpConnectorTest, OversizedReplyClosesTheConnection) {
   AsioLoop loop;
   // A "broker" that answers with a size prefix beyond the limit.

@@ -243,6 +243,24 @@ TEST(TcpTransportTest, PeerCanBeMovedFromInsideItsStateHandler) {
   EXPECT_EQ(states, std::vector<bool>{false});  // The new link starts assumed reachable.
 }
 
+// Destroying a transport at every point of its peer link's resolve -> connect -> hello must
+// leave no operation touching freed memory (run under --config=asan).
+TEST(TcpTransportTest, DestroyAtAnyPointOfConnecting) {
+  AsioLoop loop;
+  auto b = StartNode(loop, FastOptions(2));
+  for (int step = 0; step < 60; ++step) {
+    auto a = StartNode(loop, FastOptions(1));
+    EXPECT_THAT(a->transport->SetPeerAddress(2, Loopback(b->transport->peer_port())), IsOk());
+    a->transport->SendToPeer(2, Bytes("x"));
+    testing::RunFor(loop, Duration::Microseconds(50 * step));
+  }
+  auto a = StartNode(loop, FastOptions(1));  // And once established.
+  EXPECT_THAT(a->transport->SetPeerAddress(2, Loopback(b->transport->peer_port())), IsOk());
+  ASSERT_TRUE(RunUntil(loop, [&] { return a->transport->peer_connected(2); }));
+  a.reset();
+  ASSERT_TRUE(RunUntil(loop, [&] { return b->transport->stats().peer_connections_accepted > 0; }));
+}
+
 TEST(TcpTransportTest, ClientFramesRoundTripInOrder) {
   AsioLoop loop;
   auto b = StartNode(loop, FastOptions(2));

@@ -32,6 +32,14 @@ inline void RunReady(AsioLoop& loop) {
   loop.io_context().poll();
 }
 
+// Runs the loop for `duration` of real time. Only for tests that sweep over timing to reach
+// many interleavings (each outcome is still checked); never to wait for a result.
+inline void RunFor(AsioLoop& loop, Duration duration) {
+  bool fired = false;
+  loop.ScheduleAfter(duration, [&fired] { fired = true; });
+  loop.RunUntil([&fired] { return fired; });
+}
+
 // A port nothing listens on (bound then released; the kernel does not hand it out again soon).
 inline uint16_t UnusedPort(AsioLoop& loop) {
   boost::system::error_code error;
