@@ -12,7 +12,6 @@
 namespace eddy::net {
 
 // OK for a zero error code; otherwise a status whose message names `operation`.
-absl::Status AsioErrorToStatus(const boost::system::error_code& error,
-                               absl::string_view operation);
+absl::Status AsioErrorToStatus(const boost::system::error_code& error, absl::string_view operation);
 
 }  // namespace eddy::net

@@ -1,13 +1,13 @@
 #include "net/transport/peer_link.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <algorithm>
 #include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-
 #include "boost/asio/connect.hpp"
 #include "boost/asio/detail/socket_option.hpp"
 #include "core/base/check.h"
@@ -20,8 +20,8 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 
 PeerLink::PeerLink(AsioLoop& loop, runtime::NodeId self, runtime::NodeId peer,
-                   runtime::Address address, const PeerLinkOptions& options,
-                   uint64_t jitter_seed, TcpTransportStats& stats, ReachableHandler on_reachable)
+                   runtime::Address address, const PeerLinkOptions& options, uint64_t jitter_seed,
+                   TcpTransportStats& stats, ReachableHandler on_reachable)
     : loop_(loop),
       self_(self),
       peer_(peer),
@@ -64,8 +64,8 @@ void PeerLink::Resolve() {
   // Asynchronous even for numeric addresses, so a slow DNS never stalls the loop.
   resolver_.async_resolve(
       address_.host, std::to_string(address_.port), asio::ip::tcp::resolver::numeric_service,
-      [this, alive = std::weak_ptr<char>(alive_)](
-          const error_code& error, asio::ip::tcp::resolver::results_type endpoints) {
+      [this, alive = std::weak_ptr<char>(alive_)](const error_code& error,
+                                                  asio::ip::tcp::resolver::results_type endpoints) {
         if (alive.expired()) return;
         OnResolved(error, std::move(endpoints));
       });

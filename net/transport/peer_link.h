@@ -103,7 +103,7 @@ class PeerLink {
   // when it completes, even when aborted, so the socket must outlive the operation.
   std::shared_ptr<boost::asio::ip::tcp::socket> connecting_;
   std::shared_ptr<StreamConnection> connection_;  // While connected.
-  runtime::TimerId timer_ = runtime::kNoTimer;  // Backoff or connect timeout.
+  runtime::TimerId timer_ = runtime::kNoTimer;    // Backoff or connect timeout.
   std::deque<std::vector<uint8_t>> pending_;
   uint64_t pending_bytes_ = 0;
   // Handlers of asynchronous operations hold a weak reference and do nothing once it expired

@@ -150,8 +150,8 @@ bool StreamConnection::Send(std::vector<uint8_t> header, std::vector<uint8_t> pa
   if (queued_bytes_ + size_bytes > limits_.write_queue_bytes_max ||
       queue_.size() + 1 > limits_.write_queue_frames_max) {
     Fail(CloseReason::kWriteQueueFull,
-         absl::ResourceExhaustedError(absl::StrCat("write queue full: ", queue_.size(),
-                                                   " frames, ", queued_bytes_, " bytes")));
+         absl::ResourceExhaustedError(absl::StrCat("write queue full: ", queue_.size(), " frames, ",
+                                                   queued_bytes_, " bytes")));
     return false;
   }
   queue_.push_back(OutgoingFrame{std::move(header), std::move(payload)});

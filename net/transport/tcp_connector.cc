@@ -41,10 +41,15 @@ TcpConnector::Connection* TcpConnector::Find(runtime::ConnectionId id) {
 
 runtime::ConnectionId TcpConnector::Connect(const runtime::Address& address, Handlers handlers) {
   const runtime::ConnectionId id = next_connection_id_++;
-  auto connection = std::unique_ptr<Connection>(new Connection{
-      std::make_shared<Handlers>(std::move(handlers)), asio::ip::tcp::resolver(loop_.io_context()),
-      std::make_shared<asio::ip::tcp::socket>(loop_.io_context()), nullptr, runtime::kNoTimer, {},
-      0, false});
+  auto connection = std::unique_ptr<Connection>(
+      new Connection{std::make_shared<Handlers>(std::move(handlers)),
+                     asio::ip::tcp::resolver(loop_.io_context()),
+                     std::make_shared<asio::ip::tcp::socket>(loop_.io_context()),
+                     nullptr,
+                     runtime::kNoTimer,
+                     {},
+                     0,
+                     false});
   ++stats_.connects_started;
   // Every handler below finds its connection by id: after Close() it is gone and they do nothing.
   connection->resolver.async_resolve(
@@ -90,9 +95,9 @@ void TcpConnector::OnConnected(runtime::ConnectionId id, const error_code& error
                                                                         absl::Status why) {
     if (!alive.expired()) OnStreamClosed(id, reason, why);
   };
-  connection->stream = StreamConnection::Create(std::move(*connection->socket),
-                                                KafkaFrameFormat::Get(), options_.limits,
-                                                std::move(callbacks));
+  connection->stream =
+      StreamConnection::Create(std::move(*connection->socket), KafkaFrameFormat::Get(),
+                               options_.limits, std::move(callbacks));
   connection->stream->Start();
   ++stats_.connects_established;
   while (!connection->pending.empty()) {
@@ -116,12 +121,21 @@ void TcpConnector::OnStreamClosed(runtime::ConnectionId id, CloseReason reason,
                                   const absl::Status& why) {
   if (Find(id) == nullptr) return;
   switch (reason) {
-    case CloseReason::kBadHeader: ++stats_.frames_oversized; break;
-    case CloseReason::kTruncated: ++stats_.frames_truncated; break;
-    case CloseReason::kWriteQueueFull: ++stats_.write_queue_overflows; break;
+    case CloseReason::kBadHeader:
+      ++stats_.frames_oversized;
+      break;
+    case CloseReason::kTruncated:
+      ++stats_.frames_truncated;
+      break;
+    case CloseReason::kWriteQueueFull:
+      ++stats_.write_queue_overflows;
+      break;
     case CloseReason::kEndOfStream:
-    case CloseReason::kError: ++stats_.closed_by_broker; break;
-    case CloseReason::kBadPayload: break;  // Kafka frames carry no checksum.
+    case CloseReason::kError:
+      ++stats_.closed_by_broker;
+      break;
+    case CloseReason::kBadPayload:
+      break;  // Kafka frames carry no checksum.
   }
   Fail(id, why);
 }

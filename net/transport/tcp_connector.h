@@ -40,11 +40,11 @@ struct TcpConnectorStats {
   uint64_t connect_failures = 0;  // Resolve or connect failed, or timed out.
   uint64_t frames_sent = 0;
   uint64_t frames_received = 0;
-  uint64_t frames_dropped = 0;        // Send() on a closed connection.
-  uint64_t frames_oversized = 0;      // Reply size prefix negative or above the limit.
-  uint64_t frames_truncated = 0;      // Broker's stream ended inside a frame.
+  uint64_t frames_dropped = 0;         // Send() on a closed connection.
+  uint64_t frames_oversized = 0;       // Reply size prefix negative or above the limit.
+  uint64_t frames_truncated = 0;       // Broker's stream ended inside a frame.
   uint64_t write_queue_overflows = 0;  // Pending or write queue beyond its bound.
-  uint64_t closed_by_broker = 0;      // Established connections the broker side ended.
+  uint64_t closed_by_broker = 0;       // Established connections the broker side ended.
 };
 
 class TcpConnector final : public runtime::Connector {
@@ -73,7 +73,7 @@ class TcpConnector final : public runtime::Connector {
     // While connecting. Shared with the connect handler: Asio's range connect reads the socket
     // when it completes, even when aborted, so the socket must outlive the operation.
     std::shared_ptr<boost::asio::ip::tcp::socket> socket;
-    std::shared_ptr<StreamConnection> stream;             // Once connected.
+    std::shared_ptr<StreamConnection> stream;  // Once connected.
     runtime::TimerId connect_timer = runtime::kNoTimer;
     std::deque<std::vector<uint8_t>> pending;
     uint64_t pending_bytes = 0;

@@ -59,9 +59,8 @@ struct EchoBroker {
       reply.insert(reply.end(), message.begin(), message.end());
       transport->SendToClient(connection, std::move(reply));
     });
-    transport->SetClientClosedHandler([this](ConnectionId connection) {
-      closed.push_back(connection);
-    });
+    transport->SetClientClosedHandler(
+        [this](ConnectionId connection) { closed.push_back(connection); });
   }
   runtime::Address address() const { return {"127.0.0.1", transport->client_port()}; }
 
@@ -75,8 +74,7 @@ TEST(TcpConnectorTest, RefusedConnectionClosesOnce) {
   AsioLoop loop;
   TcpConnector connector(loop);
   Seen seen;
-  const ConnectionId connection =
-      connector.Connect({"127.0.0.1", UnusedPort(loop)}, Record(seen));
+  const ConnectionId connection = connector.Connect({"127.0.0.1", UnusedPort(loop)}, Record(seen));
   connector.Send(connection, Bytes("queued, then lost"));
   EXPECT_TRUE(seen.closes.empty());  // Never inline from Connect or Send.
   ASSERT_TRUE(RunUntil(loop, [&] { return !seen.closes.empty(); }));
@@ -157,8 +155,7 @@ TEST(TcpConnectorTest, CloseWhileConnectingRunsNoHandler) {
   AsioLoop loop;
   TcpConnector connector(loop);
   Seen seen;
-  const ConnectionId connection =
-      connector.Connect({"127.0.0.1", UnusedPort(loop)}, Record(seen));
+  const ConnectionId connection = connector.Connect({"127.0.0.1", UnusedPort(loop)}, Record(seen));
   connector.Close(connection);
   loop.Run();
   EXPECT_TRUE(seen.closes.empty());

@@ -77,7 +77,8 @@ absl::Status TcpTransport::StartPeerLinks() {
 
 absl::Status TcpTransport::SetPeerAddress(runtime::NodeId peer, runtime::Address address) {
   if (peer == runtime::kNoNode || peer == options_.self) {
-    return absl::InvalidArgumentError(absl::StrCat("peer ", peer, " (self is ", options_.self, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("peer ", peer, " (self is ", options_.self, ")"));
   }
   if (address.host.empty() || address.port < 1 || address.port > 65535) {
     return absl::InvalidArgumentError(
@@ -91,11 +92,12 @@ absl::Status TcpTransport::SetPeerAddress(runtime::NodeId peer, runtime::Address
     loop_.Post([retired = std::move(old->second)] {});
     links_.erase(old);
   }
-  links_.emplace(peer, std::make_unique<PeerLink>(
-                           loop_, options_.self, peer, std::move(address), options_.peer_link,
-                           random_.Next(), stats_, [this, peer](bool reachable) {
-                             if (peer_state_handler_) peer_state_handler_(peer, reachable);
-                           }));
+  auto on_reachable = [this, peer](bool reachable) {
+    if (peer_state_handler_) peer_state_handler_(peer, reachable);
+  };
+  links_.emplace(peer, std::make_unique<PeerLink>(loop_, options_.self, peer, std::move(address),
+                                                  options_.peer_link, random_.Next(), stats_,
+                                                  std::move(on_reachable)));
   return absl::OkStatus();
 }
 
@@ -104,12 +106,11 @@ asio::ip::tcp::acceptor& TcpTransport::acceptor(Listener listener) {
 }
 
 void TcpTransport::Accept(Listener listener) {
-  acceptor(listener).async_accept(
-      [this, listener, alive = std::weak_ptr<char>(alive_)](const error_code& error,
-                                                            asio::ip::tcp::socket socket) {
-        if (alive.expired()) return;
-        OnAccepted(listener, error, std::move(socket));
-      });
+  acceptor(listener).async_accept([this, listener, alive = std::weak_ptr<char>(alive_)](
+                                      const error_code& error, asio::ip::tcp::socket socket) {
+    if (alive.expired()) return;
+    OnAccepted(listener, error, std::move(socket));
+  });
 }
 
 void TcpTransport::OnAccepted(Listener listener, const error_code& error,
@@ -188,12 +189,19 @@ void TcpTransport::OnIncomingPeerFrame(uint64_t id, std::vector<uint8_t> payload
 
 void TcpTransport::OnIncomingPeerClosed(uint64_t id, CloseReason reason) {
   switch (reason) {
-    case CloseReason::kBadPayload: ++stats_.peer_frames_corrupt; break;
-    case CloseReason::kBadHeader: ++stats_.peer_frames_malformed; break;
-    case CloseReason::kTruncated: ++stats_.peer_frames_truncated; break;
+    case CloseReason::kBadPayload:
+      ++stats_.peer_frames_corrupt;
+      break;
+    case CloseReason::kBadHeader:
+      ++stats_.peer_frames_malformed;
+      break;
+    case CloseReason::kTruncated:
+      ++stats_.peer_frames_truncated;
+      break;
     case CloseReason::kWriteQueueFull:  // We never write to incoming peer connections.
     case CloseReason::kEndOfStream:
-    case CloseReason::kError: break;
+    case CloseReason::kError:
+      break;
   }
   auto it = incoming_peers_.find(id);
   if (it != incoming_peers_.end()) DropIncomingPeer(it);
@@ -247,12 +255,19 @@ void TcpTransport::OnClientFrame(runtime::ConnectionId connection, std::vector<u
 
 void TcpTransport::OnClientClosed(runtime::ConnectionId connection, CloseReason reason) {
   switch (reason) {
-    case CloseReason::kBadHeader: ++stats_.client_frames_oversized; break;
-    case CloseReason::kTruncated: ++stats_.client_frames_truncated; break;
-    case CloseReason::kWriteQueueFull: ++stats_.client_write_queue_overflows; break;
+    case CloseReason::kBadHeader:
+      ++stats_.client_frames_oversized;
+      break;
+    case CloseReason::kTruncated:
+      ++stats_.client_frames_truncated;
+      break;
+    case CloseReason::kWriteQueueFull:
+      ++stats_.client_write_queue_overflows;
+      break;
     case CloseReason::kBadPayload:  // Kafka frames carry no checksum.
     case CloseReason::kEndOfStream:
-    case CloseReason::kError: break;
+    case CloseReason::kError:
+      break;
   }
   // A CloseClient() in between removed it, and then the broker must not hear of it.
   if (clients_.erase(connection) == 0) return;

@@ -71,7 +71,7 @@ class TcpTransport final : public runtime::Transport {
   // Binds both listeners and starts connecting to the peers. kInvalidArgument for self = 0, a
   // bad listen_host or peer address (SetPeerAddress); kUnavailable if a port cannot be bound.
   static absl::StatusOr<std::unique_ptr<TcpTransport>> Create(AsioLoop& loop,
-                                                               TcpTransportOptions options);
+                                                              TcpTransportOptions options);
   ~TcpTransport() override;
   TcpTransport(const TcpTransport&) = delete;
   TcpTransport& operator=(const TcpTransport&) = delete;
@@ -109,7 +109,7 @@ class TcpTransport final : public runtime::Transport {
   enum class Listener { kPeer, kClient };
   struct IncomingPeer {
     std::shared_ptr<StreamConnection> connection;
-    runtime::NodeId from = runtime::kNoNode;  // kNoNode until the hello arrived.
+    runtime::NodeId from = runtime::kNoNode;           // kNoNode until the hello arrived.
     runtime::TimerId hello_timer = runtime::kNoTimer;  // Until the hello arrived.
   };
 

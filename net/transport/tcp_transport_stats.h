@@ -19,11 +19,11 @@ struct TcpTransportStats {
   uint64_t peer_connections_accepted = 0;
   uint64_t peer_connections_refused = 0;  // Over kIncomingPeerConnectionsMax.
   uint64_t peer_messages_delivered = 0;
-  uint64_t peer_frames_corrupt = 0;      // Checksum mismatches (dropped, connection closed).
-  uint64_t peer_frames_malformed = 0;    // Bad magic or oversized length (connection closed).
-  uint64_t peer_frames_truncated = 0;    // Stream ended inside a frame.
-  uint64_t peer_hellos_rejected = 0;     // First frame not a hello, or for another node.
-  uint64_t peer_hello_timeouts = 0;      // No hello within peer_hello_timeout.
+  uint64_t peer_frames_corrupt = 0;        // Checksum mismatches (dropped, connection closed).
+  uint64_t peer_frames_malformed = 0;      // Bad magic or oversized length (connection closed).
+  uint64_t peer_frames_truncated = 0;      // Stream ended inside a frame.
+  uint64_t peer_hellos_rejected = 0;       // First frame not a hello, or for another node.
+  uint64_t peer_hello_timeouts = 0;        // No hello within peer_hello_timeout.
   uint64_t peer_connections_replaced = 0;  // Older connection from a node that said hello again.
   uint64_t peer_messages_no_handler = 0;
   // Clients.
@@ -32,9 +32,9 @@ struct TcpTransportStats {
   uint64_t client_connections_closed = 0;   // By the client or the network (handler ran).
   uint64_t client_frames_received = 0;
   uint64_t client_frames_sent = 0;
-  uint64_t client_frames_dropped = 0;       // SendToClient on a closed connection.
-  uint64_t client_frames_oversized = 0;     // Size prefix negative or above the limit.
-  uint64_t client_frames_truncated = 0;     // Stream ended inside a frame.
+  uint64_t client_frames_dropped = 0;    // SendToClient on a closed connection.
+  uint64_t client_frames_oversized = 0;  // Size prefix negative or above the limit.
+  uint64_t client_frames_truncated = 0;  // Stream ended inside a frame.
   uint64_t client_write_queue_overflows = 0;
   uint64_t client_messages_no_handler = 0;
   // Listeners.

@@ -105,9 +105,8 @@ TEST(TcpTransportTest, PeerMessagesRoundTripInOrder) {
   // Sent before the connection exists: held, then sent after the hello.
   for (int i = 0; i < 100; ++i) a->transport->SendToPeer(2, Bytes("m" + std::to_string(i)));
   b->transport->SendToPeer(1, Bytes("reply"));
-  ASSERT_TRUE(RunUntil(loop, [&] {
-    return b->peer_messages.size() == 100 && a->peer_messages.size() == 1;
-  }));
+  ASSERT_TRUE(RunUntil(
+      loop, [&] { return b->peer_messages.size() == 100 && a->peer_messages.size() == 1; }));
   for (int i = 0; i < 100; ++i) {
     EXPECT_EQ(b->peer_messages[i].first, 1u);
     EXPECT_EQ(b->peer_messages[i].second, Bytes("m" + std::to_string(i)));
@@ -233,7 +232,8 @@ TEST(TcpTransportTest, PeerCanBeMovedFromInsideItsStateHandler) {
   // Node 2 is first configured where nothing listens; on hearing it is down, A moves it.
   a->transport->SetPeerStateHandler([&](NodeId peer, bool reachable) {
     states.push_back(reachable);
-    if (!reachable) EDDY_CHECK_OK(a->transport->SetPeerAddress(peer, Loopback(b->transport->peer_port())));
+    if (!reachable)
+      EDDY_CHECK_OK(a->transport->SetPeerAddress(peer, Loopback(b->transport->peer_port())));
   });
   EXPECT_THAT(a->transport->SetPeerAddress(2, Loopback(UnusedPort(loop))), IsOk());
   ASSERT_TRUE(RunUntil(loop, [&] { return !states.empty(); }));
@@ -379,7 +379,7 @@ TEST(TcpTransportTest, CloseClientDeliversQueuedRepliesFirst) {
   b->transport->SendToClient(connection, Bytes("last"));
   b->transport->CloseClient(connection);
   b->transport->SendToClient(connection, Bytes("after close"));  // Dropped.
-  b->transport->CloseClient(connection);                          // No-op.
+  b->transport->CloseClient(connection);                         // No-op.
   raw.Write(KafkaFrame(Bytes("ignored")));  // Arrives after the close: never delivered.
   ASSERT_TRUE(RunUntil(loop, [&] { return raw.closed(); }));
   const auto replies = SplitKafkaFrames(raw.received());
@@ -419,8 +419,8 @@ TEST(TcpTransportTest, ClientStreamCutAtRandomPointsKeepsFrames) {
   std::vector<uint8_t> stream;
   for (int i = 0; i < 40; ++i) {
     // Mostly small, a few larger than StreamConnection's read chunk.
-    const uint64_t size = random.OneIn(8) ? 300 * kKiB + random.Uniform(300 * kKiB)
-                                          : random.Uniform(2000);
+    const uint64_t size =
+        random.OneIn(8) ? 300 * kKiB + random.Uniform(300 * kKiB) : random.Uniform(2000);
     std::vector<uint8_t> payload(size);
     for (auto& byte : payload) byte = static_cast<uint8_t>(random.Next());
     const std::vector<uint8_t> frame = KafkaFrame(payload);

@@ -102,8 +102,7 @@ class RawSocket {
                                  state->closed = true;
                                  return;
                                }
-                               state->received.insert(state->received.end(),
-                                                      state->buffer.begin(),
+                               state->received.insert(state->received.end(), state->buffer.begin(),
                                                       state->buffer.begin() + bytes_read);
                                ReadMore(std::move(state));
                              });
