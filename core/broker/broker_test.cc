@@ -578,5 +578,42 @@ TEST(BrokerTest, AReopenedMetadataReplicaNeitherRemovesNorEmptiesPartitions) {
   EXPECT_EQ(fetched->response.responses[0].partitions[0].high_watermark, 3);
 }
 
+// Controller calls are retried until answered; over a lossy network an answer is lost and the
+// retry finds the topic its first attempt made. That retry is answered as a success (the call's
+// request id is in the topic's record), never TOPIC_ALREADY_EXISTS for a topic this very request
+// created.
+TEST(BrokerTest, ARetriedCreateTopicsIsASuccessNotAlreadyExists) {
+  Cluster c(10);
+  ASSERT_TRUE(c.RunUntil(Duration::Seconds(30), [&] { return c.AllJoined(); }));
+  sim::LinkOptions lossy;
+  lossy.loss_ppm = 400'000;
+  lossy.duplicate_ppm = 200'000;
+  lossy.latency_max = Duration::Milliseconds(400);
+  c.world.network().SetDefaultLinkOptions(lossy);
+  sim::SimClient& client = c.world.AddClient();
+  int created = 0;
+  for (int i = 0; i < 8; ++i) {
+    const auto* leader = [&]() -> const Broker* {
+      for (auto& [id, b] : c.brokers) {
+        if (b->leads_metadata()) return b.get();
+      }
+      return nullptr;
+    }();
+    // Through a broker that is not the controller: its calls cross the lossy links.
+    const runtime::NodeId via = leader != nullptr && leader->id() == 1 ? 2 : 1;
+    BrokerConnection connection(client, c.world.address(via));
+    kafka::CreateTopicsRequest request = CreateRequest("lossy" + std::to_string(i), 1, 3);
+    request.timeout_ms = 60'000;
+    auto r = Ask<kafka::CreateTopicsRequest, kafka::CreateTopicsResponse>(c, connection, request,
+                                                                          5);
+    if (!r.ok()) continue;  // the client connection itself is not lossy; the answer may be late
+    EXPECT_EQ(r->response.topics[0].error_code, 0)
+        << "topic " << i << ": " << r->response.topics[0].error_message.value_or("");
+    created += r->response.topics[0].error_code == 0 ? 1 : 0;
+  }
+  EXPECT_GT(created, 0);
+  EXPECT_GT(c.brokers[1]->stats().controller_calls_retried + c.brokers[2]->stats().controller_calls_retried, 0u);
+}
+
 }  // namespace
 }  // namespace eddy::broker

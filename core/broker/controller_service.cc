@@ -1,6 +1,7 @@
 #include "core/broker/controller_service.h"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -92,11 +93,29 @@ void ControllerService::Handle(const ControllerCall& call, const controller::Met
       *record.mutable_set_cluster_id() = call.set_cluster_id();
       break;
     case ControllerCall::kCreateTopic: {
-      controller::Plan plan = controller::PlanCreateTopic(image, FromCall(call.create_topic()),
-                                                          defaults_, runtime_.random());
-      if (plan.ok()) topic_id = plan.record.create_topic().topic_id();
-      if (!take(plan, call.create_topic().validate_only())) return;
-      break;
+      const CreateTopicCall& create = call.create_topic();
+      if (const std::optional<ControllerAnswer> done = MadeBy(image, create)) {
+        return std::move(answer)(*done);  // a retry of a call already carried out
+      }
+      controller::Plan plan =
+          controller::PlanCreateTopic(image, FromCall(create), defaults_, runtime_.random());
+      if (plan.ok()) {
+        topic_id = plan.record.create_topic().topic_id();
+        plan.record.mutable_create_topic()->set_request_id(create.request_id());
+      }
+      if (!take(plan, create.validate_only())) return;
+      // A duplicate of this call proposed meanwhile may win: its topic answers this one too.
+      return Propose(record, std::move(topic_id),
+                     [this, alive = alive_, &image, create,
+                      answer = std::move(answer)](ControllerAnswer a) mutable {
+                       if (*alive && a.error_code() ==
+                                         kafka::ToWire(ErrorCode::kTopicAlreadyExists)) {
+                         if (std::optional<ControllerAnswer> done = MadeBy(image, create)) {
+                           a = *std::move(done);
+                         }
+                       }
+                       std::move(answer)(std::move(a));
+                     });
     }
     case ControllerCall::kDeleteTopic: {
       controller::Plan plan = controller::PlanDeleteTopic(image, call.delete_topic());
@@ -167,6 +186,16 @@ void ControllerService::Propose(const controller::MetadataRecord& record, std::s
         done.set_topic_id(topic_id);
         std::move(answer)(std::move(done));
       });
+}
+
+std::optional<ControllerAnswer> ControllerService::MadeBy(const controller::MetadataImage& image,
+                                                         const CreateTopicCall& call) {
+  if (call.request_id().empty()) return std::nullopt;
+  const controller::TopicInfo* topic = image.FindTopic(call.name());
+  if (topic == nullptr || topic->request_id != call.request_id()) return std::nullopt;
+  ControllerAnswer done = AnswerWith(ErrorCode::kNone, "");
+  done.set_topic_id(controller::TopicIdBytes(topic->id));
+  return done;
 }
 
 void ControllerService::OnRecord(int64_t offset, const absl::Status& outcome) {

@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
@@ -48,7 +49,9 @@ class ControllerService {
   ~ControllerService();
 
   // Carries out `call` against `image` (this broker's view of the metadata: the leader's image
-  // has every committed record applied once it is ready to serve).
+  // has every committed record applied once it is ready to serve). `image` outlives the
+  // service (it is the broker's mirror). A CreateTopics call with a request id is idempotent:
+  // a retry finds the topic its first attempt made and is answered as a success.
   void Handle(const ControllerCall& call, const controller::MetadataImage& image, Answer answer);
   // The metadata machine applied (or refused) the record at `offset`.
   void OnRecord(int64_t offset, const absl::Status& outcome);
@@ -60,6 +63,10 @@ class ControllerService {
  private:
   // Writes `record`; `answer` hears its outcome. `topic_id` is echoed on success.
   void Propose(const controller::MetadataRecord& record, std::string topic_id, Answer answer);
+  // The success answer for a CreateTopics call that `image` shows carried out already (the
+  // topic exists with the call's request id); std::nullopt otherwise.
+  static std::optional<ControllerAnswer> MadeBy(const controller::MetadataImage& image,
+                                                const CreateTopicCall& call);
 
   runtime::Runtime& runtime_;
   DriverFn metadata_driver_;

@@ -195,9 +195,11 @@ absl::Status MetadataImage::CreateTopic(const controller::CreateTopic& r) {
   if (topics_.contains(*id)) return absl::AlreadyExistsError("topic id taken");
   if (absl::Status s = ValidatePartitions(r.partitions(), 0); !s.ok()) return s;
   if (absl::Status s = ValidateConfigs(r.configs(), kTopicConfigsMax); !s.ok()) return s;
+  if (r.request_id().size() > 255) return absl::InvalidArgumentError("request id too long");
   TopicInfo topic;
   topic.name = r.name();
   topic.id = *id;
+  topic.request_id = r.request_id();
   for (const ConfigEntry& c : r.configs()) topic.configs[c.key()] = c.value();
   AddPartitions(topic, r.partitions());
   topic_ids_by_name_[topic.name] = *id;
@@ -318,6 +320,7 @@ MetadataImageState MetadataImage::ToState() const {
     TopicState* out = state.add_topics();
     out->set_name(t.name);
     out->set_topic_id(TopicIdBytes(t.id));
+    out->set_request_id(t.request_id);
     for (const PartitionInfo& p : t.partitions) {
       PartitionState* ps = out->add_partitions();
       for (BrokerId r : p.replicas) ps->add_replicas(r);
@@ -380,6 +383,7 @@ absl::StatusOr<MetadataImage> MetadataImage::FromState(const MetadataImageState&
     TopicInfo topic;
     topic.name = t.name();
     topic.id = *id;
+    topic.request_id = t.request_id();
     for (const PartitionState& p : t.partitions()) {
       if (p.group_id() < kFirstPartitionGroupId || p.group_id() >= image.next_group_id_ ||
           !groups.insert(p.group_id()).second || p.replicas().empty() ||

@@ -52,6 +52,7 @@ struct TopicInfo {
   TopicId id{};
   std::vector<PartitionInfo> partitions;
   std::map<std::string, std::string> configs;  // only those set on the topic
+  std::string request_id;  // the call that created it (CreateTopic.request_id)
 };
 
 struct ProducerIdRange {
