@@ -85,6 +85,8 @@ bool Broker::joined() const {
 
 void Broker::CallController(ControllerCall call, Duration timeout, CallDone done) {
   const uint64_t id = next_call_id_++;
+  // Unique across this broker's incarnations: retries of this call are recognised as one.
+  call.set_request_id(absl::StrCat(runtime_.self(), "-", incarnation_, "-", id));
   calls_.emplace(id, PendingCall{std::move(call), runtime_.clock().Now() + timeout,
                                  std::move(done)});
   SendCall(id);

@@ -171,8 +171,6 @@ class Broker final : public RequestHandler,
   void AlterTopicConfigs(std::shared_ptr<internal::Gather<Response>> gather, size_t i,
                          const std::string& topic, std::map<std::string, std::string> set,
                          std::vector<std::string> remove, bool incremental, bool validate_only);
-  // The request id of the next controller call (CreateTopicCall.request_id).
-  std::string NextRequestId() const;
   // Asks the controller to create `name` with the defaults (auto.create.topics.enable).
   void AutoCreate(const std::string& name);
   // Produce and Fetch (data_handlers.cc).

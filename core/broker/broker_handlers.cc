@@ -184,11 +184,6 @@ void Broker::HandleMetadata(const kafka::RequestFrame& frame, Respond respond) {
   std::move(respond)(EncodeResponse(frame.header, response));
 }
 
-std::string Broker::NextRequestId() const {
-  // The call CallController is about to make: unique across this broker's incarnations.
-  return absl::StrCat(runtime_.self(), "-", incarnation_, "-", next_call_id_);
-}
-
 void Broker::AutoCreate(const std::string& name) {
   if (!auto_creating_.insert(name).second) return;
   ControllerCall call;
@@ -196,7 +191,6 @@ void Broker::AutoCreate(const std::string& name) {
   create->set_name(name);
   create->set_num_partitions(-1);
   create->set_replication_factor(-1);
-  create->set_request_id(NextRequestId());
   CallController(std::move(call), Duration::Seconds(30),
                  [this, name](ControllerAnswer) { auto_creating_.erase(name); });
 }
@@ -273,7 +267,6 @@ void Broker::HandleCreateTopics(const kafka::RequestFrame& frame, Respond respon
       entry->set_key(key);
       entry->set_value(value);
     }
-    create->set_request_id(NextRequestId());
     CallController(std::move(call), timeout,
                    [this, gather, i, version, configs](ControllerAnswer answer) {
                      auto& r = gather->response.topics[i];

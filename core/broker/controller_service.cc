@@ -66,6 +66,9 @@ void ControllerService::Handle(const ControllerCall& call, const controller::Met
     ++stats_.not_controller;
     return std::move(answer)(AnswerWith(ErrorCode::kNotController, "not the controller"));
   }
+  if (std::optional<ControllerAnswer> done = Done(image, call)) {
+    return std::move(answer)(*std::move(done));  // a retry of a call carried out already
+  }
   controller::MetadataRecord record;
   std::string topic_id;
   // A plan refused, or only validated, is answered here; else its record is taken.
@@ -93,29 +96,11 @@ void ControllerService::Handle(const ControllerCall& call, const controller::Met
       *record.mutable_set_cluster_id() = call.set_cluster_id();
       break;
     case ControllerCall::kCreateTopic: {
-      const CreateTopicCall& create = call.create_topic();
-      if (const std::optional<ControllerAnswer> done = MadeBy(image, create)) {
-        return std::move(answer)(*done);  // a retry of a call already carried out
-      }
-      controller::Plan plan =
-          controller::PlanCreateTopic(image, FromCall(create), defaults_, runtime_.random());
-      if (plan.ok()) {
-        topic_id = plan.record.create_topic().topic_id();
-        plan.record.mutable_create_topic()->set_request_id(create.request_id());
-      }
-      if (!take(plan, create.validate_only())) return;
-      // A duplicate of this call proposed meanwhile may win: its topic answers this one too.
-      return Propose(record, std::move(topic_id),
-                     [this, alive = alive_, &image, create,
-                      answer = std::move(answer)](ControllerAnswer a) mutable {
-                       if (*alive && a.error_code() ==
-                                         kafka::ToWire(ErrorCode::kTopicAlreadyExists)) {
-                         if (std::optional<ControllerAnswer> done = MadeBy(image, create)) {
-                           a = *std::move(done);
-                         }
-                       }
-                       std::move(answer)(std::move(a));
-                     });
+      controller::Plan plan = controller::PlanCreateTopic(image, FromCall(call.create_topic()),
+                                                          defaults_, runtime_.random());
+      if (plan.ok()) topic_id = plan.record.create_topic().topic_id();
+      if (!take(plan, call.create_topic().validate_only())) return;
+      break;
     }
     case ControllerCall::kDeleteTopic: {
       controller::Plan plan = controller::PlanDeleteTopic(image, call.delete_topic());
@@ -146,7 +131,16 @@ void ControllerService::Handle(const ControllerCall& call, const controller::Met
     case ControllerCall::BODY_NOT_SET:
       return std::move(answer)(AnswerWith(ErrorCode::kInvalidRequest, "empty controller call"));
   }
-  Propose(record, std::move(topic_id), std::move(answer));
+  record.set_request_id(call.request_id());
+  // A duplicate of this call proposed meanwhile may be the one applied: then this is done too.
+  Propose(record, std::move(topic_id),
+          [this, alive = alive_, &image, call, answer = std::move(answer)](
+              ControllerAnswer a) mutable {
+            if (*alive && a.error_code() != 0) {
+              if (std::optional<ControllerAnswer> done = Done(image, call)) a = *std::move(done);
+            }
+            std::move(answer)(std::move(a));
+          });
 }
 
 void ControllerService::Propose(const controller::MetadataRecord& record, std::string topic_id,
@@ -188,13 +182,15 @@ void ControllerService::Propose(const controller::MetadataRecord& record, std::s
       });
 }
 
-std::optional<ControllerAnswer> ControllerService::MadeBy(const controller::MetadataImage& image,
-                                                         const CreateTopicCall& call) {
-  if (call.request_id().empty()) return std::nullopt;
-  const controller::TopicInfo* topic = image.FindTopic(call.name());
-  if (topic == nullptr || topic->request_id != call.request_id()) return std::nullopt;
+std::optional<ControllerAnswer> ControllerService::Done(const controller::MetadataImage& image,
+                                                       const ControllerCall& call) {
+  if (!image.Applied(call.request_id())) return std::nullopt;
   ControllerAnswer done = AnswerWith(ErrorCode::kNone, "");
-  done.set_topic_id(controller::TopicIdBytes(topic->id));
+  if (call.has_create_topic()) {
+    if (const controller::TopicInfo* topic = image.FindTopic(call.create_topic().name())) {
+      done.set_topic_id(controller::TopicIdBytes(topic->id));
+    }
+  }
   return done;
 }
 

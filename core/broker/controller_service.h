@@ -50,8 +50,8 @@ class ControllerService {
 
   // Carries out `call` against `image` (this broker's view of the metadata: the leader's image
   // has every committed record applied once it is ready to serve). `image` outlives the
-  // service (it is the broker's mirror). A CreateTopics call with a request id is idempotent:
-  // a retry finds the topic its first attempt made and is answered as a success.
+  // service (it is the broker's mirror). A call with a request id is carried out once: a retry
+  // finds its record applied (MetadataImage::Applied) and is answered as a success.
   void Handle(const ControllerCall& call, const controller::MetadataImage& image, Answer answer);
   // The metadata machine applied (or refused) the record at `offset`.
   void OnRecord(int64_t offset, const absl::Status& outcome);
@@ -63,10 +63,10 @@ class ControllerService {
  private:
   // Writes `record`; `answer` hears its outcome. `topic_id` is echoed on success.
   void Propose(const controller::MetadataRecord& record, std::string topic_id, Answer answer);
-  // The success answer for a CreateTopics call that `image` shows carried out already (the
-  // topic exists with the call's request id); std::nullopt otherwise.
-  static std::optional<ControllerAnswer> MadeBy(const controller::MetadataImage& image,
-                                                const CreateTopicCall& call);
+  // The success answer for a call `image` shows carried out already (a record with the call's
+  // request id was applied); std::nullopt otherwise.
+  static std::optional<ControllerAnswer> Done(const controller::MetadataImage& image,
+                                              const ControllerCall& call);
 
   runtime::Runtime& runtime_;
   DriverFn metadata_driver_;

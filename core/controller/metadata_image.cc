@@ -66,13 +66,31 @@ absl::Status MetadataImage::ValidateTopicName(const std::string& name) {
 }
 
 absl::Status MetadataImage::Apply(const MetadataRecord& record) {
-  absl::Status s = ApplyOne(record);
-  if (s.ok()) {
-    ++records_applied_;
+  absl::Status s;
+  if (record.request_id().size() > kRequestIdLengthMax) {
+    s = absl::InvalidArgumentError("request id too long");
+  } else if (Applied(record.request_id())) {
+    s = absl::AlreadyExistsError(
+        absl::StrCat("request ", record.request_id(), " was carried out already"));
   } else {
-    ++records_refused_;
+    s = ApplyOne(record);
   }
+  if (!s.ok()) {
+    ++records_refused_;
+    return s;
+  }
+  ++records_applied_;
+  if (!record.request_id().empty()) RememberRequest(record.request_id());
   return s;
+}
+
+void MetadataImage::RememberRequest(const std::string& request_id) {
+  recent_requests_.insert(request_id);
+  recent_order_.push_back(request_id);
+  if (recent_order_.size() > kRecentRequestsMax) {
+    recent_requests_.erase(recent_order_.front());
+    recent_order_.pop_front();
+  }
 }
 
 absl::Status MetadataImage::ApplyOne(const MetadataRecord& record) {
@@ -195,11 +213,9 @@ absl::Status MetadataImage::CreateTopic(const controller::CreateTopic& r) {
   if (topics_.contains(*id)) return absl::AlreadyExistsError("topic id taken");
   if (absl::Status s = ValidatePartitions(r.partitions(), 0); !s.ok()) return s;
   if (absl::Status s = ValidateConfigs(r.configs(), kTopicConfigsMax); !s.ok()) return s;
-  if (r.request_id().size() > 255) return absl::InvalidArgumentError("request id too long");
   TopicInfo topic;
   topic.name = r.name();
   topic.id = *id;
-  topic.request_id = r.request_id();
   for (const ConfigEntry& c : r.configs()) topic.configs[c.key()] = c.value();
   AddPartitions(topic, r.partitions());
   topic_ids_by_name_[topic.name] = *id;
@@ -320,7 +336,6 @@ MetadataImageState MetadataImage::ToState() const {
     TopicState* out = state.add_topics();
     out->set_name(t.name);
     out->set_topic_id(TopicIdBytes(t.id));
-    out->set_request_id(t.request_id);
     for (const PartitionInfo& p : t.partitions) {
       PartitionState* ps = out->add_partitions();
       for (BrokerId r : p.replicas) ps->add_replicas(r);
@@ -342,6 +357,7 @@ MetadataImageState MetadataImage::ToState() const {
   }
   state.set_records_applied(records_applied_);
   state.set_records_refused(records_refused_);
+  for (const std::string& id : recent_order_) state.add_recent_requests(id);
   return state;
 }
 
@@ -383,7 +399,6 @@ absl::StatusOr<MetadataImage> MetadataImage::FromState(const MetadataImageState&
     TopicInfo topic;
     topic.name = t.name();
     topic.id = *id;
-    topic.request_id = t.request_id();
     for (const PartitionState& p : t.partitions()) {
       if (p.group_id() < kFirstPartitionGroupId || p.group_id() >= image.next_group_id_ ||
           !groups.insert(p.group_id()).second || p.replicas().empty() ||
@@ -411,6 +426,15 @@ absl::StatusOr<MetadataImage> MetadataImage::FromState(const MetadataImageState&
       return bad("producer id blocks");
     }
     image.producer_id_blocks_[block.broker_id()] = ProducerIdRange{block.first(), block.size()};
+  }
+  if (static_cast<size_t>(state.recent_requests_size()) > kRecentRequestsMax) {
+    return bad("too many recent requests");
+  }
+  for (const std::string& id : state.recent_requests()) {
+    if (id.empty() || id.size() > kRequestIdLengthMax || image.recent_requests_.contains(id)) {
+      return bad("recent requests");
+    }
+    image.RememberRequest(id);
   }
   image.records_applied_ = state.records_applied();
   image.records_refused_ = state.records_refused();

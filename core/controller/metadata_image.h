@@ -13,10 +13,15 @@
 // (from kFirstPartitionGroupId up, never reused, even after a topic is deleted) and producer-id
 // blocks (dense from 0).
 //
+// REQUEST IDS: a record naming a request id the image applied already is refused
+// (kAlreadyExists): a controller call retried before its answer arrived is carried out once.
+//
 // Pure logic: no I/O, clock or randomness (topic ids are chosen by the proposer).
 #pragma once
 
 #include <array>
+#include <deque>
+#include <set>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -52,7 +57,6 @@ struct TopicInfo {
   TopicId id{};
   std::vector<PartitionInfo> partitions;
   std::map<std::string, std::string> configs;  // only those set on the topic
-  std::string request_id;  // the call that created it (CreateTopic.request_id)
 };
 
 struct ProducerIdRange {
@@ -82,6 +86,9 @@ class MetadataImage {
   static constexpr size_t kTopicConfigsMax = 64;
   static constexpr size_t kConfigValueLengthMax = 1024;
   static constexpr int64_t kProducerIdBlockSizeMax = 1'000'000;
+  // Request ids remembered as applied (MetadataRecord.request_id).
+  static constexpr size_t kRecentRequestsMax = 4096;
+  static constexpr size_t kRequestIdLengthMax = 128;
   // Incarnations of a broker remembered as retired (a late registration of one is refused).
   static constexpr size_t kRetiredIncarnationsMax = 16;
 
@@ -109,6 +116,10 @@ class MetadataImage {
   std::optional<ProducerIdRange> producer_ids_of(BrokerId broker) const;
   GroupId next_group_id() const { return next_group_id_; }
   int64_t next_producer_id() const { return next_producer_id_; }
+  // Whether a record with this request id was applied (among the last kRecentRequestsMax).
+  bool Applied(const std::string& request_id) const {
+    return !request_id.empty() && recent_requests_.contains(request_id);
+  }
   uint64_t records_applied() const { return records_applied_; }
   uint64_t records_refused() const { return records_refused_; }
 
@@ -117,6 +128,7 @@ class MetadataImage {
 
  private:
   absl::Status ApplyOne(const MetadataRecord& record);
+  void RememberRequest(const std::string& request_id);
   absl::Status RegisterBroker(const controller::RegisterBroker& r);
   absl::Status SetBrokerFenced(const controller::SetBrokerFenced& r);
   absl::Status CreateTopic(const controller::CreateTopic& r);
@@ -140,6 +152,9 @@ class MetadataImage {
   GroupId next_group_id_ = kFirstPartitionGroupId;
   int64_t next_producer_id_ = 0;
   std::map<BrokerId, ProducerIdRange> producer_id_blocks_;
+  // Applied request ids: the set for lookups, the order for forgetting the oldest.
+  std::set<std::string> recent_requests_;
+  std::deque<std::string> recent_order_;
   uint64_t records_applied_ = 0;
   uint64_t records_refused_ = 0;
 };

@@ -253,6 +253,34 @@ TEST(MetadataImageTest, TheSnapshotRoundTripsAndACorruptOneIsRefused) {
   }
 }
 
+TEST(MetadataImageTest, ARequestIdIsAppliedOnceAndRemembered) {
+  MetadataImage image = ThreeBrokers();
+  ASSERT_TRUE(image.Apply(Create("t", 1, {{1}})).ok());
+  MetadataRecord grow = AddPartitions(1, {{2}});
+  grow.set_request_id("b2-7-41");
+  ASSERT_TRUE(image.Apply(grow).ok());
+  EXPECT_TRUE(image.Applied("b2-7-41"));
+  EXPECT_FALSE(image.Applied(""));
+  // The retried call's second record: refused, the topic does not grow twice.
+  EXPECT_EQ(image.Apply(grow).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(image.FindTopic("t")->partitions.size(), 2u);
+  // Kept by the snapshot.
+  absl::StatusOr<MetadataImage> copy = MetadataImage::FromState(image.ToState());
+  ASSERT_TRUE(copy.ok());
+  EXPECT_TRUE(copy->Applied("b2-7-41"));
+  // Only the newest kRecentRequestsMax are remembered.
+  for (size_t i = 0; i < MetadataImage::kRecentRequestsMax; ++i) {
+    MetadataRecord fence = Fence(1, 1, i % 2 == 0);
+    fence.set_request_id("r" + std::to_string(i));
+    ASSERT_TRUE(image.Apply(fence).ok());
+  }
+  EXPECT_FALSE(image.Applied("b2-7-41"));
+  EXPECT_TRUE(image.Applied("r0"));
+  MetadataRecord long_id = Fence(1, 1, true);
+  long_id.set_request_id(std::string(MetadataImage::kRequestIdLengthMax + 1, 'x'));
+  EXPECT_EQ(image.Apply(long_id).code(), absl::StatusCode::kInvalidArgument);
+}
+
 // ---- the property: random records against a model ----
 
 struct Model {
