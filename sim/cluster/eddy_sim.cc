@@ -1,4 +1,6 @@
-// eddy-sim: runs replicated-partition simulations (sim/cluster) from the command line.
+// eddy-sim: runs replicated-partition simulations (sim/cluster) from the command line, and
+// with --broker whole brokers with Kafka clients (sim/broker: --nodes, --duration and --faults
+// apply; the other flags are the partition simulation's).
 //
 //   eddy-sim --seed=N | --seeds=A..B  [--nodes=3] [--groups=1] [--duration=30] [--faults=swarm]
 //            [--rate=100] [--reads=20] [--membership=6] [--wipe=50] [--lifecycle=5]
@@ -30,6 +32,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "sim/broker/broker_sim_runner.h"
 #include "sim/cluster/cluster.h"
 
 namespace {
@@ -44,6 +47,7 @@ struct Flags {
   ClusterOptions options;
   bool coverage = false;
   bool quiet = false;
+  bool broker = false;
 };
 
 bool ParseFlag(const std::string& arg, const char* name, std::string* value) {
@@ -55,7 +59,7 @@ bool ParseFlag(const std::string& arg, const char* name, std::string* value) {
 
 [[noreturn]] void Usage(const std::string& problem) {
   std::fprintf(stderr,
-               "eddy-sim: %s\nusage: eddy-sim --seed=N | --seeds=A..B [--nodes=3] [--groups=1] "
+               "eddy-sim: %s\nusage: eddy-sim [--broker] --seed=N | --seeds=A..B [--nodes=3] [--groups=1] "
                "[--duration=SECONDS] [--faults=none|swarm|all] [--rate=BATCHES_PER_S] "
                "[--reads=READS_PER_S] [--membership=SECONDS] [--wipe=PERCENT] "
                "[--lifecycle=SECONDS] "
@@ -133,6 +137,8 @@ Flags ParseFlags(int argc, char** argv) {
       f.options.quiesce = false;
     } else if (arg == "--quiet") {
       f.quiet = true;
+    } else if (arg == "--broker") {
+      f.broker = true;
     } else {
       Usage("unknown flag " + arg);
     }
@@ -144,8 +150,21 @@ Flags ParseFlags(int argc, char** argv) {
 
 }  // namespace
 
+int RunBrokerMode(const Flags& flags) {
+  eddy::sim::broker::RunnerFlags runner;
+  runner.first_seed = flags.first_seed;
+  runner.last_seed = flags.last_seed;
+  runner.options.brokers = flags.options.node_count;
+  runner.options.duration = flags.options.duration;
+  runner.options.faults = flags.options.faults != eddy::sim::cluster::FaultMode::kNone;
+  runner.quiet = flags.quiet;
+  runner.coverage = flags.coverage;
+  return eddy::sim::broker::RunBrokerSeeds(runner) == 0 ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
   const Flags flags = ParseFlags(argc, argv);
+  if (flags.broker) return RunBrokerMode(flags);
   std::map<std::string, uint64_t> coverage;
   uint64_t failures = 0;
   uint64_t runs = 0;
