@@ -615,5 +615,53 @@ TEST(BrokerTest, ARetriedCreateTopicsIsASuccessNotAlreadyExists) {
   EXPECT_GT(c.brokers[1]->stats().controller_calls_retried + c.brokers[2]->stats().controller_calls_retried, 0u);
 }
 
+// A Fetch asking for more than one transport message can carry (Kafka clients' defaults ask for
+// 50 MiB) is answered with whole batches within the limit, never beyond it: before, a response
+// over runtime::kMessageSizeBytesMax reached the transport's check.
+TEST(BrokerTest, AFetchBeyondOneTransportMessageIsCutAtWholeBatches) {
+  Cluster c(11);
+  ASSERT_TRUE(c.RunUntil(Duration::Seconds(30), [&] { return c.AllJoined(); }));
+  sim::SimClient& client = c.world.AddClient();
+  BrokerConnection admin(client, c.world.address(1));
+  kafka::CreateTopicsRequest create = CreateRequest("big", 1, 3);
+  auto& config = create.topics[0].configs.emplace_back();
+  config.name = "max.message.bytes";
+  config.value = "5000000";
+  auto created = Ask<kafka::CreateTopicsRequest, kafka::CreateTopicsResponse>(c, admin, create, 5);
+  ASSERT_TRUE(created.ok());
+  ASSERT_EQ(created->response.topics[0].error_code, 0);
+  int32_t leader = -1;
+  ASSERT_TRUE(c.RunUntil(Duration::Seconds(30), [&] {
+    auto m = Metadata(c, client, 1);
+    if (!m.ok() || !EveryPartitionLed(*m, "big", 1)) return false;
+    leader = m->topics[0].partitions[0].leader_id;
+    return true;
+  }));
+  BrokerConnection to_leader(client, c.world.address(static_cast<runtime::NodeId>(leader)));
+  const std::string value(4 * 1024 * 1024, 'v');
+  for (int i = 0; i < 5; ++i) {
+    record::BatchHeader fields;
+    record::RecordBatchBuilder builder(fields);
+    ASSERT_TRUE(builder
+                    .Append(1000, std::nullopt,
+                            std::span<const uint8_t>(
+                                reinterpret_cast<const uint8_t*>(value.data()), value.size()))
+                    .ok());
+    auto r = Ask<kafka::ProduceRequest, kafka::ProduceResponse>(
+        c, to_leader, ProduceTo("big", builder.Finish()), 9);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->response.responses[0].partition_responses[0].error_code, 0);
+  }
+  kafka::FetchRequest fetch = FetchFrom("big", 0);
+  fetch.max_bytes = 100 * 1024 * 1024;
+  fetch.topics[0].partitions[0].partition_max_bytes = 64 * 1024 * 1024;
+  auto got = Ask<kafka::FetchRequest, kafka::FetchResponse>(c, to_leader, fetch, 12);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_LE(got->frame.size(), runtime::kMessageSizeBytesMax);
+  const std::vector<int64_t> offsets = BaseOffsets(got->response.responses[0].partitions[0].records);
+  EXPECT_EQ(offsets, (std::vector<int64_t>{0, 1, 2, 3}));  // 4 batches of 4 MiB: 16 MiB + 4 KiB
+  EXPECT_EQ(got->response.responses[0].partitions[0].high_watermark, 5);
+}
+
 }  // namespace
 }  // namespace eddy::broker

@@ -10,6 +10,7 @@
 #include "core/broker/handler_support.h"
 #include "core/broker/produce_validation.h"
 #include "core/controller/topic_config.h"
+#include "core/record/batch_header.h"
 #include "core/kafka/generated/fetch.h"
 #include "core/kafka/generated/list_offsets.h"
 #include "core/kafka/generated/offset_for_leader_epoch.h"
@@ -34,6 +35,28 @@ ErrorCode ErrorOfProposal(const absl::Status& status) {
     default:
       return ErrorCode::kRequestTimedOut;
   }
+}
+
+// The records of one Fetch response at most: one transport message, less room for the
+// response's own fields (a few dozen bytes per partition; a request naming more partitions
+// than fit is refused by the listener's check).
+constexpr size_t kFetchRecordsBytesMax = runtime::kMessageSizeBytesMax - 60 * kKiB;
+
+// How many leading bytes of `batches` (whole record batches, as a log read returns them) hold
+// whole batches within `limit`; with `at_least_one`, the first batch even if larger (a single
+// batch never exceeds the transport's limit: limits::kBatchSizeBytesMax).
+size_t WholeBatchesWithin(const std::vector<uint8_t>& batches, size_t limit, bool at_least_one) {
+  size_t taken = 0;
+  std::span<const uint8_t> rest(batches);
+  while (!rest.empty()) {
+    const absl::StatusOr<record::BatchHeader> header = record::ParseBatchHeader(rest);
+    if (!header.ok()) break;  // the log verified them: cannot happen, and stops safely
+    const size_t size = header->size_bytes();
+    if (size > rest.size() || (taken + size > limit && !(at_least_one && taken == 0))) break;
+    taken += size;
+    rest = rest.subspan(size);
+  }
+  return taken;
 }
 
 ErrorCode ErrorOfRead(const absl::Status& status) {
@@ -113,10 +136,18 @@ void Broker::HandleProduce(const kafka::RequestFrame& frame, Respond respond) {
       }
       const absl::StatusOr<controller::TopicConfig> config =
           controller::ResolveTopicConfig(info->configs, {});
-      const std::string flat = data.records.Flatten();
-      ProducedBatches batches = ValidateProduced(
-          std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(flat.data()), flat.size()),
-          config.ok() ? *config : controller::TopicConfig{}, now_ms);
+      // A decoded request's records are one view into the frame; several only if re-encoded.
+      std::string flat;
+      std::span<const uint8_t> records;
+      if (data.records.pieces().size() == 1) {
+        records = data.records.pieces()[0];
+      } else {
+        flat = data.records.Flatten();
+        records = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(flat.data()),
+                                           flat.size());
+      }
+      ProducedBatches batches =
+          ValidateProduced(records, config.ok() ? *config : controller::TopicConfig{}, now_ms);
       if (batches.error != ErrorCode::kNone) {
         pr.error_code = kafka::ToWire(batches.error);
         if (frame.header.api_version >= 8) pr.error_message = batches.message;
@@ -330,8 +361,9 @@ void Broker::RunFetch(std::shared_ptr<FetchState> state) {
       read.high_watermark = g->kafka_high_watermark();
       read.log_start = g->kafka_log_start_offset();
       ++round->outstanding;
-      const uint64_t max_bytes =
-          static_cast<uint64_t>(std::max<int32_t>(partition.partition_max_bytes, 1));
+      const uint64_t max_bytes = std::min<uint64_t>(
+          static_cast<uint64_t>(std::max<int32_t>(partition.partition_max_bytes, 1)),
+          kFetchRecordsBytesMax);
       g->ReadKafka(partition.fetch_offset, max_bytes,
                    [this, alive = alive_, state, round, this_slot](
                        absl::StatusOr<log::KafkaReadResult> result) mutable {
@@ -360,7 +392,13 @@ void Broker::OnFetchRound(std::shared_ptr<FetchState> state, std::shared_ptr<Fet
   const bool enough = bytes >= static_cast<size_t>(std::max(state->request.min_bytes, 0));
   if (!enough && !any_error && runtime_.clock().Now() < state->deadline) {
     // Long poll: read again when a partition's high watermark moves, or at the deadline.
-    for (const FetchRead& r : round->reads) fetch_waiters_[r.group].push_back(state);
+    for (const FetchRead& r : round->reads) {
+      // Long polls that ended by their deadline leave expired entries: drop them here, so an
+      // idle partition polled for ever holds only its live waiters.
+      std::vector<std::weak_ptr<FetchState>>& waiting = fetch_waiters_[r.group];
+      std::erase_if(waiting, [](const std::weak_ptr<FetchState>& w) { return w.expired(); });
+      waiting.push_back(state);
+    }
     state->timer = runtime_.clock().ScheduleAfter(
         state->deadline - runtime_.clock().Now(), [this, alive = alive_, state] {
           if (!*alive || state->answered) return;
@@ -371,9 +409,12 @@ void Broker::OnFetchRound(std::shared_ptr<FetchState> state, std::shared_ptr<Fet
   }
   state->answered = true;
   if (state->timer != runtime::kNoTimer) runtime_.clock().Cancel(state->timer);
-  // Whole batches up to max_bytes, the first non-empty partition's always (Kafka's rule).
+  // Whole batches up to max_bytes, the first non-empty partition's always (Kafka's rule), and
+  // never more than one transport message can carry, whatever the client asked for.
   kafka::FetchResponse response;
-  size_t budget = static_cast<size_t>(std::max(state->request.max_bytes, 0));
+  size_t budget = std::min(static_cast<size_t>(std::max(state->request.max_bytes, 0)),
+                           kFetchRecordsBytesMax);
+  size_t hard_budget = kFetchRecordsBytesMax;
   bool first = true;
   size_t slot = 0;
   for (size_t t = 0; t < state->request.topics.size(); ++t) {
@@ -391,12 +432,13 @@ void Broker::OnFetchRound(std::shared_ptr<FetchState> state, std::shared_ptr<Fet
       pd.aborted_transactions = std::nullopt;
       pd.records = kafka::Records::Empty();
       if (!r.result.has_value() || r.result->bytes.empty()) continue;
-      const size_t size = r.result->bytes.size();
-      if (first || size <= budget) {
-        pd.records = kafka::Records::Of(r.result->bytes);
-        budget = size >= budget ? 0 : budget - size;
-        first = false;
-      }
+      const size_t limit = first ? hard_budget : budget;
+      const size_t size = WholeBatchesWithin(r.result->bytes, limit, /*at_least_one=*/first);
+      if (size == 0) continue;
+      pd.records = kafka::Records::Of(std::span<const uint8_t>(r.result->bytes).first(size));
+      budget = size >= budget ? 0 : budget - size;
+      hard_budget -= size;
+      first = false;
     }
   }
   // `round` holds the bytes the records view; encoding copies them.

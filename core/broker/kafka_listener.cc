@@ -90,6 +90,12 @@ void KafkaListener::SendInOrder(runtime::ConnectionId connection) {
   Connection& c = connections_.at(connection);
   while (!c.slots.empty() && c.slots.front().done) {
     if (c.slots.front().frame.has_value()) {
+      if (c.slots.front().frame->size() > runtime::kMessageSizeBytesMax) {
+        // A response no transport message can carry (a request naming too much): the client
+        // cannot be answered in order any more.
+        ++stats_.oversized_responses;
+        return CloseConnection(connection);
+      }
       ++stats_.responses;
       runtime_.transport().SendToClient(connection, *std::move(c.slots.front().frame));
     }

@@ -11,6 +11,8 @@
 //   * an ApiVersions at an unsupported version: UNSUPPORTED_VERSION with the list, at v0;
 //   * a body that does not decode: the handler reports kInvalidArgument and the connection is
 //     closed (no response can be trusted to be read right).
+// A response larger than one transport message (runtime::kMessageSizeBytesMax) closes the
+// connection rather than reach the transport's limit.
 // A connection with more than kQueuedRequestsMax requests waiting for their turn is closed:
 // a client that never reads its responses cannot grow the broker's memory without bound.
 //
@@ -76,6 +78,7 @@ struct ListenerStats {
   uint64_t malformed_requests = 0;     // bad header or body
   uint64_t unsupported_requests = 0;   // unknown key, version out of range, not implemented
   uint64_t overloaded_connections = 0; // closed for too many queued requests
+  uint64_t oversized_responses = 0;    // closed: a response beyond one transport message
   uint64_t connections_closed = 0;     // by the listener, for any of the above
 };
 

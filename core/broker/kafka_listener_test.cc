@@ -40,6 +40,11 @@ struct MetadataOnly final : RequestHandler {
         request.topics->front().name == "bad") {
       return std::move(respond)(absl::InvalidArgumentError("bad topic"));
     }
+    if (request.topics.has_value() && !request.topics->empty() &&
+        request.topics->front().name == "huge") {
+      return std::move(respond)(
+          Response{std::vector<uint8_t>(runtime::kMessageSizeBytesMax + 1, 0)});
+    }
     if (!request.allow_auto_topic_creation) return std::move(respond)(Response{});
     MetadataResponse response;
     response.controller_id = frame.header.correlation_id;
@@ -220,6 +225,18 @@ TEST(KafkaListenerTest, AClientThatQueuesTooManyRequestsIsDisconnected) {
   EXPECT_FALSE(c.open());
   f.handler.ReleaseNewestFirst();  // late completions of a closed connection go nowhere
   f.world.loop().RunUntilIdle();
+  EXPECT_EQ(f.listener.stats().responses, 0u);
+}
+
+TEST(KafkaListenerTest, AResponseBeyondOneTransportMessageClosesTheConnection) {
+  Fixture f;
+  BrokerConnection c(f.client, f.world.address(1));
+  std::vector<MetadataOutcome> out;
+  AskMetadata(c, out, "huge");
+  f.world.loop().RunUntilIdle();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(f.listener.stats().oversized_responses, 1u);
   EXPECT_EQ(f.listener.stats().responses, 0u);
 }
 

@@ -5,6 +5,8 @@
 #include <map>
 #include <string>
 
+#include "sim/base/run_report.h"
+
 namespace eddy::sim::broker {
 
 uint64_t RunBrokerSeeds(const RunnerFlags& flags) {
@@ -48,18 +50,9 @@ uint64_t RunBrokerSeeds(const RunnerFlags& flags) {
     std::fflush(stdout);
   }
   if (runs > 1 || flags.coverage) {
-    std::printf("summary: %llu runs, %llu failed, simulated %.0fs in %.1fs real (%.0fx), "
-                "%.0f seeds/hour\n",
-                static_cast<unsigned long long>(runs), static_cast<unsigned long long>(failures),
-                simulated_total, real_total, real_total > 0 ? simulated_total / real_total : 0.0,
-                real_total > 0 ? 3600.0 * static_cast<double>(runs) / real_total : 0.0);
+    eddy::sim::PrintSweepSummary(runs, failures, simulated_total, real_total);
   }
-  if (flags.coverage) {
-    std::printf("coverage:\n");
-    for (const auto& [name, count] : coverage) {
-      std::printf("  %-60s %llu\n", name.c_str(), static_cast<unsigned long long>(count));
-    }
-  }
+  if (flags.coverage) eddy::sim::PrintCoverage(coverage);
   return failures;
 }
 

@@ -32,6 +32,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "sim/base/run_report.h"
 #include "sim/broker/broker_sim_runner.h"
 #include "sim/cluster/cluster.h"
 
@@ -208,17 +209,8 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
   if (runs > 1 || flags.coverage) {
-    std::printf("summary: %llu runs, %llu failed, simulated %.0fs in %.1fs real (%.0fx), "
-                "%.0f seeds/hour\n",
-                static_cast<unsigned long long>(runs), static_cast<unsigned long long>(failures),
-                simulated_total, real_total, real_total > 0 ? simulated_total / real_total : 0.0,
-                real_total > 0 ? 3600.0 * static_cast<double>(runs) / real_total : 0.0);
+    eddy::sim::PrintSweepSummary(runs, failures, simulated_total, real_total);
   }
-  if (flags.coverage) {
-    std::printf("coverage:\n");
-    for (const auto& [name, count] : coverage) {
-      std::printf("  %-60s %llu\n", name.c_str(), static_cast<unsigned long long>(count));
-    }
-  }
+  if (flags.coverage) eddy::sim::PrintCoverage(coverage);
   return failures == 0 ? 0 : 1;
 }
