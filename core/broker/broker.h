@@ -184,8 +184,17 @@ class Broker final : public RequestHandler,
   void RunFetch(std::shared_ptr<FetchState> state);
   void OnFetchRound(std::shared_ptr<FetchState> state, std::shared_ptr<FetchRound> round);
   std::string FetchTopicName(const kafka::FetchRequest::FetchTopic& topic, int16_t version) const;
-  // A partition's high watermark moved, or its leadership changed: waiting fetches read again.
+  // A partition's high watermark moved, or its leadership changed: waiting fetches read again,
+  // and acknowledgements waiting for visibility are checked.
   void OnPartitionAdvanced(raft::driver::GroupId group);
+  // Runs done(true) once the partition's high watermark reaches `kafka_end`, done(false) if its
+  // replica goes away first. A Produce is answered only then, as Kafka answers acks=all once
+  // the high watermark passed the batch: a client told "written" can at once read it and see
+  // it in ListOffsets. (A proposal is acknowledged when applied, which may precede the save of
+  // the commit offset the high watermark is taken from.)
+  void WhenVisible(raft::driver::GroupId group, int64_t kafka_end,
+                   absl::AnyInvocable<void(bool visible) &&> done);
+  void ResolveVisibility(raft::driver::GroupId group);
   // The replica of `topic`/`partition` if this broker leads it; else nullptr and why.
   raft::driver::GroupDriver* LeaderReplica(const std::string& topic, int32_t partition,
                                            kafka::ErrorCode* error);
@@ -237,6 +246,11 @@ class Broker final : public RequestHandler,
   std::set<raft::driver::GroupId> removing_;
   std::map<raft::driver::GroupId, std::unique_ptr<PartitionListener>> partition_listeners_;
   std::map<raft::driver::GroupId, std::vector<std::weak_ptr<FetchState>>> fetch_waiters_;
+  struct VisibilityWaiter {
+    int64_t kafka_end = 0;  // visible once the high watermark reaches it
+    absl::AnyInvocable<void(bool visible) &&> done;
+  };
+  std::map<raft::driver::GroupId, std::vector<VisibilityWaiter>> visibility_waiters_;
   BrokerStats stats_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

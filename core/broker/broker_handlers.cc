@@ -222,11 +222,8 @@ void Broker::HandleCreateTopics(const kafka::RequestFrame& frame, Respond respon
       fail(ErrorCode::kInvalidRequest, "Create topics request from client contains a duplicate");
       continue;
     }
-    if (version < 4 && topic.assignments.empty() &&
-        (topic.num_partitions == -1 || topic.replication_factor == -1)) {
-      fail(ErrorCode::kInvalidRequest, "broker defaults need CreateTopics v4 or later");
-      continue;
-    }
+    // -1 takes the broker's default at every version, as Kafka's broker does: KIP-464 only
+    // stopped the Java client from refusing it below v4, and kafkajs (v3) sends -1 by default.
     ControllerCall call;
     CreateTopicCall* create = call.mutable_create_topic();
     create->set_name(topic.name);

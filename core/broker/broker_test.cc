@@ -163,13 +163,19 @@ TEST(BrokerTest, BrokersJoinAndACreatedTopicIsHostedAndListedEverywhere) {
       c, connection, CreateRequest("defaults", -1, -1), 5);
   ASSERT_TRUE(defaults.ok());
   EXPECT_EQ(defaults->response.topics[0].error_code, 0);
+  // kafkajs sends CreateTopics v3 with -1 for both: the broker's defaults, as Kafka's broker
+  // takes them at every version (this was refused with INVALID_REQUEST, which broke kafkajs).
+  auto defaults_v3 = Ask<kafka::CreateTopicsRequest, kafka::CreateTopicsResponse>(
+      c, connection, CreateRequest("defaults-v3", -1, -1), 3);
+  ASSERT_TRUE(defaults_v3.ok());
+  EXPECT_EQ(defaults_v3->response.topics[0].error_code, 0);
   // Deleted: the replicas go.
   kafka::DeleteTopicsRequest del;
-  del.topic_names = {"orders", "defaults", "nope"};
+  del.topic_names = {"orders", "defaults", "nope", "defaults-v3"};
   del.timeout_ms = 10'000;
   auto deleted = Ask<kafka::DeleteTopicsRequest, kafka::DeleteTopicsResponse>(c, connection, del, 5);
   ASSERT_TRUE(deleted.ok()) << deleted.status();
-  ASSERT_EQ(deleted->response.responses.size(), 3u);
+  ASSERT_EQ(deleted->response.responses.size(), 4u);
   EXPECT_EQ(deleted->response.responses[0].error_code, 0);
   EXPECT_EQ(deleted->response.responses[2].error_code,
             kafka::ToWire(kafka::ErrorCode::kUnknownTopicOrPartition));

@@ -165,20 +165,36 @@ void Broker::HandleProduce(const kafka::RequestFrame& frame, Respond respond) {
                        absl::StatusOr<raft::EntryMeta> meta) {
                      if (!*alive) return;
                      auto& r = state->response.responses[topic_index].partition_responses[i];
+                     raft::driver::GroupDriver* driver = node_->group(group);
+                     const std::optional<int64_t> first =
+                         !meta.ok() || driver == nullptr ? std::nullopt
+                                                         : driver->KafkaOffsetOf(meta->base_offset);
+                     const std::optional<int64_t> end =
+                         !meta.ok() || driver == nullptr
+                             ? std::nullopt
+                             : driver->KafkaOffsetOf(meta->last_offset + 1);
                      if (!meta.ok()) {
                        if (r.error_code == 0) r.error_code = kafka::ToWire(ErrorOfProposal(meta.status()));
                        r.base_offset = -1;
-                     } else if (b == 0 && r.error_code == 0) {
-                       raft::driver::GroupDriver* driver = node_->group(group);
-                       const std::optional<int64_t> offset =
-                           driver == nullptr ? std::nullopt
-                                             : driver->KafkaOffsetOf(meta->base_offset);
-                       r.base_offset = offset.value_or(-1);
-                       if (!offset.has_value()) {
-                         r.error_code = kafka::ToWire(ErrorCode::kRequestTimedOut);
-                       }
+                       return state->Done(runtime_.clock());
                      }
-                     state->Done(runtime_.clock());
+                     if (!first.has_value() || !end.has_value()) {
+                       if (r.error_code == 0) r.error_code = kafka::ToWire(ErrorCode::kRequestTimedOut);
+                       r.base_offset = -1;
+                       return state->Done(runtime_.clock());
+                     }
+                     WhenVisible(group, *end, [this, state, topic_index, i, b,
+                                               first = *first](bool visible) mutable {
+                       auto& r = state->response.responses[topic_index].partition_responses[i];
+                       if (!visible) {
+                         // Committed, but this replica went away before it could tell.
+                         if (r.error_code == 0) r.error_code = kafka::ToWire(ErrorCode::kRequestTimedOut);
+                         r.base_offset = -1;
+                       } else if (b == 0 && r.error_code == 0) {
+                         r.base_offset = first;
+                       }
+                       state->Done(runtime_.clock());
+                     });
                    });
       }
     }
@@ -445,7 +461,32 @@ void Broker::OnFetchRound(std::shared_ptr<FetchState> state, std::shared_ptr<Fet
   std::move(state->respond)(EncodeResponse(state->header, response));
 }
 
+void Broker::WhenVisible(raft::driver::GroupId group, int64_t kafka_end,
+                         absl::AnyInvocable<void(bool visible) &&> done) {
+  visibility_waiters_[group].push_back({kafka_end, std::move(done)});
+  ResolveVisibility(group);
+}
+
+void Broker::ResolveVisibility(raft::driver::GroupId group) {
+  auto it = visibility_waiters_.find(group);
+  if (it == visibility_waiters_.end()) return;
+  raft::driver::GroupDriver* driver = removing_.contains(group) ? nullptr : node_->group(group);
+  const int64_t high_watermark = driver == nullptr ? -1 : driver->kafka_high_watermark();
+  std::vector<VisibilityWaiter> ready;
+  std::vector<VisibilityWaiter> waiting;
+  for (VisibilityWaiter& w : it->second) {
+    (driver == nullptr || high_watermark >= w.kafka_end ? ready : waiting).push_back(std::move(w));
+  }
+  if (waiting.empty()) {
+    visibility_waiters_.erase(it);
+  } else {
+    it->second = std::move(waiting);
+  }
+  for (VisibilityWaiter& w : ready) std::move(w.done)(driver != nullptr);
+}
+
 void Broker::OnPartitionAdvanced(raft::driver::GroupId group) {
+  ResolveVisibility(group);
   auto it = fetch_waiters_.find(group);
   if (it == fetch_waiters_.end()) return;
   std::vector<std::weak_ptr<FetchState>> waiting = std::move(it->second);

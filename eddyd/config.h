@@ -1,0 +1,62 @@
+// eddyd's configuration: a server.properties-style file with Kafka's key names where the meaning
+// is the same, then EDDY_* environment variables, then --override key=value, each overriding the
+// one before. With no file, the dev defaults: one node on 127.0.0.1:9092 (KNOWN KEYS below).
+//
+// Every key is checked: an unknown key, a bad value or an inconsistent combination is an
+// kInvalidArgument naming the key, so eddyd refuses to start instead of guessing.
+//
+// KNOWN KEYS (default in dev mode):
+//   node.id                     1
+//   process.roles               broker,controller (every Eddy broker is a metadata voter for now)
+//   controller.quorum.voters    1@127.0.0.1:9093 — id@host:port of every node's peer listener
+//   listeners                   PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093
+//   advertised.listeners        the PLAINTEXT listener
+//   log.dirs                    /tmp/eddy-data (one directory)
+//   broker.rack                 (none)
+//   num.partitions              1
+//   default.replication.factor  1
+//   auto.create.topics.enable   true
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/runtime/connector.h"
+#include "core/runtime/transport.h"
+
+namespace eddy::eddyd {
+
+struct Config {
+  runtime::NodeId node_id = 1;
+  // The metadata group's voters and where each one's peer listener is.
+  std::map<runtime::NodeId, runtime::Address> voters;
+  runtime::Address client_listener;      // PLAINTEXT in `listeners`
+  runtime::Address peer_listener;        // CONTROLLER in `listeners`
+  runtime::Address advertised_listener;  // PLAINTEXT in `advertised.listeners`
+  std::string data_directory;
+  std::string rack;
+  int32_t num_partitions = 1;
+  int16_t default_replication_factor = 1;
+  bool auto_create_topics = true;
+};
+
+// Key/value pairs of a properties file: `key=value` (or `key: value`) lines; `#` and `!` start
+// comments; surrounding spaces are trimmed. kInvalidArgument names the line that is neither.
+absl::StatusOr<std::map<std::string, std::string>> ParseProperties(const std::string& text);
+
+// The keys eddyd knows and their dev-mode defaults.
+const std::map<std::string, std::string>& DefaultProperties();
+
+// EDDY_NODE_ID=2 means node.id=2: strip EDDY_, lower-case, '_' to '.'. Every EDDY_* variable in
+// `environment` ("NAME=value" strings) becomes a property; EDDY_BROKERS (the CLI's) is skipped.
+std::map<std::string, std::string> PropertiesFromEnvironment(
+    const std::vector<std::string>& environment);
+
+// The defaults overlaid with each layer in turn, checked and converted.
+absl::StatusOr<Config> BuildConfig(
+    const std::vector<std::map<std::string, std::string>>& layers);
+
+}  // namespace eddy::eddyd
