@@ -1,0 +1,217 @@
+"""Real Kafka clients against a 3-node eddyd cluster on loopback: kcat (librdkafka),
+kafka-python, confluent-kafka (librdkafka) and kafkajs create topics, produce with acks=all,
+consume from the beginning and by timestamp, read metadata and offsets; then a broker is
+SIGKILLed while a producer writes, restarted, and every acknowledged record is read back; then
+the whole cluster restarts on its data (SIGTERM) and still serves every record.
+
+Run by Bazel (real_clients_test.sh) with /usr/bin/python3 — Debian's kafka-python and
+confluent-kafka live there. Writes one JUnit test case per check to $XML_OUTPUT_FILE.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cluster import Cluster  # noqa: E402
+
+from confluent_kafka import Consumer, Producer, TopicPartition as CkPartition  # noqa: E402
+from confluent_kafka.admin import AdminClient, NewTopic as CkNewTopic  # noqa: E402
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition  # noqa: E402
+from kafka.admin import NewTopic  # noqa: E402
+
+EDDYD = os.environ["EDDYD"]
+NODE_MODULES = os.environ.get("KAFKAJS_NODE_MODULES", "")
+CLUSTER = None
+
+
+def kafka_python_read(topic, partitions, timeout_ms=5000):
+    consumer = KafkaConsumer(bootstrap_servers=CLUSTER.bootstrap(), consumer_timeout_ms=timeout_ms,
+                             auto_offset_reset="earliest", enable_auto_commit=False)
+    tps = [TopicPartition(topic, p) for p in range(partitions)]
+    consumer.assign(tps)
+    consumer.seek_to_beginning()
+    records = [(m.partition, m.offset, m.key, m.value) for m in consumer]
+    ends = consumer.end_offsets(tps)
+    consumer.close()
+    return records, ends
+
+
+class RealClientsTest(unittest.TestCase):
+    def test_kcat_produces_and_consumes_an_auto_created_topic(self):
+        lines = "".join("key%d:value%d\n" % (i, i) for i in range(200))
+        subprocess.run(["kcat", "-b", CLUSTER.bootstrap(), "-P", "-t", "kcat-topic", "-K:",
+                        "-X", "request.required.acks=-1", "-X", "message.send.max.retries=20"],
+                       input=lines.encode(), check=True, timeout=60)
+        out = subprocess.run(["kcat", "-b", CLUSTER.bootstrap(), "-C", "-t", "kcat-topic", "-e",
+                              "-o", "beginning", "-q", "-f", "%k=%s\n"],
+                             capture_output=True, check=True, timeout=60).stdout.decode()
+        self.assertEqual(sorted(out.split()), sorted("key%d=value%d" % (i, i) for i in range(200)))
+        meta = json.loads(subprocess.run(["kcat", "-b", CLUSTER.bootstrap(), "-L", "-J"],
+                                         capture_output=True, check=True, timeout=30).stdout)
+        self.assertEqual(sorted(b["id"] for b in meta["brokers"]), CLUSTER.ids)
+        topic = [t for t in meta["topics"] if t["topic"] == "kcat-topic"][0]
+        self.assertEqual(len(topic["partitions"][0]["replicas"]), 3)
+
+    def test_kafka_python_admin_produce_consume_offsets(self):
+        admin = KafkaAdminClient(bootstrap_servers=CLUSTER.bootstrap())
+        admin.create_topics([NewTopic("kp-topic", 3, 3)])
+        self.assertIn("kp-topic", admin.list_topics())
+        producer = KafkaProducer(bootstrap_servers=CLUSTER.bootstrap(), acks="all", retries=10)
+        before_ms = int(time.time() * 1000) - 1000
+        futures = [producer.send("kp-topic", key=b"k%d" % i, value=b"v%d" % i) for i in range(300)]
+        producer.flush()
+        acked = [f.get(timeout=30) for f in futures]
+        records, ends = kafka_python_read("kp-topic", 3)
+        self.assertEqual(len(records), 300)
+        self.assertEqual(sum(ends.values()), 300)
+        # Every acknowledged (partition, offset) holds the value that was sent there.
+        got = {(p, o): v for p, o, _, v in records}
+        for i, meta in enumerate(acked):
+            self.assertEqual(got[(meta.partition, meta.offset)], b"v%d" % i)
+        # Same key, same partition.
+        by_key = {}
+        for p, _, k, _ in records:
+            by_key.setdefault(k, set()).add(p)
+        self.assertTrue(all(len(ps) == 1 for ps in by_key.values()))
+        consumer = KafkaConsumer(bootstrap_servers=CLUSTER.bootstrap())
+        found = consumer.offsets_for_times({TopicPartition("kp-topic", 0): before_ms})
+        self.assertEqual(found[TopicPartition("kp-topic", 0)].offset, 0)
+        future = consumer.offsets_for_times(
+            {TopicPartition("kp-topic", 0): int(time.time() * 1000) + 3600_000})
+        self.assertIsNone(future[TopicPartition("kp-topic", 0)])
+        consumer.close()
+        admin.delete_topics(["kp-topic"])
+        deadline = time.time() + 30
+        while "kp-topic" in admin.list_topics() and time.time() < deadline:
+            time.sleep(0.2)
+        self.assertNotIn("kp-topic", admin.list_topics())
+        admin.close()
+
+    def test_confluent_kafka_admin_produce_consume(self):
+        admin = AdminClient({"bootstrap.servers": CLUSTER.bootstrap()})
+        for future in admin.create_topics([CkNewTopic("ck-topic", 2, 3)]).values():
+            future.result(30)
+        delivered = []
+        producer = Producer({"bootstrap.servers": CLUSTER.bootstrap(), "acks": "all"})
+        for i in range(200):
+            producer.produce("ck-topic", key=b"k%d" % i, value=b"v%d" % i,
+                             on_delivery=lambda e, m: delivered.append((e, m.partition(),
+                                                                        m.offset())))
+        self.assertEqual(producer.flush(30), 0)
+        self.assertEqual([d for d in delivered if d[0] is not None], [])
+        consumer = Consumer({"bootstrap.servers": CLUSTER.bootstrap(), "group.id": "unused",
+                             "enable.auto.commit": False})
+        consumer.assign([CkPartition("ck-topic", 0, 0), CkPartition("ck-topic", 1, 0)])
+        seen = set()
+        deadline = time.time() + 30
+        while len(seen) < 200 and time.time() < deadline:
+            m = consumer.poll(0.5)
+            if m is not None and m.error() is None:
+                seen.add((m.partition(), m.offset()))
+        self.assertEqual(seen, {(p, o) for _, p, o in delivered})
+        high = sum(consumer.get_watermark_offsets(CkPartition("ck-topic", p), timeout=10)[1]
+                   for p in (0, 1))
+        self.assertEqual(high, 200)
+        consumer.close()
+
+    def test_kafkajs_admin_and_producer(self):
+        self.assertTrue(os.path.isdir(NODE_MODULES), "kafkajs is not installed: run tools/setup.sh")
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kafkajs_check.js")
+        out = subprocess.run(["node", script, CLUSTER.bootstrap(), "kj-topic"],
+                             env=dict(os.environ, NODE_PATH=NODE_MODULES),
+                             capture_output=True, timeout=120)
+        self.assertEqual(out.returncode, 0, out.stderr.decode()[-2000:])
+        seen = json.loads(out.stdout.decode().strip().splitlines()[-1])
+        self.assertEqual(seen, {"created": True, "errors": 0, "high": 50, "partitions": 2,
+                                "leaders": 2})
+
+    def test_z_acknowledged_records_survive_sigkill_and_full_restart(self):
+        producer = KafkaProducer(bootstrap_servers=CLUSTER.bootstrap(), acks="all", retries=50,
+                                 retry_backoff_ms=200, request_timeout_ms=5000,
+                                 max_in_flight_requests_per_connection=1)
+        admin = KafkaAdminClient(bootstrap_servers=CLUSTER.bootstrap())
+        admin.create_topics([NewTopic("crash-topic", 3, 3)])
+        admin.close()
+        acked = {}
+        futures = []
+        for i in range(600):
+            futures.append((i, producer.send("crash-topic", key=b"k%d" % i, value=b"v%d" % i)))
+            if i == 200:
+                producer.flush()
+                CLUSTER.stop(2, signal.SIGKILL)
+            if i == 400:
+                producer.flush()
+                CLUSTER.start(2)
+        producer.flush(60)
+        for i, f in futures:
+            try:
+                m = f.get(timeout=60)
+                acked[(m.partition, m.offset)] = b"v%d" % i
+            except Exception:  # not acknowledged: may or may not be there
+                pass
+        producer.close()
+        self.assertGreater(len(acked), 500)
+        for i in list(CLUSTER.procs):
+            self.assertEqual(CLUSTER.stop(i), 0)
+        CLUSTER.start_all()
+        records, _ = kafka_python_read("crash-topic", 3, timeout_ms=8000)
+        got = {(p, o): v for p, o, _, v in records}
+        missing = [k for k, v in acked.items() if got.get(k) != v]
+        self.assertEqual(missing, [])
+
+
+class JUnitResult(unittest.TextTestResult):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cases = []
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self.cases.append((test.id(), None))
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self.cases.append((test.id(), self._exc_info_to_string(err, test)))
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        self.cases.append((test.id(), self._exc_info_to_string(err, test)))
+
+
+def write_junit(path, cases):
+    from xml.sax.saxutils import escape, quoteattr
+    body = "".join(
+        "<testcase name=%s>%s</testcase>" % (
+            quoteattr(name), "" if err is None else "<failure>%s</failure>" % escape(err))
+        for name, err in cases)
+    with open(path, "w") as f:
+        f.write('<?xml version="1.0"?><testsuites><testsuite name="real_clients">%s'
+                '</testsuite></testsuites>' % body)
+
+
+def main():
+    global CLUSTER
+    root = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
+    CLUSTER = Cluster(EDDYD, root)
+    try:
+        CLUSTER.start_all()
+        suite = unittest.defaultTestLoader.loadTestsFromTestCase(RealClientsTest)
+        result = unittest.TextTestRunner(resultclass=JUnitResult, verbosity=2).run(suite)
+    finally:
+        CLUSTER.stop_all()
+        for i in CLUSTER.ids:
+            with open(CLUSTER.log_path(i)) as f:
+                tail = f.read().splitlines()[-15:]
+            print("--- node %d log (tail)\n%s" % (i, "\n".join(tail)))
+    if os.environ.get("XML_OUTPUT_FILE"):
+        write_junit(os.environ["XML_OUTPUT_FILE"], result.cases)
+    sys.exit(0 if result.wasSuccessful() else 1)
+
+
+if __name__ == "__main__":
+    main()
