@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Eddy needs to build and test: Debian packages from Debian's archive, and the one npm
-# package that the Kafka capture drivers use (kafkajs, pinned by core/kafka/capture/package-lock.json).
+# package that the Kafka capture drivers and the real-client test use (kafkajs, pinned by
+# core/kafka/capture/package-lock.json).
 # Idempotent: checks each package first, runs apt-get only for what is missing, runs `npm ci` only
 # when node_modules is missing or older than the lock file, and prints nothing when all is present.
 set -euo pipefail
@@ -48,12 +49,13 @@ if [ ${#missing[@]} -ne 0 ]; then
 fi
 
 # kafkajs for core/kafka/capture, exactly as its lock file pins it (npm writes
-# node_modules/.package-lock.json on every install; older than the lock means stale). Only the
-# capture tool uses it, never a test, so a failed install warns instead of stopping the build.
+# node_modules/.package-lock.json on every install; older than the lock means stale). The capture
+# tool and the real-client test (tests/real) use it; a failed install warns here and that test
+# then fails naming it, while everything else still builds.
 capture_dir="$(dirname "$0")/../core/kafka/capture"
 if [ ! -f "$capture_dir/node_modules/.package-lock.json" ] ||
    [ "$capture_dir/package-lock.json" -nt "$capture_dir/node_modules/.package-lock.json" ]; then
   echo "setup: installing kafkajs (npm ci in core/kafka/capture)"
   (cd "$capture_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
-    echo "setup: npm ci failed in core/kafka/capture; only its kafkajs driver needs it" >&2
+    echo "setup: npm ci failed in core/kafka/capture; tests/real's kafkajs case will fail" >&2
 fi
