@@ -52,6 +52,7 @@
 #include "core/controller/metadata_machine.h"
 #include "core/controller/topic_planner.h"
 #include "core/kafka/generated/fetch.h"
+#include "core/kafka/generated/list_offsets.h"
 #include "core/runtime/connector.h"
 #include "core/runtime/runtime.h"
 #include "raft/driver/group_listener.h"
@@ -178,6 +179,12 @@ class Broker final : public RequestHandler,
   void HandleFetch(const kafka::RequestFrame& frame, Respond respond);
   void HandleListOffsets(const kafka::RequestFrame& frame, Respond respond);
   void HandleOffsetForLeaderEpoch(const kafka::RequestFrame& frame, Respond respond);
+  // ListOffsets by time: the first record of the batch at `batch_offset` whose timestamp is at
+  // least `timestamp_ms`, with that timestamp, into `out`.
+  void FindRecordAtTime(
+      raft::driver::GroupDriver* g, int64_t batch_offset, int64_t timestamp_ms,
+      kafka::ListOffsetsResponse::ListOffsetsTopicResponse::ListOffsetsPartitionResponse* out,
+      std::shared_ptr<internal::Gather<kafka::ListOffsetsResponse>> gather);
   struct FetchState;
   struct FetchRead;
   struct FetchRound;

@@ -309,13 +309,14 @@ TEST(BrokerTest, ACrashedBrokerRejoinsUnderANewIncarnation) {
   EXPECT_EQ(info->retired_incarnations, std::vector<uint64_t>{before});
 }
 
-std::vector<uint8_t> Records(int count, int64_t timestamp = 1000) {
+// `step`: each record's timestamp is `step` ms after the one before.
+std::vector<uint8_t> Records(int count, int64_t timestamp = 1000, int64_t step = 0) {
   record::BatchHeader fields;
   record::RecordBatchBuilder builder(fields);
   for (int i = 0; i < count; ++i) {
     const std::string value = "v" + std::to_string(i);
     EXPECT_TRUE(builder
-                    .Append(timestamp, std::nullopt,
+                    .Append(timestamp + i * step, std::nullopt,
                             std::span<const uint8_t>(
                                 reinterpret_cast<const uint8_t*>(value.data()), value.size()))
                     .ok());
@@ -421,7 +422,8 @@ TEST(BrokerTest, ProduceIsAcknowledgedAtCommitAndFetchReadsUpToTheHighWatermark)
   EXPECT_EQ(past->response.responses[0].partitions[0].error_code,
             kafka::ToWire(kafka::ErrorCode::kOffsetOutOfRange));
 
-  // ListOffsets: earliest, latest, by time (batch granularity), and none after the last.
+  // ListOffsets: earliest, latest, by time (the first record at or after it), none after the last.
+  int64_t listed_timestamp = 0;
   auto list = [&](int64_t timestamp) {
     kafka::ListOffsetsRequest request;
     request.replica_id = -1;
@@ -431,6 +433,7 @@ TEST(BrokerTest, ProduceIsAcknowledgedAtCommitAndFetchReadsUpToTheHighWatermark)
     auto r = Ask<kafka::ListOffsetsRequest, kafka::ListOffsetsResponse>(c, to_leader, request, 6);
     EXPECT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(r->response.topics[0].partitions[0].error_code, 0);
+    listed_timestamp = r->response.topics[0].partitions[0].timestamp;
     return r->response.topics[0].partitions[0].offset;
   };
   EXPECT_EQ(list(-2), 0);
@@ -442,6 +445,7 @@ TEST(BrokerTest, ProduceIsAcknowledgedAtCommitAndFetchReadsUpToTheHighWatermark)
       c, to_leader, ProduceTo("events", Records(1, /*timestamp=*/5000)), 9);
   ASSERT_TRUE(late.ok());
   EXPECT_EQ(list(4000), 4);
+  EXPECT_EQ(listed_timestamp, 5000);  // the record's own timestamp, not the one asked for
   auto again = Ask<kafka::FetchRequest, Fetched>(c, to_leader, FetchFrom("events", 4), 12);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(BaseOffsets(again->response.responses[0].partitions[0].records),
@@ -462,6 +466,17 @@ TEST(BrokerTest, ProduceIsAcknowledgedAtCommitAndFetchReadsUpToTheHighWatermark)
   const auto& woke = (*waiting)->response.responses[0].partitions[0];
   EXPECT_EQ(BaseOffsets(woke.records), std::vector<int64_t>{5});
   EXPECT_EQ(woke.high_watermark, 7);
+  // Within a batch: the first RECORD at or after the time, as Kafka answers (offsets 7, 8, 9 at
+  // 6000, 7000, 8000 ms).
+  auto spread = Ask<kafka::ProduceRequest, Produced>(
+      c, to_leader, ProduceTo("events", Records(3, /*timestamp=*/6000, /*step=*/1000)), 9);
+  ASSERT_TRUE(spread.ok());
+  EXPECT_EQ(list(6500), 8);
+  EXPECT_EQ(listed_timestamp, 7000);
+  EXPECT_EQ(list(8000), 9);
+  EXPECT_EQ(listed_timestamp, 8000);
+  EXPECT_EQ(list(8001), -1);
+  EXPECT_EQ(listed_timestamp, -1);
 }
 
 TEST(BrokerTest, OffsetForLeaderEpochGivesWhereEachTermEnded) {

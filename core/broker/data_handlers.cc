@@ -1,6 +1,7 @@
 // Broker: Produce and Fetch on the partitions this broker leads (broker.h, KAFKA APIS).
 #include <algorithm>
 #include <map>
+#include <span>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "core/broker/produce_validation.h"
 #include "core/controller/topic_config.h"
 #include "core/record/batch_header.h"
+#include "core/record/record_batch_reader.h"
 #include "core/kafka/generated/fetch.h"
 #include "core/kafka/generated/list_offsets.h"
 #include "core/kafka/generated/offset_for_leader_epoch.h"
@@ -228,10 +230,15 @@ void Broker::HandleListOffsets(const kafka::RequestFrame& frame, Respond respond
   if (!DecodeBody(frame, request, respond)) return;
   constexpr int64_t kLatest = -1;
   constexpr int64_t kEarliest = -2;
-  kafka::ListOffsetsResponse response;
+  auto gather = std::make_shared<internal::Gather<kafka::ListOffsetsResponse>>();
+  gather->header = frame.header;
+  gather->respond = std::move(respond);
+  gather->outstanding = 1;  // until every partition is looked at
+  gather->response.topics.reserve(request.topics.size());
   for (const auto& topic : request.topics) {
-    auto& out = response.topics.emplace_back();
+    auto& out = gather->response.topics.emplace_back();
     out.name = topic.name;
+    out.partitions.reserve(topic.partitions.size());
     for (const auto& partition : topic.partitions) {
       auto& pr = out.partitions.emplace_back();
       pr.partition_index = partition.partition_index;
@@ -249,14 +256,56 @@ void Broker::HandleListOffsets(const kafka::RequestFrame& frame, Respond respond
       } else if (partition.timestamp < 0) {
         pr.error_code = kafka::ToWire(ErrorCode::kInvalidRequest);
       } else {
-        const std::optional<int64_t> offset = g->KafkaOffsetForTimestamp(partition.timestamp);
+        const std::optional<int64_t> batch = g->KafkaOffsetForTimestamp(partition.timestamp);
         // None: Kafka answers offset -1 and timestamp -1.
-        pr.offset = offset.value_or(-1);
-        pr.timestamp = offset.has_value() ? partition.timestamp : -1;
+        pr.offset = batch.value_or(-1);
+        pr.timestamp = -1;
+        if (batch.has_value()) {
+          ++gather->outstanding;
+          FindRecordAtTime(g, *batch, partition.timestamp, &pr, gather);
+        }
       }
     }
   }
-  std::move(respond)(EncodeResponse(frame.header, response));
+  gather->Done();
+}
+
+void Broker::FindRecordAtTime(
+    raft::driver::GroupDriver* g, int64_t batch_offset, int64_t timestamp_ms,
+    kafka::ListOffsetsResponse::ListOffsetsTopicResponse::ListOffsetsPartitionResponse* out,
+    std::shared_ptr<internal::Gather<kafka::ListOffsetsResponse>> gather) {
+  // The index finds the batch; Kafka answers the first RECORD at or after the time, with its own
+  // timestamp, so the batch is read and its records scanned. `out` lives in gather->response,
+  // which is not resized once the loop above has built it.
+  g->ReadKafka(batch_offset, 1, [out, timestamp_ms, gather](
+                                    absl::StatusOr<log::KafkaReadResult> read) {
+    if (!read.ok() || read->batch_count == 0) {
+      out->error_code = kafka::ToWire(read.ok() ? ErrorCode::kNone
+                                                : ErrorCode::kKafkaStorageError);
+      if (!read.ok()) out->offset = -1;
+      return gather->Done();
+    }
+    std::span<const uint8_t> bytes(read->bytes);
+    absl::StatusOr<record::BatchHeader> header = record::ParseBatchHeader(bytes);
+    absl::StatusOr<record::RecordBatchReader> reader =
+        header.ok() && header->size_bytes() <= bytes.size()
+            ? record::RecordBatchReader::Open(bytes.first(header->size_bytes()))
+            : absl::StatusOr<record::RecordBatchReader>(absl::DataLossError("short batch"));
+    if (!reader.ok()) {
+      // A compressed batch (not decoded yet) or damage: the batch's first offset, as before.
+      return gather->Done();
+    }
+    record::RecordView r;
+    while (reader->Next(&r)) {
+      const int64_t ts = record::RecordTimestamp(reader->header(), r.timestamp_delta);
+      if (ts >= timestamp_ms) {
+        out->offset = record::RecordOffset(reader->header(), r.offset_delta);
+        out->timestamp = ts;
+        break;
+      }
+    }
+    gather->Done();
+  });
 }
 
 // ---- OffsetForLeaderEpoch ----
