@@ -60,6 +60,10 @@ raft::driver::GroupOptions Broker::GroupOptionsFor(
   g.replica_id = ReplicaOf(static_cast<controller::BrokerId>(runtime_.self()));
   g.voters.clear();
   for (controller::BrokerId b : replicas) g.voters.push_back(ReplicaOf(b));
+  // The first replica listed is the preferred leader (the planner balances them): it campaigns
+  // as soon as a new group opens, so a new topic is writable without an election timeout.
+  g.campaign_on_fresh_open =
+      !replicas.empty() && replicas.front() == static_cast<controller::BrokerId>(runtime_.self());
   return g;
 }
 

@@ -95,6 +95,12 @@ struct GroupOptions {
   // followers carry the state bytes (README.md, "State machines"). Every replica of a group
   // must agree on having one.
   StateMachineFactory state_machine;
+  // A replica opening a brand-new group (hard state of term 0: it never saw an election)
+  // campaigns at once instead of waiting out an election timeout. The owner sets it on the one
+  // replica it wants to lead first (a partition's preferred leader), so a new partition has a
+  // leader after one round trip rather than ~1 s. Campaigning is always safe in Raft: this only
+  // saves time, and if the other replicas do not exist yet the usual timeouts take over.
+  bool campaign_on_fresh_open = false;
 };
 
 // What an opened replica found on its disk.

@@ -375,6 +375,11 @@ void GroupDriver::BuildNode(const LoadedState& loaded, OpenReport report) {
   observer_->OnOpened(self_, options_.group_id, report);
   StartFenceRecovery();
   NotifyHighWatermark();
+  if (options_.campaign_on_fresh_open && hs.term() == 0 && !fenced_ &&
+      node_->membership().IsVoter(self_)) {
+    ++stats_.fresh_campaigns;
+    static_cast<void>(node_->Campaign());
+  }
   Kick();
 }
 

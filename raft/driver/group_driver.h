@@ -87,6 +87,7 @@ struct GroupStats {
   uint64_t log_flushes = 0;
   uint64_t entries_appended = 0;
   uint64_t entries_applied = 0;
+  uint64_t fresh_campaigns = 0;  // campaign_on_fresh_open fired
   uint64_t conflict_truncations = 0;
   uint64_t failures = 0;
   uint64_t opens = 0;
