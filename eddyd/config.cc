@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "core/controller/topic_config.h"
 
 namespace eddy::eddyd {
 namespace {
@@ -103,6 +104,13 @@ absl::Status Roles(const std::map<std::string, std::string>& p) {
   return absl::OkStatus();
 }
 
+bool IsTopicConfigDefault(const std::string& key) {
+  for (const controller::ConfigSpec& spec : controller::TopicConfigSpecs()) {
+    if (key == spec.broker_name) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::StatusOr<std::map<std::string, std::string>> ParseProperties(const std::string& text) {
@@ -159,13 +167,20 @@ std::map<std::string, std::string> PropertiesFromEnvironment(
 absl::StatusOr<Config> BuildConfig(
     const std::vector<std::map<std::string, std::string>>& layers) {
   std::map<std::string, std::string> p = DefaultProperties();
+  Config c;
   for (const auto& layer : layers) {
     for (const auto& [key, value] : layer) {
+      if (IsTopicConfigDefault(key)) {
+        if (absl::Status s = controller::ValidateBrokerConfig(key, value); !s.ok()) {
+          return Bad(key, value, s.message());
+        }
+        c.topic_config_defaults[key] = value;
+        continue;
+      }
       if (!p.contains(key)) return absl::InvalidArgumentError(absl::StrCat("unknown key ", key));
       p[key] = value;
     }
   }
-  Config c;
   auto node_id = Integer(p, "node.id", 1, 65535);
   if (!node_id.ok()) return node_id.status();
   c.node_id = static_cast<runtime::NodeId>(*node_id);

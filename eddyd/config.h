@@ -16,6 +16,9 @@
 //   num.partitions              1
 //   default.replication.factor  1
 //   auto.create.topics.enable   true
+//   and the broker-level defaults of topic configs, under each topic's own values (unset: Kafka's
+//   defaults): log.retention.ms, log.retention.bytes, log.segment.bytes, log.roll.ms,
+//   log.cleanup.policy, message.max.bytes, log.message.timestamp.type, min.insync.replicas.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +44,8 @@ struct Config {
   int32_t num_partitions = 1;
   int16_t default_replication_factor = 1;
   bool auto_create_topics = true;
+  // Broker-level topic config defaults that were set, by broker name (log.retention.ms, ...).
+  std::map<std::string, std::string> topic_config_defaults;
 };
 
 // Key/value pairs of a properties file: `key=value` (or `key: value`) lines; `#` and `!` start

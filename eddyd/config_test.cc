@@ -71,6 +71,17 @@ TEST(ConfigTest, LaterLayersWin) {
   EXPECT_FALSE(c->auto_create_topics);
 }
 
+TEST(ConfigTest, TopicConfigDefaultsAreCheckedAndKept) {
+  absl::StatusOr<Config> c =
+      BuildConfig({{{"log.retention.ms", "60000"}, {"message.max.bytes", "2000000"}},
+                   PropertiesFromEnvironment({"EDDY_LOG_SEGMENT_BYTES=1048576"})});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->topic_config_defaults,
+            (std::map<std::string, std::string>{{"log.retention.ms", "60000"},
+                                                {"log.segment.bytes", "1048576"},
+                                                {"message.max.bytes", "2000000"}}));
+}
+
 TEST(ConfigTest, EnvironmentNamesMapToKeys) {
   auto p = PropertiesFromEnvironment(
       {"EDDY_NODE_ID=7", "EDDY_LOG_DIRS=/d", "EDDY_BROKERS=a:1", "HOME=/root", "EDDY_NOVALUE"});
@@ -102,6 +113,9 @@ TEST(ConfigTest, BadInputNamesTheKey) {
       {"advertised.listeners", "CONTROLLER://h:1", "advertised.listeners"},
       {"log.dirs", "/a,/b", "log.dirs"},
       {"log.dirs", "", "log.dirs"},
+      {"log.retention.ms", "soon", "log.retention.ms"},
+      {"message.max.bytes", "-5", "message.max.bytes"},
+      {"retention.ms", "1000", "unknown key retention.ms"},  // a topic name, not a broker one
   };
   for (const Case& c : cases) {
     absl::StatusOr<Config> config = BuildConfig({{{c.key, c.value}}});

@@ -127,7 +127,7 @@ void Broker::HandleDescribeConfigs(const kafka::RequestFrame& frame, Respond res
       keys.insert(resource.configuration_keys->begin(), resource.configuration_keys->end());
     }
     for (const controller::DescribedConfig& d :
-         controller::DescribeTopicConfig(topic->configs, {})) {
+         controller::DescribeTopicConfig(topic->configs, options_.topic_config_defaults)) {
       if (!keys.empty() && !keys.contains(d.name)) continue;
       auto& c = result.configs.emplace_back();
       c.name = d.name;

@@ -69,6 +69,10 @@ struct BrokerOptions {
   controller::TopicDefaults topic_defaults;
   // auto.create.topics.enable: Metadata naming an unknown topic creates it with the defaults.
   bool auto_create_topics = true;
+  // Broker-level defaults of topic configs, by their broker names (log.retention.ms,
+  // message.max.bytes, ...: controller/topic_config.h), under every topic's own values. The
+  // owner validates them (controller::ValidateBrokerConfig) before building the broker.
+  std::map<std::string, std::string> topic_config_defaults;
   raft::driver::NodeOptions node;
   // Replication settings of every replica this broker hosts (timeouts, log options).
   raft::driver::GroupOptions group_template;

@@ -279,7 +279,7 @@ void Broker::HandleCreateTopics(const kafka::RequestFrame& frame, Respond respon
                        if (version >= 5) {
                          r.configs.emplace();
                          for (const controller::DescribedConfig& d :
-                              controller::DescribeTopicConfig(configs, {})) {
+                              controller::DescribeTopicConfig(configs, options_.topic_config_defaults)) {
                            kafka::CreateTopicsResponse::CreatableTopicResult::CreatableTopicConfigs
                                c;
                            c.name = d.name;

@@ -137,7 +137,7 @@ void Broker::HandleProduce(const kafka::RequestFrame& frame, Respond respond) {
         continue;
       }
       const absl::StatusOr<controller::TopicConfig> config =
-          controller::ResolveTopicConfig(info->configs, {});
+          controller::ResolveTopicConfig(info->configs, options_.topic_config_defaults);
       // A decoded request's records are one view into the frame; several only if re-encoded.
       std::string flat;
       std::span<const uint8_t> records;

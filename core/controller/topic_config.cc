@@ -102,6 +102,19 @@ absl::Status ValidateTopicConfig(const std::string& name, const std::string& val
   return Parse(name, value, nullptr);
 }
 
+absl::Status ValidateBrokerConfig(const std::string& broker_name, const std::string& value) {
+  for (const ConfigSpec& spec : kSpecs) {
+    if (broker_name != spec.broker_name) continue;
+    if (absl::Status s = Parse(spec.name, value, nullptr); !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("broker setting ", broker_name, ": ", s.message()));
+    }
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown broker setting ", broker_name.substr(0, 64)));
+}
+
 absl::StatusOr<TopicConfig> ResolveTopicConfig(
     const std::map<std::string, std::string>& topic_configs,
     const std::map<std::string, std::string>& broker_configs) {

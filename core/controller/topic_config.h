@@ -68,6 +68,10 @@ const ConfigSpec* FindTopicConfig(const std::string& name);
 // kInvalidArgument naming the key for an unknown name or a bad value.
 absl::Status ValidateTopicConfig(const std::string& name, const std::string& value);
 
+// kInvalidArgument naming the key for a broker setting that is no topic config's default
+// (`broker_name`) or a bad value for it.
+absl::Status ValidateBrokerConfig(const std::string& broker_name, const std::string& value);
+
 // The effective config of a topic: its own values over the broker's (keyed by broker_name),
 // over the defaults. Errors: a bad value at either level (kInvalidArgument naming the key).
 absl::StatusOr<TopicConfig> ResolveTopicConfig(

@@ -42,7 +42,9 @@ class Cluster:
                 "--override", "listeners=PLAINTEXT://127.0.0.1:%d,CONTROLLER://127.0.0.1:%d"
                 % (self.kafka[i], self.peer[i]),
                 "--override", "log.dirs=" + os.path.join(self.root, "data%d" % i),
-                "--override", "default.replication.factor=%d" % self.replication]
+                "--override", "default.replication.factor=%d" % self.replication,
+                # A broker-level topic default, so DescribeConfigs shows a broker source.
+                "--override", "log.retention.ms=86400000"]
         log = open(self.log_path(i), "a")
         self.procs[i] = subprocess.Popen(args, stdout=log, stderr=log)
 

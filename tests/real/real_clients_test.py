@@ -85,6 +85,12 @@ class RealClientsTest(unittest.TestCase):
             {TopicPartition("kp-topic", 0): int(time.time() * 1000) + 3600_000})
         self.assertIsNone(future[TopicPartition("kp-topic", 0)])
         consumer.close()
+        # Configs with their sources: the broker's log.retention.ms, the defaults elsewhere.
+        from kafka.admin import ConfigResource, ConfigResourceType
+        described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, "kp-topic")])
+        entries = {e[0]: (e[1], e[3]) for e in described[0].resources[0][4]}
+        self.assertEqual(entries["retention.ms"][0], "86400000")
+        self.assertEqual(entries["segment.bytes"][0], "1073741824")
         admin.delete_topics(["kp-topic"])
         deadline = time.time() + 30
         while "kp-topic" in admin.list_topics() and time.time() < deadline:
