@@ -8,9 +8,11 @@
 //   --override key=value        after the file and the EDDY_* environment (repeatable)
 //   --log-format=text|json
 //
-// SHUTDOWN: on SIGTERM or SIGINT the broker is destroyed and the process exits 0. Every
-// acknowledged batch was already synced on a quorum before its answer, so nothing acknowledged
-// depends on the shutdown path; a restart recovers exactly as after SIGKILL.
+// SHUTDOWN: on SIGTERM or SIGINT the broker hands the leadership of its partitions (and of the
+// metadata group) to other replicas, for at most 5 s, then is destroyed and the process exits 0
+// (a second signal stops it at once). Every acknowledged batch was already synced on a quorum
+// before its answer, so nothing acknowledged depends on the shutdown path; a restart recovers
+// exactly as after SIGKILL.
 #include <unistd.h>
 
 #include <csignal>
@@ -36,6 +38,9 @@ extern char** environ;
 
 namespace eddy::eddyd {
 namespace {
+
+// How long a SIGTERM waits for leadership to move before the broker stops anyway.
+constexpr Duration kHandOverBound = Duration::Seconds(5);
 
 constexpr char kUsage[] =
     "usage: eddyd [--dev] [--config FILE] [--override key=value]... [--log-format=text|json]\n"
@@ -182,11 +187,33 @@ int Run(const Arguments& arguments, EventLog& log) {
   auto broker = std::make_unique<broker::Broker>(**runtime, broker_options);
   broker->Start();
 
-  net::SignalWatch signals(loop, {SIGTERM, SIGINT}, [&](int signal) {
-    log.Log(LogLevel::kInfo, "broker", "shutting down",
-            {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  // SHUTDOWN: leadership moves to the other replicas first (bounded by kHandOverBound), so
+  // clients find new leaders without waiting out an election; then the broker goes.
+  std::optional<Instant> shutdown_started;
+  std::function<void()> hand_over = [&] {
+    if (broker == nullptr) return;
+    const size_t leading = broker->TransferLeadershipAway();
+    const bool bound_reached = loop.Now() - *shutdown_started > kHandOverBound;
+    if (leading > 0 && !bound_reached) {
+      loop.ScheduleAfter(Duration::Milliseconds(50), [&] { hand_over(); });
+      return;
+    }
+    log.Log(bound_reached ? LogLevel::kWarn : LogLevel::kInfo, "broker", "leadership handed over",
+            {{"still_leading", absl::StrCat(leading)}});
     broker.reset();
     loop.Stop();
+  };
+  net::SignalWatch signals(loop, {SIGTERM, SIGINT}, [&](int signal) {
+    if (shutdown_started.has_value()) {
+      log.Log(LogLevel::kWarn, "broker", "second signal: stopping now");
+      broker.reset();
+      loop.Stop();
+      return;
+    }
+    shutdown_started = loop.Now();
+    log.Log(LogLevel::kInfo, "broker", "shutting down",
+            {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    hand_over();
   });
   // Reports the cluster id and readiness once each, as they happen.
   bool named = false;

@@ -67,6 +67,25 @@ raft::driver::GroupOptions Broker::GroupOptionsFor(
   return g;
 }
 
+size_t Broker::TransferLeadershipAway() {
+  if (node_ == nullptr) return 0;
+  size_t still_leading = 0;
+  for (const auto& [id, group] : node_->groups()) {
+    const raft::RawNode* raft = group->raft();
+    if (raft == nullptr || raft->role() != raft::Role::kLeader) continue;
+    const std::vector<raft::NodeId>& voters = raft->membership().voters();
+    // Rotate from this group's id so the led groups spread over the other voters.
+    std::vector<raft::NodeId> others;
+    for (raft::NodeId v : voters) {
+      if (raft::driver::NodeOfReplica(v) != runtime_.self()) others.push_back(v);
+    }
+    if (others.empty()) continue;  // a single-replica group has nowhere to go
+    ++still_leading;
+    static_cast<void>(group->TransferLeadership(others[id % others.size()]));
+  }
+  return still_leading;
+}
+
 raft::driver::GroupDriver* Broker::MetadataDriver() {
   return node_ == nullptr ? nullptr : node_->group(MetadataImage::kMetadataGroupId);
 }

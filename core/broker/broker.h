@@ -103,6 +103,12 @@ class Broker final : public RequestHandler,
   // Opens the metadata replica, starts the node and the listener, and begins joining.
   void Start();
 
+  // Graceful shutdown, step one (call it repeatedly until it returns 0, within a bound): asks
+  // every group this broker leads that has another voter to hand its leadership to one, and
+  // returns how many such groups it still leads. Clients then find the new leaders at once
+  // instead of after an election timeout. Safe to call at any time.
+  size_t TransferLeadershipAway();
+
   // --- observers (tests, the simulator's checkers) ---
   runtime::NodeId id() const { return runtime_.self(); }
   const controller::MetadataImage& image() const { return image_; }

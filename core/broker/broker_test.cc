@@ -684,5 +684,47 @@ TEST(BrokerTest, AFetchBeyondOneTransportMessageIsCutAtWholeBatches) {
   EXPECT_EQ(got->response.responses[0].partitions[0].high_watermark, 5);
 }
 
+// Graceful shutdown's first step: a broker hands every group it leads (partitions and the
+// metadata group) to another replica, and the cluster keeps answering with the new leaders.
+TEST(BrokerTest, TransferLeadershipAwayLeavesTheBrokerLeadingNothing) {
+  Cluster c(7);
+  ASSERT_TRUE(c.RunUntil(Duration::Seconds(30), [&] { return c.AllJoined(); }));
+  sim::SimClient& client = c.world.AddClient();
+  BrokerConnection admin(client, c.world.address(1));
+  auto created = Ask<kafka::CreateTopicsRequest, kafka::CreateTopicsResponse>(
+      c, admin, CreateRequest("handover", 6, 3), 5);
+  ASSERT_TRUE(created.ok());
+  ASSERT_TRUE(c.RunUntil(Duration::Seconds(30), [&] {
+    auto m = Metadata(c, client, 1);
+    return m.ok() && EveryPartitionLed(*m, "handover", 6);
+  }));
+  // The broker leading most partitions (at least one leads two of six).
+  auto led_by = [&](runtime::NodeId id) {
+    size_t n = 0;
+    for (const auto& [g, driver] : c.brokers[id]->node().groups()) {
+      if (driver->raft() != nullptr && driver->raft()->role() == raft::Role::kLeader) ++n;
+    }
+    return n;
+  };
+  runtime::NodeId busiest = 1;
+  for (runtime::NodeId id : c.world.node_ids()) {
+    if (led_by(id) > led_by(busiest)) busiest = id;
+  }
+  ASSERT_GT(led_by(busiest), 0u);
+  ASSERT_TRUE(c.RunUntil(Duration::Seconds(10),
+                         [&] { return c.brokers[busiest]->TransferLeadershipAway() == 0; }));
+  EXPECT_EQ(led_by(busiest), 0u);
+  // Every partition is led elsewhere, as the other brokers' metadata says.
+  const runtime::NodeId other = busiest == 1 ? 2 : 1;
+  ASSERT_TRUE(c.RunUntil(Duration::Seconds(10), [&] {
+    auto m = Metadata(c, client, other);
+    if (!m.ok() || !EveryPartitionLed(*m, "handover", 6)) return false;
+    for (const auto& p : m->topics[0].partitions) {
+      if (p.leader_id == static_cast<int32_t>(busiest)) return false;
+    }
+    return true;
+  }));
+}
+
 }  // namespace
 }  // namespace eddy::broker

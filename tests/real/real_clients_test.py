@@ -2,7 +2,8 @@
 kafka-python, confluent-kafka (librdkafka) and kafkajs create topics, produce with acks=all,
 consume from the beginning and by timestamp, read metadata and offsets; then a broker is
 SIGKILLed while a producer writes, restarted, and every acknowledged record is read back; then
-the whole cluster restarts on its data (SIGTERM) and still serves every record.
+the whole cluster restarts on its data (SIGTERM: the first to stop hands its leaderships over)
+and still serves every record.
 
 Run by Bazel (real_clients_test.sh) with /usr/bin/python3 — Debian's kafka-python and
 confluent-kafka live there. Writes one JUnit test case per check to $XML_OUTPUT_FILE.
@@ -162,8 +163,12 @@ class RealClientsTest(unittest.TestCase):
                 pass
         producer.close()
         self.assertGreater(len(acked), 500)
-        for i in list(CLUSTER.procs):
+        # SIGTERM: the first broker to stop hands its leaderships over (the others are up).
+        for n, i in enumerate(list(CLUSTER.procs)):
             self.assertEqual(CLUSTER.stop(i), 0)
+            if n == 0:
+                with open(CLUSTER.log_path(i)) as f:
+                    self.assertIn('event="leadership handed over" still_leading=0', f.read())
         CLUSTER.start_all()
         records, _ = kafka_python_read("crash-topic", 3, timeout_ms=8000)
         got = {(p, o): v for p, o, _, v in records}
