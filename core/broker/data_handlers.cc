@@ -279,10 +279,14 @@ void Broker::FindRecordAtTime(
   // which is not resized once the loop above has built it.
   g->ReadKafka(batch_offset, 1, [out, timestamp_ms, gather](
                                     absl::StatusOr<log::KafkaReadResult> read) {
+    if (!read.ok() && absl::IsDataLoss(read.status())) {
+      out->error_code = kafka::ToWire(ErrorCode::kKafkaStorageError);
+      out->offset = -1;
+      return gather->Done();
+    }
     if (!read.ok() || read->batch_count == 0) {
-      out->error_code = kafka::ToWire(read.ok() ? ErrorCode::kNone
-                                                : ErrorCode::kKafkaStorageError);
-      if (!read.ok()) out->offset = -1;
+      // Gone meanwhile (retention, a lost leadership): the batch's first offset, as the index
+      // found it.
       return gather->Done();
     }
     std::span<const uint8_t> bytes(read->bytes);
