@@ -3,7 +3,8 @@
 #
 # Starts eddyd in dev mode (one node: Kafka on 127.0.0.1:9092, data in /tmp/eddy-data, formatted
 # on first start), waits until it is ready, creates a topic and produces and consumes a few
-# records with kcat to show it working, prints what to try next, and then keeps the broker
+# records with kcat, runs three seconds of produce load through the project's C++ client, prints
+# what to try next, and then keeps the broker
 # running in the foreground until Ctrl-C (SIGINT/SIGTERM stop it cleanly).
 #   tools/run.sh --exit            stop after the demonstration instead
 #   tools/run.sh -- ARGS...        extra eddyd arguments (e.g. --override log.dirs=/var/tmp/eddy)
@@ -13,8 +14,9 @@ stay=1
 if [ "${1:-}" = "--exit" ]; then stay=0; shift; fi
 if [ "${1:-}" = "--" ]; then shift; fi
 tools/setup.sh
-bazel build -c opt //eddyd:eddyd
-eddyd=$(bazel info -c opt bazel-bin)/eddyd/eddyd
+bazel build -c opt //eddyd:eddyd //bench/real:produce-load
+bin=$(bazel info -c opt bazel-bin)
+eddyd=$bin/eddyd/eddyd
 log=$(mktemp /tmp/eddyd-run.XXXXXX.log)
 
 "$eddyd" --dev "$@" 2> >(tee "$log" >&2) &
@@ -35,6 +37,9 @@ printf 'user1:signed up\nuser2:signed up\nuser1:logged in\n' |
   kcat -b "$bootstrap" -P -t "$topic" -K: -X request.required.acks=-1
 kcat -b "$bootstrap" -C -t "$topic" -o -3 -e -q -f 'partition %p offset %o key %k: %s\n'
 kcat -b "$bootstrap" -L -t "$topic" | sed 's/^/  /'
+echo
+echo "== Three seconds of acks=all produce load through Eddy's own C++ client (bench/real:produce-load):"
+"$bin/bench/real/produce-load" --bootstrap="$bootstrap" --topic=load-demo --partitions=3 --seconds=3
 cat <<HINTS
 
 == Try next (any Kafka client works unchanged):
