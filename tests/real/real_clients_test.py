@@ -30,14 +30,19 @@ NODE_MODULES = os.environ.get("KAFKAJS_NODE_MODULES", "")
 CLUSTER = None
 
 
-def kafka_python_read(topic, partitions, timeout_ms=5000):
-    consumer = KafkaConsumer(bootstrap_servers=CLUSTER.bootstrap(), consumer_timeout_ms=timeout_ms,
+def kafka_python_read(topic, partitions, timeout_s=60):
+    """Every record of `topic` from the beginning up to the end offsets as first listed (or what
+    arrived within `timeout_s`: CI's machine is busy, so no short idle timeout decides)."""
+    consumer = KafkaConsumer(bootstrap_servers=CLUSTER.bootstrap(), consumer_timeout_ms=1000,
                              auto_offset_reset="earliest", enable_auto_commit=False)
     tps = [TopicPartition(topic, p) for p in range(partitions)]
     consumer.assign(tps)
     consumer.seek_to_beginning()
-    records = [(m.partition, m.offset, m.key, m.value) for m in consumer]
     ends = consumer.end_offsets(tps)
+    records = []
+    deadline = time.time() + timeout_s
+    while len(records) < sum(ends.values()) and time.time() < deadline:
+        records += [(m.partition, m.offset, m.key, m.value) for m in consumer]
     consumer.close()
     return records, ends
 
@@ -170,7 +175,7 @@ class RealClientsTest(unittest.TestCase):
                 with open(CLUSTER.log_path(i)) as f:
                     self.assertIn('event="leadership handed over" still_leading=0', f.read())
         CLUSTER.start_all()
-        records, _ = kafka_python_read("crash-topic", 3, timeout_ms=8000)
+        records, _ = kafka_python_read("crash-topic", 3)
         got = {(p, o): v for p, o, _, v in records}
         missing = [k for k, v in acked.items() if got.get(k) != v]
         self.assertEqual(missing, [])
