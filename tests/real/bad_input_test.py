@@ -10,21 +10,18 @@ import random
 import socket
 import struct
 import sys
-import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster import Cluster  # noqa: E402
-from real_clients_test import JUnitResult, write_junit  # noqa: E402
+from cluster import Cluster, run_suite  # noqa: E402
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition  # noqa: E402
 
-CLUSTER = None
 
 
-def connect():
-    s = socket.create_connection(("127.0.0.1", CLUSTER.kafka[1]), timeout=10)
+def connect(cluster):
+    s = socket.create_connection(("127.0.0.1", cluster.kafka[1]), timeout=10)
     s.settimeout(10)
     return s
 
@@ -52,22 +49,22 @@ def request(api_key, version, correlation_id, body=b"", client_id=b"bad-input"):
 
 class BadInputTest(unittest.TestCase):
     def assert_still_serving(self):
-        producer = KafkaProducer(bootstrap_servers=CLUSTER.bootstrap(), acks="all", retries=5)
+        producer = KafkaProducer(bootstrap_servers=self.cluster.bootstrap(), acks="all", retries=5)
         meta = producer.send("still-serving", key=b"k", value=b"v-%f" % time.time()).get(30)
         producer.close()
-        consumer = KafkaConsumer(bootstrap_servers=CLUSTER.bootstrap(), consumer_timeout_ms=3000)
+        consumer = KafkaConsumer(bootstrap_servers=self.cluster.bootstrap(), consumer_timeout_ms=3000)
         tp = TopicPartition("still-serving", meta.partition)
         consumer.assign([tp])
         consumer.seek(tp, meta.offset)
         got = [m for m in consumer]
         consumer.close()
         self.assertTrue(got and got[0].offset == meta.offset)
-        self.assertIsNone(CLUSTER.procs[1].poll(), "eddyd exited")
+        self.assertIsNone(self.cluster.procs[1].poll(), "eddyd exited")
 
     def test_random_bytes_close_the_connection(self):
         rng = random.Random(1234)
         for _ in range(50):
-            s = connect()
+            s = connect(self.cluster)
             try:
                 s.sendall(bytes(rng.randrange(256) for _ in range(rng.randrange(1, 4096))))
                 s.shutdown(socket.SHUT_WR)
@@ -79,7 +76,7 @@ class BadInputTest(unittest.TestCase):
 
     def test_absurd_and_negative_sizes_close_the_connection(self):
         for size in (-1, -2**31, 2**31 - 1, 200 * 1024 * 1024):
-            s = connect()
+            s = connect(self.cluster)
             try:
                 s.sendall(struct.pack(">i", size) + b"\0" * 64)
                 self.assertEqual(closed_or_answered(s), b"")
@@ -89,10 +86,10 @@ class BadInputTest(unittest.TestCase):
         self.assert_still_serving()
 
     def test_truncated_frames_and_a_stalled_client(self):
-        stalled = connect()
+        stalled = connect(self.cluster)
         stalled.sendall(struct.pack(">i", 100) + b"\0\x12\0\0")  # 8 of 104 bytes, then nothing
         for cut in (1, 3, 5, 9):
-            s = connect()
+            s = connect(self.cluster)
             try:
                 s.sendall(request(18, 0, 1)[:cut])
                 s.shutdown(socket.SHUT_WR)
@@ -105,7 +102,7 @@ class BadInputTest(unittest.TestCase):
 
     def test_unknown_api_and_version_get_errors_not_a_crash(self):
         for api_key, version in ((18, 99), (9999, 0), (0, 99), (-5, 0)):
-            s = connect()
+            s = connect(self.cluster)
             s.sendall(request(api_key, version, 7))
             answer = closed_or_answered(s) if api_key != 18 else s.recv(65536)
             s.close()
@@ -116,29 +113,12 @@ class BadInputTest(unittest.TestCase):
         self.assert_still_serving()
 
     def test_a_thousand_idle_connections(self):
-        idle = [connect() for _ in range(1000)]
+        idle = [connect(self.cluster) for _ in range(1000)]
         self.assert_still_serving()
         for s in idle:
             s.close()
         self.assert_still_serving()
 
 
-def main():
-    global CLUSTER
-    root = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
-    CLUSTER = Cluster(os.environ["EDDYD"], root, nodes=1, replication=1)
-    try:
-        CLUSTER.start_all()
-        suite = unittest.defaultTestLoader.loadTestsFromTestCase(BadInputTest)
-        result = unittest.TextTestRunner(resultclass=JUnitResult, verbosity=2).run(suite)
-    finally:
-        CLUSTER.stop_all()
-        with open(CLUSTER.log_path(1)) as f:
-            print("--- node 1 log (tail)\n" + "\n".join(f.read().splitlines()[-15:]))
-    if os.environ.get("XML_OUTPUT_FILE"):
-        write_junit(os.environ["XML_OUTPUT_FILE"], result.cases)
-    sys.exit(0 if result.wasSuccessful() else 1)
-
-
 if __name__ == "__main__":
-    main()
+    run_suite(BadInputTest, lambda root: Cluster(os.environ["EDDYD"], root, nodes=1, replication=1))

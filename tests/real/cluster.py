@@ -1,10 +1,16 @@
 """Real eddyd processes on loopback for the real-client tests: free ports, start, wait until
-every node logs event=ready, SIGTERM/SIGKILL and restart on the same data directories."""
+every node logs event=ready, SIGTERM/SIGKILL and restart on the same data directories; and
+run_suite, which runs a unittest case class against a fresh cluster and writes one JUnit case
+per test to $XML_OUTPUT_FILE (what tools/count_results.py counts)."""
 import os
 import signal
 import socket
 import subprocess
+import sys
+import tempfile
 import time
+import unittest
+from xml.sax.saxutils import escape, quoteattr
 
 
 def free_ports(count):
@@ -82,3 +88,51 @@ class Cluster:
     def stop_all(self):
         for i in list(self.procs):
             self.stop(i)
+
+
+class _JUnitResult(unittest.TextTestResult):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cases = []
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self.cases.append((test.id(), None))
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self.cases.append((test.id(), self._exc_info_to_string(err, test)))
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        self.cases.append((test.id(), self._exc_info_to_string(err, test)))
+
+
+def _write_junit(path, suite_name, cases):
+    body = "".join(
+        "<testcase name=%s>%s</testcase>" % (
+            quoteattr(name), "" if err is None else "<failure>%s</failure>" % escape(err))
+        for name, err in cases)
+    with open(path, "w") as f:
+        f.write('<?xml version="1.0"?><testsuites><testsuite name=%s>%s</testsuite></testsuites>'
+                % (quoteattr(suite_name), body))
+
+
+def run_suite(case_class, make_cluster):
+    """Starts make_cluster(root), runs every test of case_class with the cluster as
+    case_class.cluster, stops it, prints each node's log tail, and exits 0 iff all passed."""
+    cluster = make_cluster(tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR")))
+    case_class.cluster = cluster
+    try:
+        cluster.start_all()
+        suite = unittest.defaultTestLoader.loadTestsFromTestCase(case_class)
+        result = unittest.TextTestRunner(resultclass=_JUnitResult, verbosity=2).run(suite)
+    finally:
+        cluster.stop_all()
+        for i in cluster.ids:
+            with open(cluster.log_path(i)) as f:
+                tail = f.read().splitlines()[-15:]
+            print("--- node %d log (tail)\n%s" % (i, "\n".join(tail)))
+    if os.environ.get("XML_OUTPUT_FILE"):
+        _write_junit(os.environ["XML_OUTPUT_FILE"], case_class.__name__, result.cases)
+    sys.exit(0 if result.wasSuccessful() else 1)

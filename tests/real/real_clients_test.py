@@ -13,12 +13,11 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster import Cluster  # noqa: E402
+from cluster import Cluster, run_suite  # noqa: E402
 
 from confluent_kafka import Consumer, Producer, TopicPartition as CkPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic as CkNewTopic  # noqa: E402
@@ -27,13 +26,12 @@ from kafka.admin import NewTopic  # noqa: E402
 
 EDDYD = os.environ["EDDYD"]
 NODE_MODULES = os.environ.get("KAFKAJS_NODE_MODULES", "")
-CLUSTER = None
 
 
-def kafka_python_read(topic, partitions, timeout_s=60):
+def kafka_python_read(cluster, topic, partitions, timeout_s=60):
     """Every record of `topic` from the beginning up to the end offsets as first listed (or what
     arrived within `timeout_s`: CI's machine is busy, so no short idle timeout decides)."""
-    consumer = KafkaConsumer(bootstrap_servers=CLUSTER.bootstrap(), consumer_timeout_ms=1000,
+    consumer = KafkaConsumer(bootstrap_servers=cluster.bootstrap(), consumer_timeout_ms=1000,
                              auto_offset_reset="earliest", enable_auto_commit=False)
     tps = [TopicPartition(topic, p) for p in range(partitions)]
     consumer.assign(tps)
@@ -50,29 +48,29 @@ def kafka_python_read(topic, partitions, timeout_s=60):
 class RealClientsTest(unittest.TestCase):
     def test_kcat_produces_and_consumes_an_auto_created_topic(self):
         lines = "".join("key%d:value%d\n" % (i, i) for i in range(200))
-        subprocess.run(["kcat", "-b", CLUSTER.bootstrap(), "-P", "-t", "kcat-topic", "-K:",
+        subprocess.run(["kcat", "-b", self.cluster.bootstrap(), "-P", "-t", "kcat-topic", "-K:",
                         "-X", "request.required.acks=-1", "-X", "message.send.max.retries=20"],
                        input=lines.encode(), check=True, timeout=60)
-        out = subprocess.run(["kcat", "-b", CLUSTER.bootstrap(), "-C", "-t", "kcat-topic", "-e",
+        out = subprocess.run(["kcat", "-b", self.cluster.bootstrap(), "-C", "-t", "kcat-topic", "-e",
                               "-o", "beginning", "-q", "-f", "%k=%s\n"],
                              capture_output=True, check=True, timeout=60).stdout.decode()
         self.assertEqual(sorted(out.split()), sorted("key%d=value%d" % (i, i) for i in range(200)))
-        meta = json.loads(subprocess.run(["kcat", "-b", CLUSTER.bootstrap(), "-L", "-J"],
+        meta = json.loads(subprocess.run(["kcat", "-b", self.cluster.bootstrap(), "-L", "-J"],
                                          capture_output=True, check=True, timeout=30).stdout)
-        self.assertEqual(sorted(b["id"] for b in meta["brokers"]), CLUSTER.ids)
+        self.assertEqual(sorted(b["id"] for b in meta["brokers"]), self.cluster.ids)
         topic = [t for t in meta["topics"] if t["topic"] == "kcat-topic"][0]
         self.assertEqual(len(topic["partitions"][0]["replicas"]), 3)
 
     def test_kafka_python_admin_produce_consume_offsets(self):
-        admin = KafkaAdminClient(bootstrap_servers=CLUSTER.bootstrap())
+        admin = KafkaAdminClient(bootstrap_servers=self.cluster.bootstrap())
         admin.create_topics([NewTopic("kp-topic", 3, 3)])
         self.assertIn("kp-topic", admin.list_topics())
-        producer = KafkaProducer(bootstrap_servers=CLUSTER.bootstrap(), acks="all", retries=10)
+        producer = KafkaProducer(bootstrap_servers=self.cluster.bootstrap(), acks="all", retries=10)
         before_ms = int(time.time() * 1000) - 1000
         futures = [producer.send("kp-topic", key=b"k%d" % i, value=b"v%d" % i) for i in range(300)]
         producer.flush()
         acked = [f.get(timeout=30) for f in futures]
-        records, ends = kafka_python_read("kp-topic", 3)
+        records, ends = kafka_python_read(self.cluster, "kp-topic", 3)
         self.assertEqual(len(records), 300)
         self.assertEqual(sum(ends.values()), 300)
         # Every acknowledged (partition, offset) holds the value that was sent there.
@@ -84,7 +82,7 @@ class RealClientsTest(unittest.TestCase):
         for p, _, k, _ in records:
             by_key.setdefault(k, set()).add(p)
         self.assertTrue(all(len(ps) == 1 for ps in by_key.values()))
-        consumer = KafkaConsumer(bootstrap_servers=CLUSTER.bootstrap())
+        consumer = KafkaConsumer(bootstrap_servers=self.cluster.bootstrap())
         found = consumer.offsets_for_times({TopicPartition("kp-topic", 0): before_ms})
         self.assertEqual(found[TopicPartition("kp-topic", 0)].offset, 0)
         future = consumer.offsets_for_times(
@@ -105,18 +103,18 @@ class RealClientsTest(unittest.TestCase):
         admin.close()
 
     def test_confluent_kafka_admin_produce_consume(self):
-        admin = AdminClient({"bootstrap.servers": CLUSTER.bootstrap()})
+        admin = AdminClient({"bootstrap.servers": self.cluster.bootstrap()})
         for future in admin.create_topics([CkNewTopic("ck-topic", 2, 3)]).values():
             future.result(30)
         delivered = []
-        producer = Producer({"bootstrap.servers": CLUSTER.bootstrap(), "acks": "all"})
+        producer = Producer({"bootstrap.servers": self.cluster.bootstrap(), "acks": "all"})
         for i in range(200):
             producer.produce("ck-topic", key=b"k%d" % i, value=b"v%d" % i,
                              on_delivery=lambda e, m: delivered.append((e, m.partition(),
                                                                         m.offset())))
         self.assertEqual(producer.flush(30), 0)
         self.assertEqual([d for d in delivered if d[0] is not None], [])
-        consumer = Consumer({"bootstrap.servers": CLUSTER.bootstrap(), "group.id": "unused",
+        consumer = Consumer({"bootstrap.servers": self.cluster.bootstrap(), "group.id": "unused",
                              "enable.auto.commit": False})
         consumer.assign([CkPartition("ck-topic", 0, 0), CkPartition("ck-topic", 1, 0)])
         seen = set()
@@ -134,7 +132,7 @@ class RealClientsTest(unittest.TestCase):
     def test_kafkajs_admin_and_producer(self):
         self.assertTrue(os.path.isdir(NODE_MODULES), "kafkajs is not installed: run tools/setup.sh")
         script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kafkajs_check.js")
-        out = subprocess.run(["node", script, CLUSTER.bootstrap(), "kj-topic"],
+        out = subprocess.run(["node", script, self.cluster.bootstrap(), "kj-topic"],
                              env=dict(os.environ, NODE_PATH=NODE_MODULES),
                              capture_output=True, timeout=120)
         self.assertEqual(out.returncode, 0, out.stderr.decode()[-2000:])
@@ -143,10 +141,10 @@ class RealClientsTest(unittest.TestCase):
                                 "leaders": 2})
 
     def test_z_acknowledged_records_survive_sigkill_and_full_restart(self):
-        producer = KafkaProducer(bootstrap_servers=CLUSTER.bootstrap(), acks="all", retries=50,
+        producer = KafkaProducer(bootstrap_servers=self.cluster.bootstrap(), acks="all", retries=50,
                                  retry_backoff_ms=200, request_timeout_ms=5000,
                                  max_in_flight_requests_per_connection=1)
-        admin = KafkaAdminClient(bootstrap_servers=CLUSTER.bootstrap())
+        admin = KafkaAdminClient(bootstrap_servers=self.cluster.bootstrap())
         admin.create_topics([NewTopic("crash-topic", 3, 3)])
         admin.close()
         acked = {}
@@ -155,10 +153,10 @@ class RealClientsTest(unittest.TestCase):
             futures.append((i, producer.send("crash-topic", key=b"k%d" % i, value=b"v%d" % i)))
             if i == 200:
                 producer.flush()
-                CLUSTER.stop(2, signal.SIGKILL)
+                self.cluster.stop(2, signal.SIGKILL)
             if i == 400:
                 producer.flush()
-                CLUSTER.start(2)
+                self.cluster.start(2)
         producer.flush(60)
         for i, f in futures:
             try:
@@ -169,65 +167,17 @@ class RealClientsTest(unittest.TestCase):
         producer.close()
         self.assertGreater(len(acked), 500)
         # SIGTERM: the first broker to stop hands its leaderships over (the others are up).
-        for n, i in enumerate(list(CLUSTER.procs)):
-            self.assertEqual(CLUSTER.stop(i), 0)
+        for n, i in enumerate(list(self.cluster.procs)):
+            self.assertEqual(self.cluster.stop(i), 0)
             if n == 0:
-                with open(CLUSTER.log_path(i)) as f:
+                with open(self.cluster.log_path(i)) as f:
                     self.assertIn('event="leadership handed over" still_leading=0', f.read())
-        CLUSTER.start_all()
-        records, _ = kafka_python_read("crash-topic", 3)
+        self.cluster.start_all()
+        records, _ = kafka_python_read(self.cluster, "crash-topic", 3)
         got = {(p, o): v for p, o, _, v in records}
         missing = [k for k, v in acked.items() if got.get(k) != v]
         self.assertEqual(missing, [])
 
 
-class JUnitResult(unittest.TextTestResult):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.cases = []
-
-    def addSuccess(self, test):
-        super().addSuccess(test)
-        self.cases.append((test.id(), None))
-
-    def addFailure(self, test, err):
-        super().addFailure(test, err)
-        self.cases.append((test.id(), self._exc_info_to_string(err, test)))
-
-    def addError(self, test, err):
-        super().addError(test, err)
-        self.cases.append((test.id(), self._exc_info_to_string(err, test)))
-
-
-def write_junit(path, cases):
-    from xml.sax.saxutils import escape, quoteattr
-    body = "".join(
-        "<testcase name=%s>%s</testcase>" % (
-            quoteattr(name), "" if err is None else "<failure>%s</failure>" % escape(err))
-        for name, err in cases)
-    with open(path, "w") as f:
-        f.write('<?xml version="1.0"?><testsuites><testsuite name="real_clients">%s'
-                '</testsuite></testsuites>' % body)
-
-
-def main():
-    global CLUSTER
-    root = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
-    CLUSTER = Cluster(EDDYD, root)
-    try:
-        CLUSTER.start_all()
-        suite = unittest.defaultTestLoader.loadTestsFromTestCase(RealClientsTest)
-        result = unittest.TextTestRunner(resultclass=JUnitResult, verbosity=2).run(suite)
-    finally:
-        CLUSTER.stop_all()
-        for i in CLUSTER.ids:
-            with open(CLUSTER.log_path(i)) as f:
-                tail = f.read().splitlines()[-15:]
-            print("--- node %d log (tail)\n%s" % (i, "\n".join(tail)))
-    if os.environ.get("XML_OUTPUT_FILE"):
-        write_junit(os.environ["XML_OUTPUT_FILE"], result.cases)
-    sys.exit(0 if result.wasSuccessful() else 1)
-
-
 if __name__ == "__main__":
-    main()
+    run_suite(RealClientsTest, lambda root: Cluster(EDDYD, root))
