@@ -143,6 +143,7 @@ const std::map<std::string, std::string>& DefaultProperties() {
       {"num.partitions", "1"},
       {"default.replication.factor", "1"},
       {"auto.create.topics.enable", "true"},
+      {"producer.id.expiration.ms", "86400000"},
   };
   return *defaults;
 }
@@ -228,6 +229,9 @@ absl::StatusOr<Config> BuildConfig(
   auto auto_create = Boolean(p, "auto.create.topics.enable");
   if (!auto_create.ok()) return auto_create.status();
   c.auto_create_topics = *auto_create;
+  auto expiration = Integer(p, "producer.id.expiration.ms", 1, INT64_MAX / 4);
+  if (!expiration.ok()) return expiration.status();
+  c.producer_id_expiration_ms = *expiration;
   return c;
 }
 

@@ -16,6 +16,7 @@
 //   num.partitions              1
 //   default.replication.factor  1
 //   auto.create.topics.enable   true
+//   producer.id.expiration.ms   86400000 — an idle idempotent producer is forgotten after it
 //   and the broker-level defaults of topic configs, under each topic's own values (unset: Kafka's
 //   defaults): log.retention.ms, log.retention.bytes, log.segment.bytes, log.roll.ms,
 //   log.cleanup.policy, message.max.bytes, log.message.timestamp.type, min.insync.replicas.
@@ -44,6 +45,7 @@ struct Config {
   int32_t num_partitions = 1;
   int16_t default_replication_factor = 1;
   bool auto_create_topics = true;
+  int64_t producer_id_expiration_ms = 86'400'000;
   // Broker-level topic config defaults that were set, by broker name (log.retention.ms, ...).
   std::map<std::string, std::string> topic_config_defaults;
 };

@@ -69,6 +69,13 @@ TEST(ConfigTest, LaterLayersWin) {
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->num_partitions, 4);
   EXPECT_FALSE(c->auto_create_topics);
+  EXPECT_EQ(c->producer_id_expiration_ms, 86'400'000);
+}
+
+TEST(ConfigTest, ProducerIdExpirationIsKafkasKey) {
+  absl::StatusOr<Config> c = BuildConfig({{{"producer.id.expiration.ms", "60000"}}});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->producer_id_expiration_ms, 60'000);
 }
 
 TEST(ConfigTest, TopicConfigDefaultsAreCheckedAndKept) {
@@ -103,6 +110,7 @@ TEST(ConfigTest, BadInputNamesTheKey) {
       {"num.partitions", "0", "num.partitions"},
       {"default.replication.factor", "x", "default.replication.factor"},
       {"auto.create.topics.enable", "yes", "auto.create.topics.enable"},
+      {"producer.id.expiration.ms", "0", "producer.id.expiration.ms"},
       {"process.roles", "broker", "process.roles"},
       {"listeners", "PLAINTEXT://127.0.0.1:9092", "listeners"},
       {"listeners", "SSL://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093", "listeners"},

@@ -176,6 +176,7 @@ int Run(const Arguments& arguments, EventLog& log) {
   broker_options.topic_defaults = {.num_partitions = config->num_partitions,
                                    .replication_factor = config->default_replication_factor};
   broker_options.auto_create_topics = config->auto_create_topics;
+  broker_options.producer_id_expiration_ms = config->producer_id_expiration_ms;
   broker_options.topic_config_defaults = config->topic_config_defaults;
   log.Log(LogLevel::kInfo, "network", "listening",
           {{"node.id", absl::StrCat(config->node_id)},

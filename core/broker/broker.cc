@@ -317,7 +317,12 @@ void Broker::Reconcile() {
        image_.ReplicasOn(static_cast<controller::BrokerId>(runtime_.self()))) {
     wanted.insert(r.group_id);
     if (node_->group(r.group_id) != nullptr || removing_.contains(r.group_id)) continue;
-    if (absl::Status s = node_->AddGroup(GroupOptionsFor(r.group_id, r.replicas)); s.ok()) {
+    raft::driver::GroupOptions options = GroupOptionsFor(r.group_id, r.replicas);
+    options.state_machine = [this] {
+      return std::make_unique<producer::ProducerStateMachine>(
+          options_.producer_id_expiration_ms, &producer_state_stats_);
+    };
+    if (absl::Status s = node_->AddGroup(std::move(options)); s.ok()) {
       ++stats_.replicas_added;
       auto listener = std::make_unique<PartitionListener>(*this, r.group_id);
       node_->group(r.group_id)->SetListener(listener.get());
@@ -337,11 +342,24 @@ void Broker::Reconcile() {
     node_->group(group)->SetListener(nullptr);
     partition_listeners_.erase(group);
     OnPartitionAdvanced(group);  // waiting fetches answer: the partition is gone
+    ForgetIdempotence(group);
     node_->RemoveGroup(group, [this, alive = alive_, group](absl::Status) {
       if (!*alive) return;
       removing_.erase(group);
       ScheduleReconcile();  // re-added if the image wants it again meanwhile
     });
+  }
+}
+
+void Broker::ForgetIdempotence(raft::driver::GroupId group) {
+  auto it = idempotence_.find(group);
+  if (it == idempotence_.end()) return;
+  std::map<uint64_t, std::vector<ProposalDone>> repeats = std::move(it->second.repeats);
+  idempotence_.erase(it);
+  for (auto& [ticket, waiting] : repeats) {
+    for (ProposalDone& done : waiting) {
+      std::move(done)(absl::UnavailableError("the partition replica was removed"));
+    }
   }
 }
 

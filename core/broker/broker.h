@@ -29,7 +29,20 @@
 // acks=1 is thus answered later than Kafka would; acks=0 not at all) and Fetch (v4+: from the
 // leader, up to the high watermark, long-polled on the high watermark, sessionless) and
 // ListOffsets v1-v6 (earliest, latest, by timestamp at batch granularity) and
-// OffsetForLeaderEpoch (leader epochs are Raft terms; ends of committed terms).
+// OffsetForLeaderEpoch (leader epochs are Raft terms; ends of committed terms), and
+// InitProducerId (idempotent producers; transactional ids are refused with INVALID_REQUEST).
+//
+// IDEMPOTENT PRODUCE (core/producer/README.md): every partition replica hosts a
+// ProducerStateMachine (its producer table, rebuilt from snapshots and the log). A leader
+// admits a batch with a producer id only once it has applied its term's no-op, through the
+// partition's ProducerSequencer (the table plus this term's batches in flight): a duplicate of
+// one of the producer's last 5 batches is answered with its original offsets (once visible, or
+// once the batch in flight it repeats is), a gap with OUT_OF_ORDER_SEQUENCE_NUMBER, a stale
+// epoch with INVALID_PRODUCER_EPOCH; a leader not yet ready answers NOT_LEADER_OR_FOLLOWER.
+//
+// PRODUCER IDS: InitProducerId takes the next id of this broker's block; a new block of
+// kProducerIdBlockSize ids is asked of the controller (an AllocateProducerIds record) when it
+// runs out, and after every start (a block is never reused by a later incarnation).
 //
 // LOOP AFFINITY: the runtime's loop. OWNERSHIP: the runtime outlives the broker; destroying it
 // (a crash) drops everything in flight.
@@ -53,6 +66,8 @@
 #include "core/controller/topic_planner.h"
 #include "core/kafka/generated/fetch.h"
 #include "core/kafka/generated/list_offsets.h"
+#include "core/producer/producer_sequencer.h"
+#include "core/producer/producer_state_machine.h"
 #include "core/runtime/connector.h"
 #include "core/runtime/runtime.h"
 #include "raft/driver/group_listener.h"
@@ -73,6 +88,9 @@ struct BrokerOptions {
   // message.max.bytes, ...: controller/topic_config.h), under every topic's own values. The
   // owner validates them (controller::ValidateBrokerConfig) before building the broker.
   std::map<std::string, std::string> topic_config_defaults;
+  // producer.id.expiration.ms: an idempotent producer idle this long (by its partition's clock,
+  // core/producer/producer_table.h) is forgotten there.
+  int64_t producer_id_expiration_ms = producer::ProducerTable::kDefaultExpirationMs;
   raft::driver::NodeOptions node;
   // Replication settings of every replica this broker hosts (timeouts, log options).
   raft::driver::GroupOptions group_template;
@@ -86,6 +104,11 @@ struct BrokerStats {
   uint64_t replicas_added = 0;
   uint64_t replicas_removed = 0;
   uint64_t registrations = 0;
+  uint64_t producer_id_blocks = 0;
+  uint64_t idempotent_duplicates = 0;  // retries answered with their original offsets
+  uint64_t idempotent_out_of_order = 0;
+  uint64_t idempotent_stale_epochs = 0;
+  uint64_t idempotent_not_ready = 0;   // a new leader asked before its no-op was applied
 };
 
 class Broker final : public RequestHandler,
@@ -94,6 +117,8 @@ class Broker final : public RequestHandler,
  public:
   static constexpr Duration kCallRetryInterval = Duration::Milliseconds(500);
   static constexpr Duration kJoinCallDeadline = Duration::Seconds(3600 * 24 * 365);
+  static constexpr int64_t kProducerIdBlockSize = 1000;
+  static constexpr Duration kProducerIdCallTimeout = Duration::Seconds(10);
 
   Broker(runtime::Runtime& runtime, BrokerOptions options);
   ~Broker() override;
@@ -120,6 +145,10 @@ class Broker final : public RequestHandler,
   const BrokerStats& stats() const { return stats_; }
   const ListenerStats& listener_stats() const { return listener_->stats(); }
   const ControllerStats& controller_stats() const { return controller_.stats(); }
+  // Over every partition machine this broker has hosted, this process.
+  const producer::ProducerStateStats& producer_state_stats() const {
+    return producer_state_stats_;
+  }
 
   // --- RequestHandler ---
   bool Implements(int16_t api_key) const override;
@@ -184,8 +213,31 @@ class Broker final : public RequestHandler,
                          std::vector<std::string> remove, bool incremental, bool validate_only);
   // Asks the controller to create `name` with the defaults (auto.create.topics.enable).
   void AutoCreate(const std::string& name);
+  // InitProducerId (producer_handlers.cc): `done` gets the next id of this broker's block.
+  using ProducerIdDone = absl::AnyInvocable<void(kafka::ErrorCode, int64_t producer_id) &&>;
+  void HandleInitProducerId(const kafka::RequestFrame& frame, Respond respond);
+  void NextProducerId(ProducerIdDone done);
   // Produce and Fetch (data_handlers.cc).
   void HandleProduce(const kafka::RequestFrame& frame, Respond respond);
+  // What one produced batch came to: its Kafka offsets [first, end) once visible, or an error.
+  struct BatchOutcome {
+    kafka::ErrorCode error = kafka::ErrorCode::kNone;
+    int64_t first = -1;
+    int64_t end = -1;
+  };
+  using BatchDone = absl::AnyInvocable<void(BatchOutcome) &&>;
+  using ProposalDone = absl::AnyInvocable<void(absl::StatusOr<raft::EntryMeta>) &&>;
+  // Writes one validated batch to the partition `g` leads (see IDEMPOTENT PRODUCE).
+  void ProduceBatch(raft::driver::GroupId group, raft::driver::GroupDriver* g,
+                    std::vector<uint8_t> batch, BatchDone done);
+  void ProduceIdempotent(raft::driver::GroupId group, raft::driver::GroupDriver* g,
+                         std::vector<uint8_t> batch, const producer::BatchIdentity& identity,
+                         BatchDone done);
+  // A proposal's acknowledgement, turned into an outcome once the batch is visible.
+  void OnProposed(raft::driver::GroupId group, absl::StatusOr<raft::EntryMeta> meta,
+                  BatchDone done);
+  // A removed replica's idempotence state goes; answers waiting on its batches fail.
+  void ForgetIdempotence(raft::driver::GroupId group);
   void HandleFetch(const kafka::RequestFrame& frame, Respond respond);
   void HandleListOffsets(const kafka::RequestFrame& frame, Respond respond);
   void HandleOffsetForLeaderEpoch(const kafka::RequestFrame& frame, Respond respond);
@@ -221,6 +273,7 @@ class Broker final : public RequestHandler,
     PartitionListener(Broker& b, raft::driver::GroupId g) : broker(b), group(g) {}
     void OnHighWatermark(int64_t) override { Wake(); }
     void OnLeadership(const raft::SoftState&) override { Wake(); }
+    void OnReadyToServe(raft::Term term) override { broker.idempotence_[group].ready_term = term; }
     void Wake() {
       broker.runtime_.clock().Post([b = &broker, alive = broker.alive_, g = group] {
         if (*alive) b->OnPartitionAdvanced(g);
@@ -268,6 +321,18 @@ class Broker final : public RequestHandler,
     absl::AnyInvocable<void(bool visible) &&> done;
   };
   std::map<raft::driver::GroupId, std::vector<VisibilityWaiter>> visibility_waiters_;
+  // Per partition replica: the term whose no-op it applied as leader, and the admission of
+  // idempotent batches with the answers waiting on a batch in flight (by its ticket).
+  struct Idempotence {
+    raft::Term ready_term = 0;
+    producer::ProducerSequencer sequencer;
+    std::map<uint64_t, std::vector<ProposalDone>> repeats;
+  };
+  std::map<raft::driver::GroupId, Idempotence> idempotence_;
+  producer::ProducerStateStats producer_state_stats_;
+  controller::ProducerIdRange producer_ids_;  // what is left of this process's block
+  std::vector<ProducerIdDone> producer_id_waiters_;
+  bool allocating_producer_ids_ = false;
   BrokerStats stats_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

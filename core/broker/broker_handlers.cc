@@ -16,6 +16,7 @@
 #include "core/kafka/generated/delete_topics.h"
 #include "core/kafka/generated/fetch.h"
 #include "core/kafka/generated/list_offsets.h"
+#include "core/kafka/generated/init_producer_id.h"
 #include "core/kafka/generated/metadata.h"
 #include "core/kafka/generated/offset_for_leader_epoch.h"
 #include "core/kafka/generated/produce.h"
@@ -52,7 +53,8 @@ bool Broker::Implements(int16_t api_key) const {
          api_key == kafka::DescribeConfigsRequest::kApiKey ||
          api_key == kafka::AlterConfigsRequest::kApiKey ||
          api_key == kafka::IncrementalAlterConfigsRequest::kApiKey ||
-         api_key == kafka::OffsetForLeaderEpochRequest::kApiKey;
+         api_key == kafka::OffsetForLeaderEpochRequest::kApiKey ||
+         api_key == kafka::InitProducerIdRequest::kApiKey;
 }
 
 int16_t Broker::MaxVersion(int16_t api_key) const {
@@ -94,6 +96,8 @@ void Broker::Handle(runtime::ConnectionId, const kafka::RequestFrame& frame, Res
       return HandleAlterConfigs(frame, std::move(respond));
     case kafka::IncrementalAlterConfigsRequest::kApiKey:
       return HandleIncrementalAlterConfigs(frame, std::move(respond));
+    case kafka::InitProducerIdRequest::kApiKey:
+      return HandleInitProducerId(frame, std::move(respond));
     default:
       return std::move(respond)(absl::InvalidArgumentError("not implemented"));
   }

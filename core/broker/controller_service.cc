@@ -95,6 +95,9 @@ void ControllerService::Handle(const ControllerCall& call, const controller::Met
     case ControllerCall::kSetClusterId:
       *record.mutable_set_cluster_id() = call.set_cluster_id();
       break;
+    case ControllerCall::kAllocateProducerIds:
+      *record.mutable_allocate_producer_ids() = call.allocate_producer_ids();
+      break;
     case ControllerCall::kCreateTopic: {
       controller::Plan plan = controller::PlanCreateTopic(image, FromCall(call.create_topic()),
                                                           defaults_, runtime_.random());
@@ -139,6 +142,8 @@ void ControllerService::Handle(const ControllerCall& call, const controller::Met
             if (*alive && a.error_code() != 0) {
               if (std::optional<ControllerAnswer> done = Done(image, call)) a = *std::move(done);
             }
+            // The image (this broker's mirror) applied the record before the acknowledgement.
+            if (*alive && a.error_code() == 0) AddProducerIds(image, call, &a);
             std::move(answer)(std::move(a));
           });
 }
@@ -191,7 +196,22 @@ std::optional<ControllerAnswer> ControllerService::Done(const controller::Metada
       done.set_topic_id(controller::TopicIdBytes(topic->id));
     }
   }
+  AddProducerIds(image, call, &done);
   return done;
+}
+
+void ControllerService::AddProducerIds(const controller::MetadataImage& image,
+                                       const ControllerCall& call, ControllerAnswer* answer) {
+  if (!call.has_allocate_producer_ids()) return;
+  // The newest block of the calling broker: this call's, as a broker asks for one at a time.
+  const std::optional<controller::ProducerIdRange> block =
+      image.producer_ids_of(call.allocate_producer_ids().broker_id());
+  if (!block.has_value()) {
+    *answer = AnswerWith(ErrorCode::kUnknownServerError, "no producer id block recorded");
+    return;
+  }
+  answer->set_producer_id_first(block->first);
+  answer->set_producer_id_count(block->size);
 }
 
 void ControllerService::OnRecord(int64_t offset, const absl::Status& outcome) {

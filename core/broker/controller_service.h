@@ -67,6 +67,10 @@ class ControllerService {
   // request id was applied); std::nullopt otherwise.
   static std::optional<ControllerAnswer> Done(const controller::MetadataImage& image,
                                               const ControllerCall& call);
+  // A successful producer-id allocation's answer carries the block (the image's newest for the
+  // caller).
+  static void AddProducerIds(const controller::MetadataImage& image, const ControllerCall& call,
+                             ControllerAnswer* answer);
 
   runtime::Runtime& runtime_;
   DriverFn metadata_driver_;

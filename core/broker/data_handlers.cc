@@ -10,6 +10,7 @@
 #include "core/broker/broker.h"
 #include "core/broker/handler_support.h"
 #include "core/broker/produce_validation.h"
+#include "core/base/check.h"
 #include "core/controller/topic_config.h"
 #include "core/record/batch_header.h"
 #include "core/record/record_batch_reader.h"
@@ -162,42 +163,17 @@ void Broker::HandleProduce(const kafka::RequestFrame& frame, Respond respond) {
       const size_t count = batches.batches.size();
       state->outstanding += count;
       for (size_t b = 0; b < count; ++b) {
-        g->Propose(std::move(batches.batches[b]),
-                   [this, alive = alive_, state, topic_index, i, b, group](
-                       absl::StatusOr<raft::EntryMeta> meta) {
-                     if (!*alive) return;
-                     auto& r = state->response.responses[topic_index].partition_responses[i];
-                     raft::driver::GroupDriver* driver = node_->group(group);
-                     const std::optional<int64_t> first =
-                         !meta.ok() || driver == nullptr ? std::nullopt
-                                                         : driver->KafkaOffsetOf(meta->base_offset);
-                     const std::optional<int64_t> end =
-                         !meta.ok() || driver == nullptr
-                             ? std::nullopt
-                             : driver->KafkaOffsetOf(meta->last_offset + 1);
-                     if (!meta.ok()) {
-                       if (r.error_code == 0) r.error_code = kafka::ToWire(ErrorOfProposal(meta.status()));
-                       r.base_offset = -1;
-                       return state->Done(runtime_.clock());
-                     }
-                     if (!first.has_value() || !end.has_value()) {
-                       if (r.error_code == 0) r.error_code = kafka::ToWire(ErrorCode::kRequestTimedOut);
-                       r.base_offset = -1;
-                       return state->Done(runtime_.clock());
-                     }
-                     WhenVisible(group, *end, [this, state, topic_index, i, b,
-                                               first = *first](bool visible) mutable {
+        ProduceBatch(group, g, std::move(batches.batches[b]),
+                     [this, state, topic_index, i, b](BatchOutcome outcome) {
                        auto& r = state->response.responses[topic_index].partition_responses[i];
-                       if (!visible) {
-                         // Committed, but this replica went away before it could tell.
-                         if (r.error_code == 0) r.error_code = kafka::ToWire(ErrorCode::kRequestTimedOut);
+                       if (outcome.error != ErrorCode::kNone) {
+                         if (r.error_code == 0) r.error_code = kafka::ToWire(outcome.error);
                          r.base_offset = -1;
                        } else if (b == 0 && r.error_code == 0) {
-                         r.base_offset = first;
+                         r.base_offset = outcome.first;
                        }
                        state->Done(runtime_.clock());
                      });
-                   });
       }
     }
   }
@@ -221,6 +197,104 @@ void Broker::HandleProduce(const kafka::RequestFrame& frame, Respond respond) {
     std::move(state->respond)(EncodeResponse(state->header, state->response));
   });
   state->Done(runtime_.clock());
+}
+
+void Broker::ProduceBatch(raft::driver::GroupId group, raft::driver::GroupDriver* g,
+                          std::vector<uint8_t> batch, BatchDone done) {
+  const absl::StatusOr<record::BatchHeader> header = record::ParseBatchHeader(batch);
+  EDDY_CHECK_OK(header.status());  // validated: ValidateProduced
+  if (header->producer_id >= 0) {
+    const producer::BatchIdentity identity{
+        header->producer_id, header->producer_epoch, header->base_sequence,
+        producer::LastSequence(header->base_sequence, header->record_count)};
+    return ProduceIdempotent(group, g, std::move(batch), identity, std::move(done));
+  }
+  g->Propose(std::move(batch), [this, alive = alive_, group, done = std::move(done)](
+                                   absl::StatusOr<raft::EntryMeta> meta) mutable {
+    if (*alive) OnProposed(group, std::move(meta), std::move(done));
+  });
+}
+
+void Broker::ProduceIdempotent(raft::driver::GroupId group, raft::driver::GroupDriver* g,
+                               std::vector<uint8_t> batch,
+                               const producer::BatchIdentity& identity, BatchDone done) {
+  Idempotence& state = idempotence_[group];
+  const raft::Term term = g->raft()->term();
+  auto* machine = dynamic_cast<producer::ProducerStateMachine*>(g->state_machine());
+  if (state.ready_term != term || machine == nullptr) {
+    // Elected, but the table may still lack what earlier leaders committed.
+    ++stats_.idempotent_not_ready;
+    return std::move(done)(BatchOutcome{ErrorCode::kNotLeaderOrFollower});
+  }
+  const producer::ProducerSequencer::Decision decision =
+      state.sequencer.Decide(machine->table(), term, identity);
+  switch (decision.verdict) {
+    case producer::Verdict::kStaleEpoch:
+      ++stats_.idempotent_stale_epochs;
+      return std::move(done)(BatchOutcome{ErrorCode::kInvalidProducerEpoch});
+    case producer::Verdict::kOutOfOrder:
+      ++stats_.idempotent_out_of_order;
+      return std::move(done)(BatchOutcome{ErrorCode::kOutOfOrderSequenceNumber});
+    case producer::Verdict::kDuplicate: {
+      ++stats_.idempotent_duplicates;
+      if (decision.in_flight_duplicate != 0) {
+        // Answered as the batch it repeats is.
+        state.repeats[decision.in_flight_duplicate].push_back(
+            [this, alive = alive_, group, done = std::move(done)](
+                absl::StatusOr<raft::EntryMeta> meta) mutable {
+              if (*alive) OnProposed(group, std::move(meta), std::move(done));
+            });
+        return;
+      }
+      const producer::BatchRecord original = *decision.committed_duplicate;
+      return WhenVisible(group, original.kafka_last_offset + 1,
+                         [original, done = std::move(done)](bool visible) mutable {
+                           if (!visible) {
+                             return std::move(done)(BatchOutcome{ErrorCode::kRequestTimedOut});
+                           }
+                           std::move(done)(BatchOutcome{ErrorCode::kNone,
+                                                        original.kafka_base_offset,
+                                                        original.kafka_last_offset + 1});
+                         });
+    }
+    case producer::Verdict::kAppend:
+      break;
+  }
+  const uint64_t ticket = state.sequencer.Add(term, identity);
+  // The acknowledgement may run at once (a refusal), before the next batch is decided.
+  g->Propose(std::move(batch), [this, alive = alive_, group, ticket, done = std::move(done)](
+                                   absl::StatusOr<raft::EntryMeta> meta) mutable {
+    if (!*alive) return;
+    std::vector<ProposalDone> repeats;
+    if (auto it = idempotence_.find(group); it != idempotence_.end()) {
+      it->second.sequencer.Settle(ticket);
+      if (auto r = it->second.repeats.find(ticket); r != it->second.repeats.end()) {
+        repeats = std::move(r->second);
+        it->second.repeats.erase(r);
+      }
+    }
+    for (ProposalDone& repeat : repeats) std::move(repeat)(meta);
+    OnProposed(group, std::move(meta), std::move(done));
+  });
+}
+
+void Broker::OnProposed(raft::driver::GroupId group, absl::StatusOr<raft::EntryMeta> meta,
+                        BatchDone done) {
+  if (!meta.ok()) return std::move(done)(BatchOutcome{ErrorOfProposal(meta.status())});
+  raft::driver::GroupDriver* driver = node_->group(group);
+  const std::optional<int64_t> first =
+      driver == nullptr ? std::nullopt : driver->KafkaOffsetOf(meta->base_offset);
+  const std::optional<int64_t> end =
+      driver == nullptr ? std::nullopt : driver->KafkaOffsetOf(meta->last_offset + 1);
+  if (!first.has_value() || !end.has_value()) {
+    return std::move(done)(BatchOutcome{ErrorCode::kRequestTimedOut});
+  }
+  WhenVisible(group, *end, [first = *first, end = *end, done = std::move(done)](
+                               bool visible) mutable {
+    // Not visible: committed, but this replica went away before it could tell.
+    if (!visible) return std::move(done)(BatchOutcome{ErrorCode::kRequestTimedOut});
+    std::move(done)(BatchOutcome{ErrorCode::kNone, first, end});
+  });
 }
 
 // ---- ListOffsets ----

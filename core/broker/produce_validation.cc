@@ -55,9 +55,11 @@ ProducedBatches ValidateProduced(std::span<const uint8_t> records,
     if (header->is_control() || header->is_transactional()) {
       return Fail(ErrorCode::kInvalidRecord, "control and transactional batches are not served");
     }
-    if (header->producer_id >= 0) {
-      return Fail(ErrorCode::kUnknownProducerId,
-                  absl::StrCat("producer id ", header->producer_id, " was not handed out here"));
+    if (header->producer_id >= 0 && (header->producer_epoch < 0 || header->base_sequence < 0)) {
+      return Fail(ErrorCode::kInvalidRecord,
+                  absl::StrCat("producer id ", header->producer_id, " with epoch ",
+                               header->producer_epoch, " and base sequence ",
+                               header->base_sequence));
     }
     if (header->record_count == 0) return Fail(ErrorCode::kInvalidRecord, "an empty batch");
     std::vector<uint8_t> copy(batch.begin(), batch.end());

@@ -1,7 +1,7 @@
 // What a Produce request's records must be before a partition leader proposes them: whole
 // RecordBatch v2 batches, each intact, uncompressed (until the compression issue), within the
 // topic's max.message.bytes, not a control batch and not transactional (no transactions yet),
-// and without a producer id while idempotence is not served. A request is never truncated:
+// and with a producer id only beside an epoch and a base sequence. A request is never truncated:
 // one bad batch fails the partition's whole produce.
 //
 // LogAppendTime topics get their batches stamped here (maxTimestamp = the broker's wall clock,
@@ -10,7 +10,8 @@
 // Kafka's errors: CORRUPT_MESSAGE (a batch cut short, an impossible header, a CRC mismatch),
 // UNSUPPORTED_FOR_MESSAGE_FORMAT (magic 0 or 1), MESSAGE_TOO_LARGE, UNSUPPORTED_COMPRESSION_TYPE,
 // INVALID_RECORD (a malformed record, a record count that disagrees with the header, a control
-// or transactional batch), UNKNOWN_PRODUCER_ID (a producer id this broker never handed out).
+// or transactional batch, a producer id without epoch or sequence). Sequences are the
+// producer table's business (core/producer), not this check's.
 // Pure logic.
 #pragma once
 

@@ -18,9 +18,12 @@ namespace {
 
 using kafka::ErrorCode;
 
-std::vector<uint8_t> Batch(int records, int16_t attributes = 0, int64_t producer_id = -1) {
+std::vector<uint8_t> Batch(int records, int16_t attributes = 0, int64_t producer_id = -1,
+                           int16_t epoch = -1, int32_t sequence = -1) {
   record::BatchHeader fields;
   fields.producer_id = producer_id;
+  fields.producer_epoch = epoch;
+  fields.base_sequence = sequence;
   record::RecordBatchBuilder builder(fields);
   for (int i = 0; i < records; ++i) {
     const std::string value = "value-" + std::to_string(i);
@@ -72,7 +75,13 @@ TEST(ProduceValidationTest, EachBadBatchGetsKafkasError) {
   EXPECT_EQ(ValidateProduced(Batch(1, record::kAttributesTransactionalBit), config, 0).error,
             ErrorCode::kInvalidRecord);
   EXPECT_EQ(ValidateProduced(Batch(1, 0, /*producer_id=*/7), config, 0).error,
-            ErrorCode::kUnknownProducerId);
+            ErrorCode::kInvalidRecord)
+      << "a producer id without epoch and sequence";
+  EXPECT_EQ(ValidateProduced(Batch(1, 0, 7, /*epoch=*/0, /*sequence=*/-1), config, 0).error,
+            ErrorCode::kInvalidRecord);
+  EXPECT_EQ(ValidateProduced(Batch(1, 0, 7, /*epoch=*/0, /*sequence=*/0), config, 0).error,
+            ErrorCode::kNone)
+      << "an idempotent producer's batch";
   EXPECT_EQ(ValidateProduced({}, config, 0).error, ErrorCode::kInvalidRecord);
   // One bad batch fails the whole partition's produce, never a prefix of it.
   std::vector<uint8_t> good_then_bad = Batch(1);
