@@ -37,7 +37,7 @@ class World {
         .seed = options.seed,
         .nodes = ids,
         .wall_clock = options.faults ? DrawWallClockFaults(wall) : WallClockOptions{}});
-    world_->SetLifecycleHandlers([this](runtime::NodeId id) { brokers_[id].reset(); },
+    world_->SetLifecycleHandlers([this](runtime::NodeId id) { Retire(id); },
                                  [this](runtime::NodeId id) { Build(id); });
     for (runtime::NodeId id : ids) Build(id);
     if (options.faults) StartFaults(ids);
@@ -51,7 +51,52 @@ class World {
   const std::string& profile() const { return profile_; }
   bool healed() const { return injector_ == nullptr || injector_->healed(); }
 
+  // A broker whose producer tables met a batch out of sequence when applying (counted over
+  // every incarnation), or std::nullopt.
+  std::optional<std::string> ProducerStateAnomaly() {
+    CollectProducerStats();
+    for (const auto& [id, s] : producer_stats_) {
+      if (s.anomalies() > 0) {
+        return absl::StrCat("broker ", id, " applied idempotent batches out of sequence: ",
+                            s.duplicates_applied, " duplicates, ", s.out_of_order_applied,
+                            " gaps, ", s.stale_epochs_applied, " stale epochs");
+      }
+    }
+    return std::nullopt;
+  }
+  uint64_t IdempotentDuplicates() {
+    CollectProducerStats();
+    return idempotent_duplicates_;
+  }
+
  private:
+  // A crashed broker's counters are kept before it goes.
+  void Retire(runtime::NodeId id) {
+    if (brokers_[id] != nullptr) Add(id, *brokers_[id]);
+    brokers_[id].reset();
+  }
+  void Add(runtime::NodeId id, const eddy::broker::Broker& b) {
+    producer::ProducerStateStats& total = retired_stats_[id];
+    const producer::ProducerStateStats& s = b.producer_state_stats();
+    total.duplicates_applied += s.duplicates_applied;
+    total.out_of_order_applied += s.out_of_order_applied;
+    total.stale_epochs_applied += s.stale_epochs_applied;
+    retired_duplicates_ += b.stats().idempotent_duplicates;
+  }
+  void CollectProducerStats() {
+    producer_stats_ = retired_stats_;
+    idempotent_duplicates_ = retired_duplicates_;
+    for (const auto& [id, b] : brokers_) {
+      if (b == nullptr) continue;
+      const producer::ProducerStateStats& s = b->producer_state_stats();
+      producer::ProducerStateStats& total = producer_stats_[id];
+      total.duplicates_applied += s.duplicates_applied;
+      total.out_of_order_applied += s.out_of_order_applied;
+      total.stale_epochs_applied += s.stale_epochs_applied;
+      idempotent_duplicates_ += b->stats().idempotent_duplicates;
+    }
+  }
+
   void Build(runtime::NodeId id) {
     eddy::broker::BrokerOptions o;
     o.controllers = world_->node_ids();
@@ -85,6 +130,10 @@ class World {
   std::map<runtime::NodeId, std::unique_ptr<eddy::broker::Broker>> brokers_;
   std::unique_ptr<FaultInjector> injector_;
   std::string profile_;
+  std::map<runtime::NodeId, producer::ProducerStateStats> retired_stats_;
+  uint64_t retired_duplicates_ = 0;
+  std::map<runtime::NodeId, producer::ProducerStateStats> producer_stats_;
+  uint64_t idempotent_duplicates_ = 0;
 };
 
 template <typename Done>
@@ -227,8 +276,9 @@ BrokerSimResult RunBrokerSim(const BrokerSimOptions& options) {
   const Duration interval =
       Duration::Seconds(1) * options.producers / std::max(1, options.batches_per_second);
   for (int i = 0; i < options.producers && !violation.has_value(); ++i) {
-    producers.push_back(std::make_unique<SimProducer>(world, i, partitions, interval, checker,
-                                                      stats, &violation));
+    const bool idempotent = i < options.idempotent_producers;
+    producers.push_back(std::make_unique<SimProducer>(world, i, idempotent, partitions, interval,
+                                                      checker, stats, &violation));
     producers.back()->Start();
   }
   const Instant end = world.Now() + options.duration;
@@ -258,6 +308,9 @@ BrokerSimResult RunBrokerSim(const BrokerSimOptions& options) {
     }
     if (!unread.empty()) world.RunFor(Duration::Milliseconds(500));
   }
+  if (!violation.has_value()) {
+    if (std::optional<std::string> v = w.ProducerStateAnomaly()) violation = v;
+  }
   if (!violation.has_value() && !unread.empty()) {
     violation = absl::StrCat(unread.size(), " partitions not fully readable ",
                              options.liveness_bound.seconds(), " s after healing (first: ",
@@ -268,6 +321,12 @@ BrokerSimResult RunBrokerSim(const BrokerSimOptions& options) {
   result.trace_hash = world.trace().value();
   result.produce_requests = stats.requests;
   result.failed_batches = stats.failed_batches;
+  result.retried_batches = stats.retried_batches;
+  for (const auto& [code, n] : stats.idempotent_errors) {
+    absl::StrAppend(&result.idempotent_errors, result.idempotent_errors.empty() ? "" : ",", code,
+                    ":", n);
+  }
+  result.idempotent_duplicates = w.IdempotentDuplicates();
   result.acked_batches = checker.acked_batches();
   result.acked_records = checker.acked_records();
   result.simulated_seconds = (world.Now() - Instant()).seconds();

@@ -12,8 +12,12 @@
 // THE CHECKS (a violation ends the run, named):
 //   * every ACKNOWLEDGED batch is read back at the offsets it was acknowledged with, with the
 //     values it carried (no acknowledged record lost or changed);
-//   * every value is read at most once (a plain producer here never resends a batch, so any
-//     duplicate is the broker's), and every value read was produced;
+//   * every value is read at most once (a plain producer never resends a batch, and an
+//     idempotent one's resends must be deduplicated: any duplicate is the broker's), and every
+//     value read was produced;
+//   * an idempotent producer's records of a partition are read in the order it produced them;
+//   * no broker's producer table met a duplicate, a gap or a stale epoch when applying (the
+//     leaders admitted only batches in sequence);
 //   * Kafka offsets are dense from the log start, batch after batch;
 //   * a consumer never sees a high watermark go back, nor records above it;
 //   * after healing, every acknowledged record is readable within the liveness bound.
@@ -35,6 +39,8 @@ struct BrokerSimOptions {
   int topics = 3;
   int partitions_per_topic = 4;
   int producers = 3;
+  // Of which idempotent (InitProducerId, retries with the same sequences); the rest plain.
+  int idempotent_producers = 2;
   // Batches per simulated second, over all producers.
   int batches_per_second = 100;
   // Producing (and faults) last this long; then healing and the final read.
@@ -54,6 +60,9 @@ struct BrokerSimResult {
   uint64_t acked_records = 0;
   uint64_t failed_batches = 0;  // answered with an error or lost with a connection
   uint64_t records_read = 0;
+  uint64_t retried_batches = 0;     // idempotent resends
+  uint64_t idempotent_duplicates = 0;  // resends the brokers answered from their tables
+  std::string idempotent_errors;       // code:count of idempotent failures (-100: no reply)
   double simulated_seconds = 0;
   std::map<std::string, uint64_t> coverage;
 };

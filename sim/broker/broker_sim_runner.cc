@@ -30,12 +30,15 @@ uint64_t RunBrokerSeeds(const RunnerFlags& flags) {
     for (const auto& [name, count] : r.coverage) coverage[name] += count;
     if (!flags.quiet || !r.ok) {
       std::printf("seed=%llu broker %s brokers=%d sim=%.1fs real=%.2fs ratio=%.0fx "
-                  "acked=%llu/%llu failed_batches=%llu read=%llu trace=%016llx %s\n",
+                  "acked=%llu/%llu failed_batches=%llu retried=%llu dedup=%llu errors=%s read=%llu trace=%016llx %s\n",
                   static_cast<unsigned long long>(seed), r.profile.c_str(), options.brokers,
                   r.simulated_seconds, real, real > 0 ? r.simulated_seconds / real : 0.0,
                   static_cast<unsigned long long>(r.acked_batches),
                   static_cast<unsigned long long>(r.produce_requests),
                   static_cast<unsigned long long>(r.failed_batches),
+                  static_cast<unsigned long long>(r.retried_batches),
+                  static_cast<unsigned long long>(r.idempotent_duplicates),
+                  r.idempotent_errors.empty() ? "-" : r.idempotent_errors.c_str(),
                   static_cast<unsigned long long>(r.records_read),
                   static_cast<unsigned long long>(r.trace_hash), r.ok ? "ok" : "FAILED");
     }

@@ -26,6 +26,12 @@ void DataChecker::Produced(const std::vector<std::string>& values) {
   produced_.insert(values.begin(), values.end());
 }
 
+void DataChecker::ProducedInOrder(int producer, const PartitionKey& partition,
+                                  const std::vector<std::string>& values) {
+  uint64_t& place = next_place_[{producer, partition}];
+  for (const std::string& v : values) ordered_[v] = {producer, place++};
+}
+
 std::optional<std::string> DataChecker::Acked(const PartitionKey& partition, int64_t base_offset,
                                               const std::vector<std::string>& values) {
   ++acked_batches_;
@@ -47,6 +53,7 @@ std::optional<std::string> DataChecker::CheckRead(const PartitionKey& partition,
                                                   bool* complete) {
   std::map<int64_t, std::string> found;
   std::set<std::string> seen;
+  std::map<int, std::pair<uint64_t, int64_t>> last_place;  // producer -> (place, offset)
   int64_t expected = read.empty() ? 0 : read.front().offset;
   for (const ReadRecord& r : read) {
     if (r.offset != expected) {
@@ -60,6 +67,16 @@ std::optional<std::string> DataChecker::CheckRead(const PartitionKey& partition,
     }
     if (!seen.insert(r.value).second) {
       return absl::StrCat("value ", r.value, " twice in ", Name(partition));
+    }
+    if (auto o = ordered_.find(r.value); o != ordered_.end()) {
+      auto [producer, place] = o->second;
+      auto last = last_place.find(producer);
+      if (last != last_place.end() && last->second.first >= place) {
+        return absl::StrCat("producer ", producer, "'s order broken in ", Name(partition), ": ",
+                            r.value, " at ", r.offset, " after a later record at ",
+                            last->second.second);
+      }
+      last_place[producer] = {place, r.offset};
     }
     found[r.offset] = r.value;
   }

@@ -24,6 +24,10 @@ class DataChecker {
  public:
   // A batch was sent (it may or may not be written).
   void Produced(const std::vector<std::string>& values);
+  // An idempotent producer's batch for `partition`, in the order it produced them: the read
+  // must keep that order (Kafka's per-partition ordering, across retries and leader changes).
+  void ProducedInOrder(int producer, const PartitionKey& partition,
+                       const std::vector<std::string>& values);
   // A batch was acknowledged at `base_offset`. Returns a violation if that contradicts an
   // earlier acknowledgement (two batches acknowledged at one offset).
   std::optional<std::string> Acked(const PartitionKey& partition, int64_t base_offset,
@@ -43,6 +47,9 @@ class DataChecker {
 
  private:
   std::set<std::string> produced_;
+  // value -> (producer, its place in that producer's sequence for its partition)
+  std::map<std::string, std::pair<int, uint64_t>> ordered_;
+  std::map<std::pair<int, PartitionKey>, uint64_t> next_place_;
   std::map<std::string, std::pair<PartitionKey, int64_t>> acked_;  // value -> where
   std::map<PartitionKey, std::map<int64_t, std::string>> by_partition_;  // offset -> value
   uint64_t acked_batches_ = 0;

@@ -1,5 +1,6 @@
 // kafkajs against an Eddy cluster: create a topic (broker defaults), produce keyed records with
-// acks=all, read the offsets back, describe the topic. Prints one JSON line with what it saw.
+// acks=all (plain, then idempotent), read the offsets back, describe the topic. Prints one JSON
+// line with what it saw.
 const { Kafka, logLevel } = require('kafkajs');
 
 (async () => {
@@ -14,13 +15,17 @@ const { Kafka, logLevel } = require('kafkajs');
   await producer.connect();
   const messages = Array.from({ length: 50 }, (_, i) => ({ key: 'k' + i, value: 'v' + i }));
   const sent = await producer.send({ topic, acks: -1, messages });
+  const idempotent = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await idempotent.connect();
+  const again = await idempotent.send({ topic, acks: -1, messages });
+  await idempotent.disconnect();
   const offsets = await admin.fetchTopicOffsets(topic);
   const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
   await producer.disconnect();
   await admin.disconnect();
   console.log(JSON.stringify({
     created,
-    errors: sent.filter((r) => r.errorCode !== 0).length,
+    errors: sent.concat(again).filter((r) => r.errorCode !== 0).length,
     high: offsets.reduce((n, o) => n + Number(o.high), 0),
     partitions: metadata.topics[0].partitions.length,
     leaders: metadata.topics[0].partitions.filter((p) => p.leader > 0).length,

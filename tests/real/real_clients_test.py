@@ -1,6 +1,8 @@
 """Real Kafka clients against a 3-node eddyd cluster on loopback: kcat (librdkafka),
 kafka-python, confluent-kafka (librdkafka) and kafkajs create topics, produce with acks=all,
-consume from the beginning and by timestamp, read metadata and offsets; then a broker is
+consume from the beginning and by timestamp, read metadata and offsets; librdkafka's and
+kafkajs's idempotent producers write each record exactly once, in order, while a broker is
+SIGKILLed and restarted under librdkafka's; then a broker is
 SIGKILLed while a producer writes, restarted, and every acknowledged record is read back; then
 the whole cluster restarts on its data (SIGTERM: the first to stop hands its leaderships over)
 and still serves every record.
@@ -137,8 +139,47 @@ class RealClientsTest(unittest.TestCase):
                              capture_output=True, timeout=120)
         self.assertEqual(out.returncode, 0, out.stderr.decode()[-2000:])
         seen = json.loads(out.stdout.decode().strip().splitlines()[-1])
-        self.assertEqual(seen, {"created": True, "errors": 0, "high": 50, "partitions": 2,
+        self.assertEqual(seen, {"created": True, "errors": 0, "high": 100, "partitions": 2,
                                 "leaders": 2})
+
+    def test_y_idempotent_librdkafka_writes_once_in_order_across_a_sigkill(self):
+        admin = AdminClient({"bootstrap.servers": self.cluster.bootstrap()})
+        for future in admin.create_topics([CkNewTopic("idem-topic", 2, 3)]).values():
+            future.result(30)
+        delivered = []
+        producer = Producer({"bootstrap.servers": self.cluster.bootstrap(),
+                             "enable.idempotence": True, "linger.ms": 2,
+                             "message.timeout.ms": 120000})
+        for i in range(3000):
+            producer.produce("idem-topic", key=b"k%d" % (i % 7), value=b"%d" % i,
+                             on_delivery=lambda e, m: delivered.append(
+                                 (e, m.partition(), m.offset(), m.value())))
+            producer.poll(0)
+            if i == 1000:
+                self.cluster.stop(3, signal.SIGKILL)  # in flight: retries meet the new leaders
+            if i == 2000:
+                self.cluster.start(3)
+        self.assertEqual(producer.flush(120), 0)
+        self.assertEqual([d for d in delivered if d[0] is not None], [])
+        self.assertEqual(len(delivered), 3000)
+        consumer = Consumer({"bootstrap.servers": self.cluster.bootstrap(), "group.id": "unused",
+                             "enable.auto.commit": False})
+        consumer.assign([CkPartition("idem-topic", p, 0) for p in (0, 1)])
+        read = {0: [], 1: []}
+        deadline = time.time() + 60
+        while sum(map(len, read.values())) < 3000 and time.time() < deadline:
+            m = consumer.poll(0.5)
+            if m is not None and m.error() is None:
+                read[m.partition()].append((m.offset(), int(m.value())))
+        consumer.close()
+        # Exactly once: every value read once, at the offset its delivery report gave; and in
+        # the order it was produced, within each partition.
+        values = [v for p in read.values() for _, v in p]
+        self.assertEqual(sorted(values), list(range(3000)))
+        self.assertEqual({(p, o) for p in read for o, _ in read[p]},
+                         {(p, o) for _, p, o, _ in delivered})
+        for p in read:
+            self.assertEqual([v for _, v in read[p]], sorted(v for _, v in read[p]))
 
     def test_z_acknowledged_records_survive_sigkill_and_full_restart(self):
         producer = KafkaProducer(bootstrap_servers=self.cluster.bootstrap(), acks="all", retries=50,
