@@ -363,4 +363,27 @@ void Broker::ForgetIdempotence(raft::driver::GroupId group) {
   }
 }
 
+const char* BrokerBugName(BrokerBug bug) {
+  switch (bug) {
+    case BrokerBug::kNone:
+      return "none";
+    case BrokerBug::kAckBeforeCommit:
+      return "ack-before-commit";
+    case BrokerBug::kForgetProducerStateOnLeaderChange:
+      return "forget-producer-state";
+  }
+  return "unknown";
+}
+
+bool ParseBrokerBug(const std::string& name, BrokerBug* bug) {
+  for (BrokerBug b : {BrokerBug::kNone, BrokerBug::kAckBeforeCommit,
+                      BrokerBug::kForgetProducerStateOnLeaderChange}) {
+    if (name == BrokerBugName(b)) {
+      *bug = b;
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace eddy::broker

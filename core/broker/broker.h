@@ -75,6 +75,21 @@
 
 namespace eddy::broker {
 
+// Classic broker bugs, planted behind this test-only switch so the simulator's checkers can be
+// shown to catch them (sim/broker). kNone is the only production value.
+enum class BrokerBug {
+  kNone,
+  // Produce answered as soon as the batch is proposed, with the offset the leader expects it to
+  // get: before it is committed, so a leader change can lose or move it.
+  kAckBeforeCommit,
+  // A new leader admits idempotent batches against an empty producer table (only what it
+  // admitted itself in its term): the state earlier leaders built is forgotten.
+  kForgetProducerStateOnLeaderChange,
+};
+const char* BrokerBugName(BrokerBug bug);
+// Parses a BrokerBugName; false if unknown.
+bool ParseBrokerBug(const std::string& name, BrokerBug* bug);
+
 struct BrokerOptions {
   // The metadata group's voters: every broker of the cluster (see METADATA).
   std::vector<runtime::NodeId> controllers;
@@ -94,6 +109,8 @@ struct BrokerOptions {
   raft::driver::NodeOptions node;
   // Replication settings of every replica this broker hosts (timeouts, log options).
   raft::driver::GroupOptions group_template;
+  // TEST ONLY: a planted bug (see BrokerBug).
+  BrokerBug planted_bug = BrokerBug::kNone;
 };
 
 struct BrokerStats {
@@ -236,6 +253,9 @@ class Broker final : public RequestHandler,
   // A proposal's acknowledgement, turned into an outcome once the batch is visible.
   void OnProposed(raft::driver::GroupId group, absl::StatusOr<raft::EntryMeta> meta,
                   BatchDone done);
+  // Planted bug kForgetProducerStateOnLeaderChange: an admitted batch, into the term's table.
+  void RecordForgetful(raft::driver::GroupId group, const producer::BatchIdentity& identity,
+                       const raft::EntryMeta& meta);
   // A removed replica's idempotence state goes; answers waiting on its batches fail.
   void ForgetIdempotence(raft::driver::GroupId group);
   void HandleFetch(const kafka::RequestFrame& frame, Respond respond);
@@ -327,6 +347,9 @@ class Broker final : public RequestHandler,
     raft::Term ready_term = 0;
     producer::ProducerSequencer sequencer;
     std::map<uint64_t, std::vector<ProposalDone>> repeats;
+    // Planted bug kForgetProducerStateOnLeaderChange: the table of this term's own batches.
+    raft::Term forgetful_term = 0;
+    producer::ProducerTable forgetful_table;
   };
   std::map<raft::driver::GroupId, Idempotence> idempotence_;
   producer::ProducerStateStats producer_state_stats_;

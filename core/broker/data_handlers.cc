@@ -209,6 +209,14 @@ void Broker::ProduceBatch(raft::driver::GroupId group, raft::driver::GroupDriver
         producer::LastSequence(header->base_sequence, header->record_count)};
     return ProduceIdempotent(group, g, std::move(batch), identity, std::move(done));
   }
+  if (options_.planted_bug == BrokerBug::kAckBeforeCommit) {
+    // PLANTED BUG: the offset the batch should get, answered before it is committed.
+    const std::optional<int64_t> expected = g->KafkaOffsetOf(g->log_last_offset() + 1);
+    g->Propose(std::move(batch), [](absl::StatusOr<raft::EntryMeta>) {});
+    if (!expected.has_value()) return std::move(done)(BatchOutcome{ErrorCode::kRequestTimedOut});
+    return std::move(done)(BatchOutcome{ErrorCode::kNone, *expected,
+                                        *expected + header->last_offset_delta + 1});
+  }
   g->Propose(std::move(batch), [this, alive = alive_, group, done = std::move(done)](
                                    absl::StatusOr<raft::EntryMeta> meta) mutable {
     if (*alive) OnProposed(group, std::move(meta), std::move(done));
@@ -226,8 +234,17 @@ void Broker::ProduceIdempotent(raft::driver::GroupId group, raft::driver::GroupD
     ++stats_.idempotent_not_ready;
     return std::move(done)(BatchOutcome{ErrorCode::kNotLeaderOrFollower});
   }
+  const producer::ProducerTable* table = &machine->table();
+  if (options_.planted_bug == BrokerBug::kForgetProducerStateOnLeaderChange) {
+    // PLANTED BUG: only what this leader admitted in its term counts.
+    if (state.forgetful_term != term) {
+      state.forgetful_term = term;
+      state.forgetful_table = producer::ProducerTable();
+    }
+    table = &state.forgetful_table;
+  }
   const producer::ProducerSequencer::Decision decision =
-      state.sequencer.Decide(machine->table(), term, identity);
+      state.sequencer.Decide(*table, term, identity);
   switch (decision.verdict) {
     case producer::Verdict::kStaleEpoch:
       ++stats_.idempotent_stale_epochs;
@@ -262,7 +279,8 @@ void Broker::ProduceIdempotent(raft::driver::GroupId group, raft::driver::GroupD
   }
   const uint64_t ticket = state.sequencer.Add(term, identity);
   // The acknowledgement may run at once (a refusal), before the next batch is decided.
-  g->Propose(std::move(batch), [this, alive = alive_, group, ticket, done = std::move(done)](
+  g->Propose(std::move(batch), [this, alive = alive_, group, ticket, identity,
+                                done = std::move(done)](
                                    absl::StatusOr<raft::EntryMeta> meta) mutable {
     if (!*alive) return;
     std::vector<ProposalDone> repeats;
@@ -274,8 +292,24 @@ void Broker::ProduceIdempotent(raft::driver::GroupId group, raft::driver::GroupD
       }
     }
     for (ProposalDone& repeat : repeats) std::move(repeat)(meta);
+    if (options_.planted_bug == BrokerBug::kForgetProducerStateOnLeaderChange && meta.ok()) {
+      RecordForgetful(group, identity, *meta);
+    }
     OnProposed(group, std::move(meta), std::move(done));
   });
+}
+
+void Broker::RecordForgetful(raft::driver::GroupId group, const producer::BatchIdentity& identity,
+                             const raft::EntryMeta& meta) {
+  auto it = idempotence_.find(group);
+  raft::driver::GroupDriver* driver = node_->group(group);
+  if (it == idempotence_.end() || driver == nullptr) return;
+  const std::optional<int64_t> first = driver->KafkaOffsetOf(meta.base_offset);
+  const std::optional<int64_t> last = driver->KafkaOffsetOf(meta.last_offset);
+  if (!first.has_value() || !last.has_value()) return;
+  it->second.forgetful_table.Record(
+      identity, producer::BatchRecord{identity.first_sequence, identity.last_sequence, *first, *last},
+      0, meta.base_offset);
 }
 
 void Broker::OnProposed(raft::driver::GroupId group, absl::StatusOr<raft::EntryMeta> meta,

@@ -103,6 +103,8 @@ class World {
     o.advertised = world_->address(id);
     o.topic_defaults = {.num_partitions = options_.partitions_per_topic,
                         .replication_factor = static_cast<int16_t>(std::min(3, options_.brokers))};
+    o.planted_bug = options_.planted_bug;
+    o.group_template.bug = options_.driver_bug;
     brokers_[id] = std::make_unique<eddy::broker::Broker>(world_->node(id), o);
     brokers_[id]->Start();
   }

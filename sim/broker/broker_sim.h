@@ -30,6 +30,8 @@
 #include <string>
 
 #include "core/base/units.h"
+#include "core/broker/broker.h"
+#include "raft/driver/driver_options.h"
 
 namespace eddy::sim::broker {
 
@@ -48,6 +50,10 @@ struct BrokerSimOptions {
   // After healing, every acknowledged record must be readable within this.
   Duration liveness_bound = Duration::Seconds(300);
   bool faults = true;
+  // TEST ONLY: bugs planted in every broker, or in their replicas' drivers, to show the checks
+  // catch them.
+  eddy::broker::BrokerBug planted_bug = eddy::broker::BrokerBug::kNone;
+  raft::driver::DriverBug driver_bug = raft::driver::DriverBug::kNone;
 };
 
 struct BrokerSimResult {

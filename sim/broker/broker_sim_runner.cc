@@ -49,6 +49,9 @@ uint64_t RunBrokerSeeds(const RunnerFlags& flags) {
                   r.violation.c_str(), static_cast<unsigned long long>(seed), options.brokers,
                   static_cast<long long>(options.duration.seconds()),
                   options.faults ? "" : " --faults=none");
+    if (options.planted_bug != eddy::broker::BrokerBug::kNone) {
+      std::printf("  (planted: --bug=%s)\n", eddy::broker::BrokerBugName(options.planted_bug));
+    }
     }
     std::fflush(stdout);
   }

@@ -33,6 +33,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "sim/base/run_report.h"
+#include "core/broker/broker.h"
 #include "sim/broker/broker_sim_runner.h"
 #include "sim/cluster/cluster.h"
 
@@ -49,6 +50,7 @@ struct Flags {
   bool coverage = false;
   bool quiet = false;
   bool broker = false;
+  eddy::broker::BrokerBug broker_bug = eddy::broker::BrokerBug::kNone;
 };
 
 bool ParseFlag(const std::string& arg, const char* name, std::string* value) {
@@ -123,7 +125,11 @@ Flags ParseFlags(int argc, char** argv) {
     } else if (ParseFlag(arg, "faults", &v)) {
       if (!eddy::sim::cluster::ParseFaultMode(v, &f.options.faults)) Usage("bad --faults");
     } else if (ParseFlag(arg, "bug", &v)) {
-      if (!eddy::raft::driver::ParseDriverBug(v, &f.options.bug)) Usage("bad --bug");
+      // A driver bug, or with --broker also a broker bug (core/broker/broker.h, BrokerBug).
+      if (!eddy::raft::driver::ParseDriverBug(v, &f.options.bug) &&
+          !eddy::broker::ParseBrokerBug(v, &f.broker_bug)) {
+        Usage("bad --bug");
+      }
     } else if (arg == "--coverage") {
       f.coverage = true;
     } else if (arg == "--progress") {
@@ -158,6 +164,8 @@ int RunBrokerMode(const Flags& flags) {
   runner.options.brokers = flags.options.node_count;
   runner.options.duration = flags.options.duration;
   runner.options.faults = flags.options.faults != eddy::sim::cluster::FaultMode::kNone;
+  runner.options.planted_bug = flags.broker_bug;
+  runner.options.driver_bug = flags.options.bug;
   runner.quiet = flags.quiet;
   runner.coverage = flags.coverage;
   return eddy::sim::broker::RunBrokerSeeds(runner) == 0 ? 0 : 1;
