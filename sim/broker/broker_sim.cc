@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "clients/broker_connection.h"
 #include "core/base/check.h"
 #include "core/broker/broker.h"
@@ -15,7 +16,9 @@
 #include "core/kafka/generated/metadata.h"
 #include "core/record/record_batch_reader.h"
 #include "sim/broker/data_checker.h"
+#include "sim/broker/sim_admin.h"
 #include "sim/broker/sim_producer.h"
+#include "sim/broker/topology.h"
 #include "sim/faults/fault_injector.h"
 #include "sim/faults/fault_profile.h"
 #include "sim/faults/fault_schedule.h"
@@ -64,6 +67,78 @@ class World {
     }
     return std::nullopt;
   }
+  // An operator's graceful hand-over on one live broker (what eddyd does on SIGTERM).
+  void TransferLeadershipAway(Random& random) {
+    std::vector<eddy::broker::Broker*> live;
+    for (auto& [id, b] : brokers_) {
+      if (b != nullptr) live.push_back(b.get());
+    }
+    if (!live.empty()) live[random.Uniform(live.size())]->TransferLeadershipAway();
+  }
+
+  // What keeps the metadata from having converged, or std::nullopt: every broker's image the
+  // same, listing none of the deleted topics, and every broker hosting exactly the partition
+  // replicas its image places on it (a deleted topic's replicas are gone).
+  std::optional<std::string> MetadataDivergence(const Topology& topology) {
+    std::optional<std::string> first_state;
+    for (auto& [id, b] : brokers_) {
+      if (b == nullptr) return absl::StrCat("broker ", id, " is down");
+      const controller::MetadataImage& image = b->image();
+      const std::string state = image.ToState().SerializeAsString();
+      if (!first_state.has_value()) first_state = state;
+      if (state != *first_state) return absl::StrCat("broker ", id, "'s image differs");
+      for (const std::string& name : topology.deleted()) {
+        if (image.FindTopic(name) != nullptr) {
+          return absl::StrCat("deleted topic ", name, " still listed by broker ", id);
+        }
+      }
+      std::set<raft::driver::GroupId> wanted;
+      for (const controller::HostedReplica& r :
+           image.ReplicasOn(static_cast<controller::BrokerId>(id))) {
+        wanted.insert(r.group_id);
+      }
+      std::set<raft::driver::GroupId> hosted;
+      for (const auto& [group, driver] : b->node().groups()) {
+        if (group != controller::MetadataImage::kMetadataGroupId) hosted.insert(group);
+      }
+      if (hosted != wanted) {
+        return absl::StrCat("broker ", id, " hosts ", hosted.size(), " partition replicas, its ",
+                            "image places ", wanted.size(), " on it");
+      }
+    }
+    return std::nullopt;
+  }
+
+  // Each broker's view of one partition, for a liveness violation's message.
+  std::string DescribePartition(const PartitionKey& partition) {
+    std::string out;
+    for (auto& [id, b] : brokers_) {
+      absl::StrAppend(&out, " [broker ", id);
+      if (b == nullptr) {
+        absl::StrAppend(&out, " down]");
+        continue;
+      }
+      const controller::TopicInfo* topic = b->image().FindTopic(partition.first);
+      if (topic == nullptr || partition.second >= static_cast<int32_t>(topic->partitions.size())) {
+        absl::StrAppend(&out, " unknown]");
+        continue;
+      }
+      const controller::PartitionInfo& p = topic->partitions[partition.second];
+      absl::StrAppend(&out, " group ", p.group_id, " replicas ", absl::StrJoin(p.replicas, ","));
+      raft::driver::GroupDriver* g = b->node().group(p.group_id);
+      if (g == nullptr) {
+        absl::StrAppend(&out, " not hosted]");
+      } else if (g->raft() == nullptr) {
+        absl::StrAppend(&out, g->halted() ? " halted]" : " not running]");
+      } else {
+        absl::StrAppend(&out, " role ", static_cast<int>(g->raft()->role()), " term ",
+                        g->raft()->term(), " leader ", g->raft()->leader(), " hwm ",
+                        g->kafka_high_watermark(), "]");
+      }
+    }
+    return out;
+  }
+
   uint64_t IdempotentDuplicates() {
     CollectProducerStats();
     return idempotent_duplicates_;
@@ -189,7 +264,7 @@ bool CreateTopics(SimWorld& world, SimClient& admin, const BrokerSimOptions& opt
 // Reads one partition from its leader, from offset 0 to the high watermark. False if it could
 // not (no leader known, an error): try again later.
 bool ReadPartition(SimWorld& world, SimClient& consumer, const PartitionKey& partition,
-                   std::vector<ReadRecord>* out, std::string* violation) {
+                   std::vector<ReadRecord>* out, std::string* violation, std::string* why) {
   // Who leads it.
   const runtime::NodeId via =
       world.node_ids()[consumer.random().Uniform(world.node_ids().size())];
@@ -199,12 +274,18 @@ bool ReadPartition(SimWorld& world, SimClient& consumer, const PartitionKey& par
   mr.allow_auto_topic_creation = false;
   auto m = AskAndWait<kafka::MetadataRequest, kafka::MetadataResponse>(world, meta, mr, 9,
                                                                       Duration::Seconds(10));
-  if (!m.has_value() || !m->ok() || (*m)->response.topics.size() != 1) return false;
+  if (!m.has_value() || !m->ok() || (*m)->response.topics.size() != 1) {
+    *why = "no metadata answer";
+    return false;
+  }
   int32_t leader = -1;
   for (const auto& p : (*m)->response.topics[0].partitions) {
     if (p.partition_index == partition.second && p.error_code == 0) leader = p.leader_id;
   }
-  if (leader <= 0) return false;
+  if (leader <= 0) {
+    *why = "no leader listed";
+    return false;
+  }
   clients::BrokerConnection c(consumer, world.address(static_cast<runtime::NodeId>(leader)));
   out->clear();
   int64_t offset = 0;
@@ -218,9 +299,15 @@ bool ReadPartition(SimWorld& world, SimClient& consumer, const PartitionKey& par
     p.partition_max_bytes = 1 << 20;
     auto f = AskAndWait<kafka::FetchRequest, kafka::FetchResponse>(world, c, fr, 12,
                                                                   Duration::Seconds(10));
-    if (!f.has_value() || !f->ok()) return false;
+    if (!f.has_value() || !f->ok()) {
+      *why = absl::StrCat("no fetch answer from ", leader);
+      return false;
+    }
     const auto& pd = (*f)->response.responses.at(0).partitions.at(0);
-    if (pd.error_code != 0) return false;
+    if (pd.error_code != 0) {
+      *why = absl::StrCat("fetch error ", pd.error_code, " from ", leader, " at ", offset);
+      return false;
+    }
     const std::string bytes = pd.records.Flatten();
     std::span<const uint8_t> rest(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
     while (!rest.empty()) {
@@ -251,7 +338,10 @@ bool ReadPartition(SimWorld& world, SimClient& consumer, const PartitionKey& par
       rest = rest.subspan(h->size_bytes());
     }
     if (offset >= pd.high_watermark) return true;
-    if (bytes.empty()) return false;  // below the high watermark, yet nothing: try again
+    if (bytes.empty()) {  // below the high watermark, yet nothing: try again
+      *why = absl::StrCat("nothing below the high watermark ", pd.high_watermark, " at ", offset);
+      return false;
+    }
   }
   return false;
 }
@@ -266,11 +356,9 @@ BrokerSimResult RunBrokerSim(const BrokerSimOptions& options) {
   SimClient& admin = world.AddClient();
   std::optional<std::string> violation;
   if (!CreateTopics(world, admin, options)) violation = "the topics could not be created";
-  std::vector<PartitionKey> partitions;
+  Topology topology;
   for (int t = 0; t < options.topics; ++t) {
-    for (int p = 0; p < options.partitions_per_topic; ++p) {
-      partitions.emplace_back(absl::StrCat("topic", t), p);
-    }
+    topology.AddTopic(absl::StrCat("topic", t), options.partitions_per_topic);
   }
   DataChecker checker;
   ProducerStats stats;
@@ -279,27 +367,40 @@ BrokerSimResult RunBrokerSim(const BrokerSimOptions& options) {
       Duration::Seconds(1) * options.producers / std::max(1, options.batches_per_second);
   for (int i = 0; i < options.producers && !violation.has_value(); ++i) {
     const bool idempotent = i < options.idempotent_producers;
-    producers.push_back(std::make_unique<SimProducer>(world, i, idempotent, partitions, interval,
+    producers.push_back(std::make_unique<SimProducer>(world, i, idempotent, topology, interval,
                                                       checker, stats, &violation));
     producers.back()->Start();
+  }
+  AdminStats admin_stats;
+  std::unique_ptr<SimAdmin> operator_client;
+  if (options.admin_interval_mean > Duration::Zero() && !violation.has_value()) {
+    operator_client = std::make_unique<SimAdmin>(
+        world, topology, checker, options.admin_interval_mean,
+        [&w](Random& random) { w.TransferLeadershipAway(random); }, admin_stats);
+    operator_client->Start();
   }
   const Instant end = world.Now() + options.duration;
   RunUntil(world, end, [&] { return violation.has_value(); });
   for (auto& p : producers) p->Stop();
+  if (operator_client != nullptr) operator_client->Stop();
   // Heal, then read everything back within the liveness bound.
   RunUntil(world, world.Now() + Duration::Seconds(120), [&] { return w.healed(); });
   const Instant deadline = world.Now() + options.liveness_bound;
   SimClient& consumer = world.AddClient();
-  std::set<PartitionKey> unread(partitions.begin(), partitions.end());
+  std::set<PartitionKey> unread(topology.live().begin(), topology.live().end());
+  std::map<PartitionKey, std::string> last_why;  // why each unread partition is not done
   while (!violation.has_value() && !unread.empty() && world.Now() < deadline) {
     for (auto it = unread.begin(); it != unread.end() && !violation.has_value();) {
       std::vector<ReadRecord> read;
       std::string bad;
-      const bool done = ReadPartition(world, consumer, *it, &read, &bad);
+      const bool done = ReadPartition(world, consumer, *it, &read, &bad, &last_why[*it]);
       if (!bad.empty()) violation = bad;
       bool complete = false;
       if (done) {
         if (std::optional<std::string> v = checker.CheckRead(*it, read, &complete)) violation = v;
+      }
+      if (done && !complete) {
+        last_why[*it] = absl::StrCat("read ", read.size(), " records, an acknowledged one missing");
       }
       if (done && complete) {
         result.records_read += read.size();
@@ -313,10 +414,21 @@ BrokerSimResult RunBrokerSim(const BrokerSimOptions& options) {
   if (!violation.has_value()) {
     if (std::optional<std::string> v = w.ProducerStateAnomaly()) violation = v;
   }
+  std::optional<std::string> divergence = w.MetadataDivergence(topology);
+  while (!violation.has_value() && divergence.has_value() && world.Now() < deadline) {
+    world.RunFor(Duration::Milliseconds(500));
+    divergence = w.MetadataDivergence(topology);
+  }
+  if (!violation.has_value() && divergence.has_value()) {
+    violation = absl::StrCat("metadata did not converge ", options.liveness_bound.seconds(),
+                             " s after healing: ", *divergence);
+  }
   if (!violation.has_value() && !unread.empty()) {
     violation = absl::StrCat(unread.size(), " partitions not fully readable ",
                              options.liveness_bound.seconds(), " s after healing (first: ",
-                             unread.begin()->first, "-", unread.begin()->second, ")");
+                             unread.begin()->first, "-", unread.begin()->second, ": ",
+                             last_why[*unread.begin()], ";", w.DescribePartition(*unread.begin()),
+                             ")");
   }
   result.ok = !violation.has_value();
   result.violation = violation.value_or("");
@@ -324,6 +436,10 @@ BrokerSimResult RunBrokerSim(const BrokerSimOptions& options) {
   result.produce_requests = stats.requests;
   result.failed_batches = stats.failed_batches;
   result.retried_batches = stats.retried_batches;
+  result.topics_created = admin_stats.topics_created;
+  result.topics_deleted = admin_stats.topics_deleted;
+  result.partitions_added = admin_stats.partitions_added;
+  result.leadership_transfers = admin_stats.leadership_transfers;
   for (const auto& [code, n] : stats.idempotent_errors) {
     absl::StrAppend(&result.idempotent_errors, result.idempotent_errors.empty() ? "" : ",", code,
                     ":", n);

@@ -4,7 +4,9 @@
 //
 // THE RUN. N brokers (every one a metadata voter) start; an admin client creates the topics
 // through broker 1; producers send batches of unique values (acks=all or acks=1) to the
-// partitions' leaders as Metadata tells them, refreshing on errors; the fault injector drives
+// partitions' leaders as Metadata tells them, refreshing on errors, while an operator (SimAdmin)
+// creates topics, adds partitions, deletes the topics it created and has brokers hand their
+// leaderships away; the fault injector drives
 // network, disk, clock and process faults through its phases (a minority's disks may be
 // damaged); then everything heals and a consumer reads every partition from offset 0 up to its
 // high watermark on the leader.
@@ -20,7 +22,9 @@
 //     leaders admitted only batches in sequence);
 //   * Kafka offsets are dense from the log start, batch after batch;
 //   * a consumer never sees a high watermark go back, nor records above it;
-//   * after healing, every acknowledged record is readable within the liveness bound.
+//   * after healing, every acknowledged record is readable within the liveness bound;
+//   * after healing, the metadata converges: every broker's image the same, no deleted topic
+//     listed, and every broker hosting exactly the replicas its image places on it.
 //
 // DETERMINISM: everything comes from the seed; the same seed gives the same trace hash.
 #pragma once
@@ -43,6 +47,9 @@ struct BrokerSimOptions {
   int producers = 3;
   // Of which idempotent (InitProducerId, retries with the same sequences); the rest plain.
   int idempotent_producers = 2;
+  // The operator (SimAdmin) acts about this often: topic creations, partition growth,
+  // deletions of the topics it created, leadership hand-overs. Zero: no operator.
+  Duration admin_interval_mean = Duration::Seconds(2);
   // Batches per simulated second, over all producers.
   int batches_per_second = 100;
   // Producing (and faults) last this long; then healing and the final read.
@@ -69,6 +76,10 @@ struct BrokerSimResult {
   uint64_t retried_batches = 0;     // idempotent resends
   uint64_t idempotent_duplicates = 0;  // resends the brokers answered from their tables
   std::string idempotent_errors;       // code:count of idempotent failures (-100: no reply)
+  uint64_t topics_created = 0;         // by the operator, during the run
+  uint64_t topics_deleted = 0;
+  uint64_t partitions_added = 0;
+  uint64_t leadership_transfers = 0;
   double simulated_seconds = 0;
   std::map<std::string, uint64_t> coverage;
 };

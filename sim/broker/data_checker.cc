@@ -32,8 +32,21 @@ void DataChecker::ProducedInOrder(int producer, const PartitionKey& partition,
   for (const std::string& v : values) ordered_[v] = {producer, place++};
 }
 
+void DataChecker::Deleted(const std::string& topic) {
+  deleted_topics_.insert(topic);
+  for (auto it = by_partition_.begin(); it != by_partition_.end();) {
+    if (it->first.first != topic) {
+      ++it;
+      continue;
+    }
+    for (const auto& [offset, value] : it->second) acked_.erase(value);
+    it = by_partition_.erase(it);
+  }
+}
+
 std::optional<std::string> DataChecker::Acked(const PartitionKey& partition, int64_t base_offset,
                                               const std::vector<std::string>& values) {
+  if (deleted_topics_.contains(partition.first)) return std::nullopt;
   ++acked_batches_;
   std::map<int64_t, std::string>& offsets = by_partition_[partition];
   for (size_t i = 0; i < values.size(); ++i) {

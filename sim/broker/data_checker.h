@@ -33,6 +33,10 @@ class DataChecker {
   std::optional<std::string> Acked(const PartitionKey& partition, int64_t base_offset,
                                    const std::vector<std::string>& values);
 
+  // The topic was deleted: its records are no longer expected, and acknowledgements still
+  // arriving for it are ignored.
+  void Deleted(const std::string& topic);
+
   // Checks one partition's final read (every record from the log start to the high
   // watermark, in order). A definitive violation, or std::nullopt; `complete` is set when
   // every acknowledged record of the partition is in the read.
@@ -47,6 +51,7 @@ class DataChecker {
 
  private:
   std::set<std::string> produced_;
+  std::set<std::string> deleted_topics_;
   // value -> (producer, its place in that producer's sequence for its partition)
   std::map<std::string, std::pair<int, uint64_t>> ordered_;
   std::map<std::pair<int, PartitionKey>, uint64_t> next_place_;

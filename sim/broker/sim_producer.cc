@@ -26,14 +26,14 @@ const PartitionResponse* PartitionAnswer(const Reply& reply) {
 
 }  // namespace
 
-SimProducer::SimProducer(SimWorld& world, int id, bool idempotent,
-                         std::vector<PartitionKey> partitions, Duration interval_mean,
+SimProducer::SimProducer(SimWorld& world, int id, bool idempotent, const Topology& topology,
+                         Duration interval_mean,
                          DataChecker& checker, ProducerStats& stats,
                          std::optional<std::string>* violation)
     : world_(world),
       client_(world.AddClient()),
       id_(id),
-      partitions_(std::move(partitions)),
+      topology_(topology),
       interval_mean_(interval_mean),
       checker_(checker),
       stats_(stats),
@@ -61,7 +61,9 @@ void SimProducer::Tick() {
   const Duration next = Duration::Nanoseconds(static_cast<int64_t>(
       random.Uniform(static_cast<uint64_t>(2 * interval_mean_.nanoseconds()) + 1)));
   client_.clock().ScheduleAfter(next, [this] { Tick(); });
-  const PartitionKey& partition = partitions_[random.Uniform(partitions_.size())];
+  const std::vector<PartitionKey>& live = topology_.live();
+  if (live.empty()) return;
+  const PartitionKey partition = live[random.Uniform(live.size())];
   if (idempotent_) return TickIdempotent(partition);
   auto leader = leaders_.find(partition);
   if (leader == leaders_.end()) return RefreshMetadata();
@@ -198,6 +200,7 @@ void SimProducer::Pump(const PartitionKey& partition) {
   if (stopped_) return;
   PartitionQueue& queue = queues_[partition];
   if (client_.clock().Now() < queue.retry_at) return;  // its retry is scheduled
+  if (!topology_.Live(partition)) return;              // deleted: nothing more goes there
   auto leader = leaders_.find(partition);
   if (leader == leaders_.end()) return RefreshMetadata();
   size_t flying = 0;

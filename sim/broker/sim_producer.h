@@ -21,6 +21,7 @@
 #include "core/record/batch_header.h"
 #include "core/base/random.h"
 #include "sim/broker/data_checker.h"
+#include "sim/broker/topology.h"
 #include "sim/runtime/sim_world.h"
 
 namespace eddy::sim::broker {
@@ -43,7 +44,8 @@ class SimProducer {
   // Kafka's retry.backoff.ms default.
   static constexpr Duration kRetryBackoff = Duration::Milliseconds(100);
 
-  SimProducer(SimWorld& world, int id, bool idempotent, std::vector<PartitionKey> partitions,
+  // `topology` (the partitions to write to, as the admin changes them) outlives the producer.
+  SimProducer(SimWorld& world, int id, bool idempotent, const Topology& topology,
               Duration interval_mean, DataChecker& checker, ProducerStats& stats,
               std::optional<std::string>* violation);
   void Start();
@@ -82,7 +84,7 @@ class SimProducer {
   SimWorld& world_;
   SimClient& client_;
   const int id_;
-  const std::vector<PartitionKey> partitions_;
+  const Topology& topology_;
   const Duration interval_mean_;
   DataChecker& checker_;
   ProducerStats& stats_;
