@@ -52,6 +52,9 @@ struct ProducerOptions {
   Duration retry_backoff = Duration::Milliseconds(100);
   // max.in.flight.requests.per.connection: Produce requests awaiting their reply per broker.
   int32_t max_in_flight_requests_per_connection = 5;
+  // Metadata's AllowAutoTopicCreation: the Java producer always asks the broker to create a
+  // topic it does not know (the broker's auto.create.topics.enable decides).
+  bool allow_auto_topic_creation = true;
   // metadata.max.age.ms: metadata is refreshed at least this often.
   Duration metadata_max_age = Duration::Seconds(300);
   // Produce, Metadata and InitProducerId versions used (what Eddy's and Kafka 3.x's brokers
