@@ -51,6 +51,7 @@ void Broker::Start() {
   // After the node: it installs placeholder client handlers that the listener replaces.
   listener_ = std::make_unique<KafkaListener>(runtime_, *this);
   Register();
+  ScheduleAnnounce(kAnnounceInterval);
 }
 
 raft::driver::GroupOptions Broker::GroupOptionsFor(
@@ -163,6 +164,7 @@ void Broker::OnOwnerMessage(runtime::NodeId from, std::string payload) {
     if (rpc.answer().error_code() == kafka::ToWire(ErrorCode::kNotController)) return;
     return FinishCall(rpc.call_id(), rpc.answer());
   }
+  if (rpc.has_hints()) return LearnHints(rpc.hints());
   if (!rpc.has_call()) {
     ++stats_.rpc_malformed;
     return;

@@ -60,6 +60,8 @@
 #include "core/broker/broker_rpc.pb.h"
 #include "core/broker/controller_service.h"
 #include "core/broker/handler_support.h"
+#include "core/broker/isr_tracker.h"
+#include "core/broker/leadership_directory.h"
 #include "core/broker/kafka_listener.h"
 #include "core/controller/metadata_image.h"
 #include "core/controller/metadata_machine.h"
@@ -126,6 +128,9 @@ struct BrokerStats {
   uint64_t idempotent_out_of_order = 0;
   uint64_t idempotent_stale_epochs = 0;
   uint64_t idempotent_not_ready = 0;   // a new leader asked before its no-op was applied
+  uint64_t hints_sent = 0;
+  uint64_t hints_received = 0;
+  uint64_t not_enough_replicas = 0;    // acks=all refused: the ISR below min.insync.replicas
 };
 
 class Broker final : public RequestHandler,
@@ -135,6 +140,9 @@ class Broker final : public RequestHandler,
   static constexpr Duration kCallRetryInterval = Duration::Milliseconds(500);
   static constexpr Duration kJoinCallDeadline = Duration::Seconds(3600 * 24 * 365);
   static constexpr int64_t kProducerIdBlockSize = 1000;
+  // How often leaders sample their ISR and announce their leaderships to every broker.
+  static constexpr Duration kAnnounceInterval = Duration::Milliseconds(500);
+  static constexpr size_t kHintsPerMessageMax = 1000;
   static constexpr Duration kProducerIdCallTimeout = Duration::Seconds(10);
 
   Broker(runtime::Runtime& runtime, BrokerOptions options);
@@ -210,6 +218,18 @@ class Broker final : public RequestHandler,
   // The first controller leader names the cluster (Kafka's 22-character base64 of 16 random
   // bytes); set once, by whichever proposal commits first.
   void MaybeNameCluster();
+
+  // Leaderships (leadership_directory.h): every kAnnounceInterval (and soon after a group
+  // becomes ready here) each group this broker leads samples its ISR and is announced to every
+  // other broker.
+  void ScheduleAnnounce(Duration after);
+  void Announce();
+  void LearnHints(const LeadershipHints& hints);
+  // The ISR of a group this broker leads and serves (ready), by broker; empty otherwise.
+  std::vector<int32_t> LocalIsr(raft::driver::GroupId group);
+  // Who leads `group` and who is in sync, as this broker knows it (its own replica, or the
+  // leader's announcement); std::nullopt if it does not know.
+  std::optional<Leadership> LeadershipOf(raft::driver::GroupId group);
 
   // Replicas the image places here, added; those it no longer does, removed.
   void ScheduleReconcile();
@@ -293,7 +313,10 @@ class Broker final : public RequestHandler,
     PartitionListener(Broker& b, raft::driver::GroupId g) : broker(b), group(g) {}
     void OnHighWatermark(int64_t) override { Wake(); }
     void OnLeadership(const raft::SoftState&) override { Wake(); }
-    void OnReadyToServe(raft::Term term) override { broker.idempotence_[group].ready_term = term; }
+    void OnReadyToServe(raft::Term term) override {
+      broker.idempotence_[group].ready_term = term;
+      broker.ScheduleAnnounce(Duration::Milliseconds(20));  // tell the others soon
+    }
     void Wake() {
       broker.runtime_.clock().Post([b = &broker, alive = broker.alive_, g = group] {
         if (*alive) b->OnPartitionAdvanced(g);
@@ -353,6 +376,14 @@ class Broker final : public RequestHandler,
   };
   std::map<raft::driver::GroupId, Idempotence> idempotence_;
   producer::ProducerStateStats producer_state_stats_;
+  LeadershipDirectory directory_;
+  struct Led {
+    raft::Term term = 0;
+    IsrTracker isr;
+  };
+  std::map<raft::driver::GroupId, Led> led_;  // groups led here, with their ISR
+  runtime::TimerId announce_timer_ = runtime::kNoTimer;
+  bool announce_soon_ = false;
   controller::ProducerIdRange producer_ids_;  // what is left of this process's block
   std::vector<ProducerIdDone> producer_id_waiters_;
   bool allocating_producer_ids_ = false;

@@ -164,17 +164,18 @@ void Broker::HandleMetadata(const kafka::RequestFrame& frame, Respond respond) {
       kafka::MetadataResponse::Topic::Partition part;
       part.partition_index = static_cast<int32_t>(p);
       part.replica_nodes.assign(info.replicas.begin(), info.replicas.end());
-      // Caught up within a bound is not tracked yet: every replica is listed in sync.
-      part.isr_nodes = part.replica_nodes;
       for (controller::BrokerId b : info.replicas) {
         const controller::BrokerInfo* broker = image_.broker(b);
         if (broker == nullptr || broker->fenced) part.offline_replicas.push_back(b);
       }
-      auto soft = soft_states_.find(info.group_id);
-      if (soft != soft_states_.end() && soft->second.leader != raft::kNoNode) {
-        part.leader_id = static_cast<int32_t>(raft::driver::NodeOfReplica(soft->second.leader));
-        part.leader_epoch = internal::LeaderEpochOf(soft->second.term);
+      // Hosted here: this replica knows the leader; else the leader's announcement does.
+      if (std::optional<Leadership> leadership = LeadershipOf(info.group_id)) {
+        part.leader_id = leadership->leader;
+        part.leader_epoch = internal::LeaderEpochOf(leadership->term);
+        // In sync as the leader measures it; not known yet: every replica.
+        part.isr_nodes = leadership->isr.empty() ? part.replica_nodes : leadership->isr;
       } else {
+        part.isr_nodes = part.replica_nodes;
         // Not known here (no replica on this broker, or no leader yet): never a guess.
         part.leader_id = -1;
         part.leader_epoch = -1;

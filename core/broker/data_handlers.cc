@@ -156,6 +156,15 @@ void Broker::HandleProduce(const kafka::RequestFrame& frame, Respond respond) {
         if (frame.header.api_version >= 8) pr.error_message = batches.message;
         continue;
       }
+      const int32_t min_insync = config.ok() ? config->min_insync_replicas : 1;
+      if (request.acks == -1 && min_insync > 1 &&
+          LocalIsr(info->partitions[data.index].group_id).size() <
+              static_cast<size_t>(min_insync)) {
+        // Kafka's rule: acks=all needs min.insync.replicas in sync, before anything is written.
+        ++stats_.not_enough_replicas;
+        pr.error_code = kafka::ToWire(ErrorCode::kNotEnoughReplicas);
+        continue;
+      }
       pr.log_append_time_ms = batches.log_append_time_ms;
       pr.log_start_offset = g->kafka_log_start_offset();
       const raft::driver::GroupId group = info->partitions[data.index].group_id;

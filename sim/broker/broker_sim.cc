@@ -81,12 +81,37 @@ class World {
   // replicas its image places on it (a deleted topic's replicas are gone).
   std::optional<std::string> MetadataDivergence(const Topology& topology) {
     std::optional<std::string> first_state;
+    std::string first_view;
     for (auto& [id, b] : brokers_) {
       if (b == nullptr) return absl::StrCat("broker ", id, " is down");
       const controller::MetadataImage& image = b->image();
       const std::string state = image.ToState().SerializeAsString();
-      if (!first_state.has_value()) first_state = state;
-      if (state != *first_state) return absl::StrCat("broker ", id, "'s image differs");
+      if (!first_state.has_value()) {
+        first_state = state;
+        raft::driver::GroupDriver* m =
+            b->node().group(controller::MetadataImage::kMetadataGroupId);
+        first_view = absl::StrCat("broker ", id, ": ", image.records_applied(), " records, at ",
+                                  m == nullptr ? -2 : m->applied_offset());
+      }
+      if (state != *first_state) {
+        raft::driver::GroupDriver* m =
+            b->node().group(controller::MetadataImage::kMetadataGroupId);
+        return absl::StrCat("broker ", id, "'s image differs (", image.records_applied(),
+                            " records applied, metadata replica ",
+                            m == nullptr ? "absent"
+                            : m->halted() ? "halted"
+                            : m->raft() == nullptr ? "not running"
+                                                   : absl::StrCat("at ", m->applied_offset()),
+                            m == nullptr || m->raft() == nullptr
+                                ? std::string()
+                                : absl::StrCat(" log end ", m->log_last_offset(), " role ",
+                                               static_cast<int>(m->raft()->role()), " term ",
+                                               m->raft()->term(), " leader ", m->raft()->leader(),
+                                               m->fenced() ? " FENCED" : "", " failures ",
+                                               m->stats().failures, " opens ", m->stats().opens,
+                                               " votes_suppressed ", m->stats().votes_suppressed),
+                            "; ", first_view, ")");
+      }
       for (const std::string& name : topology.deleted()) {
         if (image.FindTopic(name) != nullptr) {
           return absl::StrCat("deleted topic ", name, " still listed by broker ", id);

@@ -27,10 +27,17 @@ using clients::BrokerConnection;
 using clients::Reply;
 
 struct Cluster {
-  explicit Cluster(uint64_t seed) : world(sim::SimWorldOptions{.seed = seed}) {
+  // `nodes` brokers, 1..nodes.
+  explicit Cluster(uint64_t seed, int nodes = 3)
+      : world(sim::SimWorldOptions{.seed = seed, .nodes = NodeIds(nodes)}) {
     world.SetLifecycleHandlers([this](runtime::NodeId id) { brokers[id].reset(); },
                                [this](runtime::NodeId id) { Build(id); });
     for (runtime::NodeId id : world.node_ids()) Build(id);
+  }
+  static std::vector<runtime::NodeId> NodeIds(int nodes) {
+    std::vector<runtime::NodeId> ids;
+    for (int i = 1; i <= nodes; ++i) ids.push_back(static_cast<runtime::NodeId>(i));
+    return ids;
   }
   void Build(runtime::NodeId id) {
     BrokerOptions options;
