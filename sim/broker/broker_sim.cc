@@ -218,7 +218,13 @@ class World {
     world_->SetBuggifyEnabled(profile.buggify);
     FaultInjectorOptions fo;
     const size_t minority = (ids.size() - 1) / 2;
-    fo.storage_fault_nodes = std::set<runtime::NodeId>(ids.end() - minority, ids.end());
+    // Storage faults on a minority of EVERY Raft group, not just of the brokers: a partition has
+    // min(3, brokers) replicas, and with 5 brokers two damaged ones could be two of its three —
+    // a damaged majority, which no replication protocol survives (acknowledged data then
+    // vanished in 5-broker runs).
+    const size_t replicas = std::min<size_t>(ids.size(), 3);
+    const size_t damaged = std::min(minority, (replicas - 1) / 2);
+    fo.storage_fault_nodes = std::set<runtime::NodeId>(ids.end() - damaged, ids.end());
     fo.unavailable_nodes_max = minority;
     injector_ = std::make_unique<FaultInjector>(
         *world_, profile, DrawFaultSchedule(profile, schedule_random, world_->Now(),
