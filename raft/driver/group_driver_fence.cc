@@ -59,6 +59,8 @@ void GroupDriver::AskFencePeers() {
     query.set_from(self_);
     query.set_to(voter);
     query.set_fence_query_id(fence_query_base_ + fence_query_round_);
+    // The durable log end this replica has now: a leader that counted on more must act.
+    query.set_last_log_offset(FenceReportEnd().offset);
     send_(voter, options_.group_id, std::move(query));
   }
   MaybeLowerFence();  // a single voter has nobody to ask
@@ -83,6 +85,17 @@ void GroupDriver::ReceiveFenceMessage(const Message& m) {
     ++stats_.fence_reports_sent;
     send_(m.from(), options_.group_id,
           FenceReport(m, self_, FenceReportEnd(), view_->LastConfChangeEnd()));
+    // The fenced follower's log ends below what it acknowledged to this leader (media damage).
+    // The core never probes below a match offset, and a quiesced group sends it nothing, so it
+    // would wait for ever: as for a rejection below the match (GroupDriver::Receive), restart
+    // this replica, and a fresh leader starts with no match offsets.
+    const Progress* pr = node_->role() == Role::kLeader ? node_->progress(m.from()) : nullptr;
+    if (pr != nullptr && m.last_log_offset() >= kNoOffset &&
+        m.last_log_offset() < pr->match_offset) {
+      Fail(absl::AbortedError(absl::StrCat("fenced follower ", m.from(), " has up to ",
+                                           m.last_log_offset(), ", acknowledged ",
+                                           pr->match_offset)));
+    }
     return;
   }
   if (!fence_recovery_.has_value()) return;  // not fenced (any more): a late answer

@@ -175,5 +175,34 @@ TEST(QuiescenceTest, FollowerDownWhileItsGroupWentQuietCatchesUp) {
   ExpectSafe(cluster);
 }
 
+// Regression (found by the 5-broker simulation): a follower whose disk lost the tail it had
+// acknowledged comes back fenced into a QUIET group. The leader's progress still says the
+// follower holds everything, a fenced replica never campaigns, and a quiet group sends it
+// nothing: it stayed behind for good. Its fence query now carries its durable log end, and a
+// leader that counted on more restarts, so a fresh leader (no match offsets) repairs it.
+TEST(QuiescenceTest, AFollowerThatLostItsAcknowledgedTailIsRepairedInAQuietGroup) {
+  Cluster cluster(Options(206));
+  SettleQuiet(cluster);
+  const runtime::NodeId leader = static_cast<runtime::NodeId>(cluster.LeaderOf(1));
+  const runtime::NodeId follower = leader == 3 ? 2 : 3;
+  const int64_t applied = cluster.node(leader)->group(1)->applied_offset();
+  cluster.world().Crash(follower);
+  // Media damage near the end of its segment: recovery cuts the tail it acknowledged.
+  constexpr char kSegment[] = "g1/log/00000000000000000000.log";
+  SimDisk& disk = cluster.world().node(follower).sim_disk();
+  ASSERT_TRUE(disk.FileExists(kSegment));
+  const uint64_t size = disk.DurableContents(kSegment).size();
+  ASSERT_GT(size, 200u);
+  disk.CorruptByte(kSegment, size - 100, 0x10);
+  cluster.NoteManualDamage(follower);
+  cluster.world().Restart(follower);
+  EXPECT_TRUE(RunUntil(cluster, Duration::Seconds(30), [&] {
+    raft::driver::NodeDriver* n = cluster.node(follower);
+    return n != nullptr && n->group(1) != nullptr && !n->group(1)->fenced() &&
+           n->group(1)->applied_offset() >= applied;
+  })) << "the damaged follower was never repaired";
+  ExpectSafe(cluster);
+}
+
 }  // namespace
 }  // namespace eddy::sim::cluster
