@@ -223,5 +223,35 @@ RC_GTEST_PROP(ProducerStateMachineProperty, SnapshotAnywhereThenReplayMatchesFul
   RC_ASSERT(installed.table() == whole.table());
 }
 
+// The snapshot bytes come from disk and from peers: any bytes either restore (a table within
+// its bounds) or are refused as kDataLoss, and never crash.
+RC_GTEST_PROP(ProducerStateMachineProperty, ArbitraryStateBytesNeverCrash, ()) {
+  std::vector<uint8_t> bytes = *rc::gen::container<std::vector<uint8_t>>(rc::gen::arbitrary<uint8_t>());
+  if (*rc::gen::inRange(0, 2) == 0) {
+    // Mostly-valid states too: a real snapshot with a few bytes flipped.
+    ProducerStateMachine source(ProducerTable::kDefaultExpirationMs, nullptr);
+    RC_ASSERT(source.Restore(Bootstrap(), {}).ok());
+    int64_t next = 0;
+    for (int i = 0; i < 5; ++i) ApplyData(source, &next, i, 0, 0, 2);
+    bytes = *source.Snapshot();
+    const int flips = *rc::gen::inRange(1, 4);
+    for (int f = 0; f < flips && !bytes.empty(); ++f) {
+      bytes[*rc::gen::inRange<size_t>(0, bytes.size())] ^= *rc::gen::inRange<uint8_t>(1, 255);
+    }
+  }
+  ProducerStateMachine m(ProducerTable::kDefaultExpirationMs, nullptr);
+  const absl::Status s = m.Restore(Bootstrap(), bytes);
+  RC_ASSERT(s.ok() || s.code() == absl::StatusCode::kDataLoss);
+  if (!s.ok()) return;
+  RC_ASSERT(m.table().size() <= ProducerTable::kProducersMax);
+  for (const auto& [id, entry] : m.table().producers()) {
+    RC_ASSERT(id >= 0);
+    RC_ASSERT(entry.batches.size() <= ProducerTable::kBatchesPerProducer);
+  }
+  // And the machine goes on applying.
+  int64_t next = 0;
+  ApplyData(m, &next, 3, 0, 0, 1);
+}
+
 }  // namespace
 }  // namespace eddy::producer

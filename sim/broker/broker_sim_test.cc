@@ -17,6 +17,20 @@ TEST(BrokerSimTest, WithoutFaultsEverythingAcknowledgedReadsBack) {
   EXPECT_GE(r.records_read, r.acked_records);
 }
 
+// Five brokers: partitions on three of them, so Metadata from the other two names leaders
+// from the leaders' announcements, and the metadata group has five voters.
+TEST(BrokerSimTest, FiveBrokersUnderFaultsFindNoViolation) {
+  int failed = 0;
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    const BrokerSimResult r = RunBrokerSim({.seed = seed, .brokers = 5});
+    if (!r.ok) {
+      ++failed;
+      ADD_FAILURE() << "seed " << seed << ": " << r.violation << " [" << r.profile << "]";
+    }
+  }
+  EXPECT_EQ(failed, 0);
+}
+
 TEST(BrokerSimTest, TheSameSeedGivesTheSameRun) {
   const BrokerSimResult a = RunBrokerSim({.seed = 7, .duration = Duration::Seconds(10)});
   const BrokerSimResult b = RunBrokerSim({.seed = 7, .duration = Duration::Seconds(10)});
