@@ -5,8 +5,9 @@
 namespace eddy::producer {
 
 void ProducerSequencer::StartTerm(uint64_t term) {
+  // Any other term (a lower one only if a replica came back with an older hard state, which
+  // its fence handles) starts afresh: batches in flight belong to one leadership.
   if (term == term_) return;
-  EDDY_CHECK_GT(term, term_);
   term_ = term;
   in_flight_.clear();
   producer_of_ticket_.clear();
