@@ -277,6 +277,11 @@ void Broker::HandleCreateTopics(const kafka::RequestFrame& frame, Respond respon
                        r.error_message = answer.message();
                      }
                      if (answer.error_code() == 0) {
+                       if (version >= 5 && answer.num_partitions() > 0) {
+                         r.num_partitions = answer.num_partitions();
+                         r.replication_factor =
+                             static_cast<int16_t>(answer.replication_factor());
+                       }
                        if (const std::optional<controller::TopicId> id =
                                controller::TopicIdFromBytes(answer.topic_id())) {
                          r.topic_id = ToUuid(*id);

@@ -56,6 +56,9 @@ TEST(BrokerTest, BrokersJoinAndACreatedTopicIsHostedAndListedEverywhere) {
   ASSERT_EQ(created->response.topics.size(), 1u);
   EXPECT_EQ(created->response.topics[0].error_code, 0)
       << created->response.topics[0].error_message.value_or("");
+  // v5+ reports what was created (Kafka's AdminClient reads it).
+  EXPECT_EQ(created->response.topics[0].num_partitions, 3);
+  EXPECT_EQ(created->response.topics[0].replication_factor, 3);
   // Every broker hosts the three partitions, and each has a leader.
   ASSERT_TRUE(c.RunUntil(Duration::Seconds(30), [&] {
     for (auto& [id, b] : c.brokers) {
@@ -91,6 +94,8 @@ TEST(BrokerTest, BrokersJoinAndACreatedTopicIsHostedAndListedEverywhere) {
       c, connection, CreateRequest("defaults", -1, -1), 5);
   ASSERT_TRUE(defaults.ok());
   EXPECT_EQ(defaults->response.topics[0].error_code, 0);
+  EXPECT_EQ(defaults->response.topics[0].num_partitions, 3) << "the broker's default";
+  EXPECT_EQ(defaults->response.topics[0].replication_factor, 3);
   // kafkajs sends CreateTopics v3 with -1 for both: the broker's defaults, as Kafka's broker
   // takes them at every version (this was refused with INVALID_REQUEST, which broke kafkajs).
   auto defaults_v3 = Ask<kafka::CreateTopicsRequest, kafka::CreateTopicsResponse>(

@@ -79,7 +79,9 @@ void ControllerService::Handle(const ControllerCall& call, const controller::Met
       return false;
     }
     if (validate_only) {
-      std::move(answer)(AnswerWith(ErrorCode::kNone, ""));
+      ControllerAnswer validated = AnswerWith(ErrorCode::kNone, "");
+      if (plan.record.has_create_topic()) AddTopicShape(plan.record.create_topic(), &validated);
+      std::move(answer)(std::move(validated));
       return false;
     }
     record = std::move(plan.record);
@@ -143,7 +145,10 @@ void ControllerService::Handle(const ControllerCall& call, const controller::Met
               if (std::optional<ControllerAnswer> done = Done(image, call)) a = *std::move(done);
             }
             // The image (this broker's mirror) applied the record before the acknowledgement.
-            if (*alive && a.error_code() == 0) AddProducerIds(image, call, &a);
+            if (*alive && a.error_code() == 0) {
+              AddProducerIds(image, call, &a);
+              AddCreatedTopicShape(image, call, &a);
+            }
             std::move(answer)(std::move(a));
           });
 }
@@ -197,7 +202,26 @@ std::optional<ControllerAnswer> ControllerService::Done(const controller::Metada
     }
   }
   AddProducerIds(image, call, &done);
+  AddCreatedTopicShape(image, call, &done);
   return done;
+}
+
+void ControllerService::AddTopicShape(const controller::CreateTopic& topic,
+                                      ControllerAnswer* answer) {
+  answer->set_num_partitions(topic.partitions_size());
+  answer->set_replication_factor(
+      topic.partitions().empty() ? 0 : topic.partitions(0).replicas_size());
+}
+
+void ControllerService::AddCreatedTopicShape(const controller::MetadataImage& image,
+                                             const ControllerCall& call,
+                                             ControllerAnswer* answer) {
+  if (!call.has_create_topic()) return;
+  const controller::TopicInfo* topic = image.FindTopic(call.create_topic().name());
+  if (topic == nullptr) return;
+  answer->set_num_partitions(static_cast<int32_t>(topic->partitions.size()));
+  answer->set_replication_factor(
+      topic->partitions.empty() ? 0 : static_cast<int32_t>(topic->partitions[0].replicas.size()));
 }
 
 void ControllerService::AddProducerIds(const controller::MetadataImage& image,

@@ -71,6 +71,11 @@ class ControllerService {
   // caller).
   static void AddProducerIds(const controller::MetadataImage& image, const ControllerCall& call,
                              ControllerAnswer* answer);
+  // A created topic's partition count and replication factor (CreateTopics v5+ reports them):
+  // from the planned record (validate_only), or from the image once it is applied.
+  static void AddTopicShape(const controller::CreateTopic& topic, ControllerAnswer* answer);
+  static void AddCreatedTopicShape(const controller::MetadataImage& image,
+                                   const ControllerCall& call, ControllerAnswer* answer);
 
   runtime::Runtime& runtime_;
   DriverFn metadata_driver_;
