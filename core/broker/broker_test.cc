@@ -426,6 +426,19 @@ TEST(BrokerTest, OffsetForLeaderEpochGivesWhereEachTermEnded) {
   EXPECT_EQ(ask(to_second, first.second, first.second).error_code,
             kafka::ToWire(kafka::ErrorCode::kFencedLeaderEpoch));
   EXPECT_EQ(ask(to_second, 0, -1).end_offset, -1);  // older than every term in the log
+  // Fetch fences the same way (KIP-320): the old leader's epoch is fenced, a newer one unknown,
+  // the current one (or none) reads.
+  auto fetch = [&](int32_t current) {
+    kafka::FetchRequest request = FetchFrom("epochs", 0);
+    request.topics[0].partitions[0].current_leader_epoch = current;
+    auto f = Ask<kafka::FetchRequest, kafka::FetchResponse>(c, to_second, request, 12);
+    EXPECT_TRUE(f.ok());
+    return f->response.responses[0].partitions[0].error_code;
+  };
+  EXPECT_EQ(fetch(first.second), kafka::ToWire(kafka::ErrorCode::kFencedLeaderEpoch));
+  EXPECT_EQ(fetch(second.second + 1), kafka::ToWire(kafka::ErrorCode::kUnknownLeaderEpoch));
+  EXPECT_EQ(fetch(second.second), 0);
+  EXPECT_EQ(fetch(-1), 0);
 }
 
 // Broker simulation seed 19: a failed fsync reopened a broker's metadata replica, whose restore

@@ -543,6 +543,15 @@ void Broker::RunFetch(std::shared_ptr<FetchState> state) {
         read.error = error;
         continue;
       }
+      // Kafka's fencing (KIP-320): a client that names another leader epoch than this leader's
+      // term learned its leader elsewhere — an older one (it refreshes its metadata) or one this
+      // replica has not heard of yet (it retries).
+      const int32_t epoch = LeaderEpochOf(g->raft()->term());
+      if (partition.current_leader_epoch >= 0 && partition.current_leader_epoch != epoch) {
+        read.error = partition.current_leader_epoch > epoch ? ErrorCode::kUnknownLeaderEpoch
+                                                            : ErrorCode::kFencedLeaderEpoch;
+        continue;
+      }
       read.group = image_.FindTopic(name)->partitions[partition.partition].group_id;
       read.high_watermark = g->kafka_high_watermark();
       read.log_start = g->kafka_log_start_offset();
