@@ -439,6 +439,21 @@ TEST(BrokerTest, OffsetForLeaderEpochGivesWhereEachTermEnded) {
   EXPECT_EQ(fetch(second.second + 1), kafka::ToWire(kafka::ErrorCode::kUnknownLeaderEpoch));
   EXPECT_EQ(fetch(second.second), 0);
   EXPECT_EQ(fetch(-1), 0);
+  auto list = [&](int32_t current) {
+    kafka::ListOffsetsRequest request;
+    request.replica_id = -1;
+    auto& t = request.topics.emplace_back();
+    t.name = "epochs";
+    auto& p = t.partitions.emplace_back();
+    p.timestamp = -1;
+    p.current_leader_epoch = current;
+    auto r = Ask<kafka::ListOffsetsRequest, kafka::ListOffsetsResponse>(c, to_second, request, 6);
+    EXPECT_TRUE(r.ok());
+    return r->response.topics[0].partitions[0].error_code;
+  };
+  EXPECT_EQ(list(first.second), kafka::ToWire(kafka::ErrorCode::kFencedLeaderEpoch));
+  EXPECT_EQ(list(second.second + 1), kafka::ToWire(kafka::ErrorCode::kUnknownLeaderEpoch));
+  EXPECT_EQ(list(second.second), 0);
 }
 
 // Broker simulation seed 19: a failed fsync reopened a broker's metadata replica, whose restore

@@ -40,6 +40,17 @@ ErrorCode ErrorOfProposal(const absl::Status& status) {
   }
 }
 
+// Kafka's fencing by leader epoch (KIP-320), for Fetch, ListOffsets and OffsetForLeaderEpoch:
+// a client that names another epoch than this leader's term learned its leader elsewhere — an
+// older one (FENCED_LEADER_EPOCH: it refreshes its metadata) or one this replica has not heard
+// of yet (UNKNOWN_LEADER_EPOCH: it retries). kNone when it names none (-1) or this one.
+ErrorCode EpochFence(int32_t current_leader_epoch, const raft::driver::GroupDriver& leader) {
+  const int32_t epoch = LeaderEpochOf(leader.raft()->term());
+  if (current_leader_epoch < 0 || current_leader_epoch == epoch) return ErrorCode::kNone;
+  return current_leader_epoch > epoch ? ErrorCode::kUnknownLeaderEpoch
+                                      : ErrorCode::kFencedLeaderEpoch;
+}
+
 // The records of one Fetch response at most: one transport message, less room for the
 // response's own fields (a few dozen bytes per partition; a request naming more partitions
 // than fit is refused by the listener's check).
@@ -366,6 +377,11 @@ void Broker::HandleListOffsets(const kafka::RequestFrame& frame, Respond respond
         continue;
       }
       pr.leader_epoch = LeaderEpochOf(g->raft()->term());
+      if (const ErrorCode fence = EpochFence(partition.current_leader_epoch, *g);
+          fence != ErrorCode::kNone) {
+        pr.error_code = kafka::ToWire(fence);
+        continue;
+      }
       if (partition.timestamp == kLatest) {
         pr.offset = g->kafka_high_watermark();  // read_committed too: no transactions yet
       } else if (partition.timestamp == kEarliest) {
@@ -447,12 +463,9 @@ void Broker::HandleOffsetForLeaderEpoch(const kafka::RequestFrame& frame, Respon
         pr.error_code = kafka::ToWire(error);
         continue;
       }
-      const int64_t term = static_cast<int64_t>(g->raft()->term());
-      if (partition.current_leader_epoch >= 0 && partition.current_leader_epoch != term) {
-        // The client knows a newer leader than this one, or is behind.
-        pr.error_code = kafka::ToWire(partition.current_leader_epoch > term
-                                          ? ErrorCode::kUnknownLeaderEpoch
-                                          : ErrorCode::kFencedLeaderEpoch);
+      if (const ErrorCode fence = EpochFence(partition.current_leader_epoch, *g);
+          fence != ErrorCode::kNone) {
+        pr.error_code = kafka::ToWire(fence);
         continue;
       }
       if (partition.leader_epoch < 0) {
@@ -543,13 +556,9 @@ void Broker::RunFetch(std::shared_ptr<FetchState> state) {
         read.error = error;
         continue;
       }
-      // Kafka's fencing (KIP-320): a client that names another leader epoch than this leader's
-      // term learned its leader elsewhere — an older one (it refreshes its metadata) or one this
-      // replica has not heard of yet (it retries).
-      const int32_t epoch = LeaderEpochOf(g->raft()->term());
-      if (partition.current_leader_epoch >= 0 && partition.current_leader_epoch != epoch) {
-        read.error = partition.current_leader_epoch > epoch ? ErrorCode::kUnknownLeaderEpoch
-                                                            : ErrorCode::kFencedLeaderEpoch;
+      if (const ErrorCode fence = EpochFence(partition.current_leader_epoch, *g);
+          fence != ErrorCode::kNone) {
+        read.error = fence;
         continue;
       }
       read.group = image_.FindTopic(name)->partitions[partition.partition].group_id;
