@@ -49,6 +49,7 @@ ProducerSequencer::Decision ProducerSequencer::Decide(const ProducerTable& appli
     }
   }
   decision.committed_duplicate = check.duplicate_of;
+  // A batch in flight has no offsets (-1) and was matched above; a committed one has them.
   EDDY_CHECK_GE(decision.committed_duplicate->kafka_base_offset, 0);
   return decision;
 }

@@ -99,6 +99,13 @@ absl::Status ProducerStateMachine::Restore(const raft::SnapshotMeta& meta,
     entry.last_timestamp_ms = p.last_timestamp_ms();
     entry.last_raft_offset = p.last_raft_offset();
     for (const BatchRecordState& b : p.batches()) {
+      // The bytes come from disk or from the leader: offsets a batch could never have had
+      // would later be handed to a retrying client (and trip the sequencer's checks).
+      if (b.first_sequence() < 0 || b.last_sequence() < 0 || b.kafka_base_offset() < 0 ||
+          b.kafka_last_offset() < b.kafka_base_offset()) {
+        return absl::DataLossError(
+            absl::StrCat("producer state batch of ", p.producer_id(), " is malformed"));
+      }
       entry.batches.push_back(BatchRecord{b.first_sequence(), b.last_sequence(),
                                           b.kafka_base_offset(), b.kafka_last_offset()});
     }

@@ -152,6 +152,14 @@ TEST(ProducerStateMachineTest, MalformedStatesAreRefused) {
   p->set_producer_id(1);
   for (int i = 0; i < 6; ++i) p->add_batches();
   EXPECT_EQ(restore(too_many_batches).code(), absl::StatusCode::kDataLoss);
+  ProducerTableState negative_offset;
+  ProducerEntryState* n = negative_offset.add_producers();
+  n->set_producer_id(1);
+  BatchRecordState* b = n->add_batches();
+  b->set_kafka_base_offset(-5);
+  b->set_kafka_last_offset(-5);
+  EXPECT_EQ(restore(negative_offset).code(), absl::StatusCode::kDataLoss)
+      << "a forged offset would be handed to a retrying client";
   ProducerTableState bad_epoch;
   bad_epoch.add_producers()->set_epoch(70000);
   EXPECT_EQ(restore(bad_epoch).code(), absl::StatusCode::kDataLoss);
@@ -247,6 +255,10 @@ RC_GTEST_PROP(ProducerStateMachineProperty, ArbitraryStateBytesNeverCrash, ()) {
   for (const auto& [id, entry] : m.table().producers()) {
     RC_ASSERT(id >= 0);
     RC_ASSERT(entry.batches.size() <= ProducerTable::kBatchesPerProducer);
+    for (const BatchRecord& b : entry.batches) {
+      RC_ASSERT(b.kafka_base_offset >= 0);
+      RC_ASSERT(b.kafka_last_offset >= b.kafka_base_offset);
+    }
   }
   // And the machine goes on applying.
   int64_t next = 0;
