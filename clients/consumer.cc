@@ -29,7 +29,6 @@ Consumer::Consumer(runtime::ClientRuntime& runtime, ConsumerOptions options)
 
 Consumer::~Consumer() {
   alive_.reset();
-  if (wake_timer_ != runtime::kNoTimer) runtime_.clock().Cancel(wake_timer_);
 }
 
 absl::Status Consumer::Assign(const std::vector<TopicPartition>& partitions) {
@@ -178,8 +177,7 @@ void Consumer::MaybeCompletePoll(Instant now) {
 void Consumer::Close() {
   if (closed_) return;
   closed_ = true;
-  if (wake_timer_ != runtime::kNoTimer) runtime_.clock().Cancel(wake_timer_);
-  wake_timer_ = runtime::kNoTimer;
+  wake_.Cancel();
   std::map<uint64_t, Lookup> lookups = std::move(lookups_);
   lookups_.clear();
   fetches_.clear();
@@ -194,19 +192,7 @@ void Consumer::Close() {
 }
 
 void Consumer::Wake(Duration delay) {
-  if (closed_) return;
-  const Instant at = runtime_.clock().Now() + std::max(delay, Duration::Zero());
-  if (wake_timer_ != runtime::kNoTimer) {
-    if (wake_at_ <= at) return;  // an earlier run is already due
-    runtime_.clock().Cancel(wake_timer_);
-  }
-  wake_at_ = at;
-  wake_timer_ = runtime_.clock().ScheduleAfter(
-      at - runtime_.clock().Now(), [this, alive = std::weak_ptr<bool>(alive_)] {
-        if (alive.expired()) return;
-        wake_timer_ = runtime::kNoTimer;
-        Run();
-      });
+  if (!closed_) wake_.After(delay);
 }
 
 void Consumer::Run() {

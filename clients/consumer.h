@@ -52,6 +52,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "clients/broker_connection.h"
+#include "clients/wake_timer.h"
 #include "clients/connection_pool.h"
 #include "clients/consumer_options.h"
 #include "clients/consumer_record.h"
@@ -220,8 +221,7 @@ class Consumer {
   std::optional<Instant> metadata_attempted_;
   std::optional<Instant> metadata_updated_;
 
-  runtime::TimerId wake_timer_ = runtime::kNoTimer;
-  Instant wake_at_;
+  WakeTimer wake_{runtime_.clock(), [this] { Run(); }};
   bool closed_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

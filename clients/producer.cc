@@ -50,7 +50,6 @@ Producer::Producer(runtime::ClientRuntime& runtime, ProducerOptions options)
 
 Producer::~Producer() {
   alive_.reset();
-  if (wake_timer_ != runtime::kNoTimer) runtime_.clock().Cancel(wake_timer_);
 }
 
 absl::Status Producer::Send(ProducerRecord record, SendCallback callback) {
@@ -186,8 +185,7 @@ void Producer::CheckFlushes() {
 void Producer::Close() {
   if (closed_) return;
   closed_ = true;
-  if (wake_timer_ != runtime::kNoTimer) runtime_.clock().Cancel(wake_timer_);
-  wake_timer_ = runtime::kNoTimer;
+  wake_.Cancel();
   const absl::Status why = absl::CancelledError("producer closed");
   std::deque<Waiting> waiting = std::move(waiting_);
   waiting_.clear();

@@ -43,6 +43,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "clients/broker_connection.h"
+#include "clients/wake_timer.h"
 #include "clients/metadata_cache.h"
 #include "clients/partitioner.h"
 #include "clients/producer_batch.h"
@@ -192,8 +193,7 @@ class Producer {
   bool init_in_flight_ = false;
   std::optional<Instant> init_attempted_;
 
-  runtime::TimerId wake_timer_ = runtime::kNoTimer;
-  Instant wake_at_;
+  WakeTimer wake_{runtime_.clock(), [this] { RunSender(); }};
   bool closed_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -53,19 +53,7 @@ bool StaleMetadata(int16_t code) {
 }  // namespace
 
 void Producer::Wake(Duration delay) {
-  if (closed_) return;
-  const Instant at = runtime_.clock().Now() + std::max(delay, Duration::Zero());
-  if (wake_timer_ != runtime::kNoTimer) {
-    if (wake_at_ <= at) return;  // an earlier run is already due
-    runtime_.clock().Cancel(wake_timer_);
-  }
-  wake_at_ = at;
-  wake_timer_ = runtime_.clock().ScheduleAfter(
-      at - runtime_.clock().Now(), [this, alive = std::weak_ptr<bool>(alive_)] {
-        if (alive.expired()) return;
-        wake_timer_ = runtime::kNoTimer;
-        RunSender();
-      });
+  if (!closed_) wake_.After(delay);
 }
 
 void Producer::RunSender() {
