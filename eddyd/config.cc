@@ -144,6 +144,15 @@ const std::map<std::string, std::string>& DefaultProperties() {
       {"default.replication.factor", "1"},
       {"auto.create.topics.enable", "true"},
       {"producer.id.expiration.ms", "86400000"},
+      {"group.initial.rebalance.delay.ms", "0"},
+      {"group.min.session.timeout.ms", "6000"},
+      {"group.max.session.timeout.ms", "1800000"},
+      {"group.max.size", "10000"},
+      {"offsets.topic.num.partitions", "50"},
+      {"offsets.topic.replication.factor", "3"},
+      {"offsets.retention.minutes", "10080"},
+      {"offsets.retention.check.interval.ms", "600000"},
+      {"offset.metadata.max.bytes", "4096"},
   };
   return *defaults;
 }
@@ -164,6 +173,53 @@ std::map<std::string, std::string> PropertiesFromEnvironment(
   }
   return out;
 }
+
+namespace {
+
+// The consumer-group keys (config.h), into c->group_coordinator and the offsets topic's shape.
+absl::Status GroupSettings(const std::map<std::string, std::string>& p, Config* c) {
+  group::CoordinatorOptions& g = c->group_coordinator;
+  struct Key {
+    const char* name;
+    int64_t min;
+    int64_t max;
+    int64_t* out;
+  };
+  int64_t delay = 0, min_session = 0, max_session = 0, max_size = 0, partitions = 0, rf = 0,
+          retention_minutes = 0, check_ms = 0, metadata_bytes = 0;
+  const Key keys[] = {
+      {"group.initial.rebalance.delay.ms", 0, INT32_MAX, &delay},
+      {"group.min.session.timeout.ms", 1, INT32_MAX, &min_session},
+      {"group.max.session.timeout.ms", 1, INT32_MAX, &max_session},
+      {"group.max.size", 1, 1'000'000, &max_size},
+      {"offsets.topic.num.partitions", 1, 1000, &partitions},
+      {"offsets.topic.replication.factor", 1, 7, &rf},
+      {"offsets.retention.minutes", 1, INT64_MAX / 60'000 / 4, &retention_minutes},
+      {"offsets.retention.check.interval.ms", 1, INT64_MAX / 4, &check_ms},
+      {"offset.metadata.max.bytes", 0, 1 << 20, &metadata_bytes},
+  };
+  for (const Key& key : keys) {
+    auto value = Integer(p, key.name, key.min, key.max);
+    if (!value.ok()) return value.status();
+    *key.out = *value;
+  }
+  if (min_session > max_session) {
+    return Bad("group.min.session.timeout.ms", p.at("group.min.session.timeout.ms"),
+               "is above group.max.session.timeout.ms");
+  }
+  g.initial_rebalance_delay_ms = static_cast<int32_t>(delay);
+  g.min_session_timeout_ms = static_cast<int32_t>(min_session);
+  g.max_session_timeout_ms = static_cast<int32_t>(max_session);
+  g.group_max_size = static_cast<size_t>(max_size);
+  g.offsets_retention_ms = retention_minutes * 60'000;
+  g.offsets_retention_check_interval_ms = check_ms;
+  g.offset_metadata_max_bytes = static_cast<size_t>(metadata_bytes);
+  c->offsets_topic_partitions = static_cast<int32_t>(partitions);
+  c->offsets_topic_replication_factor = static_cast<int32_t>(rf);
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::StatusOr<Config> BuildConfig(
     const std::vector<std::map<std::string, std::string>>& layers) {
@@ -232,6 +288,7 @@ absl::StatusOr<Config> BuildConfig(
   auto expiration = Integer(p, "producer.id.expiration.ms", 1, INT64_MAX / 4);
   if (!expiration.ok()) return expiration.status();
   c.producer_id_expiration_ms = *expiration;
+  if (absl::Status s = GroupSettings(p, &c); !s.ok()) return s;
   return c;
 }
 

@@ -17,6 +17,17 @@
 //   default.replication.factor  1
 //   auto.create.topics.enable   true
 //   producer.id.expiration.ms   86400000 — an idle idempotent producer is forgotten after it
+//   consumer groups (core/group/README.md), Kafka's meanings:
+//     group.initial.rebalance.delay.ms     0 (Kafka's code default is 3000; its shipped
+//                                          server.properties sets 0 for development, as here)
+//     group.min.session.timeout.ms         6000
+//     group.max.session.timeout.ms         1800000
+//     group.max.size                       10000 (Kafka: unbounded; here a named bound)
+//     offsets.topic.num.partitions         50
+//     offsets.topic.replication.factor     3 (capped at the number of voters)
+//     offsets.retention.minutes            10080
+//     offsets.retention.check.interval.ms  600000
+//     offset.metadata.max.bytes            4096
 //   and the broker-level defaults of topic configs, under each topic's own values (unset: Kafka's
 //   defaults): log.retention.ms, log.retention.bytes, log.segment.bytes, log.roll.ms,
 //   log.cleanup.policy, message.max.bytes, log.message.timestamp.type, min.insync.replicas.
@@ -28,6 +39,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/group/group_coordinator.h"
 #include "core/runtime/connector.h"
 #include "core/runtime/transport.h"
 
@@ -46,6 +58,9 @@ struct Config {
   int16_t default_replication_factor = 1;
   bool auto_create_topics = true;
   int64_t producer_id_expiration_ms = 86'400'000;
+  group::CoordinatorOptions group_coordinator;
+  int32_t offsets_topic_partitions = 50;
+  int32_t offsets_topic_replication_factor = 3;
   // Broker-level topic config defaults that were set, by broker name (log.retention.ms, ...).
   std::map<std::string, std::string> topic_config_defaults;
 };

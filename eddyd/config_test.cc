@@ -78,6 +78,25 @@ TEST(ConfigTest, ProducerIdExpirationIsKafkasKey) {
   EXPECT_EQ(c->producer_id_expiration_ms, 60'000);
 }
 
+TEST(ConfigTest, ConsumerGroupKeysAreKafkas) {
+  absl::StatusOr<Config> dev = BuildConfig({});
+  ASSERT_TRUE(dev.ok()) << dev.status();
+  EXPECT_EQ(dev->group_coordinator.initial_rebalance_delay_ms, 0);
+  EXPECT_EQ(dev->offsets_topic_partitions, 50);
+  absl::StatusOr<Config> c = BuildConfig({{{"group.initial.rebalance.delay.ms", "3000"},
+                                           {"offsets.retention.minutes", "2"},
+                                           {"offsets.topic.num.partitions", "7"},
+                                           {"group.min.session.timeout.ms", "100"}}});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->group_coordinator.initial_rebalance_delay_ms, 3000);
+  EXPECT_EQ(c->group_coordinator.offsets_retention_ms, 120'000);
+  EXPECT_EQ(c->group_coordinator.min_session_timeout_ms, 100);
+  EXPECT_EQ(c->offsets_topic_partitions, 7);
+  absl::StatusOr<Config> bad = BuildConfig({{{"group.min.session.timeout.ms", "9000000"}}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("group.min.session.timeout.ms"), std::string::npos);
+}
+
 TEST(ConfigTest, TopicConfigDefaultsAreCheckedAndKept) {
   absl::StatusOr<Config> c =
       BuildConfig({{{"log.retention.ms", "60000"}, {"message.max.bytes", "2000000"}},

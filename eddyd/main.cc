@@ -177,6 +177,9 @@ int Run(const Arguments& arguments, EventLog& log) {
                                    .replication_factor = config->default_replication_factor};
   broker_options.auto_create_topics = config->auto_create_topics;
   broker_options.producer_id_expiration_ms = config->producer_id_expiration_ms;
+  broker_options.group_coordinator = config->group_coordinator;
+  broker_options.offsets_topic_partitions = config->offsets_topic_partitions;
+  broker_options.offsets_topic_replication_factor = config->offsets_topic_replication_factor;
   broker_options.topic_config_defaults = config->topic_config_defaults;
   log.Log(LogLevel::kInfo, "network", "listening",
           {{"node.id", absl::StrCat(config->node_id)},

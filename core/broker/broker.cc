@@ -31,6 +31,7 @@ Broker::Broker(runtime::Runtime& runtime, BrokerOptions options)
   EDDY_CHECK(std::find(options_.controllers.begin(), options_.controllers.end(),
                        runtime_.self()) != options_.controllers.end());
   node_ = std::make_unique<raft::driver::NodeDriver>(runtime_, options_.node, this);
+  MakeCoordinator();
 }
 
 Broker::~Broker() { *alive_ = false; }
@@ -320,13 +321,23 @@ void Broker::Reconcile() {
     wanted.insert(r.group_id);
     if (node_->group(r.group_id) != nullptr || removing_.contains(r.group_id)) continue;
     raft::driver::GroupOptions options = GroupOptionsFor(r.group_id, r.replicas);
-    options.state_machine = [this] {
-      return std::make_unique<producer::ProducerStateMachine>(
-          options_.producer_id_expiration_ms, &producer_state_stats_);
-    };
+    const controller::TopicInfo* topic = image_.topic(r.topic_id);
+    const bool offsets = topic != nullptr && topic->name == group::kOffsetsTopicName;
+    if (offsets) {
+      options.state_machine = [this] {
+        return std::make_unique<group::GroupStateMachine>(&group_state_stats_);
+      };
+    } else {
+      options.state_machine = [this] {
+        return std::make_unique<producer::ProducerStateMachine>(
+            options_.producer_id_expiration_ms, &producer_state_stats_);
+      };
+    }
     if (absl::Status s = node_->AddGroup(std::move(options)); s.ok()) {
       ++stats_.replicas_added;
+      if (offsets) offsets_partitions_[r.group_id] = r.partition;
       auto listener = std::make_unique<PartitionListener>(*this, r.group_id);
+      listener->offsets = offsets;
       node_->group(r.group_id)->SetListener(listener.get());
       partition_listeners_[r.group_id] = std::move(listener);
     }
@@ -345,6 +356,10 @@ void Broker::Reconcile() {
     partition_listeners_.erase(group);
     OnPartitionAdvanced(group);  // waiting fetches answer: the partition is gone
     ForgetIdempotence(group);
+    if (auto o = offsets_partitions_.find(group); o != offsets_partitions_.end()) {
+      coordinator_->Unload(o->second);
+      offsets_partitions_.erase(o);
+    }
     node_->RemoveGroup(group, [this, alive = alive_, group](absl::Status) {
       if (!*alive) return;
       removing_.erase(group);

@@ -66,6 +66,9 @@
 #include "core/controller/metadata_image.h"
 #include "core/controller/metadata_machine.h"
 #include "core/controller/topic_planner.h"
+#include "core/group/group_coordinator.h"
+#include "core/group/group_state_machine.h"
+#include "core/group/offsets_topic.h"
 #include "core/kafka/generated/fetch.h"
 #include "core/kafka/generated/list_offsets.h"
 #include "core/producer/producer_sequencer.h"
@@ -108,6 +111,13 @@ struct BrokerOptions {
   // producer.id.expiration.ms: an idempotent producer idle this long (by its partition's clock,
   // core/producer/producer_table.h) is forgotten there.
   int64_t producer_id_expiration_ms = producer::ProducerTable::kDefaultExpirationMs;
+  // Consumer groups (core/group/README.md): the coordinator's settings, and the shape
+  // __consumer_offsets is created with on the first FindCoordinator
+  // (offsets.topic.num.partitions; offsets.topic.replication.factor, capped at the cluster's
+  // size).
+  group::CoordinatorOptions group_coordinator;
+  int32_t offsets_topic_partitions = 50;
+  int32_t offsets_topic_replication_factor = 3;
   raft::driver::NodeOptions node;
   // Replication settings of every replica this broker hosts (timeouts, log options).
   raft::driver::GroupOptions group_template;
@@ -131,6 +141,7 @@ struct BrokerStats {
   uint64_t hints_sent = 0;
   uint64_t hints_received = 0;
   uint64_t not_enough_replicas = 0;    // acks=all refused: the ISR below min.insync.replicas
+  uint64_t internal_topic_produce_refused = 0;
 };
 
 class Broker final : public RequestHandler,
@@ -174,6 +185,8 @@ class Broker final : public RequestHandler,
   const producer::ProducerStateStats& producer_state_stats() const {
     return producer_state_stats_;
   }
+  const group::GroupCoordinator& coordinator() const { return *coordinator_; }
+  const group::GroupStateStats& group_state_stats() const { return group_state_stats_; }
 
   // --- RequestHandler ---
   bool Implements(int16_t api_key) const override;
@@ -254,6 +267,37 @@ class Broker final : public RequestHandler,
   using ProducerIdDone = absl::AnyInvocable<void(kafka::ErrorCode, int64_t producer_id) &&>;
   void HandleInitProducerId(const kafka::RequestFrame& frame, Respond respond);
   void NextProducerId(ProducerIdDone done);
+  // Consumer groups (group_handlers.cc): the coordinator of the groups whose
+  // __consumer_offsets partition this broker leads.
+  void HandleFindCoordinator(const kafka::RequestFrame& frame, Respond respond);
+  void HandleJoinGroup(const kafka::RequestFrame& frame, Respond respond);
+  void HandleSyncGroup(const kafka::RequestFrame& frame, Respond respond);
+  void HandleHeartbeat(const kafka::RequestFrame& frame, Respond respond);
+  void HandleLeaveGroup(const kafka::RequestFrame& frame, Respond respond);
+  void HandleOffsetCommit(const kafka::RequestFrame& frame, Respond respond);
+  void HandleOffsetFetch(const kafka::RequestFrame& frame, Respond respond);
+  void HandleDescribeGroups(const kafka::RequestFrame& frame, Respond respond);
+  void HandleListGroups(const kafka::RequestFrame& frame, Respond respond);
+  void HandleDeleteGroups(const kafka::RequestFrame& frame, Respond respond);
+  void HandleOffsetDelete(const kafka::RequestFrame& frame, Respond respond);
+  // Whether this broker coordinates `group_id` now: kNone and its offsets partition, or
+  // COORDINATOR_NOT_AVAILABLE (no offsets topic yet: it is being created),
+  // NOT_COORDINATOR (another broker leads the partition) or COORDINATOR_LOAD_IN_PROGRESS.
+  kafka::ErrorCode Coordinates(const std::string& group_id, int32_t* partition);
+  // The leader of the group's offsets partition, as this broker knows it.
+  kafka::ErrorCode FindCoordinatorOf(const std::string& group_id, int32_t* node);
+  void CreateOffsetsTopic();
+  // Builds the coordinator and its GroupLog (from the constructor).
+  void MakeCoordinator();
+  // An offsets partition replica became ready as leader, or stopped leading: its shard of
+  // the coordinator is loaded or unloaded (posted, so never inside the driver).
+  void SyncCoordinatorShard(raft::driver::GroupId group);
+  // The coordinator's writes and reads (group::GroupLog), on this broker's replicas.
+  class GroupLogAdapter;
+  friend class GroupLogAdapter;
+  void WriteGroupRecords(int32_t partition, uint64_t term, std::vector<uint8_t> batch,
+                         group::GroupLog::WriteDone done);
+  const group::GroupStore* GroupStoreOf(int32_t partition);
   // Produce and Fetch (data_handlers.cc).
   void HandleProduce(const kafka::RequestFrame& frame, Respond respond);
   // What one produced batch came to: its Kafka offsets [first, end) once visible, or an error.
@@ -312,10 +356,14 @@ class Broker final : public RequestHandler,
   struct PartitionListener final : raft::driver::GroupListener {
     PartitionListener(Broker& b, raft::driver::GroupId g) : broker(b), group(g) {}
     void OnHighWatermark(int64_t) override { Wake(); }
-    void OnLeadership(const raft::SoftState&) override { Wake(); }
+    void OnLeadership(const raft::SoftState&) override {
+      Wake();
+      if (offsets) broker.SyncCoordinatorShard(group);
+    }
     void OnReadyToServe(raft::Term term) override {
       broker.idempotence_[group].ready_term = term;
       broker.ScheduleAnnounce(Duration::Milliseconds(20));  // tell the others soon
+      if (offsets) broker.SyncCoordinatorShard(group);
     }
     void Wake() {
       broker.runtime_.clock().Post([b = &broker, alive = broker.alive_, g = group] {
@@ -324,6 +372,7 @@ class Broker final : public RequestHandler,
     }
     Broker& broker;
     raft::driver::GroupId group;
+    bool offsets = false;  // a partition of __consumer_offsets
   };
 
   runtime::Runtime& runtime_;
@@ -376,6 +425,12 @@ class Broker final : public RequestHandler,
   };
   std::map<raft::driver::GroupId, Idempotence> idempotence_;
   producer::ProducerStateStats producer_state_stats_;
+  group::GroupStateStats group_state_stats_;
+  // The __consumer_offsets partitions hosted here: Raft group -> partition index.
+  std::map<raft::driver::GroupId, int32_t> offsets_partitions_;
+  std::unique_ptr<group::GroupLog> group_log_;
+  std::unique_ptr<group::GroupCoordinator> coordinator_;
+  bool creating_offsets_topic_ = false;
   LeadershipDirectory directory_;
   struct Led {
     raft::Term term = 0;

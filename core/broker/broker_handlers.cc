@@ -13,7 +13,18 @@
 #include "core/kafka/generated/create_topics.h"
 #include "core/kafka/generated/describe_configs.h"
 #include "core/kafka/generated/incremental_alter_configs.h"
+#include "core/kafka/generated/delete_groups.h"
 #include "core/kafka/generated/delete_topics.h"
+#include "core/kafka/generated/describe_groups.h"
+#include "core/kafka/generated/find_coordinator.h"
+#include "core/kafka/generated/heartbeat.h"
+#include "core/kafka/generated/join_group.h"
+#include "core/kafka/generated/leave_group.h"
+#include "core/kafka/generated/list_groups.h"
+#include "core/kafka/generated/offset_commit.h"
+#include "core/kafka/generated/offset_delete.h"
+#include "core/kafka/generated/offset_fetch.h"
+#include "core/kafka/generated/sync_group.h"
 #include "core/kafka/generated/fetch.h"
 #include "core/kafka/generated/list_offsets.h"
 #include "core/kafka/generated/init_producer_id.h"
@@ -41,6 +52,20 @@ controller::TopicId FromUuid(const kafka::Uuid& uuid) {
   return id;
 }
 
+bool IsGroupApi(int16_t api_key) {
+  return api_key == kafka::FindCoordinatorRequest::kApiKey ||
+         api_key == kafka::JoinGroupRequest::kApiKey ||
+         api_key == kafka::SyncGroupRequest::kApiKey ||
+         api_key == kafka::HeartbeatRequest::kApiKey ||
+         api_key == kafka::LeaveGroupRequest::kApiKey ||
+         api_key == kafka::OffsetCommitRequest::kApiKey ||
+         api_key == kafka::OffsetFetchRequest::kApiKey ||
+         api_key == kafka::DescribeGroupsRequest::kApiKey ||
+         api_key == kafka::ListGroupsRequest::kApiKey ||
+         api_key == kafka::DeleteGroupsRequest::kApiKey ||
+         api_key == kafka::OffsetDeleteRequest::kApiKey;
+}
+
 }  // namespace
 
 bool Broker::Implements(int16_t api_key) const {
@@ -54,12 +79,18 @@ bool Broker::Implements(int16_t api_key) const {
          api_key == kafka::AlterConfigsRequest::kApiKey ||
          api_key == kafka::IncrementalAlterConfigsRequest::kApiKey ||
          api_key == kafka::OffsetForLeaderEpochRequest::kApiKey ||
-         api_key == kafka::InitProducerIdRequest::kApiKey;
+         api_key == kafka::InitProducerIdRequest::kApiKey || IsGroupApi(api_key);
 }
 
 int16_t Broker::MaxVersion(int16_t api_key) const {
   // ListOffsets v7 adds MAX_TIMESTAMP (-3), v8-9 tiered storage's: not served yet.
   if (api_key == kafka::ListOffsetsRequest::kApiKey) return 6;
+  // FindCoordinator v6 adds share groups' keys (KIP-932); ListGroups v5 filters by group type
+  // (KIP-848: only classic groups exist here, and v5 is served for that); OffsetFetch v9 and
+  // OffsetCommit v9 carry the new protocol's member epochs.
+  if (api_key == kafka::FindCoordinatorRequest::kApiKey) return 5;
+  if (api_key == kafka::OffsetFetchRequest::kApiKey) return 8;
+  if (api_key == kafka::OffsetCommitRequest::kApiKey) return 8;
   return INT16_MAX;
 }
 
@@ -98,6 +129,28 @@ void Broker::Handle(runtime::ConnectionId, const kafka::RequestFrame& frame, Res
       return HandleIncrementalAlterConfigs(frame, std::move(respond));
     case kafka::InitProducerIdRequest::kApiKey:
       return HandleInitProducerId(frame, std::move(respond));
+    case kafka::FindCoordinatorRequest::kApiKey:
+      return HandleFindCoordinator(frame, std::move(respond));
+    case kafka::JoinGroupRequest::kApiKey:
+      return HandleJoinGroup(frame, std::move(respond));
+    case kafka::SyncGroupRequest::kApiKey:
+      return HandleSyncGroup(frame, std::move(respond));
+    case kafka::HeartbeatRequest::kApiKey:
+      return HandleHeartbeat(frame, std::move(respond));
+    case kafka::LeaveGroupRequest::kApiKey:
+      return HandleLeaveGroup(frame, std::move(respond));
+    case kafka::OffsetCommitRequest::kApiKey:
+      return HandleOffsetCommit(frame, std::move(respond));
+    case kafka::OffsetFetchRequest::kApiKey:
+      return HandleOffsetFetch(frame, std::move(respond));
+    case kafka::DescribeGroupsRequest::kApiKey:
+      return HandleDescribeGroups(frame, std::move(respond));
+    case kafka::ListGroupsRequest::kApiKey:
+      return HandleListGroups(frame, std::move(respond));
+    case kafka::DeleteGroupsRequest::kApiKey:
+      return HandleDeleteGroups(frame, std::move(respond));
+    case kafka::OffsetDeleteRequest::kApiKey:
+      return HandleOffsetDelete(frame, std::move(respond));
     default:
       return std::move(respond)(absl::InvalidArgumentError("not implemented"));
   }
@@ -145,7 +198,10 @@ void Broker::HandleMetadata(const kafka::RequestFrame& frame, Respond respond) {
       const bool auto_create = options_.auto_create_topics && wanted.name.has_value() &&
                                (version < 4 || request.allow_auto_topic_creation) &&
                                MetadataImage::ValidateTopicName(*wanted.name).ok();
-      if (auto_create) {
+      if (auto_create && *wanted.name == group::kOffsetsTopicName) {
+        CreateOffsetsTopic();  // with the offsets topic's own shape
+        t.error_code = kafka::ToWire(ErrorCode::kLeaderNotAvailable);
+      } else if (auto_create) {
         AutoCreate(*wanted.name);
         t.error_code = kafka::ToWire(ErrorCode::kLeaderNotAvailable);  // being created
       } else if (wanted.name.has_value() &&
@@ -159,6 +215,7 @@ void Broker::HandleMetadata(const kafka::RequestFrame& frame, Respond respond) {
     kafka::MetadataResponse::Topic t;
     t.name = topic->name;
     t.topic_id = ToUuid(topic->id);
+    t.is_internal = topic->name == group::kOffsetsTopicName;
     for (size_t p = 0; p < topic->partitions.size(); ++p) {
       const controller::PartitionInfo& info = topic->partitions[p];
       kafka::MetadataResponse::Topic::Partition part;

@@ -144,6 +144,11 @@ void Broker::HandleProduce(const kafka::RequestFrame& frame, Respond respond) {
       ErrorCode error = ErrorCode::kNone;
       raft::driver::GroupDriver* g = LeaderReplica(topic.name, data.index, &error);
       if (!acks_valid) error = ErrorCode::kInvalidRequiredAcks;
+      if (topic.name == group::kOffsetsTopicName) {
+        // Only the coordinator writes there (Kafka: "cannot append to internal topic").
+        ++stats_.internal_topic_produce_refused;
+        error = ErrorCode::kInvalidTopicException;
+      }
       if (error != ErrorCode::kNone) {
         pr.error_code = kafka::ToWire(error);
         continue;

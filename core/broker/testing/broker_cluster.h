@@ -27,9 +27,11 @@ using clients::BrokerConnection;
 using clients::Reply;
 
 struct Cluster {
-  // `nodes` brokers, 1..nodes.
-  explicit Cluster(uint64_t seed, int nodes = 3)
-      : world(sim::SimWorldOptions{.seed = seed, .nodes = NodeIds(nodes)}) {
+  // `nodes` brokers, 1..nodes, each built with `configure` applied to its options.
+  explicit Cluster(uint64_t seed, int nodes = 3,
+                   std::function<void(BrokerOptions&)> configure_brokers = {})
+      : world(sim::SimWorldOptions{.seed = seed, .nodes = NodeIds(nodes)}),
+        configure(std::move(configure_brokers)) {
     world.SetLifecycleHandlers([this](runtime::NodeId id) { brokers[id].reset(); },
                                [this](runtime::NodeId id) { Build(id); });
     for (runtime::NodeId id : world.node_ids()) Build(id);
@@ -70,9 +72,9 @@ struct Cluster {
   }
 
   sim::SimWorld world;
-  std::map<runtime::NodeId, std::unique_ptr<Broker>> brokers;
-  // Applied to every broker's options when it is built (tests set it before restarts).
+  // Applied to every broker's options when it is built (tests may change it before restarts).
   std::function<void(BrokerOptions&)> configure;
+  std::map<runtime::NodeId, std::unique_ptr<Broker>> brokers;
 };
 
 template <typename Request, typename Response>
