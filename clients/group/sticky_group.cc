@@ -29,11 +29,11 @@ void Erase(std::vector<TopicPartition>& partitions, const TopicPartition& tp) {
   if (it != partitions.end()) partitions.erase(it);
 }
 
-// Java's allSubscriptionsEqual, claim by claim: the first claimant owns a partition until a
-// member of a higher generation claims it; a second claimant of the same generation takes it
-// from both. Java compares the claimant's MemberData generation with the other owner's
-// Subscription generation; this uses MemberData for both (the two agree for v2+ subscriptions,
-// and for older ones Java's answer depends on the broker's member order anyway).
+// Java's allSubscriptionsEqual, claim by claim, in Java's member order: the first claimant owns a
+// partition until a member of a higher generation claims it; a second claimant of the same
+// generation takes it from both. As in Java, the claimant's generation is its MemberData one
+// (which may come from the user data) while the current owner's is the generation_id field of
+// its Subscription (-1 for v0/v1 subscriptions): the two agree for v2+ subscriptions.
 void ResolveClaims(StickyGroup& group) {
   std::map<TopicPartition, std::string> owner_of;
   for (const std::string& member_id : group.java_order) {
@@ -48,7 +48,8 @@ void ResolveClaims(StickyGroup& group) {
       }
       const std::string other = it->second;
       EDDY_CHECK_NE(other, member_id);  // Claims() removed duplicates
-      const int32_t other_generation = group.generation_of.at(other).value_or(kNoGeneration);
+      const int32_t other_generation =
+          std::max(group.input->member_of.at(other)->subscription.generation_id, kNoGeneration);
       if (generation == other_generation) {
         group.claimed_by_many.insert(tp);
         Erase(group.owned_of[other], tp);
