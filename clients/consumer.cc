@@ -33,6 +33,7 @@ Consumer::~Consumer() {
 
 absl::Status Consumer::Assign(const std::vector<TopicPartition>& partitions) {
   if (closed_) return absl::FailedPreconditionError("consumer closed");
+  if (subscribed_) return absl::FailedPreconditionError("Assign after Subscribe: one or the other");
   for (const TopicPartition& tp : partitions) {
     if (tp.topic.empty() || tp.partition < 0) {
       return absl::InvalidArgumentError(absl::StrCat("partition '", tp.topic, "'-", tp.partition));
@@ -48,6 +49,7 @@ absl::Status Consumer::Assign(const std::vector<TopicPartition>& partitions) {
     }
   }
   if (TopicsWanted() != before) metadata_wanted_ = true;
+  manually_assigned_ = !partitions.empty();
   Wake(Duration::Zero());
   return absl::OkStatus();
 }
@@ -57,7 +59,10 @@ void Consumer::ReportUnpositioned() {
   if (options_.auto_offset_reset != OffsetResetPolicy::kNone) return;
   for (const TopicPartition& tp : state_.Assignment()) {
     const SubscriptionState::Partition* p = state_.Find(tp);
-    if (p->position.has_value() || p->reset_timestamp.has_value() || !p->error.ok()) continue;
+    if (p->position.has_value() || p->reset_timestamp.has_value() || !p->error.ok() ||
+        awaiting_committed_.contains(tp)) {
+      continue;
+    }
     state_.ReportError(tp, absl::FailedPreconditionError(absl::StrCat(
                                "no position for ", tp.topic, "-", tp.partition,
                                " and auto.offset.reset is none: seek first")));
@@ -159,7 +164,9 @@ void Consumer::Poll(size_t max_records, Duration timeout, PollCallback done) {
 void Consumer::MaybeCompletePoll(Instant now) {
   if (!poll_.has_value()) return;
   absl::StatusOr<std::vector<ConsumerRecord>> out = std::vector<ConsumerRecord>{};
-  if (absl::Status error = state_.TakeError(); !error.ok()) {
+  if (!group_error_.ok()) {
+    out = std::exchange(group_error_, absl::OkStatus());
+  } else if (absl::Status error = state_.TakeError(); !error.ok()) {
     out = error;
   } else if (state_.HasReturnable()) {
     out = state_.Drain(poll_->max_records);
@@ -178,6 +185,7 @@ void Consumer::Close() {
   if (closed_) return;
   closed_ = true;
   wake_.Cancel();
+  if (membership_) membership_->Close();
   std::map<uint64_t, Lookup> lookups = std::move(lookups_);
   lookups_.clear();
   fetches_.clear();
@@ -204,6 +212,7 @@ void Consumer::Run() {
   SendResets(now);
   SendLookups(now);
   SendFetches(now);
+  MaybeAutoCommit(now);
   ReportUnpositioned();
   std::weak_ptr<bool> alive = alive_;
   MaybeCompletePoll(now);
@@ -217,6 +226,7 @@ void Consumer::ScheduleNext(Instant now) {
     if (t > now && (!next.has_value() || t < *next)) next = t;
   };
   if (poll_.has_value()) consider(poll_->deadline);
+  if (membership_ && options_.enable_auto_commit) consider(next_auto_commit_);
   for (const auto& [id, lookup] : lookups_) {
     consider(lookup.deadline);
     consider(lookup.retry_at);

@@ -1,6 +1,16 @@
-// Consumer: Eddy's Kafka consumer with manual assignment (Java's KafkaConsumer after assign();
-// consumer groups come later), on the client seam — no thread, socket, clock or randomness of
-// its own, so the same code runs in the simulator and on TCP.
+// Consumer: Eddy's Kafka consumer (Java's KafkaConsumer): manual assignment (Assign) or a
+// consumer group (Subscribe: GroupMembership, eager rebalances, auto-commit), on the client
+// seam — no thread, socket, clock or randomness of its own, so the same code runs in the
+// simulator and on TCP.
+//
+// GROUPS. Subscribe joins the group (options.group_id); every assignment replaces the
+// partitions, and a newly assigned partition starts at the group's committed offset (an
+// OffsetFetch before it is fetched), or by auto.offset.reset when there is none. Before a
+// rebalance takes the partitions away, positions are committed (enable.auto.commit) and the
+// listener's on_revoked runs; a member that was dropped from its generation gets on_lost (no
+// commit: the partitions may already be someone else's). Auto-commit also runs every
+// auto.commit.interval and on Shutdown. A fatal group error (FENCED_INSTANCE_ID, ...) is
+// reported by the next Poll.
 //
 // POSITIONS (subscription_state.h). A partition's position is the offset of the next record
 // Poll hands out. A newly assigned partition has none: it is reset by auto.offset.reset with a
@@ -56,6 +66,7 @@
 #include "clients/connection_pool.h"
 #include "clients/consumer_options.h"
 #include "clients/consumer_record.h"
+#include "clients/group_membership.h"
 #include "clients/metadata_cache.h"
 #include "clients/producer_batch.h"
 #include "clients/subscription_state.h"
@@ -82,8 +93,19 @@ struct ConsumerStats {
   uint64_t records_returned = 0;
 };
 
+// Callbacks of a group's rebalances (Java's ConsumerRebalanceListener); unset ones are skipped
+// (on_lost unset: on_revoked runs instead, as Java's default).
+struct RebalanceListener {
+  std::function<void(const std::vector<TopicPartition>&)> on_revoked;
+  std::function<void(const std::vector<TopicPartition>&)> on_assigned;
+  std::function<void(const std::vector<TopicPartition>&)> on_lost;
+};
+
 class Consumer {
  public:
+  using CommitCallback = absl::AnyInvocable<void(absl::Status) &&>;
+  using CommittedCallback =
+      absl::AnyInvocable<void(absl::StatusOr<std::map<TopicPartition, CommittedOffset>>) &&>;
   using PollCallback =
       absl::AnyInvocable<void(absl::StatusOr<std::vector<ConsumerRecord>>) &&>;
   // An entry per partition asked about: nullopt when no record has a timestamp at or after the
@@ -102,6 +124,26 @@ class Consumer {
   // for an empty topic or a negative partition; kFailedPrecondition after Close().
   absl::Status Assign(const std::vector<TopicPartition>& partitions);
   std::vector<TopicPartition> Assignment() const { return state_.Assignment(); }
+
+  // Joins options.group_id with this subscription (replacing any). Errors: kFailedPrecondition
+  // without a group id, after Assign, or after Close; kInvalidArgument for an empty topic name
+  // or an unknown assignor.
+  absl::Status Subscribe(std::set<std::string> topics, RebalanceListener listener = {});
+  // Leaves the group (its partitions are revoked first); the consumer then holds nothing.
+  void Unsubscribe();
+  // Commits `offsets` (the next record to read, per partition) for the group; done(OK) once
+  // the coordinator has them, kAborted if the group rebalanced (Java's CommitFailedException),
+  // kFailedPrecondition without a group id.
+  void Commit(std::map<TopicPartition, int64_t> offsets, CommitCallback done);
+  // Commits every assigned partition's position (Java's commitSync()).
+  void CommitPositions(CommitCallback done);
+  // The group's committed offsets (offset -1: none).
+  void Committed(std::vector<TopicPartition> partitions, CommittedCallback done);
+  // Java's close(): commits positions (enable.auto.commit), leaves the group (a static member
+  // does not), then Close(); done runs after, within about `timeout`.
+  void Shutdown(Duration timeout, absl::AnyInvocable<void() &&> done);
+  // The group membership (nullptr before Subscribe or a commit call).
+  const GroupMembership* membership() const { return membership_.get(); }
 
   // Errors (the seeks, Pause, Resume): kFailedPrecondition for a partition not assigned (the
   // whole call then changes nothing); Seek: kInvalidArgument for a negative offset.
@@ -176,6 +218,18 @@ class Consumer {
   void ScheduleNext(Instant now);
   void Post(absl::AnyInvocable<void() &&> callback);
 
+  // ---- consumer_group.cc: Subscribe, commits, the membership's Host ----
+  absl::Status EnsureMembership();
+  GroupMembership::Host MembershipHost();
+  void OnRevoke(std::vector<TopicPartition> partitions, absl::AnyInvocable<void() &&> done);
+  void OnAssigned(std::vector<TopicPartition> partitions);
+  void OnLost(std::vector<TopicPartition> partitions);
+  void FetchCommittedPositions(uint64_t epoch);
+  void OnCommittedPositions(uint64_t epoch,
+                            absl::StatusOr<std::map<TopicPartition, CommittedOffset>> result);
+  std::map<TopicPartition, int64_t> Positions(const std::vector<TopicPartition>& partitions) const;
+  void MaybeAutoCommit(Instant now);
+
   // ---- consumer_fetcher.cc: Fetch requests and answers ----
   void SendFetches(Instant now);
   void SendFetch(int32_t broker, std::vector<TopicPartition> partitions);
@@ -220,6 +274,18 @@ class Consumer {
   bool metadata_in_flight_ = false;
   std::optional<Instant> metadata_attempted_;
   std::optional<Instant> metadata_updated_;
+
+  // Groups: the membership, its listener, the partitions waiting for their committed offsets
+  // (not fetched or reset until then), and the assignment they belong to.
+  std::unique_ptr<GroupMembership> membership_;
+  RebalanceListener listener_;
+  bool subscribed_ = false;
+  bool manually_assigned_ = false;
+  std::set<std::string> group_topics_;  // what the group's leader needs metadata for
+  std::set<TopicPartition> awaiting_committed_;
+  uint64_t assignment_epoch_ = 0;
+  Instant next_auto_commit_;
+  absl::Status group_error_;
 
   WakeTimer wake_{runtime_.clock(), [this] { Run(); }};
   bool closed_ = false;

@@ -41,6 +41,10 @@ std::map<TopicPartition, const PartitionOffsets*> Answers(
 std::set<std::string> Consumer::TopicsWanted() const {
   std::set<std::string> topics;
   for (const TopicPartition& tp : state_.Assignment()) topics.insert(tp.topic);
+  if (membership_) {
+    topics.insert(membership_->subscription().begin(), membership_->subscription().end());
+    topics.insert(group_topics_.begin(), group_topics_.end());
+  }
   for (const auto& [id, lookup] : lookups_) {
     for (const auto& [tp, ts] : lookup.timestamps) topics.insert(tp.topic);
   }
@@ -84,6 +88,7 @@ void Consumer::OnMetadataReply(absl::StatusOr<Reply<kafka::MetadataResponse>> re
   }
   metadata_.Update(reply->response);
   metadata_updated_ = runtime_.clock().Now();
+  if (membership_) membership_->OnMetadataChanged();
 }
 
 std::map<int32_t, std::vector<TopicPartition>> Consumer::ByLeader(

@@ -20,6 +20,12 @@ absl::Status ValidateConsumerOptions(const ConsumerOptions& o) {
     return absl::InvalidArgumentError(absl::StrCat("fetch version ", o.fetch_version,
                                                    " (4..12: topics by name, RecordBatch v2)"));
   }
+  if (o.group_id.has_value() && o.group_id->empty()) return bad("group.id is empty");
+  if (o.heartbeat_interval <= Duration::Zero() || o.heartbeat_interval >= o.session_timeout) {
+    return bad("heartbeat.interval.ms must be in (0, session.timeout.ms)");
+  }
+  if (o.max_poll_interval <= Duration::Zero()) return bad("max.poll.interval.ms <= 0");
+  if (o.auto_commit_interval <= Duration::Zero()) return bad("auto.commit.interval.ms <= 0");
   if (o.list_offsets_version < 1 || o.list_offsets_version > 6) {
     return bad("list offsets version outside 1..6");
   }

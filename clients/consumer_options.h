@@ -51,6 +51,25 @@ struct ConsumerOptions {
   Duration metadata_max_age = Duration::Seconds(300);
   // check.crcs: accepted; batches are always verified (fetch_decoder.h).
   bool check_crcs = true;
+  // ---- consumer groups (Subscribe, the commit APIs: consumer.h, group_membership.h) ----
+  // group.id: needed by Subscribe and by the commit APIs (also with Assign: commits outside the
+  // group protocol, generation -1).
+  std::optional<std::string> group_id;
+  // group.instance.id: a static member (KIP-345).
+  std::optional<std::string> group_instance_id;
+  // session.timeout.ms, heartbeat.interval.ms, max.poll.interval.ms (the rebalance timeout; a
+  // member is not removed for polling slowly: the consumer polls for itself).
+  Duration session_timeout = Duration::Seconds(45);
+  Duration heartbeat_interval = Duration::Seconds(3);
+  Duration max_poll_interval = Duration::Seconds(300);
+  // partition.assignment.strategy (Java's default list; rebalances are eager).
+  std::vector<std::string> partition_assignment_strategy = {"range", "cooperative-sticky"};
+  // enable.auto.commit, auto.commit.interval.ms: positions are committed every interval, before
+  // a rebalance gives the partitions up, and on Shutdown.
+  bool enable_auto_commit = true;
+  Duration auto_commit_interval = Duration::Seconds(5);
+  // client.rack
+  std::optional<std::string> client_rack;
   // Versions used (what Eddy's brokers serve: Fetch v12 is the last that names topics; the
   // broker serves ListOffsets up to v6).
   int16_t fetch_version = 12;
