@@ -62,6 +62,35 @@ GroupMembership::GroupMembership(runtime::ClientRuntime& runtime, GroupMembershi
 
 GroupMembership::~GroupMembership() { alive_.reset(); }
 
+std::string GroupMembership::DebugString() const {
+  return absl::StrCat(phase_name(), " assigning=", assigning_.has_value(), " attempts=",
+                      assign_attempts_, " coordinator=", coordinator_id_.value_or(-1),
+                      " conn=", coordinator_ != nullptr, " open=",
+                      coordinator_ != nullptr && coordinator_->open(), " outstanding=",
+                      coordinator_ != nullptr ? coordinator_->outstanding() : 0, " rejoin=",
+                      rejoin_needed_, " finding=", finding_, " leader_protocol=", protocol_);
+}
+
+const char* GroupMembership::phase_name() const {
+  switch (phase_) {
+    case Phase::kIdle:
+      return "idle";
+    case Phase::kRevoking:
+      return "revoking";
+    case Phase::kJoining:
+      return "joining";
+    case Phase::kSyncing:
+      return "syncing";
+    case Phase::kStable:
+      return "stable";
+    case Phase::kFailed:
+      return "failed";
+    case Phase::kClosed:
+      return "closed";
+  }
+  return "?";
+}
+
 void GroupMembership::Wake(Duration delay) {
   if (phase_ != Phase::kClosed) wake_.After(delay);
 }

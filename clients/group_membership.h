@@ -129,7 +129,10 @@ class GroupMembership {
   // member's generation was assigned with triggers a rejoin.
   void OnMetadataChanged();
 
-  // OffsetCommit with this member's generation. done(OK), or kAborted when the group
+  // OffsetCommit with this member's generation. A commit that must be sent again (its
+  // coordinator was lost) after a later Commit of one of its partitions is not: it fails with
+  // kAborted ("superseded"), so older offsets never overwrite newer ones (committed offsets
+  // only move forward). done(OK), or kAborted when the group
   // rebalanced (Java's CommitFailedException: the commit was refused, and a rejoin follows),
   // kDeadlineExceeded when the coordinator could not be reached in default.api.timeout, or
   // the broker's error for a partition.
@@ -144,6 +147,9 @@ class GroupMembership {
   void Close();
 
   bool stable() const { return phase_ == Phase::kStable; }
+  // For diagnostics: "idle", "revoking", "joining", "syncing", "stable", "failed", "closed".
+  const char* phase_name() const;
+  std::string DebugString() const;
   int32_t generation() const { return generation_; }
   const std::string& member_id() const { return member_id_; }
   const std::vector<TopicPartition>& assignment() const { return assignment_; }
@@ -153,6 +159,11 @@ class GroupMembership {
   enum class Phase { kIdle, kRevoking, kJoining, kSyncing, kStable, kFailed, kClosed };
   struct PendingCommit {
     std::map<TopicPartition, CommitOffset> offsets;
+    // The generation and member id when Commit was called: a resend after a rebalance must be
+    // refused (ILLEGAL_GENERATION), not land with the new generation for partitions that may
+    // now be another member's.
+    int32_t generation = -1;
+    std::string member_id;
     Instant deadline;
     bool in_flight = false;
     CommitDone done;
@@ -230,6 +241,8 @@ class GroupMembership {
   int assign_attempts_ = 0;
 
   std::map<uint64_t, PendingCommit> commits_;
+  // The newest Commit (its request id) of each partition.
+  std::map<TopicPartition, uint64_t> newest_commit_;
   std::map<uint64_t, PendingFetch> fetches_;
   uint64_t next_request_id_ = 1;
   std::optional<absl::AnyInvocable<void() &&>> leave_done_;

@@ -1,5 +1,6 @@
 // GroupMembership: OffsetCommit and OffsetFetch (group_membership.h). Each request is retried
 // through coordinator changes until its deadline (default.api.timeout).
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -35,9 +36,14 @@ void GroupMembership::Commit(std::map<TopicPartition, CommitOffset> offsets, Com
     return;
   }
   ++stats_.commits;
-  commits_[next_request_id_++] = PendingCommit{
-      std::move(offsets), runtime_.clock().Now() + options_.default_api_timeout, false,
-      std::move(done)};
+  for (const auto& [tp, o] : offsets) newest_commit_[tp] = next_request_id_;
+  PendingCommit commit;
+  commit.offsets = std::move(offsets);
+  commit.generation = generation_;
+  commit.member_id = member_id_;
+  commit.deadline = runtime_.clock().Now() + options_.default_api_timeout;
+  commit.done = std::move(done);
+  commits_[next_request_id_++] = std::move(commit);
   Wake(Duration::Zero());
 }
 
@@ -55,13 +61,31 @@ void GroupMembership::FetchCommitted(std::vector<TopicPartition> partitions, Fet
 }
 
 void GroupMembership::SendCommits(Instant) {
+  std::vector<CommitDone> superseded;
+  for (auto it = commits_.begin(); it != commits_.end();) {
+    const uint64_t id = it->first;
+    const bool stale = !it->second.in_flight &&
+                       std::any_of(it->second.offsets.begin(), it->second.offsets.end(),
+                                   [&](const auto& e) { return newest_commit_.at(e.first) != id; });
+    if (!stale) {
+      ++it;
+      continue;
+    }
+    // Sent again after a later commit, it would move a partition's offset back.
+    superseded.push_back(std::move(it->second.done));
+    it = commits_.erase(it);
+  }
+  for (CommitDone& done : superseded) {
+    ++stats_.commits_failed;
+    std::move(done)(absl::AbortedError("commit superseded by a later one of the same partitions"));
+  }
   for (auto& [id, c] : commits_) {
     if (c.in_flight) continue;
     c.in_flight = true;
     kafka::OffsetCommitRequest r;
     r.group_id = options_.group_id;
-    r.generation_id = generation_;
-    r.member_id = member_id_;
+    r.generation_id = c.generation;
+    r.member_id = c.member_id;
     r.group_instance_id = options_.group_instance_id;
     for (const auto& [tp, o] : c.offsets) {
       if (r.topics.empty() || r.topics.back().name != tp.topic) r.topics.emplace_back().name = tp.topic;
@@ -97,12 +121,20 @@ void GroupMembership::OnCommitReply(uint64_t id,
     return;
   }
   CommitDone done = std::move(it->second.done);
+  // A refusal says something about this member only if the commit carried its current
+  // generation (an older one is refused by design).
+  const bool current = it->second.generation == generation_ && it->second.member_id == member_id_;
   commits_.erase(it);
   if (first == ErrorCode::kNone) return std::move(done)(absl::OkStatus());
   ++stats_.commits_failed;
   const bool rebalanced = first == ErrorCode::kRebalanceInProgress ||
                           first == ErrorCode::kIllegalGeneration ||
                           first == ErrorCode::kUnknownMemberId;
+  if (!current) {
+    return std::move(done)(absl::AbortedError(absl::StrCat(
+        "commit refused: it was made in an earlier generation than ", generation_, " (",
+        KafkaErrorName(kafka::ToWire(first)), ")")));
+  }
   if (first == ErrorCode::kIllegalGeneration || first == ErrorCode::kUnknownMemberId) {
     // This member's generation is gone: its partitions may be another's already.
     if (phase_ == Phase::kStable) LoseAssignment();

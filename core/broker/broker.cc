@@ -388,13 +388,20 @@ const char* BrokerBugName(BrokerBug bug) {
       return "ack-before-commit";
     case BrokerBug::kForgetProducerStateOnLeaderChange:
       return "forget-producer-state";
+    case BrokerBug::kAcceptStaleCommit:
+      return "accept-stale-commit";
+    case BrokerBug::kDoubleAssign:
+      return "double-assign";
+    case BrokerBug::kLoseOffsetsOnFailover:
+      return "lose-offsets-on-failover";
   }
   return "unknown";
 }
 
 bool ParseBrokerBug(const std::string& name, BrokerBug* bug) {
   for (BrokerBug b : {BrokerBug::kNone, BrokerBug::kAckBeforeCommit,
-                      BrokerBug::kForgetProducerStateOnLeaderChange}) {
+                      BrokerBug::kForgetProducerStateOnLeaderChange, BrokerBug::kAcceptStaleCommit,
+                      BrokerBug::kDoubleAssign, BrokerBug::kLoseOffsetsOnFailover}) {
     if (name == BrokerBugName(b)) {
       *bug = b;
       return true;

@@ -90,6 +90,11 @@ enum class BrokerBug {
   // A new leader admits idempotent batches against an empty producer table (only what it
   // admitted itself in its term): the state earlier leaders built is forgotten.
   kForgetProducerStateOnLeaderChange,
+  // The group coordinator's planted bugs (group::GroupBug): a stale generation's commit
+  // accepted; a partition assigned to two members; offsets lost on a coordinator failover.
+  kAcceptStaleCommit,
+  kDoubleAssign,
+  kLoseOffsetsOnFailover,
 };
 const char* BrokerBugName(BrokerBug bug);
 // Parses a BrokerBugName; false if unknown.

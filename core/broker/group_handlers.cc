@@ -45,9 +45,22 @@ class Broker::GroupLogAdapter final : public group::GroupLog {
 
 void Broker::MakeCoordinator() {
   group_log_ = std::make_unique<GroupLogAdapter>(*this);
+  group::CoordinatorOptions options = options_.group_coordinator;
+  switch (options_.planted_bug) {
+    case BrokerBug::kAcceptStaleCommit:
+      options.planted_bug = group::GroupBug::kAcceptStaleCommit;
+      break;
+    case BrokerBug::kDoubleAssign:
+      options.planted_bug = group::GroupBug::kDoubleAssign;
+      break;
+    case BrokerBug::kLoseOffsetsOnFailover:
+      options.planted_bug = group::GroupBug::kLoseOffsetsOnFailover;
+      break;
+    default:
+      break;
+  }
   coordinator_ = std::make_unique<group::GroupCoordinator>(
-      runtime_.clock(), runtime_.wall_clock(), runtime_.random(), *group_log_,
-      options_.group_coordinator);
+      runtime_.clock(), runtime_.wall_clock(), runtime_.random(), *group_log_, options);
 }
 
 namespace {

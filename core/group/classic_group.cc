@@ -75,7 +75,7 @@ void ClassicGroup::Remove(const std::string& member_id) {
   if (leader_ == member_id) leader_ = members_.empty() ? std::string() : members_.begin()->first;
 }
 
-void ClassicGroup::ReplaceStaticMember(const std::string& old_id, const std::string& new_id) {
+void ClassicGroup::ReplaceStaticMember(std::string old_id, std::string new_id) {
   auto it = members_.find(old_id);
   EDDY_CHECK(it != members_.end());
   EDDY_CHECK(!members_.contains(new_id));
@@ -88,6 +88,7 @@ void ClassicGroup::ReplaceStaticMember(const std::string& old_id, const std::str
   static_members_[*member.group_instance_id] = new_id;
   if (leader_ == old_id) leader_ = new_id;
   members_.emplace(new_id, std::move(member));
+  EDDY_CHECK(members_.contains(leader_));
 }
 
 bool ClassicGroup::AllJoined() const {

@@ -111,7 +111,8 @@ class ClassicGroup {
   // the caller answers them first.
   void Remove(const std::string& member_id);
   // A static member rejoining under a new member id keeps its place.
-  void ReplaceStaticMember(const std::string& old_id, const std::string& new_id);
+  // (By value: callers hold references into the group's own maps.)
+  void ReplaceStaticMember(std::string old_id, std::string new_id);
 
   // Every member has rejoined and no member id handed out is still unused.
   bool AllJoined() const;

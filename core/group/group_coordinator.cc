@@ -29,6 +29,10 @@ void GroupCoordinator::Load(int32_t partition, uint64_t term) {
   const Instant now = clock_.Now();
   if (const GroupStore* store = log_.Store(partition); store != nullptr) {
     for (const auto& [id, stored] : store->groups()) {
+      if (options_.planted_bug == GroupBug::kLoseOffsetsOnFailover && term > 1) {
+        // PLANTED BUG: what earlier coordinators committed is not served.
+        for (const auto& [tp, value] : stored.offsets) shard.forgotten[{id, tp}] = value.offset();
+      }
       if (stored.metadata.has_value()) {
         shard.groups.emplace(id, ClassicGroup::FromValue(id, *stored.metadata, now));
       } else {

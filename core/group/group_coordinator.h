@@ -60,6 +60,18 @@ class GroupLog {
   virtual bool PartitionExists(const std::string& topic, int32_t partition) = 0;
 };
 
+// Classic coordinator bugs, planted behind this test-only switch so the simulator's group
+// checkers can be shown to catch them (sim/broker). kNone is the only production value.
+enum class GroupBug {
+  kNone,
+  // OffsetCommit accepts any generation from a member of the group (a zombie's commit lands).
+  kAcceptStaleCommit,
+  // SyncGroup answers every follower with the leader's own assignment.
+  kDoubleAssign,
+  // A new coordinator does not see the offsets committed before it took over.
+  kLoseOffsetsOnFailover,
+};
+
 struct CoordinatorOptions {
   int32_t min_session_timeout_ms = 6000;         // group.min.session.timeout.ms
   int32_t max_session_timeout_ms = 1800000;      // group.max.session.timeout.ms
@@ -68,6 +80,7 @@ struct CoordinatorOptions {
   int64_t offsets_retention_ms = 7LL * 24 * 3600 * 1000;     // offsets.retention.minutes
   int64_t offsets_retention_check_interval_ms = 600000;      // offsets.retention.check.interval.ms
   size_t offset_metadata_max_bytes = 4096;       // offset.metadata.max.bytes
+  GroupBug planted_bug = GroupBug::kNone;        // TEST ONLY
 };
 
 struct JoinRequest {
@@ -201,6 +214,8 @@ class GroupCoordinator {
     uint64_t term = 0;
     uint64_t load_id = 0;  // tells a reload apart from the load a write was made under
     std::map<std::string, ClassicGroup> groups;
+    // Planted bug kLoseOffsetsOnFailover: the offsets the store held at the load, hidden.
+    std::map<std::pair<std::string, TopicPartition>, int64_t> forgotten;
   };
   using ShardWriteDone = absl::AnyInvocable<void(Shard*, kafka::ErrorCode) &&>;
 

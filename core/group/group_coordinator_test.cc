@@ -314,6 +314,34 @@ TEST(GroupCoordinatorTest, AStaticMemberRestartsWithoutARebalanceAndFencesItsOld
   EXPECT_EQ(f.coordinator.Heartbeat(0, {"g", 2, new_id, instance}), ErrorCode::kNone);
 }
 
+// Regression (found by the broker simulation, seed 1): a static LEADER that restarts kept the
+// old member id as the group's leader (the replaced id was read through a reference into the
+// map the replacement overwrote), so the new leader's SyncGroup was never treated as the
+// leader's and the group hung in CompletingRebalance.
+TEST(GroupCoordinatorTest, AStaticLeaderThatRestartsStillLeadsTheNextGeneration) {
+  Fixture f;
+  auto j1 = f.Join("", "range", "leader-instance");
+  f.Run(Duration::Milliseconds(300));
+  ASSERT_TRUE(j1->has_value());
+  const std::string old_id = (*j1)->member_id;
+  ASSERT_EQ((*j1)->leader, old_id);
+  f.Sync(old_id, 1, {{old_id, "x"}});
+  f.Run(Duration::Milliseconds(1));
+  ASSERT_EQ(f.coordinator.group(0, "g")->state(), GroupState::kStable);
+
+  auto again = f.Join("", "range", "leader-instance");  // the leader restarts
+  f.Run(Duration::Milliseconds(1));
+  ASSERT_TRUE(again->has_value());
+  const std::string new_id = (*again)->member_id;
+  EXPECT_EQ((*again)->leader, new_id);
+  EXPECT_EQ(f.coordinator.group(0, "g")->leader(), new_id);
+  auto synced = f.Sync(new_id, (*again)->generation, {{new_id, "y"}});
+  f.Run(Duration::Milliseconds(1));
+  ASSERT_TRUE(synced->has_value()) << "the new leader's sync completes the generation";
+  EXPECT_EQ((*synced)->assignment, "y");
+  EXPECT_EQ(f.coordinator.group(0, "g")->state(), GroupState::kStable);
+}
+
 TEST(GroupCoordinatorTest, LeavingMembersEmptyTheGroupAndItsGenerationIsWritten) {
   Fixture f;
   auto [a, b] = f.TwoStableMembers();

@@ -80,7 +80,9 @@ void GroupCoordinator::JoinUnknownMember(Shard& shard, ClassicGroup& group, Join
     const std::string new_id = NewMemberId(*request.group_instance_id);
     if (const std::string* old = group.StaticMember(*request.group_instance_id)) {
       request.member_id = new_id;
-      return JoinStaticMember(shard, group, *old, std::move(request), std::move(done));
+      // A copy: the replacement overwrites the map entry `old` points to.
+      const std::string old_id = *old;
+      return JoinStaticMember(shard, group, old_id, std::move(request), std::move(done));
     }
     return AddMemberAndRebalance(shard, group, new_id, std::move(request), std::move(done));
   }
@@ -355,6 +357,9 @@ void GroupCoordinator::OnSyncFromLeader(Shard& shard, ClassicGroup& group,
           std::vector<std::pair<SyncDone, SyncOutcome>> answers;
           for (auto& [id, m] : group.members()) {
             m.assignment = assignments[id];
+            if (options_.planted_bug == GroupBug::kDoubleAssign) {
+              m.assignment = assignments[group.leader()];  // PLANTED BUG: everyone the leader's
+            }
             if (m.awaiting_sync) {
               answers.emplace_back(std::move(m.awaiting_sync),
                                    SyncOutcome{ErrorCode::kNone, group.protocol_type(),

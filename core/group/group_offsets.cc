@@ -21,6 +21,7 @@ ErrorCode GroupCoordinator::ValidateCommit(ClassicGroup* group, const MemberRef&
     return ErrorCode::kFencedInstanceId;
   }
   if (!group->members().contains(member.member_id)) return ErrorCode::kUnknownMemberId;
+  if (options_.planted_bug == GroupBug::kAcceptStaleCommit) return ErrorCode::kNone;  // PLANTED
   if (member.generation != group->generation()) return ErrorCode::kIllegalGeneration;
   if (group->state() == GroupState::kCompletingRebalance) return ErrorCode::kRebalanceInProgress;
   return ErrorCode::kNone;
@@ -77,15 +78,24 @@ std::vector<FetchedOffset> GroupCoordinator::FetchOffsets(
   std::vector<FetchedOffset> out;
   const GroupStore* store = log_.Store(partition);
   const StoredGroup* stored = store == nullptr ? nullptr : store->Find(group_id);
+  const Shard& shard = ShardOf(partition);
+  // Planted bug kLoseOffsetsOnFailover: an offset unchanged since the load is not seen.
+  const auto hidden = [&](const TopicPartition& tp, const OffsetValue& value) {
+    auto it = shard.forgotten.find({group_id, tp});
+    return it != shard.forgotten.end() && it->second == value.offset();
+  };
   if (!partitions.has_value()) {
     if (stored == nullptr) return out;
-    for (const auto& [tp, value] : stored->offsets) out.push_back(FetchedOffset{tp, value});
+    for (const auto& [tp, value] : stored->offsets) {
+      if (!hidden(tp, value)) out.push_back(FetchedOffset{tp, value});
+    }
     return out;
   }
   for (const TopicPartition& tp : *partitions) {
     FetchedOffset f{tp, std::nullopt};
     if (stored != nullptr) {
-      if (auto it = stored->offsets.find(tp); it != stored->offsets.end()) f.value = it->second;
+      auto it = stored->offsets.find(tp);
+      if (it != stored->offsets.end() && !hidden(tp, it->second)) f.value = it->second;
     }
     out.push_back(std::move(f));
   }

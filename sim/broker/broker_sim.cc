@@ -11,11 +11,14 @@
 #include "clients/broker_connection.h"
 #include "core/base/check.h"
 #include "core/broker/broker.h"
+#include "core/group/offsets_topic.h"
 #include "core/kafka/generated/create_topics.h"
 #include "core/kafka/generated/fetch.h"
 #include "core/kafka/generated/metadata.h"
 #include "core/record/record_batch_reader.h"
 #include "sim/broker/data_checker.h"
+#include "sim/broker/group_checker.h"
+#include "sim/broker/sim_groups.h"
 #include "sim/broker/sim_admin.h"
 #include "sim/broker/sim_producer.h"
 #include "sim/broker/topology.h"
@@ -205,6 +208,8 @@ class World {
                         .replication_factor = static_cast<int16_t>(std::min(3, options_.brokers))};
     o.planted_bug = options_.planted_bug;
     o.group_template.bug = options_.driver_bug;
+    o.offsets_topic_partitions = 3;
+    o.group_coordinator.initial_rebalance_delay_ms = 300;
     brokers_[id] = std::make_unique<eddy::broker::Broker>(world_->node(id), o);
     brokers_[id]->Start();
   }
@@ -410,10 +415,21 @@ BrokerSimResult RunBrokerSim(const BrokerSimOptions& options) {
         [&w](Random& random) { w.TransferLeadershipAway(random); }, admin_stats);
     operator_client->Start();
   }
+  GroupChecker group_checker;
+  GroupStats group_stats;
+  std::unique_ptr<SimGroups> groups;
+  if (options.groups > 0 && !violation.has_value()) {
+    std::vector<std::string> topics;
+    for (int t = 0; t < std::min(2, options.topics); ++t) topics.push_back(absl::StrCat("topic", t));
+    groups = std::make_unique<SimGroups>(world, options.groups, std::move(topics), topology,
+                                         checker, group_checker, group_stats, &violation);
+    groups->Start();
+  }
   const Instant end = world.Now() + options.duration;
   RunUntil(world, end, [&] { return violation.has_value(); });
   for (auto& p : producers) p->Stop();
   if (operator_client != nullptr) operator_client->Stop();
+  if (groups != nullptr) groups->Stop();
   // Heal, then read everything back within the liveness bound.
   RunUntil(world, world.Now() + Duration::Seconds(120), [&] { return w.healed(); });
   const Instant deadline = world.Now() + options.liveness_bound;
@@ -454,6 +470,21 @@ BrokerSimResult RunBrokerSim(const BrokerSimOptions& options) {
     violation = absl::StrCat("metadata did not converge ", options.liveness_bound.seconds(),
                              " s after healing: ", *divergence);
   }
+  if (!violation.has_value() && groups != nullptr) {
+    std::string why;
+    if (!RunUntil(world, deadline, [&] { return violation.has_value() || groups->Drained(&why); }) &&
+        !violation.has_value()) {
+      violation = absl::StrCat("consumer groups did not catch up ",
+                               options.liveness_bound.seconds(), " s after healing: ", why);
+      for (int32_t p = 0; p < 3; ++p) {
+        absl::StrAppend(&*violation, "; offsets partition ", p, ":",
+                        w.DescribePartition({std::string(group::kOffsetsTopicName), p}));
+      }
+    }
+    if (!violation.has_value()) {
+      if (std::optional<std::string> v = groups->Check(Duration::Seconds(60))) violation = v;
+    }
+  }
   if (!violation.has_value() && !unread.empty()) {
     violation = absl::StrCat(unread.size(), " partitions not fully readable ",
                              options.liveness_bound.seconds(), " s after healing (first: ",
@@ -471,6 +502,11 @@ BrokerSimResult RunBrokerSim(const BrokerSimOptions& options) {
   result.topics_deleted = admin_stats.topics_deleted;
   result.partitions_added = admin_stats.partitions_added;
   result.leadership_transfers = admin_stats.leadership_transfers;
+  result.group_members_started = group_stats.members_started;
+  result.group_records_processed = group_stats.records_processed;
+  result.group_commits_acked = group_stats.commits_acked;
+  result.group_assignments = group_stats.assignments;
+  result.group_fetches_checked = group_stats.fetches_checked;
   for (const auto& [code, n] : stats.idempotent_errors) {
     absl::StrAppend(&result.idempotent_errors, result.idempotent_errors.empty() ? "" : ",", code,
                     ":", n);

@@ -24,7 +24,14 @@
 //   * a consumer never sees a high watermark go back, nor records above it;
 //   * after healing, every acknowledged record is readable within the liveness bound;
 //   * after healing, the metadata converges: every broker's image the same, no deleted topic
-//     listed, and every broker hosting exactly the replicas its image places on it.
+//     listed, and every broker hosting exactly the replicas its image places on it;
+//   * consumer groups (sim_groups.h, group_checker.h), whose members join, leave, crash and
+//     restart (a static member bounces) over the first two topics, processing and then
+//     committing: within a generation no partition has two owners; an OffsetFetch never
+//     returns less than an acknowledged commit (no stale generation's commit, no offsets lost
+//     on a coordinator failover); after healing every group commits up to the acknowledged
+//     end within the liveness bound, and every acknowledged record below its committed offset
+//     was processed by the group.
 //
 // DETERMINISM: everything comes from the seed; the same seed gives the same trace hash.
 #pragma once
@@ -47,6 +54,8 @@ struct BrokerSimOptions {
   int producers = 3;
   // Of which idempotent (InitProducerId, retries with the same sequences); the rest plain.
   int idempotent_producers = 2;
+  // Consumer groups of SimGroups::kMembersPerGroup members each, over the first two topics.
+  int groups = 2;
   // The operator (SimAdmin) acts about this often: topic creations, partition growth,
   // deletions of the topics it created, leadership hand-overs. Zero: no operator.
   Duration admin_interval_mean = Duration::Seconds(2);
@@ -80,6 +89,11 @@ struct BrokerSimResult {
   uint64_t topics_deleted = 0;
   uint64_t partitions_added = 0;
   uint64_t leadership_transfers = 0;
+  uint64_t group_members_started = 0;
+  uint64_t group_records_processed = 0;
+  uint64_t group_commits_acked = 0;
+  uint64_t group_assignments = 0;
+  uint64_t group_fetches_checked = 0;
   double simulated_seconds = 0;
   std::map<std::string, uint64_t> coverage;
 };

@@ -30,7 +30,8 @@ uint64_t RunBrokerSeeds(const RunnerFlags& flags) {
     for (const auto& [name, count] : r.coverage) coverage[name] += count;
     if (!flags.quiet || !r.ok) {
       std::printf("seed=%llu broker %s brokers=%d sim=%.1fs real=%.2fs ratio=%.0fx "
-                  "acked=%llu/%llu failed_batches=%llu retried=%llu dedup=%llu errors=%s admin=%llu/%llu/%llu/%llu read=%llu trace=%016llx %s\n",
+                  "acked=%llu/%llu failed_batches=%llu retried=%llu dedup=%llu errors=%s admin=%llu/%llu/%llu/%llu read=%llu "
+                  "groups=%llu/%llu/%llu trace=%016llx %s\n",
                   static_cast<unsigned long long>(seed), r.profile.c_str(), options.brokers,
                   r.simulated_seconds, real, real > 0 ? r.simulated_seconds / real : 0.0,
                   static_cast<unsigned long long>(r.acked_batches),
@@ -44,6 +45,9 @@ uint64_t RunBrokerSeeds(const RunnerFlags& flags) {
                   static_cast<unsigned long long>(r.topics_deleted),
                   static_cast<unsigned long long>(r.leadership_transfers),
                   static_cast<unsigned long long>(r.records_read),
+                  static_cast<unsigned long long>(r.group_members_started),
+                  static_cast<unsigned long long>(r.group_assignments),
+                  static_cast<unsigned long long>(r.group_commits_acked),
                   static_cast<unsigned long long>(r.trace_hash), r.ok ? "ok" : "FAILED");
     }
     if (!r.ok) {

@@ -1,5 +1,6 @@
-// The broker simulation's checks catch bugs planted in the broker and in its replication
-// driver (BrokerBug, DriverBug): each is caught within 200 seeds (in practice within a few).
+// The broker simulation's checks catch bugs planted in the broker, its group coordinator and
+// its replication driver (BrokerBug, DriverBug): each is caught within 200 seeds (in practice
+// within a few).
 #include <cstdint>
 #include <iostream>
 #include <string>
@@ -49,6 +50,30 @@ TEST(BrokerPlantedBugTest, AcknowledgingBeforeTheFsyncIsCaught) {
   const uint64_t seed = FirstCaught(
       {.driver_bug = raft::driver::DriverBug::kAckBeforeFsync},
       &violation);
+  EXPECT_GT(seed, 0u);
+  std::cout << "caught at seed " << seed << ": " << violation << "\n";
+}
+
+TEST(BrokerPlantedBugTest, AStaleGenerationsCommitIsCaught) {
+  std::string violation;
+  const uint64_t seed = FirstCaught(
+      {.planted_bug = eddy::broker::BrokerBug::kAcceptStaleCommit}, &violation);
+  EXPECT_GT(seed, 0u);
+  std::cout << "caught at seed " << seed << ": " << violation << "\n";
+}
+
+TEST(BrokerPlantedBugTest, APartitionAssignedToTwoMembersIsCaught) {
+  std::string violation;
+  const uint64_t seed =
+      FirstCaught({.planted_bug = eddy::broker::BrokerBug::kDoubleAssign}, &violation);
+  EXPECT_GT(seed, 0u);
+  std::cout << "caught at seed " << seed << ": " << violation << "\n";
+}
+
+TEST(BrokerPlantedBugTest, OffsetsLostOnACoordinatorFailoverAreCaught) {
+  std::string violation;
+  const uint64_t seed = FirstCaught(
+      {.planted_bug = eddy::broker::BrokerBug::kLoseOffsetsOnFailover}, &violation);
   EXPECT_GT(seed, 0u);
   std::cout << "caught at seed " << seed << ": " << violation << "\n";
 }
