@@ -30,7 +30,16 @@
 // leader, up to the high watermark, long-polled on the high watermark, sessionless) and
 // ListOffsets v1-v6 (earliest, latest, by timestamp at batch granularity) and
 // OffsetForLeaderEpoch (leader epochs are Raft terms; ends of committed terms), and
-// InitProducerId (idempotent producers; transactional ids are refused with INVALID_REQUEST).
+// InitProducerId (idempotent producers; transactional ids are refused with INVALID_REQUEST),
+// and consumer groups (group_handlers.cc, core/group/README.md): FindCoordinator v0-5,
+// JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit v0-8, OffsetFetch v0-8,
+// DescribeGroups, ListGroups, DeleteGroups, OffsetDelete.
+//
+// CONSUMER GROUPS: the coordinator of a group is the leader of its __consumer_offsets
+// partition, once ready (its term's no-op applied); those replicas host a GroupStateMachine
+// instead of the producer table, and the coordinator's shard of the partition is loaded from
+// it at the first use in each term (Coordinates). Its writes go through ProduceBatch like any
+// produced batch (WriteGroupRecords). Clients may not produce to the topic.
 //
 // IDEMPOTENT PRODUCE (core/producer/README.md): every partition replica hosts a
 // ProducerStateMachine (its producer table, rebuilt from snapshots and the log). A leader
