@@ -165,8 +165,7 @@ std::string GenGroupId() {
 }
 
 TopicPartition GenTp() {
-  return TopicPartition{*rc::gen::element<std::string>("t0", "t1", ""),
-                        Draw<int32_t>(-1, 3)};
+  return TopicPartition{*rc::gen::element<std::string>("t0", "t1", ""), Draw<int32_t>(-1, 3)};
 }
 
 std::string GenText() { return *rc::gen::element<std::string>("", "a", "range", "\xE2\x82\xAC"); }
@@ -393,8 +392,8 @@ std::vector<uint8_t> GenBytes() { return *rc::gen::arbitrary<std::vector<uint8_t
 // Raft's own entries: a term's no-op, a membership change; whatever payload they carry.
 void ApplyRaftEntry(GroupStateMachine& m, int64_t* next) {
   const raft::EntryType type = *rc::gen::element(raft::ENTRY_NOOP, raft::ENTRY_CONF_CHANGE);
-  const std::vector<uint8_t> payload = *rc::gen::arbitrary<bool>() ? std::vector<uint8_t>{}
-                                                                    : GenBytes();
+  const std::vector<uint8_t> payload =
+      *rc::gen::arbitrary<bool>() ? std::vector<uint8_t>{} : GenBytes();
   RC_ASSERT(m.Apply(Meta(*next, 1, type), payload).ok());
   *next += 1;
 }

@@ -76,8 +76,8 @@ std::vector<uint16_t> JavaDecodeUtf8(const std::string& text) {
     } else if (b1 >= 0xF0 && b1 <= 0xF7) {
       if (sp + 2 < sl) {
         const uint8_t b2 = at(sp), b3 = at(sp + 1), b4 = at(sp + 2);
-        const uint32_t uc = ((b1 & 0x07u) << 18) | ((b2 & 0x3Fu) << 12) | ((b3 & 0x3Fu) << 6) |
-                            (b4 & 0x3Fu);
+        const uint32_t uc =
+            ((b1 & 0x07u) << 18) | ((b2 & 0x3Fu) << 12) | ((b3 & 0x3Fu) << 6) | (b4 & 0x3Fu);
         if (!Continuation(b2) || !Continuation(b3) || !Continuation(b4) || uc < 0x10000 ||
             uc > 0x10FFFF) {
           out.push_back(kRepl);
@@ -122,7 +122,8 @@ int32_t ReferenceHash(const std::string& text) {
 
 // Kafka's Utils.abs(hash) % n.
 int32_t ReferencePartition(int32_t hash, int32_t n) {
-  const int64_t positive = hash == std::numeric_limits<int32_t>::min() ? 0 : (hash < 0 ? -int64_t{hash} : hash);
+  const int64_t positive =
+      hash == std::numeric_limits<int32_t>::min() ? 0 : (hash < 0 ? -int64_t{hash} : hash);
   return static_cast<int32_t>(positive % n);
 }
 
@@ -149,15 +150,21 @@ std::string Utf8(uint32_t cp) {
 TEST(JavaStringHashTest, KnownValuesFromJava) {
   EXPECT_EQ(JavaStringHash(""), 0);
   EXPECT_EQ(JavaStringHash("hello"), 99162322);
-  EXPECT_EQ(JavaStringHash("\xE2\x82\xAC"), 8364);             // "€", U+20AC
-  EXPECT_EQ(JavaStringHash("\xF0\x9F\x98\x80"), 1772899);      // "😀", U+1F600 = D83D DE00
+  EXPECT_EQ(JavaStringHash("\xE2\x82\xAC"), 8364);         // "€", U+20AC
+  EXPECT_EQ(JavaStringHash("\xF0\x9F\x98\x80"), 1772899);  // "😀", U+1F600 = D83D DE00
   EXPECT_EQ(JavaStringHash("my-group"), -1906497762);
   EXPECT_EQ(JavaStringHash("console-consumer-12345"), 158455506);
-  EXPECT_EQ(JavaStringHash("\xC3\x9Cn\xC3\xAF" "c\xC3\xB6" "d\xC3\xA9"), 1055431381);  // Ünïcödé
+  EXPECT_EQ(JavaStringHash("\xC3\x9Cn\xC3\xAF"
+                           "c\xC3\xB6"
+                           "d\xC3\xA9"),
+            1055431381);  // Ünïcödé
   EXPECT_EQ(JavaStringHash("\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xE3\x82\xB0\xE3\x83\xAB\xE3\x83"
                            "\xBC\xE3\x83\x97"),
             -305235731);  // 日本語グループ
-  EXPECT_EQ(JavaStringHash("a\xF0\x9F\x98\x80" "b\xE2\x82\xAC" "c"), -240759531);
+  EXPECT_EQ(JavaStringHash("a\xF0\x9F\x98\x80"
+                           "b\xE2\x82\xAC"
+                           "c"),
+            -240759531);
   EXPECT_EQ(JavaStringHash("The quick brown fox jumps over the lazy dog"), -609428141);
   EXPECT_EQ(JavaStringHash("polygenelubricants"), std::numeric_limits<int32_t>::min());
 }
@@ -171,31 +178,40 @@ TEST(JavaStringHashTest, IsolatedInvalidBytesCountAsOneReplacementEach) {
   const int32_t two = static_cast<int32_t>(0xFFFDu * 31u + 0xFFFDu);
   EXPECT_EQ(JavaStringHash("\xC0\xAF"), two);  // overlong '/'
   EXPECT_EQ(JavaStringHash("a\xFF"), static_cast<int32_t>('a' * 31u + 0xFFFDu));
-  EXPECT_EQ(JavaStringHash("\xE0\x80\x80"), 65074269);     // overlong NUL: three
+  EXPECT_EQ(JavaStringHash("\xE0\x80\x80"), 65074269);        // overlong NUL: three
   EXPECT_EQ(JavaStringHash("\xF4\x90\x80\x80"), 2017367872);  // above U+10FFFF: four
-  EXPECT_EQ(JavaStringHash("\xC3" "A"), static_cast<int32_t>(0xFFFDu * 31u + 'A'));
+  EXPECT_EQ(JavaStringHash("\xC3"
+                           "A"),
+            static_cast<int32_t>(0xFFFDu * 31u + 'A'));
 }
 
-// BUG (core/group/offsets_topic.cc, NextCodePoint, the `++*i; return kReplacement;` exits
-// after a lead byte): Eddy replaces every byte of a malformed multi-byte sequence with its own
-// U+FFFD, but Java (whose decoder offsets_topic.h says it follows) replaces a truncated
-// sequence whose bytes are valid so far with ONE U+FFFD, and an encoded surrogate (ED A0..BF xx)
-// with one U+FFFD for its three bytes. So such a group id hashes, and is placed, differently
-// from Kafka's broker. Values below from the Java port above (and python3). Eddy's brokers
-// agree with each other, so nothing breaks inside a cluster; only Kafka-compatibility of the
-// placement of such (invalid UTF-8) group ids.
+// BUG (core/group/offsets_topic.cc, NextCodePoint: lines 30-33 a sequence cut by the end,
+// 34-38 one cut by a non-continuation byte, 42-44 an encoded surrogate — each `++*i; return
+// kReplacement;`, one byte at a time): Eddy replaces every byte of a malformed multi-byte sequence
+// with its own U+FFFD, but Java (whose decoder offsets_topic.h says it follows) replaces a
+// truncated sequence whose bytes are valid so far with ONE U+FFFD, and an encoded surrogate (ED
+// A0..BF xx) with one U+FFFD for its three bytes. So such a group id hashes, and is placed,
+// differently from Kafka's broker. Values below from the Java port above (and python3). Eddy's
+// brokers agree with each other, so nothing breaks inside a cluster; only Kafka-compatibility of
+// the placement of such (invalid UTF-8) group ids.
 TEST(JavaStringHashTest, DISABLED_MalformedSequencesAreOneReplacementAsInJava) {
-  EXPECT_EQ(JavaStringHash("\xE2\x82"), 65533);            // truncated "€" at the end
-  EXPECT_EQ(JavaStringHash("\xE2\x82" "A"), 2031588);      // truncated "€" then 'A'
-  EXPECT_EQ(JavaStringHash("\xF0\x9F\x98"), 65533);        // truncated "😀" at the end
-  EXPECT_EQ(JavaStringHash("\xF0\x9F\x98" "A"), 2031588);  // truncated "😀" then 'A'
-  EXPECT_EQ(JavaStringHash("\xED\xA0\x80"), 65533);        // U+D800 encoded in UTF-8
+  EXPECT_EQ(JavaStringHash("\xE2\x82"), 65533);  // truncated "€" at the end
+  EXPECT_EQ(JavaStringHash("\xE2\x82"
+                           "A"),
+            2031588);                                // truncated "€" then 'A'
+  EXPECT_EQ(JavaStringHash("\xF0\x9F\x98"), 65533);  // truncated "😀" at the end
+  EXPECT_EQ(JavaStringHash("\xF0\x9F\x98"
+                           "A"),
+            2031588);                                // truncated "😀" then 'A'
+  EXPECT_EQ(JavaStringHash("\xED\xA0\x80"), 65533);  // U+D800 encoded in UTF-8
 }
 
 TEST(JavaStringHashTest, TheReferenceAgreesWithTheKnownValues) {
   EXPECT_EQ(ReferenceHash("hello"), 99162322);
   EXPECT_EQ(ReferenceHash("\xF0\x9F\x98\x80"), 1772899);
-  EXPECT_EQ(ReferenceHash("\xE2\x82" "A"), 2031588);
+  EXPECT_EQ(ReferenceHash("\xE2\x82"
+                          "A"),
+            2031588);
   EXPECT_EQ(ReferenceHash("\xED\xA0\x80"), 65533);
   EXPECT_EQ(ReferenceHash("\xF4\x90\x80\x80"), 2017367872);
   EXPECT_EQ(ReferenceHash("polygenelubricants"), std::numeric_limits<int32_t>::min());
@@ -228,8 +244,8 @@ TEST(OffsetsPartitionForTest, SearchedStringsWithHashIntMinLandOnZero) {
     const uint32_t a = r / 29791u;
     if (a >= 0x10000 || (a >= 0xD800 && a <= 0xDFFF)) continue;
     const uint32_t rest = r - a * 29791u;
-    const std::string id = prefix + Utf8(a) + Utf8('A' + rest / 961) +
-                           Utf8('A' + rest % 961 / 31) + Utf8('A' + rest % 31);
+    const std::string id = prefix + Utf8(a) + Utf8('A' + rest / 961) + Utf8('A' + rest % 961 / 31) +
+                           Utf8('A' + rest % 31);
     ASSERT_EQ(ReferenceHash(id), std::numeric_limits<int32_t>::min()) << i;
     EXPECT_EQ(JavaStringHash(id), std::numeric_limits<int32_t>::min()) << i;
     for (int32_t n : {1, 50, 1000}) EXPECT_EQ(OffsetsPartitionFor(id, n), 0) << i << " " << n;
@@ -241,10 +257,10 @@ TEST(OffsetsPartitionForTest, SearchedStringsWithHashIntMinLandOnZero) {
 TEST(OffsetsPartitionForTest, TopicName) { EXPECT_EQ(kOffsetsTopicName, "__consumer_offsets"); }
 
 rc::Gen<uint32_t> GenCodePoint() {
-  return rc::gen::oneOf(rc::gen::inRange<uint32_t>(0, 0x80), rc::gen::inRange<uint32_t>(0x80, 0x800),
-                        rc::gen::inRange<uint32_t>(0x800, 0xD800),
-                        rc::gen::inRange<uint32_t>(0xE000, 0x10000),
-                        rc::gen::inRange<uint32_t>(0x10000, 0x110000));
+  return rc::gen::oneOf(
+      rc::gen::inRange<uint32_t>(0, 0x80), rc::gen::inRange<uint32_t>(0x80, 0x800),
+      rc::gen::inRange<uint32_t>(0x800, 0xD800), rc::gen::inRange<uint32_t>(0xE000, 0x10000),
+      rc::gen::inRange<uint32_t>(0x10000, 0x110000));
 }
 
 RC_GTEST_PROP(JavaStringHashProperty, MatchesTheReferenceOnValidUtf8, ()) {

@@ -115,8 +115,8 @@ rc::Gen<std::string> GenTopic() {
 
 cg::Subscription GenSubscription() {
   cg::Subscription s;
-  s.topics = *rc::gen::container<std::vector<std::string>>(*rc::gen::inRange<size_t>(0, 6),
-                                                           GenTopic());
+  s.topics =
+      *rc::gen::container<std::vector<std::string>>(*rc::gen::inRange<size_t>(0, 6), GenTopic());
   if (*rc::gen::arbitrary<bool>()) s.user_data = *rc::gen::arbitrary<std::string>();
   const auto owned = *rc::gen::inRange(0, 4);
   for (int i = 0; i < owned; ++i) {
@@ -166,7 +166,8 @@ RC_GTEST_PROP(SubscriptionTopicsProperty, ReadsEncodedSubscriptionsAndEveryCut, 
 RC_GTEST_PROP(SubscriptionTopicsProperty, RandomBytesNeverCrash, (const std::string& tail)) {
   // A plausible version and count first, so the reader gets past the prefix most of the time.
   const auto version = *rc::gen::inRange<int16_t>(-2, 6);
-  const auto count = *rc::gen::oneOf(rc::gen::inRange<int32_t>(-2, 8), rc::gen::arbitrary<int32_t>());
+  const auto count =
+      *rc::gen::oneOf(rc::gen::inRange<int32_t>(-2, 8), rc::gen::arbitrary<int32_t>());
   CheckAgainstTheClientDecoder(I16(version) + I32(count) + tail);
   CheckAgainstTheClientDecoder(tail);
 }
