@@ -816,22 +816,14 @@ RC_GTEST_PROP(GroupCoordinatorProperty, ClassicProtocolSafetyUnderRandomSchedule
 
 // ---- Client strings that are not UTF-8.
 //
-// BUG (core/group/group_records.proto, the `string` fields — GroupRecordKey.group_id,
-// OffsetValue.metadata, MemberValue.member_id/client_id/client_host/group_instance_id,
-// GroupMetadataValue.protocol_type/protocol/leader): proto3 `string` fields must hold UTF-8,
-// and protobuf's parser refuses a message whose string field does not (the serializer only
-// logs). The coordinator copies client strings into them unchecked (the Kafka codec,
-// core/kafka/wire.cc, does not validate UTF-8, and librdkafka sends group.id, client.id and
-// commit metadata as raw bytes — e.g. a Latin-1 "caf\xE9"). GroupCoordinator::CommitOffsets
-// (group_offsets.cc:57-60, value.set_metadata / OffsetRecord(request.member.group_id, ...))
-// then writes an OffsetValue the partition's GroupStore refuses (group_store.cc:21 for the key,
-// :64 for the value: ParseBytes fails; GroupStateMachine counts it in records_refused), yet
-// answers the commit NONE: the offset is lost at once (FetchOffsets reads
-// the store). Likewise the leader's SyncGroup with such a member id (client id + UUID) is
-// answered NONE but its GroupMetadataValue is refused, so a failover forgets the generation.
-// Either a fix — `bytes` fields (wire-compatible with `string`) or refusing such requests —
-// satisfies these tests: whatever is answered NONE must be readable, and the machine must
-// refuse nothing the coordinator wrote.
+// Regression (found by these tests while disabled): the records' text fields were proto3
+// `string`s, which must hold UTF-8 — protobuf's parser refuses a message whose string field does
+// not. The coordinator copies client strings into them unchecked (librdkafka sends group.id,
+// client.id and commit metadata as raw bytes, e.g. a Latin-1 "caf\xE9"), so a commit was
+// answered NONE and then refused by the store (lost), and a leader's SyncGroup with such a
+// member id was answered NONE but forgotten on failover. The fields are `bytes` now
+// (wire-compatible): whatever is answered NONE must be readable, and the machine must refuse
+// nothing the coordinator wrote.
 struct Utf8Fixture {
   Utf8Fixture()
       : log(world.node(1).clock()),
@@ -866,7 +858,7 @@ TEST(GroupCoordinatorUtf8Test, TheControlAUtf8CommitIsReadable) {
   EXPECT_EQ(f.log.stats().records_refused, 0u);
 }
 
-TEST(GroupCoordinatorUtf8Test, DISABLED_ACommitWithNonUtf8MetadataAnsweredNoneIsReadable) {
+TEST(GroupCoordinatorUtf8Test, ACommitWithNonUtf8MetadataAnsweredNoneIsReadable) {
   Utf8Fixture f;
   const std::vector<ErrorCode> errors = f.Commit(kGroup, "caf\xE9");  // Latin-1 "café"
   ASSERT_EQ(errors.size(), 1u);
@@ -876,7 +868,7 @@ TEST(GroupCoordinatorUtf8Test, DISABLED_ACommitWithNonUtf8MetadataAnsweredNoneIs
   EXPECT_EQ(f.log.stats().records_refused, 0u) << "the coordinator wrote what its store refuses";
 }
 
-TEST(GroupCoordinatorUtf8Test, DISABLED_ACommitToANonUtf8GroupIdAnsweredNoneIsReadable) {
+TEST(GroupCoordinatorUtf8Test, ACommitToANonUtf8GroupIdAnsweredNoneIsReadable) {
   Utf8Fixture f;
   const std::vector<ErrorCode> errors = f.Commit("caf\xE9", "m");
   ASSERT_EQ(errors.size(), 1u);
@@ -886,7 +878,7 @@ TEST(GroupCoordinatorUtf8Test, DISABLED_ACommitToANonUtf8GroupIdAnsweredNoneIsRe
   EXPECT_EQ(f.log.stats().records_refused, 0u);
 }
 
-TEST(GroupCoordinatorUtf8Test, DISABLED_ASyncedGenerationOfANonUtf8ClientIdSurvivesAFailover) {
+TEST(GroupCoordinatorUtf8Test, ASyncedGenerationOfANonUtf8ClientIdSurvivesAFailover) {
   Utf8Fixture f;
   JoinRequest r;
   r.group_id = kGroup;

@@ -7,44 +7,52 @@ namespace {
 
 constexpr uint32_t kReplacement = 0xFFFD;
 
-// The next code point of `text` at `*i`, advancing past it; invalid sequences yield U+FFFD
-// for their first byte.
+bool Continuation(uint8_t b) { return (b & 0xC0) == 0x80; }
+
+// The next code point of `text` at `*i`, advancing past it, as Java's UTF-8 decoder reads it
+// (String(bytes, UTF_8): REPLACE mode): the Unicode standard's well-formed sequences (Table
+// 3-7), a malformed one replaced by ONE U+FFFD per maximal subpart (the longest prefix of a
+// well-formed sequence; a byte that starts none alone) — with Java's one difference: a
+// surrogate encoded in three bytes (ED A0..BF 80..BF) is taken whole and replaced by one
+// U+FFFD, and so is its two-byte prefix.
 uint32_t NextCodePoint(std::string_view text, size_t* i) {
   const auto byte = [&](size_t k) { return static_cast<uint8_t>(text[k]); };
   const uint8_t lead = byte(*i);
-  int length = 0;
-  uint32_t cp = 0;
   if (lead < 0x80) {
     ++*i;
     return lead;
-  } else if ((lead & 0xE0) == 0xC0) {
-    length = 2, cp = lead & 0x1F;
-  } else if ((lead & 0xF0) == 0xE0) {
-    length = 3, cp = lead & 0x0F;
-  } else if ((lead & 0xF8) == 0xF0) {
-    length = 4, cp = lead & 0x07;
+  }
+  int length = 0;
+  uint8_t second_min = 0x80, second_max = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) second_min = 0xA0;  // overlong below
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) second_min = 0x90;  // overlong below
+    if (lead == 0xF4) second_max = 0x8F;  // beyond U+10FFFF above
   } else {
-    ++*i;
+    ++*i;  // 80..C1, F5..FF start nothing
     return kReplacement;
   }
-  if (*i + length > text.size()) {
-    ++*i;
+  // The longest well-formed prefix.
+  size_t taken = 1;
+  while (taken < static_cast<size_t>(length) && *i + taken < text.size()) {
+    const uint8_t b = byte(*i + taken);
+    const bool ok = taken == 1 ? (b >= second_min && b <= second_max) : Continuation(b);
+    if (!ok) break;
+    ++taken;
+  }
+  if (taken < static_cast<size_t>(length)) {
+    *i += taken;
     return kReplacement;
   }
-  for (int k = 1; k < length; ++k) {
-    if ((byte(*i + k) & 0xC0) != 0x80) {
-      ++*i;
-      return kReplacement;
-    }
-    cp = (cp << 6) | (byte(*i + k) & 0x3F);
-  }
-  static constexpr uint32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMinForLength[length] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    ++*i;
-    return kReplacement;
-  }
+  uint32_t cp = lead & (0xFF >> (length + 1));
+  for (int k = 1; k < length; ++k) cp = (cp << 6) | (byte(*i + k) & 0x3F);
   *i += length;
-  return cp;
+  return cp >= 0xD800 && cp <= 0xDFFF ? kReplacement : cp;  // Java's surrogate case
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
 // __consumer_offsets: the internal topic whose partitions hold every group's state, and the
 // rule that picks a group's partition — Kafka's, so a group's coordinator is found the same
 // way by every broker: abs(Java String.hashCode(group id)) % partition count, the hash taken
-// over the id's UTF-16 code units (bytes that are not valid UTF-8 count as U+FFFD, as Java's
-// decoder reads them), abs(INT32_MIN) taken as 0 (Kafka's Utils.abs).
+// over the id's UTF-16 code units as Java decodes the id's bytes (malformed UTF-8 becomes one
+// U+FFFD per maximal subpart, as Java's decoder replaces it), abs(INT32_MIN) taken as 0
+// (Kafka's Utils.abs).
 #pragma once
 
 #include <cstdint>

@@ -7,7 +7,7 @@
 //   - a REFERENCE written here from scratch: a port of JDK 17's String.decodeUTF8_UTF16 in
 //     REPLACE mode (what `new String(bytes, UTF_8)` runs on the broker) to UTF-16 code units,
 //     then the hash loop; RapidCheck compares it with JavaStringHash on valid UTF-8 built from
-//     random code points, and on arbitrary bytes (disabled: see the bug note below);
+//     random code points, and on arbitrary bytes;
 //   - bytes both decoders agree on as isolated invalid bytes, each one U+FFFD.
 #include "core/group/offsets_topic.h"
 
@@ -185,16 +185,12 @@ TEST(JavaStringHashTest, IsolatedInvalidBytesCountAsOneReplacementEach) {
             static_cast<int32_t>(0xFFFDu * 31u + 'A'));
 }
 
-// BUG (core/group/offsets_topic.cc, NextCodePoint: lines 30-33 a sequence cut by the end,
-// 34-38 one cut by a non-continuation byte, 42-44 an encoded surrogate — each `++*i; return
-// kReplacement;`, one byte at a time): Eddy replaces every byte of a malformed multi-byte sequence
-// with its own U+FFFD, but Java (whose decoder offsets_topic.h says it follows) replaces a
-// truncated sequence whose bytes are valid so far with ONE U+FFFD, and an encoded surrogate (ED
-// A0..BF xx) with one U+FFFD for its three bytes. So such a group id hashes, and is placed,
-// differently from Kafka's broker. Values below from the Java port above (and python3). Eddy's
-// brokers agree with each other, so nothing breaks inside a cluster; only Kafka-compatibility of
-// the placement of such (invalid UTF-8) group ids.
-TEST(JavaStringHashTest, DISABLED_MalformedSequencesAreOneReplacementAsInJava) {
+// Regression (found by this file's reference, once disabled): Eddy replaced every byte of a
+// malformed multi-byte sequence with its own U+FFFD, but Java replaces a truncated sequence whose
+// bytes are valid so far with ONE U+FFFD, and an encoded surrogate (ED A0..BF xx) with one
+// U+FFFD for its three bytes — so such a group id was placed differently from Kafka's broker.
+// Values below from the Java port above (and python3).
+TEST(JavaStringHashTest, MalformedSequencesAreOneReplacementAsInJava) {
   EXPECT_EQ(JavaStringHash("\xE2\x82"), 65533);  // truncated "€" at the end
   EXPECT_EQ(JavaStringHash("\xE2\x82"
                            "A"),
@@ -273,9 +269,9 @@ RC_GTEST_PROP(JavaStringHashProperty, MatchesTheReferenceOnValidUtf8, ()) {
   RC_ASSERT(p == ReferencePartition(ReferenceHash(text), n));
 }
 
-// Disabled with JavaStringHashTest.DISABLED_MalformedSequencesAreOneReplacementAsInJava: the same
+// Disabled with JavaStringHashTest.MalformedSequencesAreOneReplacementAsInJava: the same
 // deviation, found at random (e.g. "\xE2\x82").
-RC_GTEST_PROP(JavaStringHashProperty, DISABLED_MatchesTheReferenceOnArbitraryBytes,
+RC_GTEST_PROP(JavaStringHashProperty, MatchesTheReferenceOnArbitraryBytes,
               (const std::string& text)) {
   RC_ASSERT(JavaStringHash(text) == ReferenceHash(text));
 }
