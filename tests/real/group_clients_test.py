@@ -141,6 +141,52 @@ class GroupClientsTest(unittest.TestCase):
         self.assertEqual(seen, {"distinct": 200, "committed": 200, "listed": True,
                                 "state": "Stable", "members": 2, "deleted": 0})
 
+    def test_librdkafka_cooperative_sticky_and_a_static_member_restart(self):
+        admin = KafkaAdminClient(bootstrap_servers=self.cluster.bootstrap())
+        admin.create_topics([NewTopic("coop-topic", 4, 3)])
+        admin.close()
+        produce(self.cluster, "coop-topic", 100)
+        events = []
+
+        def member(name, instance=None):
+            conf = {"bootstrap.servers": self.cluster.bootstrap(), "group.id": "coop-group",
+                    "auto.offset.reset": "earliest", "session.timeout.ms": 10000,
+                    "partition.assignment.strategy": "cooperative-sticky"}
+            if instance:
+                conf["group.instance.id"] = instance
+            c = Consumer(conf)
+            c.subscribe(["coop-topic"],
+                        on_assign=lambda _, ps: events.append((name, "assign", len(ps))),
+                        on_revoke=lambda _, ps: events.append((name, "revoke", len(ps))))
+            return c
+
+        static, dynamic = member("static", "coop-static-1"), member("dynamic")
+        seen = set()
+        deadline = time.time() + 60
+        while time.time() < deadline and (len(seen) < 100 or not static.assignment()
+                                           or not dynamic.assignment()):
+            for c in (static, dynamic):
+                m = c.poll(0.1)
+                if m is not None and m.error() is None:
+                    seen.add(m.value())
+        self.assertEqual(len(seen), 100)
+        before = sorted(p.partition for p in static.assignment())
+        self.assertEqual(len(before) + len(dynamic.assignment()), 4)
+        # The static member restarts under its instance id: it gets its partitions back and
+        # the other member keeps its own without being revoked (no rebalance).
+        static.close()
+        revokes_before = [e for e in events if e[0] == "dynamic" and e[1] == "revoke"]
+        static = member("static-again", "coop-static-1")
+        deadline = time.time() + 30
+        while time.time() < deadline and not static.assignment():
+            for c in (static, dynamic):
+                c.poll(0.1)
+        self.assertEqual(sorted(p.partition for p in static.assignment()), before)
+        self.assertEqual([e for e in events if e[0] == "dynamic" and e[1] == "revoke"],
+                         revokes_before)
+        static.close()
+        dynamic.close()
+
     def test_z_librdkafka_group_survives_its_coordinators_sigkill(self):
         produce(self.cluster, "ck-group-topic", 300)
         consumer = Consumer({"bootstrap.servers": self.cluster.bootstrap(),
